@@ -1,0 +1,33 @@
+# Two commands: `make run` and `make test`. Only Python 3.11+ is needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test check migrate clean
+
+$(PY):
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+
+## Start daphne on http://$(HOST):$(PORT) with the embedded defaults (SQLite, in-memory layer).
+run: migrate
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket_max_message_size 65536 gameserver.asgi:application
+
+## The whole suite: Python tests (pytest) and the browser client's unit tests (node --test).
+test: $(STAMP)
+	$(PY) -m pytest
+	@if command -v node >/dev/null 2>&1 && [ -d tests/frontend ]; then node --test tests/frontend/; \
+	else echo "node not found: skipping the JavaScript unit tests"; fi
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

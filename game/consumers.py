@@ -1,0 +1,198 @@
+"""The websocket consumer: authenticate, decode, hand over to the lobby loop, send bytes.
+
+One `LobbyConsumer` per connection, at ``/ws/lobby/<code>/?role=player|spectator&name=..``.
+It owns an `Outbox` whose writer task is the only sender of frames to the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections import deque
+from urllib.parse import parse_qs
+
+from channels.db import aclose_old_connections, database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from game import protocol
+from game.engine.lobby import JoinRefused, JoinRequest, Member
+from game.engine.loop import LobbyLoop
+from game.engine.outbox import Outbox
+from game.rules.base import InvalidInput
+from game.runtime import get_runtime, lobby_group
+
+log = logging.getLogger("game.consumers")
+
+# Refusals that say the client is broken or hostile: they count toward the error budget.
+COUNTED_ERRORS = frozenset({"bad_frame", "bad_version", "unknown_kind", "bad_field",
+                            "frame_too_large", "forbidden"})
+# Messages that skip Channels' per-message `aclose_old_connections` thread hop: their
+# handlers never touch the database (shared/CHANNELS-NOTES.md, item 1).
+HOT_MESSAGES = frozenset({"websocket.receive", "lobby.event"})
+
+
+class LobbyConsumer(AsyncWebsocketConsumer):
+    """A player's or spectator's connection to one lobby."""
+
+    member: Member | None = None
+    lobby_loop: LobbyLoop | None = None
+    outbox: Outbox | None = None
+    writer: asyncio.Task | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        """Route a message to its handler; hot paths skip the database thread hop."""
+        if message["type"] in HOT_MESSAGES:
+            handler = getattr(self, message["type"].replace(".", "_"))
+            await handler(message)
+        else:
+            await super().dispatch(message)
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def connect(self) -> None:
+        """Called when the socket opens: check the query, join the lobby, start writing."""
+        self.groups = []
+        self.errors: deque[float] = deque()
+        self.last_error_sent: dict[str, float] = {}
+        await self.accept()  # first, so that a refusal reaches the client as a close code
+        query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode("latin-1")).items()}
+        refusal = self._check_query(query)
+        if refusal:
+            await self.close(protocol.CLOSE[refusal])
+            return
+        code = str(self.scope["url_route"]["kwargs"]["code"]).upper()
+        self.lobby_loop = get_runtime().registry.get(code)
+        if self.lobby_loop is None or self.lobby_loop.lobby.phase == "closed":
+            await self.close(protocol.CLOSE["lobby_not_found"])
+            return
+        request = await self._join_request(query)
+        if request is None:
+            await self.close(protocol.CLOSE["bad_request"])
+            return
+        group = lobby_group(code)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups.append(group)
+        self.writer = asyncio.get_running_loop().create_task(self.outbox.run())
+        try:
+            self.member = await asyncio.wait_for(self.lobby_loop.submit_join(request), timeout=10)
+        except JoinRefused as exc:
+            await self.close(protocol.CLOSE[exc.close])
+        except asyncio.TimeoutError:
+            await self.close(protocol.CLOSE["server_error"])
+
+    def _check_query(self, query: dict[str, str]) -> str | None:
+        if query.get("v", str(protocol.PROTOCOL_VERSION)) != str(protocol.PROTOCOL_VERSION):
+            return "bad_version"
+        if query.get("role", "player") not in protocol.ROLES:
+            return "bad_request"
+        return None
+
+    async def _join_request(self, query: dict[str, str]) -> JoinRequest | None:
+        user = self.scope.get("user")
+        lobby = self.lobby_loop.lobby
+        if user is not None and user.is_authenticated:
+            identity, name, user_id, staff = f"u:{user.pk}", user.get_username(), user.pk, user.is_staff
+        else:
+            name = protocol.clean_text(query.get("name", ""))[: protocol.MAX_NAME_CHARS]
+            guest = await self._guest_key()
+            identity, user_id, staff = f"g:{guest}", None, False
+            name = name or f"Guest-{guest[:4]}"
+        if not name:
+            return None
+        token = query.get("token")
+        is_creator = identity == lobby.creator_identity or bool(
+            token and lobby.host_token and secrets.compare_digest(token, lobby.host_token))
+        self.outbox = Outbox(self._send_frame, self._close_from_outbox,
+                             max_events=settings.GAME["OUTBOX_MAX_EVENTS"])
+        client = self.scope.get("client") or (None, None)
+        return JoinRequest(name=name, role=query.get("role", "player"), identity=identity,
+                           conn=self.outbox, address=client[0], user_id=user_id, staff=staff,
+                           is_creator=is_creator)
+
+    async def _guest_key(self) -> str:
+        """The browser session's guest key, or a fresh one for a session-less client."""
+        session = self.scope.get("session")
+        if session is not None:
+            key = await database_sync_to_async(session.get)("guest")
+            if isinstance(key, str) and key:
+                return key
+        return secrets.token_hex(8)
+
+    async def disconnect(self, code: int) -> None:
+        """Called when the socket closes, for any reason: leave the lobby."""
+        if self.member is not None and self.lobby_loop is not None:
+            self.lobby_loop.submit_leave(self.member.id)
+        if self.writer is not None:
+            self.writer.cancel()
+        await aclose_old_connections()
+
+    # -- frames in ----------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Called with each frame from the client."""
+        if self.member is None or self.outbox is None:
+            return  # not joined (yet); nothing a client says matters before its welcome
+        try:
+            kind, fields = protocol.decode_client(bytes_data)
+        except protocol.ProtocolError as exc:
+            self._refuse(exc.code, exc.msg, exc.ref)
+            return
+        if kind == "input":
+            self._on_input(fields)
+        elif kind == "ping":
+            self.outbox.push_event(protocol.encode_pong(id=fields["id"], ct=fields["ct"],
+                                                        time=round(time.time() * 1000.0, 1)))
+        else:
+            self._on_command(kind, fields)
+
+    def _on_input(self, fields: dict) -> None:
+        member, loop = self.member, self.lobby_loop
+        if member.role != "player":
+            self._refuse("forbidden", "spectators cannot send inputs", "input")
+            return
+        try:
+            cleaned = loop.lobby.game_cls.parse_input(fields["d"])
+        except InvalidInput as exc:
+            self._refuse("bad_field", str(exc), "input")
+            return
+        error = loop.submit_input(member, fields["seq"], cleaned)
+        if error:
+            self._refuse(error, protocol.ERRORS[error], "input")
+
+    def _on_command(self, kind: str, fields: dict) -> None:
+        member, lobby = self.member, self.lobby_loop.lobby
+        role = protocol.required_role(kind)
+        if role == "player" and member.role != "player":
+            self._refuse("forbidden", f"spectators cannot {kind}", kind)
+        elif role == "host" and not lobby.is_admin(member):
+            self._refuse("forbidden", f"only the host or staff may {kind}", kind)
+        elif not self.lobby_loop.submit_command(member.id, kind, fields):
+            self._refuse("overloaded", protocol.ERRORS["overloaded"], kind)
+
+    def _refuse(self, code: str, msg: str, ref: object = None) -> None:
+        """Answer with an error frame (at most one per code per second); close abusers."""
+        now = time.monotonic()
+        if code in COUNTED_ERRORS:
+            self.errors.append(now)
+            window = settings.GAME["ERROR_WINDOW_S"]
+            while self.errors and self.errors[0] < now - window:
+                self.errors.popleft()
+            if len(self.errors) > settings.GAME["ERROR_BUDGET"]:
+                self.outbox.close(protocol.CLOSE["too_many_errors"])
+                return
+        if now - self.last_error_sent.get(code, -1e9) >= 1.0:
+            self.last_error_sent[code] = now
+            self.outbox.push_event(protocol.encode_error(code=code, msg=msg, ref=ref))
+
+    # -- frames out ---------------------------------------------------------------------
+    async def lobby_event(self, event: dict) -> None:
+        """Called for each event frame the lobby publishes to its group."""
+        if self.outbox is not None and self.member is not None:
+            self.outbox.push_event(event["data"])
+
+    async def _send_frame(self, data: bytes) -> None:
+        await self.base_send({"type": "websocket.send", "bytes": data})
+
+    async def _close_from_outbox(self, code: int) -> None:
+        await self.close(code)

@@ -1,0 +1,73 @@
+"""Clocks for the tick loop: the real monotonic one and a fake one for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class MonotonicClock:
+    """Real time: ``now()`` is the event loop's monotonic clock in seconds."""
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def wall_ms(self) -> float:
+        """Server wall time in milliseconds since the epoch, stamped on frames."""
+        return round(time.time() * 1000.0, 1)
+
+    async def sleep_until(self, deadline: float) -> None:
+        delay = deadline - self.now()
+        # Always yield once, even when late, so a lagging loop cannot starve the others.
+        await asyncio.sleep(delay if delay > 0 else 0)
+
+
+class FakeClock:
+    """A clock that moves only when a test calls `advance`.
+
+    Tasks sleeping in `sleep_until` wake, in deadline order, as `advance` passes their
+    deadline; `advance` lets each woken task run before moving on.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = start
+        self._sleepers: list[tuple[float, asyncio.Future]] = []
+        self.work_per_tick = 0.0  # simulated processing time, to test overruns
+
+    def now(self) -> float:
+        return self._now
+
+    def wall_ms(self) -> float:
+        return round(self._now * 1000.0, 1)
+
+    async def sleep_until(self, deadline: float) -> None:
+        if deadline <= self._now:
+            return  # late: run on at once, as a real loop catching up would
+        fut = asyncio.get_running_loop().create_future()
+        self._sleepers.append((deadline, fut))
+        await fut
+
+    def burn(self, seconds: float) -> None:
+        """Pretend the caller spent ``seconds`` working (the clock moves, nobody wakes)."""
+        self._now += seconds
+
+    async def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds``, waking every sleeper whose deadline passes."""
+        target = self._now + seconds
+        while True:
+            await _settle()
+            due = [s for s in self._sleepers if s[0] <= target]
+            if not due:
+                break
+            deadline, fut = min(due, key=lambda s: s[0])
+            self._sleepers.remove((deadline, fut))
+            self._now = max(self._now, deadline)
+            if not fut.done():
+                fut.set_result(None)
+        self._now = max(self._now, target)
+        await _settle()
+
+
+async def _settle(rounds: int = 5) -> None:
+    for _ in range(rounds):
+        await asyncio.sleep(0)

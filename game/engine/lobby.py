@@ -1,0 +1,380 @@
+"""A lobby: its seats, roles, host, bans, settings and phase.
+
+The lobby is plain state plus the commands that change it. Only its loop task calls
+these methods (one task per lobby, so nothing needs a lock). Commands either succeed,
+adding events to `events` for everyone, or raise `CommandError` for the sender alone.
+
+Phases (docs/lobby-lifecycle.md draws the machine)::
+
+    waiting --start--> countdown --(COUNTDOWN_S)--> playing --(game over)--> finished
+       ^                                                                      |
+       +----------------------------- rematch ---------------------------------+
+    any phase --close / empty for EMPTY_LOBBY_TTL_S--> closed
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from game.rules.base import Game, InvalidInput
+
+RESERVED_EVENTS = frozenset({
+    "joined", "left", "kicked", "banned", "host", "locked", "settings", "chat", "ready",
+    "countdown", "match_start", "match_over", "lobby_closed",
+})
+MIN_TICK_RATE, MAX_TICK_RATE = 10, 60
+
+
+class Connection(Protocol):
+    """Where a member's frames go (an `Outbox` for a local websocket)."""
+
+    needs_full: bool
+
+    def push_event(self, data: bytes) -> None: ...
+    def push_state(self, data: bytes, *, full: bool) -> None: ...
+    def close(self, code: int) -> None: ...
+
+
+class CommandError(Exception):
+    """A refused command; ``code`` is a protocol error code, sent to the sender only."""
+
+    def __init__(self, code: str, msg: str) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+
+
+class JoinRefused(Exception):
+    """A refused join; ``close`` names a protocol close code (e.g. ``"lobby_full"``)."""
+
+    def __init__(self, close: str) -> None:
+        super().__init__(close)
+        self.close = close
+
+
+@dataclass
+class JoinRequest:
+    """Who is joining, as the consumer authenticated them."""
+
+    name: str
+    role: str
+    identity: str  # "u:<user id>" or "g:<guest key>": what a ban remembers
+    conn: Connection
+    address: str | None = None
+    user_id: int | None = None
+    staff: bool = False
+    is_creator: bool = False
+
+
+@dataclass
+class Member:
+    id: int
+    name: str
+    role: str
+    identity: str
+    conn: Connection
+    address: str | None = None
+    user_id: int | None = None
+    staff: bool = False
+    ready: bool = False
+    in_match: bool = False
+    last_seq: int = -1
+    pending_inputs: int = 0
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "role": self.role, "ready": self.ready,
+                "in_match": self.in_match, "staff": self.staff}
+
+
+@dataclass
+class LobbyConfig:
+    code: str
+    name: str
+    game_cls: type[Game]
+    max_players: int
+    private: bool = False
+    tick_rate_hz: int = 20
+    settings: dict[str, Any] = field(default_factory=dict)
+    creator_identity: str | None = None
+    host_token: str | None = None
+
+
+class Lobby:
+    """Membership and commands of one lobby; match stepping lives in the loop."""
+
+    def __init__(self, config: LobbyConfig) -> None:
+        self.code = config.code
+        self.name = config.name
+        self.game_cls = config.game_cls
+        self.max_players = config.max_players
+        self.private = config.private
+        self.tick_rate_hz = config.tick_rate_hz
+        self.settings = dict(config.settings)
+        self.creator_identity = config.creator_identity
+        self.host_token = config.host_token
+        self.phase = "waiting"
+        self.locked = False
+        self.host_id: int | None = None
+        self.creator_seated = False
+        self.members: dict[int, Member] = {}
+        self.banned_identities: set[str] = set()
+        self.banned_addresses: set[str] = set()
+        self.events: list[dict[str, Any]] = []
+        # Members removed by kick or ban: (member, event, close code), for the loop to tell.
+        self.evictions: list[tuple[Member, dict[str, Any], int]] = []
+        self.changed = True
+        self.close_reason: str | None = None
+        self._ids = itertools.count(1)
+        self.on_start: Callable[[], None] | None = None  # set by the loop
+
+    # -- reading -----------------------------------------------------------------
+    def players(self) -> list[Member]:
+        return [m for m in self.members.values() if m.role == "player"]
+
+    def spectator_count(self) -> int:
+        return sum(1 for m in self.members.values() if m.role == "spectator")
+
+    def state(self) -> dict[str, Any]:
+        """The lobby as clients see it (in welcome and lobby frames)."""
+        return {
+            "code": self.code, "name": self.name, "game": self.game_cls.name,
+            "phase": self.phase, "host": self.host_id, "locked": self.locked,
+            "private": self.private, "max_players": self.max_players,
+            "tick_rate": self.tick_rate_hz, "settings": self.settings,
+            "players": len(self.players()), "spectators": self.spectator_count(),
+            "members": [m.public() for m in self.members.values()],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The lobby as lobby lists show it."""
+        return {"code": self.code, "name": self.name, "game": self.game_cls.name,
+                "phase": self.phase, "players": len(self.players()),
+                "max_players": self.max_players, "spectators": self.spectator_count(),
+                "locked": self.locked, "private": self.private, "tick_rate": self.tick_rate_hz}
+
+    def is_admin(self, member: Member) -> bool:
+        return member.staff or member.id == self.host_id
+
+    # -- membership --------------------------------------------------------------
+    def join(self, req: JoinRequest) -> Member:
+        """Seat a new member or raise JoinRefused."""
+        if self.phase == "closed":
+            raise JoinRefused("lobby_closed")
+        banned = req.identity in self.banned_identities or (
+            req.address is not None and req.address in self.banned_addresses and not req.user_id)
+        if banned and not req.staff:
+            raise JoinRefused("banned")
+        if req.role == "player":
+            if self.locked and not req.staff:
+                raise JoinRefused("lobby_locked")
+            if len(self.players()) >= self.max_players:
+                raise JoinRefused("lobby_full")
+        member = Member(id=next(self._ids), name=req.name, role=req.role, identity=req.identity,
+                        conn=req.conn, address=req.address, user_id=req.user_id, staff=req.staff)
+        self.members[member.id] = member
+        self.events.append({"type": "joined", "id": member.id, "name": member.name,
+                            "role": member.role})
+        if member.role == "player":
+            claims = req.is_creator and not self.creator_seated
+            if claims:
+                self.creator_seated = True
+            if claims or self.host_id is None:
+                self._set_host(member.id)
+        self.changed = True
+        return member
+
+    def remove(self, member_id: int, *, event: dict[str, Any] | None = None) -> Member | None:
+        """Take a member out (left, kicked or banned); hand the host role on if needed."""
+        member = self.members.pop(member_id, None)
+        if member is None:
+            return None
+        self.events.append(event or {"type": "left", "id": member.id, "name": member.name})
+        if self.host_id == member_id:
+            successor = next(iter(self.players()), None)
+            self._set_host(successor.id if successor else None)
+        self.changed = True
+        return member
+
+    def _set_host(self, member_id: int | None) -> None:
+        if self.host_id != member_id:
+            self.host_id = member_id
+            self.events.append({"type": "host", "id": member_id})
+            self.changed = True
+
+    # -- commands ----------------------------------------------------------------
+    def handle(self, member_id: int, kind: str, fields: dict[str, Any]) -> None:
+        """Run one decoded client command for ``member_id`` (raises CommandError)."""
+        member = self.members.get(member_id)
+        if member is None:
+            return  # left before its command came up
+        handler, admin_only = COMMANDS[kind]
+        if admin_only and not self.is_admin(member):
+            raise CommandError("forbidden", f"only the host or staff may {kind}")
+        handler(self, member, **fields)
+
+    def _require_phase(self, *phases: str, action: str) -> None:
+        if self.phase not in phases:
+            raise CommandError("invalid_state", f"cannot {action} while {self.phase}")
+
+    def _target(self, target: int, action: str) -> Member:
+        member = self.members.get(target)
+        if member is None:
+            raise CommandError("not_found", f"no member {target} to {action}")
+        return member
+
+    def cmd_ready(self, member: Member, ready: bool) -> None:
+        if member.role != "player":
+            raise CommandError("forbidden", "spectators cannot be ready")
+        if member.ready != ready:
+            member.ready = ready
+            self.events.append({"type": "ready", "id": member.id, "ready": ready})
+            self.changed = True
+
+    def cmd_chat(self, member: Member, text: str) -> None:
+        self.events.append({"type": "chat", "id": member.id, "name": member.name,
+                            "role": member.role, "text": text})
+
+    def cmd_start(self, member: Member) -> None:
+        self._require_phase("waiting", "finished", action="start")
+        self._check_startable()
+        assert self.on_start is not None
+        self.on_start()
+
+    def _check_startable(self) -> None:
+        players = self.players()
+        if len(players) < self.game_cls.min_players:
+            raise CommandError("invalid_state",
+                               f"{self.game_cls.title} needs at least {self.game_cls.min_players} players")
+        waiting_for = [m.name for m in players if not m.ready and m.id != self.host_id]
+        if waiting_for:
+            raise CommandError("invalid_state", "not ready: " + ", ".join(waiting_for))
+
+    def cmd_rematch(self, member: Member) -> None:
+        """Play again at once with the seated players (they all just played)."""
+        self._require_phase("finished", action="rematch")
+        if len(self.players()) < self.game_cls.min_players:
+            raise CommandError("invalid_state",
+                               f"{self.game_cls.title} needs at least {self.game_cls.min_players} players")
+        assert self.on_start is not None
+        self.on_start()
+
+    def cmd_kick(self, member: Member, target: int) -> None:
+        victim = self._target(target, "kick")
+        if victim.id == member.id:
+            raise CommandError("invalid_state", "you cannot kick yourself; leave instead")
+        if victim.staff and not member.staff:
+            raise CommandError("forbidden", "staff cannot be kicked by a host")
+        event = {"type": "kicked", "id": victim.id, "name": victim.name, "by": member.id}
+        self.remove(victim.id, event=event)
+        self.evictions.append((victim, event, 4005))
+
+    def cmd_ban(self, member: Member, target: int) -> None:
+        victim = self._target(target, "ban")
+        if victim.id == member.id:
+            raise CommandError("invalid_state", "you cannot ban yourself")
+        if victim.staff:
+            raise CommandError("forbidden", "staff cannot be banned")
+        self.banned_identities.add(victim.identity)
+        if victim.user_id is None and victim.address:
+            self.banned_addresses.add(victim.address)  # guests have nothing better to ban
+        event = {"type": "banned", "id": victim.id, "name": victim.name, "by": member.id}
+        self.remove(victim.id, event=event)
+        self.evictions.append((victim, event, 4006))
+
+    def cmd_lock(self, member: Member) -> None:
+        self._set_locked(True)
+
+    def cmd_unlock(self, member: Member) -> None:
+        self._set_locked(False)
+
+    def _set_locked(self, locked: bool) -> None:
+        if self.locked != locked:
+            self.locked = locked
+            self.events.append({"type": "locked", "locked": locked})
+            self.changed = True
+
+    def cmd_transfer(self, member: Member, target: int) -> None:
+        heir = self._target(target, "make host")
+        if heir.role != "player":
+            raise CommandError("invalid_state", "only a player can be host")
+        self._set_host(heir.id)
+
+    def cmd_settings(self, member: Member, settings: dict[str, Any]) -> None:
+        self._require_phase("waiting", "finished", action="change settings")
+        changes = self._clean_settings(settings)
+        for key, value in changes.items():
+            if key in {"name", "max_players", "private", "tick_rate_hz"}:
+                setattr(self, key, value)
+            else:
+                self.settings[key] = value
+        self.events.append({"type": "settings", "changes": changes})
+        self.changed = True
+
+    def _clean_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        lobby_keys = {"name": self._clean_name, "max_players": self._clean_max_players,
+                      "private": self._clean_private, "tick_rate": self._clean_tick_rate}
+        out: dict[str, Any] = {}
+        game_settings = {}
+        for key, value in settings.items():
+            if key in lobby_keys:
+                attr, cleaned = lobby_keys[key](value)
+                out[attr] = cleaned
+            else:
+                game_settings[key] = value
+        try:
+            out.update(self.game_cls.clean_settings(game_settings))
+        except InvalidInput as exc:
+            raise CommandError("bad_field", str(exc)) from None
+        return out
+
+    def _clean_name(self, value: Any) -> tuple[str, str]:
+        if not isinstance(value, str) or not 1 <= len(value.strip()) <= 40:
+            raise CommandError("bad_field", "name must hold 1 to 40 characters")
+        return "name", "".join(ch for ch in value if ch.isprintable()).strip()
+
+    def _clean_max_players(self, value: Any) -> tuple[str, int]:
+        lo = max(self.game_cls.min_players, len(self.players()))
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= self.game_cls.max_players:
+            raise CommandError("bad_field", f"max_players must be in [{lo}, {self.game_cls.max_players}]")
+        return "max_players", value
+
+    def _clean_private(self, value: Any) -> tuple[str, bool]:
+        if not isinstance(value, bool):
+            raise CommandError("bad_field", "private must be a boolean")
+        return "private", value
+
+    def _clean_tick_rate(self, value: Any) -> tuple[str, int]:
+        if isinstance(value, bool) or not isinstance(value, int) or not MIN_TICK_RATE <= value <= MAX_TICK_RATE:
+            raise CommandError("bad_field", f"tick_rate must be in [{MIN_TICK_RATE}, {MAX_TICK_RATE}]")
+        return "tick_rate_hz", value
+
+    def cmd_close(self, member: Member) -> None:
+        self.close("staff" if member.staff and member.id != self.host_id else "host")
+
+    def close(self, reason: str) -> None:
+        """Close the lobby: everyone is told, then disconnected with lobby_closed."""
+        if self.phase == "closed":
+            return
+        self.phase = "closed"
+        self.close_reason = reason
+        self.events.append({"type": "lobby_closed", "reason": reason})
+        self.changed = True
+
+
+# kind -> (handler, host/staff only). Input and ping never reach the lobby's table.
+COMMANDS: dict[str, tuple[Callable[..., None], bool]] = {
+    "ready": (Lobby.cmd_ready, False),
+    "chat": (Lobby.cmd_chat, False),
+    "start": (Lobby.cmd_start, True),
+    "rematch": (Lobby.cmd_rematch, True),
+    "kick": (Lobby.cmd_kick, True),
+    "ban": (Lobby.cmd_ban, True),
+    "lock": (Lobby.cmd_lock, True),
+    "unlock": (Lobby.cmd_unlock, True),
+    "transfer": (Lobby.cmd_transfer, True),
+    "settings": (Lobby.cmd_settings, True),
+    "close": (Lobby.cmd_close, True),
+}

@@ -1,0 +1,370 @@
+"""The fixed-timestep tick loop: one asyncio task per lobby.
+
+Each tick, in order: apply queued joins, leaves and commands; advance the phase
+(countdown, playing); apply queued inputs and step the game by exactly ``1/tick_rate``
+seconds; then hand the tick's frames out without awaiting anyone: state frames go
+straight into the outboxes of the lobby's connections (encoded once for all), lobby
+and event frames go to `LoopHooks.publish` (the channel-layer group), finished matches
+to `LoopHooks.save_match`.
+
+Deadlines are ``start + n * period`` on a monotonic clock, so sleeping never adds up to
+drift. A tick that ends after the next deadline is an overrun: counted and logged;
+when the loop falls more than ``max_catchup_ticks`` behind it skips ahead and counts
+the skipped ticks instead of running a burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import uuid
+from collections import deque
+from typing import Any, Protocol
+
+from game import protocol
+from game.engine.delta import diff
+from game.engine.lobby import RESERVED_EVENTS, CommandError, JoinRefused, JoinRequest, Lobby, Member
+from game.engine.stats import LoopStats
+from game.rules.base import Game, PlayerInfo
+
+log = logging.getLogger("game.loop")
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+    def wall_ms(self) -> float: ...
+    async def sleep_until(self, deadline: float) -> None: ...
+
+
+class LoopHooks(Protocol):
+    """What the loop needs from the outside world; none of it may block."""
+
+    def publish(self, code: str, data: bytes) -> None:
+        """Deliver an event/lobby frame to every member of lobby ``code``."""
+
+    def save_match(self, record: dict[str, Any]) -> None:
+        """Persist a finished or aborted match (idempotent by ``record["match_id"]``)."""
+
+    def lobby_closed(self, code: str) -> None:
+        """The loop of lobby ``code`` has ended."""
+
+
+class LobbyLoop:
+    """Owns one lobby and its match; every change to them happens in `step_tick`."""
+
+    def __init__(self, lobby: Lobby, *, clock: Clock, hooks: LoopHooks, countdown_s: float = 3.0,
+                 keyframe_interval_s: float = 1.0, empty_ttl_s: float = 60.0,
+                 max_commands: int = 256, max_pending_inputs: int = 8, max_catchup_ticks: int = 5):
+        self.lobby = lobby
+        self.clock = clock
+        self.hooks = hooks
+        self.countdown_s = countdown_s
+        self.keyframe_interval_s = keyframe_interval_s
+        self.empty_ttl_s = empty_ttl_s
+        self.max_commands = max_commands
+        self.max_pending_inputs = max_pending_inputs
+        self.max_catchup_ticks = max_catchup_ticks
+        self.control: deque[tuple[str, Any]] = deque()  # joins and leaves, bounded by connections
+        self.commands: deque[tuple[int, str, dict]] = deque()
+        self.inputs: deque[tuple[int, int, Any]] = deque()
+        self.tick = 0
+        self.stats = LoopStats()
+        self.game: Game | None = None
+        self.match_id: str | None = None
+        self.match_saved = True
+        self.roster: dict[int, Member] = {}
+        self.countdown_left = 0.0
+        self.prev_snapshot: dict | None = None
+        self.last_full_tick = 0
+        self.empty_for = 0.0
+        self.match_started_ms = 0.0
+        self.match_ticks = 0
+        self.task: asyncio.Task | None = None
+        lobby.on_start = self._begin_match
+
+    # -- called by consumers (never blocks, never awaits) ---------------------------------
+    def submit_join(self, req: JoinRequest) -> asyncio.Future:
+        """Queue a join; the future resolves to the Member or fails with JoinRefused."""
+        future = asyncio.get_running_loop().create_future()
+        if self.lobby.phase == "closed":
+            future.set_exception(JoinRefused("lobby_closed"))
+        else:
+            self.control.append(("join", (req, future)))
+        return future
+
+    def submit_leave(self, member_id: int) -> None:
+        self.control.append(("leave", member_id))
+
+    def submit_command(self, member_id: int, kind: str, fields: dict) -> bool:
+        """Queue a lobby command; False when the lobby's command queue is full."""
+        if len(self.commands) >= self.max_commands:
+            return False
+        self.commands.append((member_id, kind, fields))
+        return True
+
+    def submit_input(self, member: Member, seq: int, cleaned: Any) -> str | None:
+        """Queue a cleaned input for the next tick; returns an error code when refused."""
+        if not member.in_match or self.lobby.phase not in ("countdown", "playing"):
+            return "not_in_match"
+        if member.pending_inputs >= self.max_pending_inputs:
+            return "overloaded"
+        member.pending_inputs += 1
+        self.inputs.append((member.id, seq, cleaned))
+        return None
+
+    # -- the task ----------------------------------------------------------------------
+    def start(self) -> asyncio.Task:
+        self.task = asyncio.get_running_loop().create_task(self.run(), name=f"lobby-{self.lobby.code}")
+        return self.task
+
+    async def run(self) -> None:
+        """Tick until the lobby closes (or the task is cancelled)."""
+        try:
+            rate = self.lobby.tick_rate_hz
+            start, n = self.clock.now(), 0
+            while self.lobby.phase != "closed":
+                if rate != self.lobby.tick_rate_hz:  # changed in settings: new timeline
+                    rate, start, n = self.lobby.tick_rate_hz, self.clock.now(), 0
+                period = 1.0 / rate
+                n += 1
+                deadline = start + n * period
+                await self.clock.sleep_until(deadline)
+                began = self.clock.now()
+                self.step_tick(period)
+                ended = self.clock.now()
+                self.stats.record(ended - began, ended - deadline - period)
+                if ended > deadline + period:
+                    n += self._overrun(ended, deadline, period)
+        except asyncio.CancelledError:
+            self.lobby.close("shutdown")
+            raise
+        except Exception:
+            log.exception("lobby %s loop crashed", self.lobby.code)
+            self.lobby.close("server_error")
+        finally:
+            self._finish_loop()
+
+    def _overrun(self, ended: float, deadline: float, period: float) -> int:
+        """Count an overrun; returns the ticks to skip when hopelessly behind."""
+        self.stats.overruns += 1
+        behind = int((ended - deadline) / period)
+        if self.stats.overruns in (1, 10, 100) or self.stats.overruns % 1000 == 0:
+            log.warning("lobby %s: tick %d overran by %.1f ms (%d overruns)", self.lobby.code,
+                        self.tick, (ended - deadline - period) * 1000, self.stats.overruns)
+        if behind > self.max_catchup_ticks:
+            self.stats.skipped_ticks += behind
+            return behind
+        return 0
+
+    def _finish_loop(self) -> None:
+        if self.game is not None and not self.match_saved:
+            if self.match_started_ms:  # a match that was played is kept, as aborted
+                self._end_match("aborted", f"lobby_{self.lobby.close_reason or 'closed'}", announce=False)
+            self.match_saved = True
+        self._flush()
+        for member in list(self.lobby.members.values()):
+            member.conn.push_event(self._events_frame([{"type": "lobby_closed",
+                                                        "reason": self.lobby.close_reason}]))
+            member.conn.close(protocol.CLOSE["lobby_closed"])
+        while self.control:
+            op, arg = self.control.popleft()
+            if op == "join":
+                arg[1].cancelled() or arg[1].done() or arg[1].set_exception(JoinRefused("lobby_closed"))
+        self.hooks.lobby_closed(self.lobby.code)
+
+    # -- one tick ----------------------------------------------------------------------
+    def step_tick(self, dt: float) -> None:
+        self.tick += 1
+        self._apply_control()
+        self._apply_commands()
+        if self.lobby.phase == "countdown":
+            self._count_down(dt)
+        if self.lobby.phase == "playing":
+            self._play(dt)
+        else:
+            self._discard_inputs()
+        self._watch_empty(dt)
+        self._flush()
+
+    def _apply_control(self) -> None:
+        while self.control:
+            op, arg = self.control.popleft()
+            if op == "join":
+                self._join(*arg)
+            else:
+                self._leave(arg)
+
+    def _join(self, req: JoinRequest, future: asyncio.Future) -> None:
+        if future.done():  # the connection gave up waiting
+            return
+        try:
+            member = self.lobby.join(req)
+        except JoinRefused as exc:
+            future.set_exception(exc)
+            return
+        req.conn.push_event(protocol.encode_welcome(
+            you=member.id, role=member.role, host=member.id == self.lobby.host_id,
+            staff=member.staff, lobby=self.lobby.state(), tick_rate=self.lobby.tick_rate_hz,
+            time=self.clock.wall_ms()))
+        req.conn.needs_full = True
+        future.set_result(member)
+
+    def _leave(self, member_id: int) -> None:
+        member = self.lobby.remove(member_id)
+        if member is not None and member.in_match and self.game is not None:
+            member.in_match = False
+            self.game.remove_player(member_id)
+
+    def _apply_commands(self) -> None:
+        while self.commands:
+            member_id, kind, fields = self.commands.popleft()
+            try:
+                self.lobby.handle(member_id, kind, fields)
+            except CommandError as exc:
+                member = self.lobby.members.get(member_id)
+                if member is not None:
+                    member.conn.push_event(protocol.encode_error(code=exc.code, msg=exc.msg, ref=kind))
+
+    def _discard_inputs(self) -> None:
+        while self.inputs:
+            member = self.lobby.members.get(self.inputs.popleft()[0])
+            if member is not None:
+                member.pending_inputs -= 1
+
+    def _watch_empty(self, dt: float) -> None:
+        self.empty_for = self.empty_for + dt if not self.lobby.members else 0.0
+        if self.empty_for >= self.empty_ttl_s:
+            self.lobby.close("empty")
+
+    # -- the match ---------------------------------------------------------------------
+    def _begin_match(self) -> None:
+        """Called by the lobby's start/rematch command: seat the players, count down."""
+        players = self.lobby.players()
+        for member in players:
+            member.in_match, member.last_seq, member.ready = True, -1, False
+        self.roster = {m.id: m for m in players}
+        seed = secrets.randbits(31)
+        self.game = self.lobby.game_cls(seed=seed, players=[PlayerInfo(m.id, m.name) for m in players],
+                                        settings=dict(self.lobby.settings))
+        self.match_id = uuid.uuid4().hex
+        self.match_saved = False
+        self.match_ticks = 0
+        self.match_started_ms = 0.0
+        self.prev_snapshot = None
+        self.countdown_left = self.countdown_s
+        self.lobby.phase = "countdown"
+        self.lobby.changed = True
+        self.lobby.events.append({"type": "countdown", "seconds": round(self.countdown_s),
+                                  "match": self.match_id})
+
+    def _count_down(self, dt: float) -> None:
+        before = self.countdown_left
+        self.countdown_left -= dt
+        if self.countdown_left <= 1e-9:
+            self.lobby.phase = "playing"
+            self.lobby.changed = True
+            self.match_started_ms = self.clock.wall_ms()
+            self.lobby.events.append({"type": "match_start", "match": self.match_id})
+        elif int(before + 0.999999) != int(self.countdown_left + 0.999999):
+            self.lobby.events.append({"type": "countdown", "seconds": int(self.countdown_left + 0.999999),
+                                      "match": self.match_id})
+
+    def _play(self, dt: float) -> None:
+        game = self.game
+        assert game is not None
+        members = self.lobby.members
+        while self.inputs:
+            member_id, seq, cleaned = self.inputs.popleft()
+            member = members.get(member_id)
+            if member is None:
+                continue
+            member.pending_inputs -= 1
+            if member.in_match:
+                game.apply_input(member_id, cleaned)
+                member.last_seq = seq
+        for event in game.step(dt):
+            if event.get("type") not in RESERVED_EVENTS:
+                self.lobby.events.append(event)
+        self.match_ticks += 1
+        if game.finished:
+            self._end_match("finished", None)
+
+    def _end_match(self, status: str, reason: str | None, *, announce: bool = True) -> None:
+        """Record the match (exactly once) and move the lobby to finished."""
+        game = self.game
+        assert game is not None and self.match_id is not None
+        self.match_saved = True
+        outcome = game.result()
+        results = []
+        for rank, member_id in enumerate(outcome.ranking, start=1):
+            who = self.roster.get(member_id)
+            if who is None:
+                continue
+            results.append({"id": member_id, "name": who.name, "identity": who.identity,
+                            "user_id": who.user_id, "score": outcome.scores.get(member_id, 0),
+                            "rank": rank, "winner": member_id == outcome.winner})
+        record = {"match_id": self.match_id, "lobby": self.lobby.code, "game": self.lobby.game_cls.name,
+                  "seed": game.seed, "status": status, "reason": reason or outcome.reason,
+                  "settings": dict(self.lobby.settings), "ticks": self.match_ticks,
+                  "tick_rate": self.lobby.tick_rate_hz, "started_ms": self.match_started_ms,
+                  "ended_ms": self.clock.wall_ms(), "winner": outcome.winner, "results": results}
+        self.hooks.save_match(record)
+        for member in self.lobby.members.values():
+            member.in_match = False
+        if announce:
+            self._broadcast_state()  # the final positions, before the results
+            public = [{k: r[k] for k in ("id", "name", "score", "rank", "winner")} for r in results]
+            self.lobby.events.append({"type": "match_over", "match": self.match_id, "status": status,
+                                      "reason": record["reason"], "winner": outcome.winner,
+                                      "results": public})
+        if self.lobby.phase != "closed":
+            self.lobby.phase = "finished"
+        self.lobby.changed = True
+
+    # -- frames out --------------------------------------------------------------------
+    def _events_frame(self, events: list[dict]) -> bytes:
+        return protocol.encode_events(tick=self.tick, time=self.clock.wall_ms(), events=events)
+
+    def _flush(self) -> None:
+        lobby = self.lobby
+        for victim, event, code in lobby.evictions:
+            victim.conn.push_event(self._events_frame([event]))
+            victim.conn.close(code)
+        lobby.evictions.clear()
+        if lobby.changed:
+            lobby.changed = False
+            self.hooks.publish(lobby.code, protocol.encode_lobby(lobby=lobby.state(), time=self.clock.wall_ms()))
+        if lobby.events:
+            events = [e for e in lobby.events if e.get("type") != "lobby_closed"]
+            lobby.events = []
+            if events:
+                self.hooks.publish(lobby.code, self._events_frame(events))
+        if lobby.phase in ("countdown", "playing"):
+            self._broadcast_state()
+
+    def _broadcast_state(self) -> None:
+        """Encode this tick's state once (full and/or delta) and offer it to every member."""
+        game = self.game
+        assert game is not None
+        snapshot = game.snapshot()
+        now = self.clock.wall_ms()
+        ack = {m.id: m.last_seq for m in self.roster.values() if m.in_match}
+        keyframe_ticks = max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
+        keyframe = self.prev_snapshot is None or self.tick - self.last_full_tick >= keyframe_ticks
+        full = delta = None
+        if keyframe:
+            full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack)
+            self.last_full_tick = self.tick
+        else:
+            delta = protocol.encode_delta(tick=self.tick, time=now, base=self.tick - 1,
+                                          delta=diff(self.prev_snapshot, snapshot), ack=ack)
+        for member in self.lobby.members.values():
+            conn = member.conn
+            if delta is not None and not conn.needs_full:
+                conn.push_state(delta, full=False)
+            else:
+                if full is None:
+                    full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack)
+                conn.push_state(full, full=True)
+        self.prev_snapshot = snapshot

@@ -1,0 +1,223 @@
+"""The wire protocol: every frame between server and client, both ways.
+
+Frames are binary websocket messages holding one msgpack map. Every frame carries the
+protocol version under ``"v"`` and its kind under ``"k"``. This module is the single
+place that encodes and decodes them; ``docs/protocol.md`` is the human copy and
+``frontend/src/protocol.js`` mirrors the tables (a test checks they agree).
+
+Decoding never trusts the client: every failure raises `ProtocolError` carrying one of
+the documented error codes, which the consumer turns into an error frame.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import msgpack
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 4096
+MAX_CHAT_CHARS = 200
+MAX_NAME_CHARS = 24
+
+# Error codes carried by "error" frames: code -> meaning.
+ERRORS: dict[str, str] = {
+    "bad_frame": "the frame is not a binary msgpack map",
+    "bad_version": "the frame's protocol version is not supported",
+    "unknown_kind": "the frame's kind is not a client message kind",
+    "bad_field": "a field is missing, of the wrong type or out of range",
+    "frame_too_large": "the frame is larger than MAX_FRAME_BYTES",
+    "forbidden": "the sender's role may not do this",
+    "invalid_state": "not possible in the lobby's current phase",
+    "not_found": "the target member does not exist",
+    "rate_limited": "too many frames; slow down",
+    "overloaded": "the lobby's queue is full; the frame was dropped",
+    "not_in_match": "the sender holds a seat but is not in the running match",
+}
+
+# Websocket close codes the server uses: code -> (name, meaning).
+CLOSE_CODES: dict[int, tuple[str, str]] = {
+    4000: ("bad_version", "the requested protocol version is not supported"),
+    4001: ("bad_request", "the connection's query parameters are invalid"),
+    4004: ("lobby_not_found", "no open lobby has that code"),
+    4005: ("kicked", "the host or staff removed you from the lobby"),
+    4006: ("banned", "you are banned from this lobby"),
+    4008: ("too_slow", "your connection fell too far behind the lobby"),
+    4009: ("lobby_full", "every player seat is taken"),
+    4010: ("lobby_locked", "the host locked the lobby"),
+    4011: ("lobby_closed", "the lobby was closed"),
+    4029: ("too_many_errors", "too many bad or refused frames in a short time"),
+    4500: ("server_error", "the server failed; try again"),
+}
+CLOSE = {name: code for code, (name, _meaning) in CLOSE_CODES.items()}
+
+ROLES = ("player", "spectator")
+PHASES = ("waiting", "countdown", "playing", "finished", "closed")
+
+# Server -> client kinds and their fields (besides "v" and "k").
+SERVER_KINDS: dict[str, tuple[str, ...]] = {
+    "welcome": ("you", "role", "host", "staff", "lobby", "tick_rate", "time"),
+    "lobby": ("lobby", "time"),
+    "full": ("tick", "time", "s", "ack"),
+    "delta": ("tick", "time", "base", "s", "ack"),
+    "event": ("tick", "time", "e"),
+    "error": ("code", "msg", "ref"),
+    "pong": ("id", "ct", "time"),
+}
+
+
+class ProtocolError(Exception):
+    """A client frame that cannot be accepted; ``code`` is a key of ERRORS."""
+
+    def __init__(self, code: str, msg: str, ref: Any = None) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.ref = ref
+
+
+def _int(msg: dict, key: str, lo: int, hi: int) -> int:
+    value = msg.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ProtocolError("bad_field", f"{key} must be an integer in [{lo}, {hi}]", key)
+    return value
+
+
+def _number(msg: dict, key: str) -> float:
+    value = msg.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProtocolError("bad_field", f"{key} must be a number", key)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ProtocolError("bad_field", f"{key} must be finite", key)
+    return value
+
+
+def _bool(msg: dict, key: str) -> bool:
+    value = msg.get(key)
+    if not isinstance(value, bool):
+        raise ProtocolError("bad_field", f"{key} must be a boolean", key)
+    return value
+
+
+def _text(msg: dict, key: str, max_chars: int) -> str:
+    value = msg.get(key)
+    if not isinstance(value, str):
+        raise ProtocolError("bad_field", f"{key} must be a string", key)
+    value = clean_text(value)
+    if not value or len(value) > max_chars:
+        raise ProtocolError("bad_field", f"{key} must hold 1 to {max_chars} characters", key)
+    return value
+
+
+def clean_text(value: str) -> str:
+    """Strip control characters and surrounding blanks (rendering stays the client's job)."""
+    return "".join(ch for ch in value if ch.isprintable()).strip()
+
+
+def _target(msg: dict) -> dict:
+    return {"target": _int(msg, "target", 1, 2**31 - 1)}
+
+
+def _settings(msg: dict) -> dict:
+    value = msg.get("settings")
+    if not isinstance(value, dict) or len(value) > 16:
+        raise ProtocolError("bad_field", "settings must be a map of at most 16 entries", "settings")
+    if not all(isinstance(key, str) for key in value):
+        raise ProtocolError("bad_field", "settings keys must be strings", "settings")
+    return {"settings": value}
+
+
+def _no_fields(msg: dict) -> dict:
+    return {}
+
+
+# Client -> server kinds: kind -> (validator returning the cleaned fields, who may send it).
+# "player": a seated player; "any": any member; "host": the lobby's host or staff.
+CLIENT_KINDS: dict[str, tuple[Any, str]] = {
+    "input": (lambda m: {"seq": _int(m, "seq", 0, 2**31 - 1), "d": m.get("d")}, "player"),
+    "ping": (lambda m: {"id": _int(m, "id", 0, 2**31 - 1), "ct": _number(m, "ct")}, "any"),
+    "chat": (lambda m: {"text": _text(m, "text", MAX_CHAT_CHARS)}, "any"),
+    "ready": (lambda m: {"ready": _bool(m, "ready")}, "player"),
+    "start": (_no_fields, "host"),
+    "rematch": (_no_fields, "host"),
+    "kick": (_target, "host"),
+    "ban": (_target, "host"),
+    "lock": (_no_fields, "host"),
+    "unlock": (_no_fields, "host"),
+    "transfer": (_target, "host"),
+    "settings": (_settings, "host"),
+    "close": (_no_fields, "host"),
+}
+
+
+def decode_client(data: bytes | None) -> tuple[str, dict]:
+    """Decode one client frame into ``(kind, cleaned fields)`` or raise ProtocolError."""
+    if data is None:
+        raise ProtocolError("bad_frame", "frames must be binary")
+    if len(data) > MAX_FRAME_BYTES:
+        raise ProtocolError("frame_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
+    try:
+        msg = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
+    except Exception as exc:  # msgpack raises several types for corrupt input
+        raise ProtocolError("bad_frame", "the frame is not valid msgpack") from exc
+    if not isinstance(msg, dict):
+        raise ProtocolError("bad_frame", "a frame must be a msgpack map")
+    if msg.get("v") != PROTOCOL_VERSION or isinstance(msg.get("v"), bool):
+        raise ProtocolError("bad_version", f"protocol version must be {PROTOCOL_VERSION}")
+    kind = msg.get("k")
+    entry = CLIENT_KINDS.get(kind) if isinstance(kind, str) else None
+    if entry is None:
+        raise ProtocolError("unknown_kind", "unknown message kind", kind if isinstance(kind, str) else None)
+    validate, _role = entry
+    return kind, validate(msg)
+
+
+def required_role(kind: str) -> str:
+    return CLIENT_KINDS[kind][1]
+
+
+def _pack(payload: dict) -> bytes:
+    payload["v"] = PROTOCOL_VERSION
+    # Single floats halve the size of coordinates; the rules round them anyway.
+    return msgpack.packb(payload, use_bin_type=True, use_single_float=True)
+
+
+def encode_welcome(*, you: int, role: str, host: bool, staff: bool, lobby: dict, tick_rate: int, time: float) -> bytes:
+    return _pack({"k": "welcome", "you": you, "role": role, "host": host, "staff": staff,
+                  "lobby": lobby, "tick_rate": tick_rate, "time": time})
+
+
+def encode_lobby(*, lobby: dict, time: float) -> bytes:
+    return _pack({"k": "lobby", "lobby": lobby, "time": time})
+
+
+def encode_full(*, tick: int, time: float, snapshot: dict, ack: dict[int, int]) -> bytes:
+    return _pack({"k": "full", "tick": tick, "time": time, "s": snapshot, "ack": ack})
+
+
+def encode_delta(*, tick: int, time: float, base: int, delta: dict, ack: dict[int, int]) -> bytes:
+    return _pack({"k": "delta", "tick": tick, "time": time, "base": base, "s": delta, "ack": ack})
+
+
+def encode_events(*, tick: int, time: float, events: list[dict]) -> bytes:
+    return _pack({"k": "event", "tick": tick, "time": time, "e": events})
+
+
+def encode_error(*, code: str, msg: str, ref: Any = None) -> bytes:
+    return _pack({"k": "error", "code": code, "msg": msg, "ref": ref})
+
+
+def encode_pong(*, id: int, ct: float, time: float) -> bytes:
+    return _pack({"k": "pong", "id": id, "ct": ct, "time": time})
+
+
+def decode_server(data: bytes) -> dict:
+    """Decode a server frame (for tests, bots and the load tester)."""
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+def encode_client(kind: str, **fields: Any) -> bytes:
+    """Encode a client frame (for tests, bots and the load tester)."""
+    return msgpack.packb({"v": PROTOCOL_VERSION, "k": kind, **fields}, use_bin_type=True)

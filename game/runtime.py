@@ -1,0 +1,140 @@
+"""The process's game runtime: the lobby registry wired to Channels and the database.
+
+This is the one place where the engine meets infrastructure. It implements the engine's
+`LoopHooks` without ever blocking a tick:
+
+- ``publish`` queues an event frame for the publisher task, which `group_send`s it to the
+  lobby's channel-layer group (``lobby_group``);
+- ``save_match`` queues a record for the writer task, which saves it through
+  `database_sync_to_async`, retrying until the database takes it (saving is idempotent by
+  match id, so a retry never writes twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull, MessageTooLarge
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from game import services
+from game.engine.clock import MonotonicClock
+from game.engine.lobby import LobbyConfig
+from game.engine.loop import LobbyLoop
+from game.engine.registry import LobbyRegistry
+
+log = logging.getLogger("game.runtime")
+
+EVENT_TYPE = "lobby.event"  # handled by LobbyConsumer.lobby_event
+
+
+def lobby_group(code: str) -> str:
+    """The channel-layer group of a lobby: every member's consumer is in it."""
+    return f"lobby.{code}"
+
+
+class Runtime:
+    """Registry, publisher and writer of one process (bound to one event loop)."""
+
+    def __init__(self) -> None:
+        game = settings.GAME
+        self.loop = asyncio.get_running_loop()
+        self.layer = get_channel_layer()
+        self.registry = LobbyRegistry(
+            clock=MonotonicClock(), hooks=self, max_lobbies=game["MAX_LOBBIES"],
+            loop_options={"countdown_s": game["COUNTDOWN_S"],
+                          "keyframe_interval_s": game["KEYFRAME_INTERVAL_S"],
+                          "empty_ttl_s": game["EMPTY_LOBBY_TTL_S"],
+                          "max_commands": game["COMMAND_QUEUE_PER_LOBBY"]})
+        self.outgoing: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self.writes: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.saved_matches = 0
+        self.tasks = [self.loop.create_task(self._publisher(), name="lobby-publisher"),
+                      self.loop.create_task(self._writer(), name="result-writer")]
+
+    # -- LoopHooks ----------------------------------------------------------------------
+    def publish(self, code: str, data: bytes) -> None:
+        self.outgoing.put_nowait((lobby_group(code), data))
+
+    def save_match(self, record: dict[str, Any]) -> None:
+        self.writes.put_nowait(("match", record))
+
+    def lobby_closed(self, code: str) -> None:
+        loop = self.registry.get(code)
+        reason = loop.lobby.close_reason if loop else ""
+        self.registry.remove(code)
+        self.writes.put_nowait(("lobby_closed", {"code": code, "reason": reason or ""}))
+
+    # -- lobbies ------------------------------------------------------------------------
+    async def create_lobby(self, *, config: LobbyConfig, created_by_id: int | None,
+                           creator_name: str) -> LobbyLoop:
+        await database_sync_to_async(services.lobby_create)(
+            code=config.code, name=config.name, game=config.game_cls.name, private=config.private,
+            max_players=config.max_players, tick_rate_hz=config.tick_rate_hz,
+            created_by_id=created_by_id, creator_name=creator_name)
+        return self.registry.create(config)
+
+    async def flush(self) -> None:
+        """Wait until every queued frame is published and every record written."""
+        await self.outgoing.join()
+        await self.writes.join()
+
+    async def shutdown(self) -> None:
+        await self.registry.shutdown()
+        await self.flush()
+        for task in self.tasks:
+            task.cancel()
+
+    # -- background tasks ---------------------------------------------------------------
+    async def _publisher(self) -> None:
+        while True:
+            group, data = await self.outgoing.get()
+            try:
+                await self.layer.group_send(group, {"type": EVENT_TYPE, "data": data})
+            except ChannelFull:
+                log.warning("group %s: a member's channel is full; event dropped for it", group)
+            except MessageTooLarge:
+                log.error("group %s: event frame of %d bytes is too large for the layer", group, len(data))
+            except Exception:
+                log.exception("group %s: group_send failed", group)
+            finally:
+                self.outgoing.task_done()
+
+    async def _writer(self) -> None:
+        while True:
+            op, arg = await self.writes.get()
+            try:
+                await self._write_until_done(op, arg)
+            finally:
+                self.writes.task_done()
+
+    async def _write_until_done(self, op: str, arg: dict[str, Any]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                if op == "match":
+                    if await database_sync_to_async(services.match_record)(record=arg):
+                        self.saved_matches += 1
+                else:
+                    await database_sync_to_async(services.lobby_close)(code=arg["code"], reason=arg["reason"])
+                return
+            except Exception:
+                log.exception("saving %s failed; retrying in %.1f s", op, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    """The runtime of the running event loop (a new loop, as in tests, gets a new one)."""
+    global _runtime
+    loop = asyncio.get_running_loop()
+    if _runtime is None or _runtime.loop is not loop or loop.is_closed():
+        _runtime = Runtime()
+    return _runtime

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from game import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("play/<str:code>/", views.play, name="play"),
+    path("api/games", views.games, name="games"),
+    path("api/lobbies", views.lobbies, name="lobbies"),
+    path("api/lobbies/<str:code>", views.lobby_detail, name="lobby-detail"),
+    path("api/lobbies/<str:code>/matches", views.lobby_matches, name="lobby-matches"),
+    path("healthz", views.health, name="health"),
+]

@@ -1,0 +1,125 @@
+"""HTTP: the pages, and a small JSON API for lobbies (list, create, inspect, results)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods
+
+from game import protocol, selectors
+from game.engine.lobby import MAX_TICK_RATE, MIN_TICK_RATE, LobbyConfig
+from game.engine.registry import RegistryFull
+from game.rules import game_catalog, get_game
+from game.rules.base import InvalidInput
+from game.runtime import get_runtime
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _ensure_guest(request: HttpRequest) -> str:
+    """Give the browser a stable guest key in its session (its identity for bans and results)."""
+    if not request.session.get("guest"):
+        request.session["guest"] = secrets.token_hex(8)
+    return request.session["guest"]
+
+
+@ensure_csrf_cookie
+def index(request: HttpRequest) -> HttpResponse:
+    _ensure_guest(request)
+    return render(request, "game/index.html", {"games": game_catalog()})
+
+
+@ensure_csrf_cookie
+def play(request: HttpRequest, code: str) -> HttpResponse:
+    _ensure_guest(request)
+    return render(request, "game/play.html", {"code": code.upper()})
+
+
+@require_GET
+def games(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"games": game_catalog()})
+
+
+def _lobby_config(data: Any, *, code: str, creator_identity: str | None) -> LobbyConfig:
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        game_cls = get_game(str(data.get("game", "arena")))
+    except KeyError:
+        raise BadRequest("unknown game") from None
+    name = protocol.clean_text(str(data.get("name", "")))[:40] or f"{game_cls.title} lobby"
+    max_players = data.get("max_players", game_cls.max_players)
+    tick_rate = data.get("tick_rate", 20)
+    private = data.get("private", False)
+    if not isinstance(max_players, int) or not game_cls.min_players <= max_players <= game_cls.max_players:
+        raise BadRequest(f"max_players must be in [{game_cls.min_players}, {game_cls.max_players}]")
+    if not isinstance(tick_rate, int) or not MIN_TICK_RATE <= tick_rate <= MAX_TICK_RATE:
+        raise BadRequest(f"tick_rate must be in [{MIN_TICK_RATE}, {MAX_TICK_RATE}]")
+    if not isinstance(private, bool):
+        raise BadRequest("private must be true or false")
+    settings = data.get("settings", {})
+    try:
+        settings = game_cls.clean_settings(settings if isinstance(settings, dict) else {"?": settings})
+    except InvalidInput as exc:
+        raise BadRequest(str(exc)) from None
+    return LobbyConfig(code=code, name=name, game_cls=game_cls, max_players=max_players, private=private,
+                       tick_rate_hz=tick_rate, settings=settings, creator_identity=creator_identity,
+                       host_token=secrets.token_urlsafe(16))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+async def lobbies(request: HttpRequest) -> JsonResponse:
+    """GET: the public lobbies. POST: create a lobby; the reply's host_token makes you host."""
+    runtime = get_runtime()
+    if request.method == "GET":
+        return JsonResponse({"lobbies": runtime.registry.public()})
+    user = await request.auser()
+    if user.is_authenticated:  # session-authenticated writes must carry the CSRF token
+        reason = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+        if reason is not None:
+            return reason
+        identity, creator_name = f"u:{user.pk}", user.get_username()
+    else:
+        guest = await sync_to_async(_ensure_guest)(request)
+        identity, creator_name = f"g:{guest}", ""
+    try:
+        data = json.loads(request.body or b"{}")
+        config = _lobby_config(data, code=runtime.registry.new_code(), creator_identity=identity)
+    except (ValueError, BadRequest) as exc:
+        return JsonResponse({"error": "bad_request", "msg": str(exc)}, status=400)
+    try:
+        loop = await runtime.create_lobby(config=config, created_by_id=user.pk if user.is_authenticated else None,
+                                          creator_name=creator_name)
+    except RegistryFull:
+        return JsonResponse({"error": "full", "msg": "this server runs all the lobbies it can"}, status=503)
+    return JsonResponse({"lobby": loop.lobby.summary(), "code": config.code,
+                         "host_token": config.host_token}, status=201)
+
+
+@require_GET
+async def lobby_detail(request: HttpRequest, code: str) -> JsonResponse:
+    loop = get_runtime().registry.get(code)
+    if loop is None:
+        raise Http404("no such lobby")
+    return JsonResponse({"lobby": loop.lobby.summary(), "stats": loop.stats.as_dict()})
+
+
+@require_GET
+def lobby_matches(request: HttpRequest, code: str) -> JsonResponse:
+    matches = selectors.match_list(lobby_code=code.upper(), limit=20)
+    return JsonResponse({"matches": [selectors.match_as_dict(m) for m in matches]})
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})

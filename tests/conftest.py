@@ -1,0 +1,1 @@
+"""Shared fixtures. Tests never sleep on guesses: engine tests step a FakeClock."""
