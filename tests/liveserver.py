@@ -1,0 +1,68 @@
+"""Start the real server (daphne, as `make run` does) in a subprocess for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def daphne_server(tmp_path: Path, **env_overrides: str):
+    """Migrate a fresh SQLite file and run daphne on it; yields the base http URL.
+
+    The embedded defaults are used whatever the environment says (no Redis, no PostgreSQL).
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update({"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "live.sqlite3"),
+                "DJANGO_SETTINGS_MODULE": "gameserver.settings", "PYTHONUNBUFFERED": "1"})
+    env.update(env_overrides)
+    bindir = Path(sys.executable).parent
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                   cwd=ROOT, env=env, check=True, timeout=120)
+    log = open(tmp_path / "daphne.log", "wb")
+    proc = subprocess.Popen([str(bindir / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                             "gameserver.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    raise RuntimeError("daphne did not start:\n" + (tmp_path / "daphne.log").read_text())
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def create_lobby(base: str, **body) -> dict:
+    request = urllib.request.Request(base + "/api/lobbies", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        return json.loads(reply.read())

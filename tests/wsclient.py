@@ -1,0 +1,105 @@
+"""A test client over `WebsocketCommunicator` that speaks the binary protocol."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+from channels.testing import WebsocketCommunicator
+
+from game import protocol
+from game.engine import delta as deltas
+from gameserver.asgi import application
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+class Client:
+    """One connection; `frames` keeps every decoded server frame in arrival order."""
+
+    def __init__(self, code: str, query: str = "") -> None:
+        path = f"/ws/lobby/{code}/" + (f"?{query}" if query else "")
+        self.comm = WebsocketCommunicator(application, path, headers=[ORIGIN])
+        self.frames: list[dict] = []
+        self.close_code: int | None = None
+        self.snapshot: dict | None = None
+        self.snapshot_tick: int | None = None
+        self.history: dict[int, dict] = {}  # tick -> reconstructed snapshot
+        self.seq = 0
+
+    async def connect(self) -> "Client":
+        connected, _ = await self.comm.connect(timeout=5)
+        assert connected
+        return self
+
+    async def send(self, kind: str, **fields: Any) -> None:
+        await self.comm.send_to(bytes_data=protocol.encode_client(kind, **fields))
+
+    async def send_raw(self, data: bytes | None = None, text: str | None = None) -> None:
+        await self.comm.send_to(bytes_data=data, text_data=text)
+
+    async def input(self, payload: dict) -> int:
+        self.seq += 1
+        await self.send("input", seq=self.seq, d=payload)
+        return self.seq
+
+    async def _next(self, timeout: float) -> dict | None:
+        message = await self.comm.receive_output(timeout)
+        if message["type"] == "websocket.close":
+            self.close_code = message.get("code")
+            return None
+        frame = protocol.decode_server(message["bytes"])
+        self._track(frame)
+        self.frames.append(frame)
+        return frame
+
+    def _track(self, frame: dict) -> None:
+        if frame["k"] == "full":
+            self.snapshot, self.snapshot_tick = frame["s"], frame["tick"]
+        elif frame["k"] == "delta" and self.snapshot_tick == frame["base"]:
+            self.snapshot, self.snapshot_tick = deltas.apply(self.snapshot, frame["s"]), frame["tick"]
+        else:
+            return
+        self.history[self.snapshot_tick] = self.snapshot
+
+    async def until(self, predicate: Callable[[dict], bool], timeout: float = 5.0) -> dict:
+        """Receive frames until one satisfies ``predicate``; fail on close or timeout."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            assert left > 0, f"no matching frame within {timeout} s; got {[f['k'] for f in self.frames[-10:]]}"
+            frame = await self._next(left)
+            assert frame is not None, f"closed with {self.close_code} while waiting"
+            if predicate(frame):
+                return frame
+
+    async def event(self, type_: str, timeout: float = 5.0) -> dict:
+        frame = await self.until(lambda f: f["k"] == "event" and any(e["type"] == type_ for e in f["e"]), timeout)
+        return next(e for e in frame["e"] if e["type"] == type_)
+
+    async def error(self, timeout: float = 5.0) -> dict:
+        return await self.until(lambda f: f["k"] == "error", timeout)
+
+    async def closed(self, timeout: float = 5.0) -> int:
+        """Receive until the server closes the socket; returns the close code."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.close_code is None:
+            left = deadline - asyncio.get_running_loop().time()
+            assert left > 0, "the socket was not closed"
+            await self._next(left)
+        return self.close_code
+
+    def drain(self) -> None:
+        """Decode whatever output is already waiting, without waiting for more."""
+        queue = self.comm.output_queue
+        while not queue.empty():
+            message = queue.get_nowait()
+            if message["type"] == "websocket.close":
+                self.close_code = message.get("code")
+            else:
+                frame = protocol.decode_server(message["bytes"])
+                self._track(frame)
+                self.frames.append(frame)
+
+    async def disconnect(self) -> None:
+        await self.comm.disconnect()
