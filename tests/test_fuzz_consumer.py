@@ -60,6 +60,15 @@ class Harness:
         await self.host.send("start")
         await self.host.event("match_start")
 
+    async def teardown(self) -> None:
+        for client in (self.host, self.player, self.spectator):
+            await client.disconnect()
+        await self.runtime.shutdown()
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     async def _join(self, code: str, query: str) -> Client:
         client = await Client(code, query).connect()
         await client.until(lambda f: f["k"] == "welcome")
@@ -86,7 +95,7 @@ def harness(django_db_blocker):
     with django_db_blocker.unblock():
         h.run(h.setup())
         yield h
-        h.run(asyncio.sleep(0.2))
+        h.run(h.teardown())
     django_settings.GAME = original
     h.loop.close()
 

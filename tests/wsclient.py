@@ -36,7 +36,10 @@ class Client:
         await self.comm.send_to(bytes_data=protocol.encode_client(kind, **fields))
 
     async def send_raw(self, data: bytes | None = None, text: str | None = None) -> None:
-        await self.comm.send_to(bytes_data=data, text_data=text)
+        """Send any frame, even an empty one (which `send_to` refuses)."""
+        message = {"type": "websocket.receive", "bytes": data} if text is None else \
+            {"type": "websocket.receive", "text": text}
+        await self.comm.send_input(message)
 
     async def input(self, payload: dict) -> int:
         self.seq += 1

@@ -93,7 +93,10 @@ def finite(value: Any, *, lo: float, hi: float, name: str) -> float:
     """Return ``value`` as a float clamped to [lo, hi]; refuse non-numbers, NaN and inf."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidInput(f"{name} must be a number")
-    f = float(value)
+    try:
+        f = float(value)
+    except OverflowError:
+        raise InvalidInput(f"{name} is out of range") from None
     if not math.isfinite(f):
         raise InvalidInput(f"{name} must be finite")
     return min(hi, max(lo, f))

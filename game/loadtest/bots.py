@@ -1,0 +1,169 @@
+"""Bot clients of one process: create lobbies, join them, play, and measure every frame."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+import msgpack
+from websockets.asyncio.client import connect
+
+PROTOCOL_VERSION = 1
+
+
+@dataclass
+class Plan:
+    url: str
+    lobbies: int
+    players: int
+    spectators: int
+    tick_rate: int
+    duration_s: float
+    warmup_s: float
+    game: str
+    input_rate: float  # inputs per second per player; default: the tick rate
+
+
+@dataclass
+class Figures:
+    """What one process measured inside the measuring window."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    gaps_ms: list[float] = field(default_factory=list)
+    frames: int = 0
+    bytes: int = 0
+    clients: int = 0
+    expected_frames: float = 0.0
+    per_second: dict[int, int] = field(default_factory=dict)  # second of window -> frames
+    errors: list[str] = field(default_factory=list)
+    closed: int = 0
+    cpu_fraction: float = 0.0
+
+
+def _pack(kind: str, **fields) -> bytes:
+    return msgpack.packb({"v": PROTOCOL_VERSION, "k": kind, **fields})
+
+
+def create_lobby(plan: Plan, index: int) -> dict:
+    settings = {"arena": {"score_limit": 3600, "time_limit_s": 3600},
+                "pong": {"score_limit": 3600, "time_limit_s": 3600}}.get(plan.game, {})
+    body = {"game": plan.game, "name": f"load {index}", "max_players": plan.players,
+            "tick_rate": plan.tick_rate, "settings": settings}
+    request = urllib.request.Request(plan.url.rstrip("/") + "/api/lobbies", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.loads(reply.read())
+
+
+class Bot:
+    """One websocket client. Players send inputs; everyone measures state frames."""
+
+    def __init__(self, plan: Plan, code: str, role: str, name: str, token: str | None, window: "Window",
+                 figures: Figures) -> None:
+        base = plan.url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/")
+        self.ws_url = f"{base}/ws/lobby/{code}/?role={role}&name={name}" + (f"&token={token}" if token else "")
+        self.origin = plan.url.rstrip("/")
+        self.plan, self.role, self.window, self.figures = plan, role, window, figures
+        self.is_host = token is not None
+        self.playing = asyncio.Event()
+        self.lobby: dict = {}
+        self.last_frame_at: float | None = None
+
+    async def run(self) -> None:
+        try:
+            async with connect(self.ws_url, origin=self.origin, max_size=2**20, compression=None,
+                               ping_interval=None, open_timeout=30) as ws:
+                tasks = [asyncio.create_task(self._read(ws))]
+                if self.role == "player":
+                    tasks.append(asyncio.create_task(self._play(ws)))
+                await asyncio.wait(tasks, timeout=self.window.end - time.time() + 1)
+                for task in tasks:
+                    task.cancel()
+        except Exception as exc:  # a bot failing is a figure, not a crash of the tester
+            self.figures.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    async def _read(self, ws) -> None:
+        async for data in ws:
+            now = time.time() * 1000.0
+            frame = msgpack.unpackb(data, strict_map_key=False)
+            kind = frame.get("k")
+            if kind in ("full", "delta"):
+                self._measure(frame, data, now)
+            elif kind in ("welcome", "lobby"):
+                self.lobby = frame["lobby"]
+                if self.lobby["phase"] in ("countdown", "playing"):
+                    self.playing.set()
+                if self.is_host and self.lobby["phase"] == "waiting":
+                    await self._maybe_start(ws)
+            elif kind == "event" and not self.is_host:
+                pass
+            if kind == "welcome" and self.role == "player" and not self.is_host:
+                await ws.send(_pack("ready", ready=True))
+
+    async def _maybe_start(self, ws) -> None:
+        players = [m for m in self.lobby["members"] if m["role"] == "player"]
+        ready = all(m["ready"] for m in players if m["id"] != self.lobby["host"])
+        if len(players) >= self.plan.players and ready:
+            await ws.send(_pack("start"))
+
+    def _measure(self, frame: dict, data: bytes, now: float) -> None:
+        if not self.window.inside(now / 1000.0):
+            self.last_frame_at = now
+            return
+        figures = self.figures
+        figures.frames += 1
+        figures.bytes += len(data)
+        figures.latencies_ms.append(now - frame["time"])
+        if self.last_frame_at is not None:
+            figures.gaps_ms.append(now - self.last_frame_at)
+        second = int(now / 1000.0 - self.window.start)
+        figures.per_second[second] = figures.per_second.get(second, 0) + 1
+        self.last_frame_at = now
+
+    async def _play(self, ws) -> None:
+        await self.playing.wait()
+        period = 1.0 / (self.plan.input_rate or self.plan.tick_rate)
+        rng = random.Random()
+        seq, mx, my = 0, 0.0, 0.0
+        next_at = time.monotonic()
+        while time.time() < self.window.end:
+            if rng.random() < 0.05:
+                mx, my = rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))
+            seq += 1
+            await ws.send(_pack("input", seq=seq, d={"mx": mx, "my": my, "aim": rng.uniform(-3.14, 3.14),
+                                                      "fire": rng.random() < 0.1}))
+            next_at += period
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+
+@dataclass
+class Window:
+    """The measuring window, in wall-clock seconds."""
+
+    start: float
+    end: float
+
+    def inside(self, t: float) -> bool:
+        return self.start <= t < self.end
+
+
+async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figures:
+    """Connect and run every bot of ``lobbies``; returns this process's figures."""
+    figures = Figures()
+    bots: list[Bot] = []
+    for lobby in lobbies:
+        code, token = lobby["code"], lobby["host_token"]
+        for i in range(plan.players):
+            bots.append(Bot(plan, code, "player", f"bot{i}", token if i == 0 else None, window, figures))
+        for i in range(plan.spectators):
+            bots.append(Bot(plan, code, "spectator", f"watch{i}", None, window, figures))
+    figures.clients = len(bots)
+    figures.expected_frames = len(bots) * plan.duration_s * plan.tick_rate
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    await asyncio.gather(*(bot.run() for bot in bots))
+    figures.cpu_fraction = (time.process_time() - cpu0) / max(1e-6, time.monotonic() - wall0)
+    return figures

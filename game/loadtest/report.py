@@ -1,0 +1,86 @@
+"""Summaries of load-test figures: the printed table, the JSON file and the PNG plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from game.loadtest.bots import Figures, Plan
+
+HEALTHY_DELIVERED = 0.99
+HEALTHY_P99_MS = 50.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float]) -> dict:
+    delivered = figures.frames / figures.expected_frames if figures.expected_frames else 0.0
+    p99 = percentile(figures.latencies_ms, 0.99)
+    summary = {
+        "lobbies": plan.lobbies, "players_per_lobby": plan.players, "spectators_per_lobby": plan.spectators,
+        "clients": figures.clients, "players": plan.lobbies * plan.players, "tick_rate": plan.tick_rate,
+        "duration_s": plan.duration_s, "game": plan.game,
+        "frames": figures.frames, "expected_frames": int(figures.expected_frames),
+        "delivered_ratio": round(delivered, 4),
+        "latency_ms_p50": round(percentile(figures.latencies_ms, 0.5), 2),
+        "latency_ms_p99": round(p99, 2),
+        "latency_ms_max": round(max(figures.latencies_ms, default=float("nan")), 2),
+        "gap_ms_p99": round(percentile(figures.gaps_ms, 0.99), 2),
+        "bytes_per_s_per_client": round(figures.bytes / plan.duration_s / figures.clients, 1) if figures.clients else 0,
+        "bytes_per_frame": round(figures.bytes / figures.frames, 1) if figures.frames else 0,
+        "client_errors": len(figures.errors), "client_error_samples": figures.errors[:5],
+        "client_cpu_max": round(max(client_cpu, default=0.0), 3),
+        "client_saturated": max(client_cpu, default=0.0) > 0.9,
+        "healthy": delivered >= HEALTHY_DELIVERED and p99 <= HEALTHY_P99_MS and not figures.errors,
+        **{k: v for k, v in server.items() if k != "rss_over_time"},
+    }
+    if server.get("server_cpu_seconds") and figures.frames:
+        summary["server_cpu_us_per_frame"] = round(1e6 * server["server_cpu_seconds"] / figures.frames, 1)
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    keys = ["clients", "delivered_ratio", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "gap_ms_p99",
+            "bytes_per_s_per_client", "bytes_per_frame", "server_cpu_percent", "server_cpu_us_per_frame",
+            "server_rss_mb_end", "server_rss_bytes_per_client", "client_cpu_max", "client_errors", "healthy"]
+    lines = [f"  {key:<28} {summary[key]}" for key in keys if key in summary]
+    if summary.get("client_saturated"):
+        lines.append("  WARNING: a client process was saturated (CPU > 90%): add --processes; figures are a floor")
+    return "\n".join(lines)
+
+
+def write_json(path: Path, summary: dict, figures: Figures, server: dict) -> None:
+    data = {"summary": summary, "frames_per_second": [figures.per_second.get(s, 0) for s in
+                                                       range(int(summary["duration_s"]))],
+            "rss_over_time": server.get("rss_over_time", [])}
+    path.write_text(json.dumps(data, indent=2))
+
+
+def write_plot(path: Path, summary: dict, figures: Figures) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.hist([min(v, 200.0) for v in figures.latencies_ms], bins=80, color="#4a90d9")
+    left.axvline(summary["latency_ms_p99"], color="#d0021b", linestyle="--", label=f"p99 {summary['latency_ms_p99']} ms")
+    left.set_xlabel("latency, server stamp to client receipt (ms, capped at 200)")
+    left.set_ylabel("frames")
+    left.legend()
+    seconds = list(range(int(summary["duration_s"])))
+    right.plot(seconds, [figures.per_second.get(s, 0) for s in seconds], color="#417505", label="delivered")
+    right.axhline(summary["clients"] * summary["tick_rate"], color="#888", linestyle=":", label="expected")
+    right.set_xlabel("second of the measuring window")
+    right.set_ylabel("state frames delivered per second")
+    right.legend()
+    fig.suptitle(f"{summary['lobbies']} lobbies x {summary['players_per_lobby']} players at {summary['tick_rate']} Hz: "
+                 f"delivered {summary['delivered_ratio']:.1%}, healthy={summary['healthy']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,71 @@
+"""Spread the lobbies of a load test over client processes and merge what they measured."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import time
+from dataclasses import asdict
+
+from game.loadtest.bots import Figures, Plan, Window, create_lobby, run_lobbies
+from game.loadtest.server import ServerProbe
+
+
+def _client_process(plan: Plan, lobbies: list[dict], window: Window, out) -> None:
+    try:
+        import uvloop  # noqa: F401  (faster bots when available)
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    figures = runner(run_lobbies(plan, lobbies, window))
+    out.send(asdict(figures))
+    out.close()
+
+
+def merge(parts: list[dict]) -> Figures:
+    total = Figures()
+    for part in parts:
+        total.latencies_ms += part["latencies_ms"]
+        total.gaps_ms += part["gaps_ms"]
+        total.frames += part["frames"]
+        total.bytes += part["bytes"]
+        total.clients += part["clients"]
+        total.expected_frames += part["expected_frames"]
+        total.errors += part["errors"]
+        for second, count in part["per_second"].items():
+            total.per_second[second] = total.per_second.get(second, 0) + count
+        total.cpu_fraction = max(total.cpu_fraction, part["cpu_fraction"])
+    return total
+
+
+def run(plan: Plan, *, processes: int, server_pid: int | None, progress=None) -> tuple[Figures, dict, list[float]]:
+    """Create the lobbies, run the bots in ``processes`` processes, return merged figures,
+    the server's CPU/memory figures (when its pid is known) and each process's CPU fraction."""
+    lobbies = [create_lobby(plan, i) for i in range(plan.lobbies)]
+    processes = max(1, min(processes, len(lobbies)))
+    start = time.time() + plan.warmup_s
+    window = Window(start=start, end=start + plan.duration_s)
+    ctx = mp.get_context("spawn")
+    pipes, procs = [], []
+    for index in range(processes):
+        receiver, sender = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_client_process, args=(plan, lobbies[index::processes], window, sender),
+                           daemon=True)
+        proc.start()
+        pipes.append(receiver)
+        procs.append(proc)
+    probe = ServerProbe(server_pid) if server_pid else None
+    while time.time() < window.end + 1.5:
+        now = time.time()
+        if probe:
+            probe.sample(inside=window.inside(now))
+        if progress:
+            progress(min(1.0, max(0.0, (now - window.start) / plan.duration_s)))
+        time.sleep(0.5)
+    parts = []
+    for receiver, proc in zip(pipes, procs):
+        if receiver.poll(plan.duration_s + plan.warmup_s + 60):
+            parts.append(receiver.recv())
+        proc.join(timeout=10)
+    figures = merge(parts)
+    return figures, (probe.summary(figures.clients) if probe else {}), [p["cpu_fraction"] for p in parts]

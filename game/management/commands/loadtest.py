@@ -1,0 +1,55 @@
+"""`python manage.py loadtest`: bots speaking the real protocol against a running server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from game.loadtest import report, runner
+from game.loadtest.bots import Plan
+
+
+class Command(BaseCommand):
+    help = "Run bot players against a running server and report delivery, latency, bytes, CPU and memory."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="server base URL (loopback only)")
+        parser.add_argument("--lobbies", type=int, default=5)
+        parser.add_argument("--players", type=int, default=8, help="players per lobby")
+        parser.add_argument("--spectators", type=int, default=0, help="spectators per lobby")
+        parser.add_argument("--tick-rate", type=int, default=20)
+        parser.add_argument("--input-rate", type=float, default=0, help="inputs/s per player (default: tick rate)")
+        parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
+        parser.add_argument("--warmup", type=float, default=5.0, help="seconds to connect and start first")
+        parser.add_argument("--game", default="arena")
+        parser.add_argument("--processes", type=int, default=1, help="client processes")
+        parser.add_argument("--server-pid", type=int, help="pid of the server, for CPU and RSS figures")
+        parser.add_argument("--json", type=Path, help="write the summary as JSON here")
+        parser.add_argument("--plot", type=Path, help="write a PNG plot here")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    def handle(self, *args, **opts) -> None:
+        plan = Plan(url=opts["url"], lobbies=opts["lobbies"], players=opts["players"],
+                    spectators=opts["spectators"], tick_rate=opts["tick_rate"], duration_s=opts["duration"],
+                    warmup_s=opts["warmup"], game=opts["game"], input_rate=opts["input_rate"])
+        bar = None
+        if not opts["quiet"]:
+            from tqdm import tqdm
+            bar = tqdm(total=100, desc="measuring", unit="%", bar_format="{l_bar}{bar}| {elapsed}")
+
+        def progress(fraction: float) -> None:
+            if bar is not None:
+                bar.n = int(fraction * 100)
+                bar.refresh()
+
+        figures, server, client_cpu = runner.run(plan, processes=opts["processes"],
+                                                 server_pid=opts["server_pid"], progress=progress)
+        if bar is not None:
+            bar.close()
+        summary = report.summarize(plan, figures, server, client_cpu)
+        self.stdout.write(report.format_summary(summary))
+        if opts["json"]:
+            report.write_json(opts["json"], summary, figures, server)
+        if opts["plot"]:
+            report.write_plot(opts["plot"], summary, figures)
