@@ -83,9 +83,15 @@ class Runtime:
         await self.outgoing.join()
         await self.writes.join()
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Stop every lobby (running matches are saved as aborted), then flush for at most
+        ``timeout_s`` seconds; what could not be written by then is logged."""
         await self.registry.shutdown()
-        await self.flush()
+        try:
+            await asyncio.wait_for(self.flush(), timeout_s)
+        except asyncio.TimeoutError:
+            log.error("shutdown: %d frames and %d records were still queued after %.0f s",
+                      self.outgoing.qsize(), self.writes.qsize(), timeout_s)
         for task in self.tasks:
             task.cancel()
 

@@ -87,7 +87,7 @@ class Harness:
 
 
 @pytest.fixture(scope="module")
-def harness(django_db_blocker):
+def harness(django_db_setup, django_db_blocker):
     from django.conf import settings as django_settings
     original = django_settings.GAME
     django_settings.GAME = {**original, "ERROR_BUDGET": 10**9}  # keep the fuzzers connected

@@ -20,6 +20,7 @@ from game.rules.base import Event, Game, InvalidInput, PlayerInfo, Result, Rng, 
 WIDTH, HEIGHT = 1600.0, 900.0
 PLAYER_RADIUS = 18.0
 SPEED = 260.0  # px/s
+MAX_SUBSTEP = 16.0  # px: thinner than any wall, so a long step cannot tunnel through
 WALLS: tuple[tuple[float, float, float, float], ...] = (  # x, y, w, h; symmetric layout
     (740.0, 390.0, 120.0, 120.0),
     (300.0, 150.0, 200.0, 40.0), (1100.0, 150.0, 200.0, 40.0),
@@ -55,12 +56,21 @@ def _blocked(x: float, y: float) -> tuple[float, float, float, float] | None:
 
 def move(x: float, y: float, mx: float, my: float, dt: float) -> tuple[float, float]:
     """One movement step: direction (mx, my) normalised if longer than 1, at SPEED for dt
-    seconds, stopped by the world's edges and the walls, resolved x first, then y."""
+    seconds, stopped by the world's edges and the walls. The step is cut into sub-steps of
+    at most MAX_SUBSTEP px so no wall is jumped over, each resolved x first, then y."""
     length = math.hypot(mx, my)
     if length > 1.0:
         mx, my = mx / length, my / length
+        length = 1.0
+    substeps = max(1, math.ceil(length * SPEED * dt / MAX_SUBSTEP))
+    dx, dy = mx * SPEED * dt / substeps, my * SPEED * dt / substeps
+    for _ in range(substeps):
+        x, y = _substep(x, y, dx, dy)
+    return x, y
+
+
+def _substep(x: float, y: float, dx: float, dy: float) -> tuple[float, float]:
     r = PLAYER_RADIUS
-    dx, dy = mx * SPEED * dt, my * SPEED * dt
     x = min(WIDTH - r, max(r, x + dx))
     wall = _blocked(x, y)
     if wall is not None and dx != 0.0:
@@ -173,7 +183,7 @@ class Arena(Game):
         limit = self.settings["score_limit"]
         if any(f.score >= limit for f in self.fighters.values()):
             self.finished, self.reason = True, "score_limit"
-        elif self.time_left <= 0.0:
+        elif self.time_left <= 1e-9:
             self.finished, self.reason = True, "time_up"
         return self.events
 
@@ -324,4 +334,5 @@ class Arena(Game):
 
 
 WORLD = {"width": WIDTH, "height": HEIGHT, "player_radius": PLAYER_RADIUS, "speed": SPEED,
+         "max_substep": MAX_SUBSTEP,
          "walls": [list(w) for w in WALLS]}

@@ -77,7 +77,7 @@ class Pong(Game):
         self.time_left = max(0.0, self.time_left - dt)
         if any(s >= self.settings["score_limit"] for s in self.scores.values()):
             self.finished, self.reason = True, "score_limit"
-        elif self.time_left <= 0.0:
+        elif self.time_left <= 1e-9:
             self.finished, self.reason = True, "time_up"
         return events
 

@@ -1,0 +1,167 @@
+// The wire protocol, browser side: a mirror of game/protocol.py (tests/test_protocol_tables.py
+// checks that the tables agree) plus the words a person reads when something is refused.
+// docs/protocol.md is the human copy of the tables.
+import { decode, encode } from '@msgpack/msgpack';
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_FRAME_BYTES = 4096;
+export const MAX_CHAT_CHARS = 200;
+export const MAX_NAME_CHARS = 24;
+
+export const ROLES = ['player', 'spectator'];
+export const PHASES = ['waiting', 'countdown', 'playing', 'finished', 'closed'];
+
+// Error codes carried by "error" frames: code -> meaning (as the server words it).
+export const ERRORS = {
+  bad_frame: 'the frame is not a binary msgpack map',
+  bad_version: "the frame's protocol version is not supported",
+  unknown_kind: "the frame's kind is not a client message kind",
+  bad_field: 'a field is missing, of the wrong type or out of range',
+  frame_too_large: 'the frame is larger than MAX_FRAME_BYTES',
+  forbidden: "the sender's role may not do this",
+  invalid_state: "not possible in the lobby's current phase",
+  not_found: 'the target member does not exist',
+  rate_limited: 'too many frames; slow down',
+  overloaded: "the lobby's queue is full; the frame was dropped",
+  not_in_match: 'the sender holds a seat but is not in the running match',
+};
+
+// Websocket close codes the server uses: code -> [name, meaning].
+export const CLOSE_CODES = {
+  4000: ['bad_version', 'the requested protocol version is not supported'],
+  4001: ['bad_request', "the connection's query parameters are invalid"],
+  4004: ['lobby_not_found', 'no open lobby has that code'],
+  4005: ['kicked', 'the host or staff removed you from the lobby'],
+  4006: ['banned', 'you are banned from this lobby'],
+  4008: ['too_slow', 'your connection fell too far behind the lobby'],
+  4009: ['lobby_full', 'every player seat is taken'],
+  4010: ['lobby_locked', 'the host locked the lobby'],
+  4011: ['lobby_closed', 'the lobby was closed'],
+  4029: ['too_many_errors', 'too many bad or refused frames in a short time'],
+  4500: ['server_error', 'the server failed; try again'],
+};
+export const CLOSE = Object.fromEntries(
+  Object.entries(CLOSE_CODES).map(([code, [name]]) => [name, Number(code)]));
+
+// Server -> client kinds and their fields (besides "v" and "k").
+export const SERVER_KINDS = {
+  welcome: ['you', 'role', 'host', 'staff', 'lobby', 'tick_rate', 'time'],
+  lobby: ['lobby', 'time'],
+  full: ['tick', 'time', 's', 'ack'],
+  delta: ['tick', 'time', 'base', 's', 'ack'],
+  event: ['tick', 'time', 'e'],
+  error: ['code', 'msg', 'ref'],
+  pong: ['id', 'ct', 'time'],
+};
+
+// Client -> server kinds: who may send them ("player", "any", "host") and their fields.
+export const CLIENT_KINDS = {
+  input: { role: 'player', fields: ['seq', 'd'] },
+  ping: { role: 'any', fields: ['id', 'ct'] },
+  chat: { role: 'any', fields: ['text'] },
+  ready: { role: 'player', fields: ['ready'] },
+  start: { role: 'host', fields: [] },
+  rematch: { role: 'host', fields: [] },
+  kick: { role: 'host', fields: ['target'] },
+  ban: { role: 'host', fields: ['target'] },
+  lock: { role: 'host', fields: [] },
+  unlock: { role: 'host', fields: [] },
+  transfer: { role: 'host', fields: ['target'] },
+  settings: { role: 'host', fields: ['settings'] },
+  close: { role: 'host', fields: [] },
+};
+
+// What a person reads for each error code (the server's own `msg` is shown beside it).
+export const ERROR_MESSAGES = {
+  bad_frame: 'The game client sent something the server could not read.',
+  bad_version: 'This page is out of date. Reload it to get the current version.',
+  unknown_kind: 'The game client sent a request the server does not know.',
+  bad_field: 'That value was not accepted.',
+  frame_too_large: 'That message was too long to send.',
+  forbidden: 'You are not allowed to do that.',
+  invalid_state: 'That is not possible right now.',
+  not_found: 'That person is no longer in the lobby.',
+  rate_limited: 'You are sending too fast. Slow down a little.',
+  overloaded: 'The lobby is busy; your last action was dropped. Try again.',
+  not_in_match: 'You are not playing in the current match.',
+};
+
+// What a person reads when the server closes the connection with one of its codes.
+export const CLOSE_MESSAGES = {
+  bad_version: 'This page is out of date. Reload it to play.',
+  bad_request: 'The link to this lobby is malformed. Go back to the lobby list and join again.',
+  lobby_not_found: 'There is no open lobby with this code. It may have closed.',
+  kicked: 'You were kicked from the lobby by the host.',
+  banned: 'You are banned from this lobby.',
+  too_slow: 'Your connection fell too far behind the game. Reconnecting…',
+  lobby_full: 'Every player seat is taken. You can still join as a spectator.',
+  lobby_locked: 'The host locked this lobby. You can still join as a spectator.',
+  lobby_closed: 'The lobby was closed.',
+  too_many_errors: 'The server closed the connection after too many refused requests.',
+  server_error: 'The server ran into a problem. Reconnecting…',
+};
+
+// Closes after which reconnecting cannot help: the person must do something else.
+export const FINAL_CLOSES = new Set(['bad_version', 'bad_request', 'lobby_not_found', 'kicked',
+  'banned', 'lobby_full', 'lobby_locked', 'lobby_closed']);
+
+export class ProtocolError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** A readable message for an error frame `{code, msg}`. */
+export function describeError(code, msg) {
+  const human = ERROR_MESSAGES[code] ?? 'The server refused that request.';
+  return msg ? `${human} (${msg})` : human;
+}
+
+/** `{name, message, final}` for a websocket close code (server codes and standard ones). */
+export function describeClose(code) {
+  const entry = CLOSE_CODES[code];
+  if (entry) {
+    const [name] = entry;
+    return { name, message: CLOSE_MESSAGES[name], final: FINAL_CLOSES.has(name) };
+  }
+  if (code === 1000) return { name: 'normal', message: 'Disconnected.', final: false };
+  if (code === 1001) return { name: 'going_away', message: 'The server is restarting. Reconnecting…', final: false };
+  return { name: 'connection_lost', message: 'The connection to the server was lost. Reconnecting…', final: false };
+}
+
+/** Encode one client frame; throws ProtocolError for an unknown kind, a missing field or a frame too large. */
+export function encodeClient(kind, fields = {}) {
+  const spec = CLIENT_KINDS[kind];
+  if (!spec) throw new ProtocolError(`unknown client kind ${kind}`);
+  for (const name of spec.fields) {
+    if (!(name in fields)) throw new ProtocolError(`${kind} needs the field ${name}`);
+  }
+  const bytes = encode({ v: PROTOCOL_VERSION, k: kind, ...fields });
+  if (bytes.byteLength > MAX_FRAME_BYTES) throw new ProtocolError(`${kind} frame is larger than ${MAX_FRAME_BYTES} bytes`);
+  return bytes;
+}
+
+/** Decode one server frame (ArrayBuffer or Uint8Array) into a map with a known `k`. */
+export function decodeServer(data) {
+  if (typeof data === 'string') throw new ProtocolError('the server sent a text frame');
+  let msg;
+  try {
+    msg = decode(data);
+  } catch (err) {
+    throw new ProtocolError(`the server sent invalid msgpack: ${err.message}`);
+  }
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) throw new ProtocolError('a frame must be a map');
+  if (msg.v !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version ${msg.v}`);
+  if (!Object.hasOwn(SERVER_KINDS, msg.k)) throw new ProtocolError(`unknown server kind ${msg.k}`);
+  return msg;
+}
+
+/** The websocket URL of a lobby for this page's origin. */
+export function lobbyUrl(location, { code, role, name, token }) {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const query = new URLSearchParams({ role, v: String(PROTOCOL_VERSION) });
+  if (name) query.set('name', name.slice(0, MAX_NAME_CHARS));
+  if (token) query.set('token', token);
+  return `${scheme}//${location.host}/ws/lobby/${encodeURIComponent(code)}/?${query}`;
+}

@@ -1,0 +1,138 @@
+// The snapshot buffer: rebuilds the server's snapshots from full and delta frames and
+// interpolates entities `render_delay_ms` behind the server (Gambetta's entity
+// interpolation). Pure: the caller passes `now` (local milliseconds, e.g. performance.now()).
+
+/** Apply a delta to the snapshot it was taken against (mirror of game/engine/delta.py `apply`). */
+export function applyDelta(snapshot, delta) {
+  const entities = {};
+  for (const [id, fields] of Object.entries(snapshot.e ?? {})) entities[id] = { ...fields };
+  for (const id of delta.r ?? []) delete entities[id];
+  for (const [id, fields] of Object.entries(delta.f ?? {})) entities[id] = { ...fields };
+  for (const [id, fields] of Object.entries(delta.e ?? {})) entities[id] = { ...(entities[id] ?? {}), ...fields };
+  const g = 'G' in delta ? { ...delta.G } : { ...(snapshot.g ?? {}), ...(delta.g ?? {}) };
+  return { g, e: entities };
+}
+
+const lerp = (a, b, t) => a + (b - a) * t;
+
+function lerpAngle(a, b, t) {
+  let d = (b - a) % (2 * Math.PI);
+  if (d > Math.PI) d -= 2 * Math.PI;
+  if (d < -Math.PI) d += 2 * Math.PI;
+  return a + d * t;
+}
+
+/**
+ * Interpolate one entity between its older and newer states. Positions farther apart than
+ * `snapDistance` (a respawn, a serve) jump instead of sliding; other fields come from the newer.
+ */
+export function interpolateEntity(older, newer, t, { fields = ['x', 'y'], angles = ['a'], snapDistance = 200 } = {}) {
+  if (!older) return { ...newer };
+  const out = { ...newer };
+  const dx = (newer.x ?? 0) - (older.x ?? 0);
+  const dy = (newer.y ?? 0) - (older.y ?? 0);
+  if (Math.hypot(dx, dy) > snapDistance) return out;
+  for (const key of fields) {
+    if (typeof older[key] === 'number' && typeof newer[key] === 'number') out[key] = lerp(older[key], newer[key], t);
+  }
+  for (const key of angles) {
+    if (typeof older[key] === 'number' && typeof newer[key] === 'number') out[key] = lerpAngle(older[key], newer[key], t);
+  }
+  return out;
+}
+
+export class SnapshotBuffer {
+  /**
+   * `renderDelayMs`: how far behind the newest server state entities are drawn.
+   * `tickRate` (Hz): when set, a frame's server time is `tick / tickRate`, the simulation's own
+   * clock; otherwise the frame's `time` field (server wall clock, ms) is used.
+   */
+  constructor({ renderDelayMs = 100, tickRate = null, maxSnapshots = 64, offsetDecay = 0.02, ...interp } = {}) {
+    this.renderDelayMs = renderDelayMs;
+    this.maxSnapshots = maxSnapshots;
+    this.offsetDecay = offsetDecay;
+    this.interp = interp;
+    this.tickRate = tickRate;
+    this.clear();
+  }
+
+  /** Forget everything (a new connection, a new timeline). */
+  clear() {
+    this.snapshots = []; // [{tick, serverMs, snapshot, ack}], oldest first
+    this.offsetMs = null; // server timeline minus local clock, from the fastest arrivals
+    this.dropped = 0;
+  }
+
+  /** Change the timeline's tick rate (between matches); the old snapshots are dropped. */
+  setTickRate(tickRate) {
+    if (tickRate !== this.tickRate) {
+      this.tickRate = tickRate;
+      this.clear();
+    }
+  }
+
+  serverMs(frame) {
+    return this.tickRate ? (frame.tick * 1000) / this.tickRate : frame.time;
+  }
+
+  /**
+   * Take a `full` or `delta` frame that arrived at local time `now`. Returns true when it
+   * was applied; a delta whose `base` is not the newest snapshot's tick is dropped (false).
+   */
+  push(frame, now) {
+    const newest = this.latest();
+    if (newest && frame.tick <= newest.tick) return false; // late or repeated
+    let snapshot;
+    if (frame.k === 'full') {
+      snapshot = { g: frame.s.g ?? {}, e: frame.s.e ?? {} };
+    } else if (frame.k === 'delta' && newest && newest.tick === frame.base) {
+      snapshot = applyDelta(newest.snapshot, frame.s);
+    } else {
+      this.dropped += 1;
+      return false;
+    }
+    const serverMs = this.serverMs(frame);
+    this.snapshots.push({ tick: frame.tick, serverMs, snapshot, ack: frame.ack ?? {} });
+    if (this.snapshots.length > this.maxSnapshots) this.snapshots.shift();
+    this.observeOffset(serverMs - now);
+    return true;
+  }
+
+  // A frame can only arrive after it was made, so the largest (server - local) seen is the
+  // best mapping; it decays slowly toward later arrivals to follow drift and a slower server.
+  observeOffset(sample) {
+    if (this.offsetMs === null || sample > this.offsetMs) this.offsetMs = sample;
+    else this.offsetMs += (sample - this.offsetMs) * this.offsetDecay;
+  }
+
+  /** The newest snapshot entry, or null. */
+  latest() {
+    return this.snapshots.length ? this.snapshots[this.snapshots.length - 1] : null;
+  }
+
+  /** The server-timeline instant drawn at local time `now`. */
+  renderTime(now) {
+    return this.offsetMs === null ? null : now + this.offsetMs - this.renderDelayMs;
+  }
+
+  /**
+   * The interpolated state at local time `now`: `{tick, g, e}` or null before any snapshot.
+   * Before the oldest snapshot it shows the oldest; past the newest it holds the newest.
+   */
+  sample(now) {
+    const list = this.snapshots;
+    if (!list.length) return null;
+    const t = this.renderTime(now);
+    let i = list.length - 1;
+    while (i > 0 && list[i - 1].serverMs >= t) i -= 1;
+    const newer = list[i];
+    const older = i > 0 ? list[i - 1] : null;
+    if (!older || t >= newer.serverMs) return { tick: newer.tick, g: newer.snapshot.g, e: newer.snapshot.e };
+    const alpha = (t - older.serverMs) / (newer.serverMs - older.serverMs);
+    const e = {};
+    for (const [id, fields] of Object.entries(newer.snapshot.e)) {
+      e[id] = interpolateEntity(older.snapshot.e[id], fields, alpha, this.interp);
+    }
+    return { tick: older.tick + alpha * (newer.tick - older.tick), g: newer.snapshot.g, e };
+  }
+}

@@ -1,0 +1,117 @@
+// The snapshot buffer: delta application (same contract as game/engine/delta.py) and entity
+// interpolation render_delay_ms behind the server. `now` is always passed in: no timers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { SnapshotBuffer, applyDelta, interpolateEntity } from '../../frontend/src/snapshots.js';
+
+const full = (tick, e, g = { t: 60 }, extra = {}) => ({ k: 'full', tick, time: tick * 50, s: { g, e }, ack: {}, ...extra });
+const delta = (tick, base, s, extra = {}) => ({ k: 'delta', tick, base, time: tick * 50, s, ack: {}, ...extra });
+
+test('applyDelta changes fields, adds, replaces and removes entities', () => {
+  const old = { g: { t: 10, sl: 5 }, e: { p1: { x: 1, y: 2, hp: 100 }, b7: { x: 5, y: 5 }, p2: { x: 0, y: 0, n: 'a' } } };
+  const d = { g: { t: 9.9 }, e: { p1: { x: 3 }, c9: { x: 40, y: 50 } }, r: ['b7'], f: { p2: { x: 1 } } };
+  assert.deepEqual(applyDelta(old, d), {
+    g: { t: 9.9, sl: 5 },
+    e: { p1: { x: 3, y: 2, hp: 100 }, p2: { x: 1 }, c9: { x: 40, y: 50 } },
+  });
+  assert.deepEqual(old.e.p1, { x: 1, y: 2, hp: 100 }, 'the base snapshot is not changed');
+});
+
+test('applyDelta with G replaces the globals whole', () => {
+  assert.deepEqual(applyDelta({ g: { a: 1, b: 2 }, e: {} }, { G: { a: 3 } }), { g: { a: 3 }, e: {} });
+});
+
+test('an empty delta gives the same snapshot', () => {
+  const snap = { g: { t: 1 }, e: { p1: { x: 1 } } };
+  assert.deepEqual(applyDelta(snap, {}), snap);
+});
+
+test('a delta applies only onto the snapshot of its base tick', () => {
+  const buf = new SnapshotBuffer({ tickRate: 20 });
+  assert.equal(buf.push(delta(2, 1, { e: { p1: { x: 1 } } }), 0), false, 'no snapshot yet: dropped');
+  assert.equal(buf.push(full(1, { p1: { x: 0, y: 0 } }), 0), true);
+  assert.equal(buf.push(delta(3, 2, { e: { p1: { x: 9 } } }), 50), false, 'base 2 is not held: dropped');
+  assert.equal(buf.latest().tick, 1);
+  assert.equal(buf.dropped, 2);
+  assert.equal(buf.push(delta(4, 3, { e: { p1: { x: 9 } } }), 100), false, 'still waiting for a full');
+  assert.equal(buf.push(full(5, { p1: { x: 5, y: 0 } }), 150), true, 'a full recovers');
+  assert.equal(buf.push(delta(6, 5, { e: { p1: { x: 6 } } }), 200), true);
+  assert.deepEqual(buf.latest().snapshot.e.p1, { x: 6, y: 0 });
+});
+
+test('late or repeated frames are ignored', () => {
+  const buf = new SnapshotBuffer({ tickRate: 20 });
+  buf.push(full(10, { p1: { x: 10 } }), 0);
+  assert.equal(buf.push(full(9, { p1: { x: 9 } }), 10), false);
+  assert.equal(buf.push(full(10, { p1: { x: 99 } }), 10), false);
+  assert.equal(buf.latest().snapshot.e.p1.x, 10);
+});
+
+test('entities are drawn render_delay_ms behind the server, interpolated', () => {
+  // 20 Hz: ticks every 50 ms; each frame arrives 30 ms after its tick (tick 1 at local 1030).
+  const buf = new SnapshotBuffer({ tickRate: 20, renderDelayMs: 100 });
+  for (let tick = 1; tick <= 6; tick += 1) buf.push(full(tick, { p1: { x: tick * 10, y: 0 } }), 1000 + (tick - 1) * 50 + 30);
+  // At local 1280 the newest is tick 6 (server 300 ms); render time is 300 - 100 = 200 ms = tick 4.
+  let s = buf.sample(1280);
+  assert.equal(s.tick, 4);
+  assert.ok(Math.abs(s.e.p1.x - 40) < 1e-9);
+  // 25 ms later: halfway between ticks 4 and 5.
+  s = buf.sample(1305);
+  assert.ok(Math.abs(s.tick - 4.5) < 1e-9);
+  assert.ok(Math.abs(s.e.p1.x - 45) < 1e-9);
+});
+
+test('sampling past the newest snapshot holds it; before the oldest shows the oldest', () => {
+  const buf = new SnapshotBuffer({ tickRate: 10, renderDelayMs: 100 });
+  buf.push(full(1, { p1: { x: 0 } }), 0);
+  buf.push(full(2, { p1: { x: 10 } }), 100);
+  assert.equal(buf.sample(10_000).e.p1.x, 10);
+  assert.equal(buf.sample(-10_000).e.p1.x, 0);
+});
+
+test('the clock offset follows the fastest arrival, so jitter does not shake the render time', () => {
+  const buf = new SnapshotBuffer({ tickRate: 20, renderDelayMs: 100 });
+  buf.push(full(1, { p1: { x: 0 } }), 90); // slow first frame
+  buf.push(full(2, { p1: { x: 10 } }), 100); // fast: the offset moves up at once
+  assert.equal(buf.offsetMs, 100 - 100);
+  buf.push(full(3, { p1: { x: 20 } }), 190); // 40 ms late: the offset barely moves
+  assert.ok(buf.offsetMs < 0 && buf.offsetMs > -2);
+});
+
+test('without a tick rate the frames\' server time is the timeline', () => {
+  const buf = new SnapshotBuffer({ renderDelayMs: 100 });
+  buf.push({ ...full(1, { p1: { x: 0 } }), time: 1_000_000 }, 5);
+  buf.push({ ...full(2, { p1: { x: 10 } }), time: 1_000_040 }, 45);
+  assert.equal(buf.renderTime(45), 1_000_040 - 100);
+  assert.ok(Math.abs(buf.sample(125).e.p1.x - 5) < 1e-9); // render time 1_000_000 + 20
+});
+
+test('new entities appear at once, removed ones disappear, far jumps snap', () => {
+  const buf = new SnapshotBuffer({ tickRate: 20, renderDelayMs: 0 });
+  buf.push(full(1, { p1: { x: 0, y: 0 }, b2: { x: 0, y: 0 } }), 0);
+  buf.push(full(2, { p1: { x: 500, y: 0 }, b3: { x: 7, y: 7 } }), 50);
+  const s = buf.sample(25);
+  assert.equal(s.e.b2, undefined);
+  assert.deepEqual(s.e.b3, { x: 7, y: 7 });
+  assert.equal(s.e.p1.x, 500, 'a respawn is not a slide');
+});
+
+test('angles interpolate the short way round', () => {
+  const e = interpolateEntity({ x: 0, y: 0, a: 3.0 }, { x: 0, y: 0, a: -3.0 }, 0.5);
+  assert.ok(Math.abs(Math.abs(e.a) - Math.PI) < 0.01, `got ${e.a}`);
+});
+
+test('a new tick rate starts a new timeline', () => {
+  const buf = new SnapshotBuffer({ tickRate: 20 });
+  buf.push(full(1, { p1: { x: 0 } }), 0);
+  buf.setTickRate(30);
+  assert.equal(buf.latest(), null);
+  assert.equal(buf.offsetMs, null);
+});
+
+test('the buffer keeps at most maxSnapshots', () => {
+  const buf = new SnapshotBuffer({ tickRate: 20, maxSnapshots: 4 });
+  for (let tick = 1; tick <= 10; tick += 1) buf.push(full(tick, {}), tick * 50);
+  assert.deepEqual(buf.snapshots.map((s) => s.tick), [7, 8, 9, 10]);
+});
