@@ -7,6 +7,7 @@ export const WORLD = Object.freeze({
   height: 900,
   player_radius: 18,
   speed: 260,
+  max_substep: 16, // px: thinner than any wall, so a long step cannot tunnel through
   walls: Object.freeze([
     [740, 390, 120, 120],
     [300, 150, 200, 40], [1100, 150, 200, 40],
@@ -29,17 +30,25 @@ function blocked(x, y, world) {
 
 /**
  * One movement step: direction (mx, my) normalised if longer than 1, at `speed` for `dt`
- * seconds, stopped by the world's edges and walls, resolved x first, then y.
+ * seconds, stopped by the world's edges and walls. The step is cut into sub-steps of at most
+ * `max_substep` px so no wall is jumped over, each resolved x first, then y.
  */
 export function move(x, y, mx, my, dt, world = WORLD) {
-  const length = Math.hypot(mx, my);
+  let length = Math.hypot(mx, my);
   if (length > 1) {
     mx /= length;
     my /= length;
+    length = 1;
   }
+  const substeps = Math.max(1, Math.ceil((length * world.speed * dt) / world.max_substep));
+  const dx = (mx * world.speed * dt) / substeps;
+  const dy = (my * world.speed * dt) / substeps;
+  for (let i = 0; i < substeps; i += 1) [x, y] = substep(x, y, dx, dy, world);
+  return [x, y];
+}
+
+function substep(x, y, dx, dy, world) {
   const r = world.player_radius;
-  const dx = mx * world.speed * dt;
-  const dy = my * world.speed * dt;
   x = Math.min(world.width - r, Math.max(r, x + dx));
   let wall = blocked(x, y, world);
   if (wall !== null && dx !== 0) x = dx > 0 ? wall[0] - r : wall[0] + wall[2] + r;
