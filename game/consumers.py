@@ -142,7 +142,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             self._on_input(fields)
         elif kind == "ping":
             self.outbox.push_event(protocol.encode_pong(id=fields["id"], ct=fields["ct"],
-                                                        time=round(time.time() * 1000.0, 1)))
+                                                        time=int(time.time() * 1000.0)))
         else:
             self._on_command(kind, fields)
 

@@ -180,28 +180,34 @@ def required_role(kind: str) -> str:
 
 def _pack(payload: dict) -> bytes:
     payload["v"] = PROTOCOL_VERSION
-    # Single floats halve the size of coordinates; the rules round them anyway.
+    return msgpack.packb(payload, use_bin_type=True)
+
+
+def _pack_state(payload: dict) -> bytes:
+    """State frames use 32-bit floats: half the bytes for coordinates, which the rules round
+    to 0.1 anyway. Times stay integers (milliseconds), which 32-bit floats could not hold."""
+    payload["v"] = PROTOCOL_VERSION
     return msgpack.packb(payload, use_bin_type=True, use_single_float=True)
 
 
-def encode_welcome(*, you: int, role: str, host: bool, staff: bool, lobby: dict, tick_rate: int, time: float) -> bytes:
+def encode_welcome(*, you: int, role: str, host: bool, staff: bool, lobby: dict, tick_rate: int, time: int) -> bytes:
     return _pack({"k": "welcome", "you": you, "role": role, "host": host, "staff": staff,
                   "lobby": lobby, "tick_rate": tick_rate, "time": time})
 
 
-def encode_lobby(*, lobby: dict, time: float) -> bytes:
+def encode_lobby(*, lobby: dict, time: int) -> bytes:
     return _pack({"k": "lobby", "lobby": lobby, "time": time})
 
 
-def encode_full(*, tick: int, time: float, snapshot: dict, ack: dict[int, int]) -> bytes:
-    return _pack({"k": "full", "tick": tick, "time": time, "s": snapshot, "ack": ack})
+def encode_full(*, tick: int, time: int, snapshot: dict, ack: dict[int, int]) -> bytes:
+    return _pack_state({"k": "full", "tick": tick, "time": time, "s": snapshot, "ack": ack})
 
 
-def encode_delta(*, tick: int, time: float, base: int, delta: dict, ack: dict[int, int]) -> bytes:
-    return _pack({"k": "delta", "tick": tick, "time": time, "base": base, "s": delta, "ack": ack})
+def encode_delta(*, tick: int, time: int, base: int, delta: dict, ack: dict[int, int]) -> bytes:
+    return _pack_state({"k": "delta", "tick": tick, "time": time, "base": base, "s": delta, "ack": ack})
 
 
-def encode_events(*, tick: int, time: float, events: list[dict]) -> bytes:
+def encode_events(*, tick: int, time: int, events: list[dict]) -> bytes:
     return _pack({"k": "event", "tick": tick, "time": time, "e": events})
 
 
@@ -209,7 +215,7 @@ def encode_error(*, code: str, msg: str, ref: Any = None) -> bytes:
     return _pack({"k": "error", "code": code, "msg": msg, "ref": ref})
 
 
-def encode_pong(*, id: int, ct: float, time: float) -> bytes:
+def encode_pong(*, id: int, ct: float, time: int) -> bytes:
     return _pack({"k": "pong", "id": id, "ct": ct, "time": time})
 
 

@@ -12,9 +12,9 @@ class MonotonicClock:
     def now(self) -> float:
         return asyncio.get_running_loop().time()
 
-    def wall_ms(self) -> float:
-        """Server wall time in milliseconds since the epoch, stamped on frames."""
-        return round(time.time() * 1000.0, 1)
+    def wall_ms(self) -> int:
+        """Server wall time in whole milliseconds since the epoch, stamped on frames."""
+        return int(time.time() * 1000.0)
 
     async def sleep_until(self, deadline: float) -> None:
         delay = deadline - self.now()
@@ -37,8 +37,8 @@ class FakeClock:
     def now(self) -> float:
         return self._now
 
-    def wall_ms(self) -> float:
-        return round(self._now * 1000.0, 1)
+    def wall_ms(self) -> int:
+        return int(self._now * 1000.0)
 
     async def sleep_until(self, deadline: float) -> None:
         if deadline <= self._now:

@@ -1,0 +1,79 @@
+// The heads-up display: players and scores, the round timer, ping and the connection's state.
+// Everything is written with textContent; the DOM is touched only when something changed.
+import { colourMap } from './render/canvas.js';
+
+export function formatClock(seconds) {
+  const s = Math.max(0, Math.ceil(seconds ?? 0));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** What a person reads about the connection (from `Net.status()`). */
+export function connectionText(status, now = Date.now()) {
+  switch (status.state) {
+    case 'open': return 'Connected';
+    case 'connecting': return status.attempt ? `Reconnecting… (attempt ${status.attempt})` : 'Connecting…';
+    case 'reconnecting': {
+      const secs = Math.max(0, Math.ceil(((status.retryAt ?? now) - now) / 1000));
+      return `Connection lost, retrying in ${secs} s`;
+    }
+    case 'closed': return 'Disconnected';
+    default: return 'Not connected';
+  }
+}
+
+export class Hud {
+  constructor({ scores, timer, ping, connection }) {
+    Object.assign(this, { scoresEl: scores, timerEl: timer, pingEl: ping, connEl: connection });
+    this.lastScores = '';
+  }
+
+  /** `state`: the newest snapshot {g, e}; `you`: the own entity id; `focus`: the followed one. */
+  scores(state, { you, focus, game }) {
+    const entities = state?.e ?? {};
+    const colours = colourMap(entities);
+    const rows = [...colours.keys()].map((id) => ({ id, ...entities[id] }))
+      .sort((a, b) => (b.s ?? 0) - (a.s ?? 0) || (a.d ?? 0) - (b.d ?? 0));
+    const key = JSON.stringify([rows.map((r) => [r.id, r.n, r.s, r.k, r.d, r.al]), you, focus, state?.g?.sl]);
+    if (key === this.lastScores) return;
+    this.lastScores = key;
+    const list = document.createElement('ol');
+    for (const row of rows) {
+      const li = document.createElement('li');
+      li.className = [row.id === you ? 'you' : '', row.id === focus ? 'focus' : '', row.al === false ? 'dead' : ''].join(' ').trim();
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = colours.get(row.id);
+      const name = document.createElement('span');
+      name.className = 'name';
+      name.textContent = row.n ?? row.id;
+      const score = document.createElement('span');
+      score.className = 'score';
+      score.textContent = game === 'arena' ? `${row.s ?? 0}  ·  ${row.k ?? 0}/${row.d ?? 0}` : String(row.s ?? 0);
+      score.title = game === 'arena' ? 'score · kills/deaths' : 'points';
+      li.append(swatch, name, score);
+      list.append(li);
+    }
+    const limit = document.createElement('div');
+    limit.className = 'limit';
+    limit.textContent = state?.g?.sl ? `First to ${state.g.sl}` : '';
+    this.scoresEl.replaceChildren(list, limit);
+  }
+
+  timer(state, phase) {
+    const text = state?.g?.t !== undefined && phase !== 'waiting' ? formatClock(state.g.t) : '–:––';
+    if (this.timerEl.textContent !== text) this.timerEl.textContent = text;
+  }
+
+  ping(rttMs) {
+    const text = rttMs === null ? 'ping –' : `ping ${Math.round(rttMs)} ms`;
+    if (this.pingEl.textContent !== text) this.pingEl.textContent = text;
+    this.pingEl.dataset.quality = rttMs === null ? '' : rttMs < 80 ? 'good' : rttMs < 200 ? 'fair' : 'poor';
+  }
+
+  connection(status) {
+    const text = connectionText(status);
+    if (this.connEl.textContent !== text) this.connEl.textContent = text;
+    this.connEl.dataset.state = status.state;
+    this.connEl.title = `WebSocket readyState: ${status.readyState}`;
+  }
+}

@@ -1,0 +1,72 @@
+// What both renderers share: a canvas that fills its box at the world's aspect ratio (sharp
+// on high-DPI screens), the pointer-to-world mapping, and the player colours.
+
+export const PLAYER_COLOURS = ['#4fc3f7', '#ff8a65', '#aed581', '#ba68c8', '#ffd54f', '#f06292', '#4db6ac', '#e0e0e0'];
+
+/** Colour of each player entity id, by the order of the ids (the same on every screen). */
+export function colourMap(entities) {
+  const ids = Object.keys(entities).filter((id) => /^p\d+$/.test(id))
+    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+  return new Map(ids.map((id, i) => [id, PLAYER_COLOURS[i % PLAYER_COLOURS.length]]));
+}
+
+export class WorldCanvas {
+  constructor(canvas, width, height) {
+    Object.assign(this, { canvas, width, height });
+    this.ctx = canvas.getContext('2d');
+    this.scale = 1;
+    this.observer = new ResizeObserver(() => this.fit());
+    this.observer.observe(canvas.parentElement);
+    this.fit();
+  }
+
+  /** Size the canvas to its parent's box, keeping the world's aspect ratio. */
+  fit() {
+    const box = this.canvas.parentElement.getBoundingClientRect();
+    const scale = Math.max(0.1, Math.min(box.width / this.width, box.height / this.height));
+    const dpr = window.devicePixelRatio || 1;
+    this.scale = scale;
+    this.canvas.style.width = `${Math.floor(this.width * scale)}px`;
+    this.canvas.style.height = `${Math.floor(this.height * scale)}px`;
+    this.canvas.width = Math.floor(this.width * scale * dpr);
+    this.canvas.height = Math.floor(this.height * scale * dpr);
+    this.ctx.setTransform(scale * dpr, 0, 0, scale * dpr, 0, 0);
+  }
+
+  /** World coordinates of a pointer position. */
+  toWorld(clientX, clientY) {
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: ((clientX - rect.left) / rect.width) * this.width, y: ((clientY - rect.top) / rect.height) * this.height };
+  }
+
+  /** Screen (client) coordinates of a world position: for tests and overlays. */
+  toClient(x, y) {
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: rect.left + (x / this.width) * rect.width, y: rect.top + (y / this.height) * rect.height };
+  }
+
+  label(text, x, y, { colour = '#fff', size = 14, weight = '600', align = 'center' } = {}) {
+    const { ctx } = this;
+    ctx.font = `${weight} ${size}px system-ui, sans-serif`;
+    ctx.textAlign = align;
+    ctx.textBaseline = 'middle';
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = 'rgba(0,0,0,0.75)';
+    ctx.strokeText(text, x, y);
+    ctx.fillStyle = colour;
+    ctx.fillText(text, x, y);
+  }
+
+  /** A centred banner across the world (countdown, "waiting for players"). */
+  banner(text, sub = '') {
+    const { ctx, width, height } = this;
+    ctx.fillStyle = 'rgba(8, 10, 20, 0.55)';
+    ctx.fillRect(0, height / 2 - 70, width, sub ? 140 : 110);
+    this.label(text, width / 2, height / 2 - (sub ? 18 : 0) - 10, { size: Math.round(height / 12), weight: '800' });
+    if (sub) this.label(sub, width / 2, height / 2 + 40, { size: Math.round(height / 34), colour: '#b8c0e0', weight: '500' });
+  }
+
+  dispose() {
+    this.observer.disconnect();
+  }
+}

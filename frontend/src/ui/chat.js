@@ -1,0 +1,48 @@
+// The chat box and the lobby's log: chat lines and system lines (joins, kicks, kills).
+// Chat text comes from other people: it is only ever set with textContent, never as HTML.
+import { MAX_CHAT_CHARS } from '../protocol.js';
+
+const MAX_LINES = 200;
+
+export class Chat {
+  /** `send(text)` returns false when the text could not be sent (not connected). */
+  constructor({ log, form, send }) {
+    Object.assign(this, { log, form, send });
+    this.input = form.querySelector('input');
+    this.input.maxLength = MAX_CHAT_CHARS;
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const text = this.input.value.trim();
+      if (text && this.send(text)) this.input.value = '';
+    });
+  }
+
+  /** A chat line: `{name, role, text}`; `own` marks the reader's own lines. */
+  chat({ name, role, text }, own = false) {
+    const li = document.createElement('li');
+    li.className = own ? 'chat own' : 'chat';
+    const who = document.createElement('span');
+    who.className = `who role-${role}`;
+    who.textContent = role === 'spectator' ? `${name} 👁` : name;
+    const body = document.createElement('span');
+    body.className = 'text';
+    body.textContent = text;
+    li.append(who, body);
+    this.append(li);
+  }
+
+  /** A line from the game or the lobby itself. */
+  system(text, kind = 'system') {
+    const li = document.createElement('li');
+    li.className = kind;
+    li.textContent = text;
+    this.append(li);
+  }
+
+  append(li) {
+    const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 30;
+    this.log.append(li);
+    while (this.log.children.length > MAX_LINES) this.log.firstElementChild.remove();
+    if (atBottom) this.log.scrollTop = this.log.scrollHeight;
+  }
+}

@@ -1,0 +1,104 @@
+// The match-over screen: the results announced by the server, then the result as saved
+// (fetched from /api/lobbies/<code>/matches), and a rematch button for the host.
+
+const REASONS = {
+  score_limit: 'Score limit reached',
+  time_up: 'Time is up',
+  forfeit: 'Won by forfeit',
+  aborted: 'Match aborted',
+};
+
+function reasonText(reason) {
+  if (!reason) return '';
+  if (reason.startsWith('lobby_')) return 'The lobby closed during the match';
+  return REASONS[reason] ?? reason.replaceAll('_', ' ');
+}
+
+function table(rows, you) {
+  const body = document.createElement('tbody');
+  for (const r of rows) {
+    const tr = document.createElement('tr');
+    if (r.winner) tr.className = 'winner';
+    if (you !== null && r.id === you) tr.classList.add('you');
+    for (const text of [r.rank, `${r.winner ? '🏆 ' : ''}${r.name}`, r.score]) {
+      const td = document.createElement('td');
+      td.textContent = String(text);
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  const head = document.createElement('thead');
+  head.innerHTML = '<tr><th>#</th><th>Player</th><th>Score</th></tr>'; // fixed markup, no user data
+  const t = document.createElement('table');
+  t.append(head, body);
+  return t;
+}
+
+export class Results {
+  /** `els`: {root, title, reason, live, saved, rematch, dismiss}; `fetchMatches()` -> {matches}. */
+  constructor(els, { fetchMatches, onRematch }) {
+    Object.assign(this, { els, fetchMatches });
+    els.rematch.addEventListener('click', onRematch);
+    els.dismiss.addEventListener('click', () => this.hide());
+    this.matchId = null;
+  }
+
+  /** Show the `match_over` event; `you` is the reader's member id, `admin` whether they may rematch. */
+  show(event, { you, admin, members }) {
+    const { els } = this;
+    this.matchId = event.match;
+    const winner = event.results.find((r) => r.winner);
+    let title = winner ? `${winner.name} wins!` : 'Draw';
+    if (event.status === 'aborted') title = 'Match aborted';
+    else if (winner && winner.id === you) title = 'You win!';
+    els.title.textContent = title;
+    els.reason.textContent = reasonText(event.reason);
+    els.live.replaceChildren(table(event.results, you));
+    els.saved.replaceChildren(Object.assign(document.createElement('p'), { className: 'hint', textContent: 'Saving the result…' }));
+    els.saved.dataset.state = 'pending';
+    this.setAdmin(admin, members);
+    els.root.hidden = false;
+    this.loadSaved(event.match, 0);
+  }
+
+  setAdmin(admin, members = 2) {
+    this.els.rematch.hidden = !admin;
+    this.els.rematch.disabled = members < 2;
+  }
+
+  // The writer task saves results a moment after the event: ask a few times.
+  async loadSaved(matchId, attempt) {
+    if (matchId !== this.matchId) return;
+    let found = null;
+    try {
+      const { matches } = await this.fetchMatches();
+      found = matches.find((m) => m.id === matchId) ?? null;
+    } catch {
+      found = null;
+    }
+    if (matchId !== this.matchId) return;
+    if (found) {
+      this.showSaved(found);
+    } else if (attempt < 10) {
+      setTimeout(() => this.loadSaved(matchId, attempt + 1), 400 * (attempt + 1));
+    } else {
+      this.els.saved.dataset.state = 'missing';
+      this.els.saved.replaceChildren(Object.assign(document.createElement('p'), { className: 'hint', textContent: 'The saved result is not available yet.' }));
+    }
+  }
+
+  showSaved(match) {
+    const heading = document.createElement('h3');
+    heading.textContent = `Saved result · ${new Date(match.ended_at).toLocaleTimeString()} · ${match.ticks} ticks`;
+    this.els.saved.dataset.state = 'saved';
+    this.els.saved.replaceChildren(heading, table(match.results.map((r) => ({ ...r, id: null })), null));
+  }
+
+  hide() {
+    this.els.root.hidden = true;
+  }
+
+  get visible() {
+    return !this.els.root.hidden;
+  }
+}
