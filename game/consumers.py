@@ -1,7 +1,13 @@
 """The websocket consumer: authenticate, decode, hand over to the lobby loop, send bytes.
 
 One `LobbyConsumer` per connection, at ``/ws/lobby/<code>/?role=player|spectator&name=..``.
-It owns an `Outbox` whose writer task is the only sender of frames to the socket.
+It owns an `Outbox`, the only sender of frames to the socket.
+
+Two departures from stock Channels, both for the hot path (shared/CHANNELS-NOTES.md):
+`__call__` pumps the client's frames and the channel layer's events in two long-lived
+tasks instead of `await_many_dispatch` (which starts a task and an `asyncio.wait` per
+message), and `dispatch` skips `aclose_old_connections` — a thread hop per message — for
+messages whose handlers never touch the database.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from collections import deque
 from urllib.parse import parse_qs
 
 from channels.db import aclose_old_connections, database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from game import protocol
@@ -40,7 +48,26 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     member: Member | None = None
     lobby_loop: LobbyLoop | None = None
     outbox: Outbox | None = None
-    writer: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Run the consumer: one task reads the client, one reads the channel layer."""
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        layer_pump = asyncio.get_running_loop().create_task(
+            self._pump(lambda: self.channel_layer.receive(self.channel_name)))
+        try:
+            await self._pump(receive)
+        except StopConsumer:
+            pass
+        finally:
+            layer_pump.cancel()
+            await asyncio.gather(layer_pump, return_exceptions=True)
+
+    async def _pump(self, source) -> None:
+        while True:
+            await self.dispatch(await source())
 
     async def dispatch(self, message: dict) -> None:
         """Route a message to its handler; hot paths skip the database thread hop."""
@@ -74,7 +101,6 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         group = lobby_group(code)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
-        self.writer = asyncio.get_running_loop().create_task(self.outbox.run())
         try:
             self.member = await asyncio.wait_for(self.lobby_loop.submit_join(request), timeout=10)
         except JoinRefused as exc:
@@ -124,8 +150,10 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         """Called when the socket closes, for any reason: leave the lobby."""
         if self.member is not None and self.lobby_loop is not None:
             self.lobby_loop.submit_leave(self.member.id)
-        if self.writer is not None:
-            self.writer.cancel()
+        if self.outbox is not None:
+            self.outbox.closed = True
+            if self.outbox.task is not None:
+                self.outbox.task.cancel()
         await aclose_old_connections()
 
     # -- frames in ----------------------------------------------------------------------

@@ -1,12 +1,19 @@
 """How frames leave the server: one small outbox per connection.
 
-The tick loop never awaits a client. It drops bytes into the outbox of each local
-connection and returns; a writer task per connection drains the outbox through the
-connection's ``send``. The outbox keeps every event frame (in order) but only the newest
-state frame: when a client falls behind, stale state is replaced, never queued. A delta
-frame cannot replace an unsent frame (the client would miss what the dropped frame
-changed), so the outbox drops both and asks the loop for a full snapshot instead.
-A client whose unsent events exceed ``max_events`` is too slow to keep and is closed.
+The tick loop never awaits a client. It offers bytes to the outbox of each connection and
+moves on. The outbox keeps every event frame (in order) but only the newest state frame:
+when a client falls behind, stale state is replaced, never queued. A delta frame cannot
+replace an unsent frame (the client would miss what the dropped frame changed), so the
+outbox drops both and asks the loop for a full snapshot instead. A client whose unsent
+events exceed ``max_events`` is too slow to keep and is closed.
+
+Why frames are written inline: a connection's ``send`` (daphne's, through Channels) is a
+coroutine that finishes without ever suspending — the server copies the bytes into its own
+buffer. Starting a task per frame, or waking a writer task per connection per tick, costs
+more than the write itself (shared/CHANNELS-NOTES.md). So the outbox runs ``send`` inline
+(`_run_inline`), and only when a send really suspends (a server with backpressure, such as
+uvicorn, or a slow test double) does it hand the rest of that send to a task and buffer
+what comes meanwhile — which is exactly when replacing stale state matters.
 """
 
 from __future__ import annotations
@@ -14,15 +21,48 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger("game.outbox")
 
 CLOSE_TOO_SLOW = 4008
 
 
+def _run_inline(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Step ``coro`` once. Returns None when it finished, else the future it waits on
+    (the coroutine is then half-run and must be finished by `_finish`)."""
+    try:
+        waiting_on = coro.send(None)
+    except StopIteration:
+        return None
+    return waiting_on if waiting_on is not None else _YIELDED
+
+
+_YIELDED = object()  # a bare `yield` (as in asyncio.sleep(0)): resume on the next loop turn
+
+
+async def _finish(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
+    """Drive a coroutine that `_run_inline` started to completion, as a Task would."""
+    while True:
+        if waiting_on is _YIELDED:
+            await asyncio.sleep(0)
+        else:
+            waiting_on._asyncio_future_blocking = False
+            try:
+                await waiting_on
+            except BaseException:  # the coroutine sees the outcome itself, via result()
+                pass
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
+        if waiting_on is None:
+            waiting_on = _YIELDED
+
+
 class Outbox:
-    """Frames waiting for one connection, and the task that writes them."""
+    """Frames waiting for one connection."""
 
     def __init__(
         self,
@@ -35,14 +75,15 @@ class Outbox:
         self._close = close
         self._events: deque[bytes] = deque()
         self._state: bytes | None = None
-        self._wake = asyncio.Event()
         self._close_code: int | None = None
+        self._busy = False  # a send is suspended in a task
         self.max_events = max_events
         self.needs_full = True  # a new connection starts from a full snapshot
         self.dropped_states = 0
         self.sent_frames = 0
         self.sent_bytes = 0
         self.closed = False
+        self.task: asyncio.Task | None = None
 
     def push_event(self, data: bytes) -> None:
         """Queue an event frame; it is never dropped while the connection lives."""
@@ -53,7 +94,7 @@ class Outbox:
             self.close(CLOSE_TOO_SLOW)
             return
         self._events.append(data)
-        self._wake.set()
+        self._pump()
 
     def push_state(self, data: bytes, *, full: bool) -> None:
         """Offer the newest state frame; an unsent older one is replaced."""
@@ -70,34 +111,61 @@ class Outbox:
         elif self.needs_full:
             return  # a delta is useless until the client has a full snapshot
         self._state = data
-        self._wake.set()
+        self._pump()
 
     def close(self, code: int) -> None:
         """Send the queued events, then close the connection with ``code``."""
-        if self._close_code is None:
+        if self._close_code is None and not self.closed:
             self._close_code = code
             self._state = None
-            self._wake.set()
+            self._pump()
 
-    async def run(self) -> None:
-        """The writer task: send frames as they arrive until closed."""
+    def _next(self) -> bytes | None:
+        if self._events:
+            return self._events.popleft()
+        data, self._state = self._state, None
+        return data
+
+    def _pump(self) -> None:
+        """Write what is queued, inline, until a send suspends or nothing is left."""
+        if self._busy or self.closed:
+            return
+        while (data := self._next()) is not None:
+            coro = self._send(data)
+            try:
+                waiting_on = _run_inline(coro)
+            except Exception:
+                log.debug("send failed; the connection is going away", exc_info=True)
+                self.closed = True
+                return
+            self._count(data)
+            if waiting_on is not None:
+                self._start_drain(coro, waiting_on)
+                return
+        if self._close_code is not None:
+            self._start_drain(None, None)
+
+    def _start_drain(self, coro: Coroutine[Any, Any, Any] | None, waiting_on: Any) -> None:
+        self._busy = True
+        self.task = asyncio.get_running_loop().create_task(self._drain(coro, waiting_on))
+
+    async def _drain(self, coro: Coroutine[Any, Any, Any] | None, waiting_on: Any) -> None:
+        """Finish a suspended send, then keep writing (awaiting) until caught up."""
         try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._events:
-                    await self._write(self._events.popleft())
-                if self._close_code is not None:
-                    self.closed = True
-                    await self._close(self._close_code)
-                    return
-                if self._state is not None:
-                    data, self._state = self._state, None
-                    await self._write(data)
-        finally:
+            if coro is not None:
+                await _finish(coro, waiting_on)
+            while (data := self._next()) is not None:
+                await self._send(data)
+                self._count(data)
+            if self._close_code is not None:
+                self.closed = True
+                await self._close(self._close_code)
+        except Exception:
+            log.debug("send failed; the connection is going away", exc_info=True)
             self.closed = True
+        finally:
+            self._busy = False
 
-    async def _write(self, data: bytes) -> None:
-        await self._send(data)
+    def _count(self, data: bytes) -> None:
         self.sent_frames += 1
         self.sent_bytes += len(data)

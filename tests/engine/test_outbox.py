@@ -8,14 +8,19 @@ from game.engine.outbox import Outbox
 
 
 class Socket:
+    """A send that finishes at once while the gate is open, and waits while it is shut."""
+
     def __init__(self) -> None:
         self.sent: list[bytes] = []
         self.closed: int | None = None
         self.gate = asyncio.Event()
         self.gate.set()
+        self.calls = 0
 
     async def send(self, data: bytes) -> None:
-        await self.gate.wait()
+        self.calls += 1
+        if not self.gate.is_set():
+            await self.gate.wait()
         self.sent.append(data)
 
     async def close(self, code: int) -> None:
@@ -27,13 +32,20 @@ async def settle():
         await asyncio.sleep(0)
 
 
+async def test_a_send_that_does_not_suspend_is_written_inline():
+    sock = Socket()
+    box = Outbox(sock.send, sock.close)
+    box.push_event(b"e1")
+    box.push_state(b"full", full=True)
+    assert sock.sent == [b"e1", b"full"]  # no task, no loop turn needed
+    assert box.task is None
+
+
 async def test_events_are_kept_in_order_and_only_the_newest_state_is_sent():
     sock = Socket()
     box = Outbox(sock.send, sock.close)
-    task = asyncio.create_task(box.run())
     sock.gate.clear()  # the client stalls
-    box.push_event(b"e1")
-    await settle()
+    box.push_event(b"e1")  # suspends in send
     box.push_state(b"full1", full=True)
     box.push_state(b"full2", full=True)
     box.push_event(b"e2")
@@ -41,18 +53,14 @@ async def test_events_are_kept_in_order_and_only_the_newest_state_is_sent():
     await settle()
     assert sock.sent == [b"e1", b"e2", b"full2"]
     assert box.dropped_states == 1
-    task.cancel()
 
 
 async def test_a_delta_never_replaces_an_unsent_frame():
     sock = Socket()
     box = Outbox(sock.send, sock.close)
-    task = asyncio.create_task(box.run())
     box.push_state(b"full", full=True)
-    await settle()
     sock.gate.clear()
-    box.push_state(b"d1", full=False)
-    await settle()  # d1 is stuck in send
+    box.push_state(b"d1", full=False)  # stuck in send
     box.push_state(b"d2", full=False)
     box.push_state(b"d3", full=False)  # replaces d2: both dropped, a full one is needed
     assert box.needs_full
@@ -61,29 +69,47 @@ async def test_a_delta_never_replaces_an_unsent_frame():
     sock.gate.set()
     await settle()
     assert sock.sent == [b"full", b"d1", b"full2"]
-    task.cancel()
 
 
 async def test_pushing_never_awaits_a_stalled_client():
     sock = Socket()
     box = Outbox(sock.send, sock.close, max_events=1000)
-    task = asyncio.create_task(box.run())
     sock.gate.clear()
     for i in range(500):
         box.push_state(b"s%d" % i, full=True)
         box.push_event(b"e%d" % i)
-    assert len(sock.sent) == 0  # nothing blocked the caller: it returned 1,000 times
-    task.cancel()
+    assert sock.sent == [] and sock.calls == 1  # one suspended send; the rest waits in the box
 
 
 async def test_a_client_too_far_behind_is_closed_as_too_slow():
     sock = Socket()
     box = Outbox(sock.send, sock.close, max_events=4)
-    task = asyncio.create_task(box.run())
     sock.gate.clear()
-    for i in range(6):
+    for i in range(7):
         box.push_event(b"e%d" % i)
     sock.gate.set()
     await settle()
     assert sock.closed == 4008
-    assert task.done()
+    assert box.closed
+
+
+async def test_close_flushes_events_first():
+    sock = Socket()
+    box = Outbox(sock.send, sock.close)
+    box.push_event(b"bye")
+    box.close(4005)
+    box.push_event(b"late")  # after close: ignored
+    await settle()
+    assert sock.sent == [b"bye"] and sock.closed == 4005
+
+
+async def test_a_failing_send_marks_the_connection_closed():
+    async def broken(data: bytes) -> None:
+        raise ConnectionResetError
+
+    async def close(code: int) -> None:
+        pass
+
+    box = Outbox(broken, close)
+    box.push_event(b"x")
+    assert box.closed
