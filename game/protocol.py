@@ -59,8 +59,8 @@ PHASES = ("waiting", "countdown", "playing", "finished", "closed")
 SERVER_KINDS: dict[str, tuple[str, ...]] = {
     "welcome": ("you", "role", "host", "staff", "lobby", "tick_rate", "time"),
     "lobby": ("lobby", "time"),
-    "full": ("tick", "time", "s", "ack"),
-    "delta": ("tick", "time", "base", "s", "ack"),
+    "full": ("tick", "time", "s", "ack", "ev"),
+    "delta": ("tick", "time", "base", "s", "ack", "ev"),
     "event": ("tick", "time", "e"),
     "error": ("code", "msg", "ref"),
     "pong": ("id", "ct", "time"),
@@ -199,12 +199,19 @@ def encode_lobby(*, lobby: dict, time: int) -> bytes:
     return _pack({"k": "lobby", "lobby": lobby, "time": time})
 
 
-def encode_full(*, tick: int, time: int, snapshot: dict, ack: dict[int, int]) -> bytes:
-    return _pack_state({"k": "full", "tick": tick, "time": time, "s": snapshot, "ack": ack})
+def encode_full(*, tick: int, time: int, snapshot: dict, ack: dict[int, int], ev: list | None = None) -> bytes:
+    frame = {"k": "full", "tick": tick, "time": time, "s": snapshot, "ack": ack}
+    if ev:
+        frame["ev"] = ev
+    return _pack_state(frame)
 
 
-def encode_delta(*, tick: int, time: int, base: int, delta: dict, ack: dict[int, int]) -> bytes:
-    return _pack_state({"k": "delta", "tick": tick, "time": time, "base": base, "s": delta, "ack": ack})
+def encode_delta(*, tick: int, time: int, base: int, delta: dict, ack: dict[int, int],
+                 ev: list | None = None) -> bytes:
+    frame = {"k": "delta", "tick": tick, "time": time, "base": base, "s": delta, "ack": ack}
+    if ev:
+        frame["ev"] = ev
+    return _pack_state(frame)
 
 
 def encode_events(*, tick: int, time: int, events: list[dict]) -> bytes:

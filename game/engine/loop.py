@@ -76,6 +76,7 @@ class LobbyLoop:
         self.roster: dict[int, Member] = {}
         self.countdown_left = 0.0
         self.prev_snapshot: dict | None = None
+        self.game_events: list[dict] = []
         self.last_full_tick = 0
         self.empty_for = 0.0
         self.match_started_ms = 0.0
@@ -283,9 +284,9 @@ class LobbyLoop:
             if member.in_match:
                 game.apply_input(member_id, cleaned)
                 member.last_seq = seq
-        for event in game.step(dt):
-            if event.get("type") not in RESERVED_EVENTS:
-                self.lobby.events.append(event)
+        # Game events ride on this tick's state frame: they are as frequent as the state
+        # and only illustrate it, so they need no channel-layer message of their own.
+        self.game_events = [e for e in game.step(dt) if e.get("type") not in RESERVED_EVENTS]
         self.match_ticks += 1
         if game.finished:
             self._end_match("finished", None)
@@ -353,18 +354,19 @@ class LobbyLoop:
         keyframe_ticks = max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
         keyframe = self.prev_snapshot is None or self.tick - self.last_full_tick >= keyframe_ticks
         full = delta = None
+        events, self.game_events = self.game_events, []
         if keyframe:
-            full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack)
+            full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
             self.last_full_tick = self.tick
         else:
             delta = protocol.encode_delta(tick=self.tick, time=now, base=self.tick - 1,
-                                          delta=diff(self.prev_snapshot, snapshot), ack=ack)
+                                          delta=diff(self.prev_snapshot, snapshot), ack=ack, ev=events)
         for member in self.lobby.members.values():
             conn = member.conn
             if delta is not None and not conn.needs_full:
                 conn.push_state(delta, full=False)
             else:
                 if full is None:
-                    full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack)
+                    full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
                 conn.push_state(full, full=True)
         self.prev_snapshot = snapshot

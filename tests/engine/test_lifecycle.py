@@ -76,7 +76,8 @@ async def test_inputs_apply_at_next_tick_and_are_acknowledged():
     assert loop.game.scores[alice.id] == 1
     last = b.states[-1]
     assert last["ack"][alice.id] == 7
-    assert "scored" in hooks.event_types()
+    assert last["ev"] == [{"type": "scored", "id": alice.id}]  # game events ride on the state frame
+    assert "scored" not in hooks.event_types()
 
 
 async def test_finished_match_is_saved_exactly_once_with_results():

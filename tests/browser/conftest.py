@@ -1,0 +1,75 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real daphne.
+
+No browser is ever downloaded: the tests use /usr/bin/chromium and skip without it.
+Screenshots of each view go to test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ..liveserver import ROOT, daphne_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A daphne on a fresh SQLite with a short countdown; yields its base URL."""
+    with daphne_server(tmp_path_factory.mktemp("browser"), GAME_COUNTDOWN_S="0.5") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium); browser tests need it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, server) -> Iterator[Callable[..., object]]:
+    """Open a page in a fresh browser context (its own cookies: its own guest).
+
+    ``open_page(path, nickname=..., host_token=(code, token))``; errors thrown in the page
+    fail the test at teardown.
+    """
+    contexts, errors = [], []
+
+    def open_(path: str, *, nickname: str, host_token: tuple[str, str] | None = None):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda exc: errors.append(f"{nickname}: {exc}"))
+        page.goto(server + "/healthz")  # same origin, so the storage below belongs to the site
+        page.evaluate("n => localStorage.setItem('nickname', n)", nickname)
+        if host_token:
+            page.evaluate("([c, t]) => sessionStorage.setItem('host_token:' + c, t)", list(host_token))
+        page.goto(server + path)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, "errors in the page:\n" + "\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def shot() -> Callable[[object, str], None]:
+    """Save a screenshot of a page (or an element) as test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def save(target, name: str) -> None:
+        target.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    return save

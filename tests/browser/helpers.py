@@ -1,0 +1,41 @@
+"""Reading a game page's state through its test hook, `window.__game` (frontend/src/pages/game.js)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def wait_phase(page, phase: str, timeout_ms: int = 10_000) -> None:
+    page.wait_for_function("p => window.__game && window.__game.phase === p", arg=phase, timeout=timeout_ms)
+
+
+def players(page) -> dict[str, dict[str, Any]]:
+    """The players as the page draws them: {name: {x, y, ...}} (interpolated; own predicted)."""
+    return page.evaluate("window.__game.players()")
+
+
+def member_id(page, name: str) -> int:
+    return page.evaluate("n => window.__game.lobby.members.find(m => m.name === n).id", name)
+
+
+def settle(pages, read: Callable[[Any], Any], *, timeout_s: float = 5.0) -> list[Any]:
+    """Poll ``read`` on every page until two reads 150 ms apart agree (nothing moves any more).
+
+    Polls instead of sleeping a guessed time: returns as soon as the views are still.
+    """
+    deadline = time.monotonic() + timeout_s
+    before = [read(p) for p in pages]
+    while True:
+        pages[0].wait_for_timeout(150)
+        now = [read(p) for p in pages]
+        if now == before or time.monotonic() > deadline:
+            return now
+        before = now
+
+
+def dump(page) -> str:
+    return json.dumps(page.evaluate(
+        "({phase: window.__game.phase, you: window.__game.you, players: window.__game.players()})"))

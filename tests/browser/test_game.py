@@ -1,0 +1,168 @@
+"""The browser client end to end: real Chromium pages against a real daphne.
+
+Positions are read from the page's test hook (`window.__game`), which exposes what the page
+draws: other players interpolated ~100 ms behind the server, the own player predicted.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ..liveserver import create_lobby
+from .helpers import dump, member_id, players, settle, wait_phase
+
+pytestmark = pytest.mark.browser
+
+TOLERANCE_PX = 1.0
+
+
+def seat_two(open_page, lobby: dict, *, host: str = "Alice", guest: str = "Bob"):
+    """The creator (with the host token) and a guest join; the guest gets ready."""
+    code = lobby["code"]
+    host_page = open_page(f"/play/{code}/", nickname=host, host_token=(code, lobby["host_token"]))
+    wait_phase(host_page, "waiting")
+    guest_page = open_page(f"/play/{code}/", nickname=guest)
+    wait_phase(guest_page, "waiting")
+    host_page.wait_for_function("n => window.__game.lobby.members.some(m => m.name === n)", arg=guest)
+    return host_page, guest_page
+
+
+def start_match(host_page, guest_page) -> None:
+    guest_page.click("#ready")
+    host_page.wait_for_function("() => window.__game.lobby.members.every(m => m.role !== 'player' || m.ready || m.id === window.__game.lobby.host)")
+    host_page.click("#start")
+    wait_phase(host_page, "playing")
+    wait_phase(guest_page, "playing")
+
+
+def toward_centre(me: dict) -> str:
+    """A key that moves a fighter away from its spawn (spawns sit at edges and corners)."""
+    if me["x"] < 790:
+        return "KeyD"
+    if me["x"] > 810:
+        return "KeyA"
+    return "KeyS" if me["y"] < 450 else "KeyW"
+
+
+def hold_until_moved(page, name: str, key: str, distance: float = 60.0) -> None:
+    """Hold ``key`` until the page's own view of ``name`` moved ``distance`` px."""
+    start = players(page)[name]
+    page.keyboard.down(key)
+    try:
+        page.wait_for_function(
+            "([n, x, y, d]) => { const p = window.__game.players()[n]; return p && Math.hypot((p.x ?? 0) - x, p.y - y) >= d; }",
+            arg=[name, start.get("x", 0), start["y"], distance], timeout=5_000)
+    finally:
+        page.keyboard.up(key)
+
+
+def close_to(a: dict, b: dict, keys=("x", "y")) -> bool:
+    return all(math.isclose(a[k], b[k], abs_tol=TOLERANCE_PX) for k in keys)
+
+
+def test_lobby_list_shows_public_lobbies_and_creates_a_lobby_with_its_host_token(open_page, server, shot):
+    listed = create_lobby(server, game="arena", name="Listed arena")
+    page = open_page("/", nickname="Carol")
+    row = page.locator(f"tr[data-code='{listed['code']}']")
+    row.wait_for()
+    assert "Listed arena" in row.inner_text() and "0/8" in row.inner_text()
+    assert page.input_value("#nickname") == "Carol"
+    shot(page, "lobby-list")
+
+    page.select_option("#create-game", "pong")
+    page.fill("#create-name", "Carol's pong")
+    page.fill("#create-settings input[name=score_limit]", "3")
+    page.click("#create-submit")
+    page.wait_for_url("**/play/*/")
+    wait_phase(page, "waiting")
+    code = page.evaluate("document.body.dataset.code")
+    assert page.evaluate("c => sessionStorage.getItem('host_token:' + c)", code)
+    assert page.locator("#host-panel").is_visible(), "the creator is the host"
+    assert page.evaluate("window.__game.lobby.settings.score_limit") == 3
+    assert page.locator("#members .member.you").inner_text().startswith("Carol (you)")
+
+
+def test_two_players_see_each_other_move_and_a_spectator_sees_the_same(open_page, server, shot):
+    lobby = create_lobby(server, game="arena", name="Arena duel", settings={"time_limit_s": 120})
+    alice, bob = seat_two(open_page, lobby)
+    shot(alice.locator("#host-panel"), "host-controls")
+    watcher = open_page(f"/play/{lobby['code']}/?role=spectator", nickname="Sam")
+    wait_phase(watcher, "waiting")
+    assert watcher.locator("#follow-wrap").is_visible() and not watcher.locator("#ready").is_visible()
+    start_match(alice, bob)
+    watcher.wait_for_function("() => Object.keys(window.__game.players()).length === 2")
+
+    before = settle([alice, bob, watcher], players)
+    hold_until_moved(alice, "Alice", toward_centre(before[0]["Alice"]))
+    hold_until_moved(bob, "Bob", toward_centre(before[1]["Bob"]))
+    after = settle([alice, bob, watcher], players)
+
+    for name in ("Alice", "Bob"):
+        old, views = before[0][name], [view[name] for view in after]
+        assert math.dist((old["x"], old["y"]), (views[0]["x"], views[0]["y"])) >= 50, f"{name} did not move: {dump(alice)}"
+        assert all(close_to(views[0], v) for v in views), f"the pages disagree on {name}: {views}"
+
+    # A click fires: a bullet shows up in every view. Alice aims back where she came from
+    # (open floor), so the bullet is not stopped by a wall in its first tick.
+    now, old = after[0]["Alice"], before[0]["Alice"]
+    back = (2 * old["x"] - now["x"], 2 * old["y"] - now["y"])
+    target = alice.evaluate("([x, y]) => window.__game.toClient(x, y)", [min(max(back[0], 5), 1595), min(max(back[1], 5), 895)])
+    alice.mouse.click(target["x"], target["y"])
+    for page in (alice, bob, watcher):
+        page.wait_for_function("() => Object.keys(window.__game.entities()).some(id => id.startsWith('b'))")
+
+    watcher.select_option("#follow", label="Bob")
+    assert watcher.locator("#scores li.focus").inner_text().startswith("Bob")
+    assert "1 watching" in watcher.inner_text("#role-badge")
+    shot(alice, "game")
+    shot(watcher, "spectator")
+
+
+def test_the_host_kicks_a_player_who_is_told_so(open_page, server):
+    lobby = create_lobby(server, game="arena", name="Kick test")
+    alice, bob = seat_two(open_page, lobby)
+    bob_id = member_id(alice, "Bob")
+    alice.click(f"#members [data-action=kick][data-target='{bob_id}']")
+    bob.locator("#final").wait_for(state="visible")
+    assert "kicked" in bob.inner_text("#final-message").lower()
+    assert bob.evaluate("window.__game.final.name") == "kicked"
+    assert bob.evaluate("window.__game.status().state") == "closed", "no reconnect after a kick"
+    alice.wait_for_function("() => window.__game.lobby.members.length === 1")
+    assert "Bob was kicked by Alice" in alice.inner_text("#chat-log")
+
+
+def test_a_finished_match_shows_the_saved_result_and_offers_a_rematch(open_page, server, shot):
+    lobby = create_lobby(server, game="arena", name="Short match", settings={"time_limit_s": 2})
+    alice, bob = seat_two(open_page, lobby)
+    start_match(alice, bob)
+    for page in (alice, bob):
+        page.locator("#results").wait_for(state="visible", timeout=10_000)
+        page.locator("#results-saved[data-state=saved]").wait_for(timeout=10_000)
+    saved = alice.inner_text("#results-saved")
+    assert "Saved result" in saved and "Alice" in saved and "Bob" in saved
+    assert alice.locator("#rematch").is_visible() and not bob.locator("#rematch").is_visible()
+    shot(alice, "results")
+
+    alice.click("#rematch")
+    wait_phase(bob, "playing")
+    assert not bob.locator("#results").is_visible()
+
+
+def test_pong_is_playable_and_both_paddles_move(open_page, server, shot):
+    lobby = create_lobby(server, game="pong", name="Pong duel")
+    ann, ben = seat_two(open_page, lobby, host="Ann", guest="Ben")
+    start_match(ann, ben)
+    ann.wait_for_function("() => Object.keys(window.__game.players()).length === 2")
+    before = settle([ann, ben], players)
+    assert before[0]["Ann"]["side"] == 0 and before[0]["Ben"]["side"] == 1
+    hold_until_moved(ann, "Ann", "KeyS", distance=80)
+    hold_until_moved(ben, "Ben", "ArrowUp", distance=80)
+    after = settle([ann, ben], players)
+    assert after[0]["Ann"]["y"] > before[0]["Ann"]["y"] + 50
+    assert after[0]["Ben"]["y"] < before[0]["Ben"]["y"] - 50
+    for name in ("Ann", "Ben"):
+        assert close_to(after[0][name], after[1][name], keys=("y",)), f"the pages disagree on {name}"
+    ann.wait_for_function("() => 'ball' in window.__game.entities()")
+    shot(ann, "pong")
