@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check migrate clean
+.PHONY: run run-uvicorn test bench bench-quick migrate clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -22,6 +22,18 @@ migrate: $(STAMP)
 ## Start daphne on http://$(HOST):$(PORT) with the embedded defaults (SQLite, in-memory layer).
 run: migrate
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket_max_message_size 65536 gameserver.asgi:application
+
+## The faster production server: uvicorn with uvloop (docs/benchmarks.md compares them).
+run-uvicorn: migrate
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/uvicorn gameserver.asgi:application --host $(HOST) --port $(PORT) \
+		--loop uvloop --ws websockets-sansio --ws-max-size 65536 --no-access-log
+
+## Capacity sweep (tens of minutes): writes docs/benchmarks.md. Not a test.
+bench: $(STAMP)
+	$(PY) -m game.loadtest.bench --redis
+
+bench-quick: $(STAMP)
+	$(PY) -m game.loadtest.bench --quick --out /tmp/bench-quick
 
 ## The whole suite: Python tests (pytest) and the browser client's unit tests (node --test).
 test: $(STAMP)

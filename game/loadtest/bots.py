@@ -26,6 +26,7 @@ class Plan:
     warmup_s: float
     game: str
     input_rate: float  # inputs per second per player; default: the tick rate
+    baseline: bool = False  # the bare websockets server: no HTTP API, lobbies made on connect
 
 
 @dataclass
@@ -49,6 +50,8 @@ def _pack(kind: str, **fields) -> bytes:
 
 
 def create_lobby(plan: Plan, index: int) -> dict:
+    if plan.baseline:
+        return {"code": f"BASE{index:04d}", "host_token": None}
     settings = {"arena": {"score_limit": 3600, "time_limit_s": 3600},
                 "pong": {"score_limit": 3600, "time_limit_s": 3600}}.get(plan.game, {})
     body = {"game": plan.game, "name": f"load {index}", "max_players": plan.players,

@@ -83,6 +83,25 @@ def test_lobby_list_shows_public_lobbies_and_creates_a_lobby_with_its_host_token
     assert page.evaluate("window.__game.lobby.settings.score_limit") == 3
     assert page.locator("#members .member.you").inner_text().startswith("Carol (you)")
 
+    page.click("#host-panel summary")
+    page.fill("#setting-score_limit", "4")
+    page.click("#settings-form button[type=submit]")
+    page.wait_for_function("() => window.__game.lobby.settings.score_limit === 4")
+    assert "Settings changed: score limit 4" in page.inner_text("#chat-log")
+
+
+def test_the_lobby_list_refreshes_by_itself(open_page, server):
+    page = open_page("/", nickname="Dan")
+    page.wait_for_selector("#lobbies-status:has-text('Updated')")
+    later = create_lobby(server, game="pong", name="Appears later")
+    row = page.locator(f"tr[data-code='{later['code']}']")
+    row.wait_for(timeout=6_000)
+    assert "0/2" in row.inner_text()
+    joined = open_page(f"/play/{later['code']}/", nickname="Eve")
+    wait_phase(joined, "waiting")
+    page.wait_for_function("c => document.querySelector(`tr[data-code='${c}']`).innerText.includes('1/2')",
+                           arg=later["code"], timeout=6_000)
+
 
 def test_two_players_see_each_other_move_and_a_spectator_sees_the_same(open_page, server, shot):
     lobby = create_lobby(server, game="arena", name="Arena duel", settings={"time_limit_s": 120})
@@ -118,6 +137,24 @@ def test_two_players_see_each_other_move_and_a_spectator_sees_the_same(open_page
     assert "1 watching" in watcher.inner_text("#role-badge")
     shot(alice, "game")
     shot(watcher, "spectator")
+
+
+def test_refusals_read_as_messages_and_chat_is_plain_text(open_page, server):
+    lobby = create_lobby(server, game="arena", name="Refusals")
+    alice, bob = seat_two(open_page, lobby)
+    alice.click("#start")  # Bob is not ready: the server refuses
+    toast = alice.locator(".toast", has_text="not ready: Bob")
+    toast.wait_for()
+    assert toast.inner_text().startswith("That is not possible right now.")
+
+    html = "<img src=x onerror=\"window.__pwned = 1\"><b>bold</b>"
+    bob.fill("#chat-form input", html)
+    bob.press("#chat-form input", "Enter")
+    line = alice.locator("#chat-log li.chat", has_text="bold")
+    line.wait_for()
+    assert line.locator(".text").inner_text() == html
+    assert alice.locator("#chat-log img, #chat-log b").count() == 0
+    assert alice.evaluate("window.__pwned === undefined")
 
 
 def test_the_host_kicks_a_player_who_is_told_so(open_page, server):

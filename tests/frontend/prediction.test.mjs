@@ -94,3 +94,22 @@ test('pong predicts the own paddle, kept on the court', () => {
   assert.equal(p.pending.length, 39);
   near(p.state.y, 455);
 });
+
+test('the own player glides between inputs instead of jumping a whole step', () => {
+  const p = new Predictor(arenaPrediction);
+  p.reconcile({ x: 400, y: 300 }, -1);
+  assert.equal(p.view(0).x, 400, 'no input yet: the server position');
+  p.applyInput(0, right, DT, 1000);
+  near(p.view(1000).x, 400, 'just sent');
+  near(p.view(1025).x, 406.5, 'half way through the input');
+  near(p.view(1050).x, 413, 'input done');
+  near(p.view(5000).x, 413, 'never ahead of the inputs');
+  p.applyInput(1, right, DT, 1050);
+  near(p.view(1075).x, 419.5);
+  // A server state mid-way keeps the glide of the newest input.
+  p.reconcile({ x: 413, y: 300 }, 0);
+  near(p.view(1075).x, 419.5);
+  // Once the newest input is acknowledged there is nothing left to glide over.
+  p.reconcile({ x: 426, y: 300 }, 1);
+  near(p.view(1075).x, 426);
+});

@@ -32,29 +32,39 @@ for (const [kind, fields, expected] of CLIENT_VECTORS) {
   });
 }
 
-test('decodeServer reads a full frame made by the server (float32 fields, int map keys)', () => {
-  const msg = P.decodeServer(bytes('86a16ba466756c6ca47469636b2aa474696d65ca447a2000a17382a16781a174ca426f999aa16581a2703184a178ca42c90000a179ca41a00000a16ea3416e6ea2616cc3a361636b810105a17601'));
+// Made with game.protocol.encode_full/encode_delta/encode_error/encode_events/encode_pong(...).hex()
+const SERVER_VECTORS = {
+  full: '87a16ba466756c6ca47469636b2aa474696d65cf0000019b76daa87ba17382a16781a174ca426f999aa16581a2703184a178ca42c90000a179ca41a00000a16ea3416e6ea2616cc3a361636b810105a265769183a474797065a46b696c6ca66b696c6c657201a676696374696d02a17601',
+  delta: '87a16ba564656c7461a47469636b2ba474696d65cf0000019b76daa8ada4626173652aa17382a16581a2703181a178ca42ca0000a17291a26233a361636b810106a17601',
+  error: '85a16ba56572726f72a4636f6465a9666f7262696464656ea36d7367d9206f6e6c792074686520686f7374206f72207374616666206d6179207374617274a3726566a57374617274a17601',
+  event: '85a16ba56576656e74a47469636b05a474696d65cf0000019b76daa800a1659185a474797065a463686174a2696401a46e616d65a141a4726f6c65a6706c61796572a474657874a93c623e68693c2f623ea17601',
+  pong: '85a16ba4706f6e67a2696401a26374cb4004000000000000a474696d65cf0000019b76daa800a17601',
+};
+
+test('decodeServer reads a full frame made by the server (float32 coordinates, integer time, int map keys, ev)', () => {
+  const msg = P.decodeServer(bytes(SERVER_VECTORS.full));
   assert.equal(msg.k, 'full');
   assert.equal(msg.tick, 42);
-  assert.equal(msg.time, 1000.5);
+  assert.equal(msg.time, 1767225600123);
   assert.ok(Math.abs(msg.s.g.t - 59.9) < 1e-5);
   assert.deepEqual(msg.s.e.p1, { x: 100.5, y: 20, n: 'Ann', al: true });
   assert.equal(msg.ack[1], 5);
+  assert.deepEqual(msg.ev, [{ type: 'kill', killer: 1, victim: 2 }]);
 });
 
 test('decodeServer reads a delta, an error and an event frame', () => {
-  const d = P.decodeServer(bytes('87a16ba564656c7461a47469636b2ba474696d65ca44834000a4626173652aa17382a16581a2703181a178ca42ca0000a17291a26233a361636b810106a17601'));
-  assert.deepEqual([d.k, d.tick, d.base, d.s, d.ack[1]], ['delta', 43, 42, { e: { p1: { x: 101 } }, r: ['b3'] }, 6]);
-  const e = P.decodeServer(bytes('85a16ba56572726f72a4636f6465a9666f7262696464656ea36d7367d9206f6e6c792074686520686f7374206f72207374616666206d6179207374617274a3726566a57374617274a17601'));
+  const d = P.decodeServer(bytes(SERVER_VECTORS.delta));
+  assert.deepEqual([d.k, d.tick, d.base, d.time, d.s, d.ack[1], d.ev], ['delta', 43, 42, 1767225600173, { e: { p1: { x: 101 } }, r: ['b3'] }, 6, undefined]);
+  const e = P.decodeServer(bytes(SERVER_VECTORS.error));
   assert.deepEqual([e.code, e.msg, e.ref], ['forbidden', 'only the host or staff may start', 'start']);
-  const ev = P.decodeServer(bytes('85a16ba56576656e74a47469636b05a474696d65ca41200000a1659185a474797065a463686174a2696401a46e616d65a141a4726f6c65a6706c61796572a474657874a93c623e68693c2f623ea17601'));
+  const ev = P.decodeServer(bytes(SERVER_VECTORS.event));
   assert.deepEqual(ev.e, [{ type: 'chat', id: 1, name: 'A', role: 'player', text: '<b>hi</b>' }]);
 });
 
 test('decodeServer accepts an ArrayBuffer, as the websocket gives it', () => {
-  const u8 = bytes('85a16ba4706f6e67a2696401a26374ca40200000a474696d65ca40400000a17601'); // encode_pong(id=1, ct=2.5, time=3.0)
+  const u8 = bytes(SERVER_VECTORS.pong);
   const msg = P.decodeServer(u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength));
-  assert.deepEqual([msg.k, msg.id, msg.ct, msg.time], ['pong', 1, 2.5, 3]);
+  assert.deepEqual([msg.k, msg.id, msg.ct, msg.time], ['pong', 1, 2.5, 1767225600000]);
 });
 
 test('decodeServer refuses text, garbage, other versions and unknown kinds', () => {

@@ -28,7 +28,7 @@ test('an empty delta gives the same snapshot', () => {
 });
 
 test('a delta applies only onto the snapshot of its base tick', () => {
-  const buf = new SnapshotBuffer({ tickRate: 20 });
+  const buf = new SnapshotBuffer();
   assert.equal(buf.push(delta(2, 1, { e: { p1: { x: 1 } } }), 0), false, 'no snapshot yet: dropped');
   assert.equal(buf.push(full(1, { p1: { x: 0, y: 0 } }), 0), true);
   assert.equal(buf.push(delta(3, 2, { e: { p1: { x: 9 } } }), 50), false, 'base 2 is not held: dropped');
@@ -41,7 +41,7 @@ test('a delta applies only onto the snapshot of its base tick', () => {
 });
 
 test('late or repeated frames are ignored', () => {
-  const buf = new SnapshotBuffer({ tickRate: 20 });
+  const buf = new SnapshotBuffer();
   buf.push(full(10, { p1: { x: 10 } }), 0);
   assert.equal(buf.push(full(9, { p1: { x: 9 } }), 10), false);
   assert.equal(buf.push(full(10, { p1: { x: 99 } }), 10), false);
@@ -49,8 +49,8 @@ test('late or repeated frames are ignored', () => {
 });
 
 test('entities are drawn render_delay_ms behind the server, interpolated', () => {
-  // 20 Hz: ticks every 50 ms; each frame arrives 30 ms after its tick (tick 1 at local 1030).
-  const buf = new SnapshotBuffer({ tickRate: 20, renderDelayMs: 100 });
+  // 20 Hz: frames stamped every 50 ms; each arrives 30 ms after its stamp (tick 1 at local 1030).
+  const buf = new SnapshotBuffer({ renderDelayMs: 100 });
   for (let tick = 1; tick <= 6; tick += 1) buf.push(full(tick, { p1: { x: tick * 10, y: 0 } }), 1000 + (tick - 1) * 50 + 30);
   // At local 1280 the newest is tick 6 (server 300 ms); render time is 300 - 100 = 200 ms = tick 4.
   let s = buf.sample(1280);
@@ -63,7 +63,7 @@ test('entities are drawn render_delay_ms behind the server, interpolated', () =>
 });
 
 test('sampling past the newest snapshot holds it; before the oldest shows the oldest', () => {
-  const buf = new SnapshotBuffer({ tickRate: 10, renderDelayMs: 100 });
+  const buf = new SnapshotBuffer({ renderDelayMs: 100 });
   buf.push(full(1, { p1: { x: 0 } }), 0);
   buf.push(full(2, { p1: { x: 10 } }), 100);
   assert.equal(buf.sample(10_000).e.p1.x, 10);
@@ -71,7 +71,7 @@ test('sampling past the newest snapshot holds it; before the oldest shows the ol
 });
 
 test('the clock offset follows the fastest arrival, so jitter does not shake the render time', () => {
-  const buf = new SnapshotBuffer({ tickRate: 20, renderDelayMs: 100 });
+  const buf = new SnapshotBuffer({ renderDelayMs: 100 });
   buf.push(full(1, { p1: { x: 0 } }), 90); // slow first frame
   buf.push(full(2, { p1: { x: 10 } }), 100); // fast: the offset moves up at once
   assert.equal(buf.offsetMs, 100 - 100);
@@ -79,7 +79,7 @@ test('the clock offset follows the fastest arrival, so jitter does not shake the
   assert.ok(buf.offsetMs < 0 && buf.offsetMs > -2);
 });
 
-test('without a tick rate the frames\' server time is the timeline', () => {
+test('the frames\' server time, mapped onto the local clock, is the timeline', () => {
   const buf = new SnapshotBuffer({ renderDelayMs: 100 });
   buf.push({ ...full(1, { p1: { x: 0 } }), time: 1_000_000 }, 5);
   buf.push({ ...full(2, { p1: { x: 10 } }), time: 1_000_040 }, 45);
@@ -88,7 +88,7 @@ test('without a tick rate the frames\' server time is the timeline', () => {
 });
 
 test('new entities appear at once, removed ones disappear, far jumps snap', () => {
-  const buf = new SnapshotBuffer({ tickRate: 20, renderDelayMs: 0 });
+  const buf = new SnapshotBuffer({ renderDelayMs: 0 });
   buf.push(full(1, { p1: { x: 0, y: 0 }, b2: { x: 0, y: 0 } }), 0);
   buf.push(full(2, { p1: { x: 500, y: 0 }, b3: { x: 7, y: 7 } }), 50);
   const s = buf.sample(25);
@@ -102,16 +102,8 @@ test('angles interpolate the short way round', () => {
   assert.ok(Math.abs(Math.abs(e.a) - Math.PI) < 0.01, `got ${e.a}`);
 });
 
-test('a new tick rate starts a new timeline', () => {
-  const buf = new SnapshotBuffer({ tickRate: 20 });
-  buf.push(full(1, { p1: { x: 0 } }), 0);
-  buf.setTickRate(30);
-  assert.equal(buf.latest(), null);
-  assert.equal(buf.offsetMs, null);
-});
-
 test('the buffer keeps at most maxSnapshots', () => {
-  const buf = new SnapshotBuffer({ tickRate: 20, maxSnapshots: 4 });
+  const buf = new SnapshotBuffer({ maxSnapshots: 4 });
   for (let tick = 1; tick <= 10; tick += 1) buf.push(full(tick, {}), tick * 50);
   assert.deepEqual(buf.snapshots.map((s) => s.tick), [7, 8, 9, 10]);
 });

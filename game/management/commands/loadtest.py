@@ -28,11 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--json", type=Path, help="write the summary as JSON here")
         parser.add_argument("--plot", type=Path, help="write a PNG plot here")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        parser.add_argument("--baseline", action="store_true",
+                            help="target the bare websockets server (python -m game.loadtest.baseline)")
 
     def handle(self, *args, **opts) -> None:
         plan = Plan(url=opts["url"], lobbies=opts["lobbies"], players=opts["players"],
                     spectators=opts["spectators"], tick_rate=opts["tick_rate"], duration_s=opts["duration"],
-                    warmup_s=opts["warmup"], game=opts["game"], input_rate=opts["input_rate"])
+                    warmup_s=opts["warmup"], game=opts["game"], input_rate=opts["input_rate"],
+                    baseline=opts["baseline"])
         bar = None
         if not opts["quiet"]:
             from tqdm import tqdm

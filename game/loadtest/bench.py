@@ -1,0 +1,178 @@
+"""`make bench`: the largest healthy number of lobbies per server, written to docs/benchmarks.md.
+
+For each server (daphne as `make run` starts it, uvicorn with uvloop, and the bare
+`websockets` baseline) and each tick rate, it starts a fresh server pinned to core 0,
+runs the load tester pinned to the other core(s), and searches the lobby count upward
+(doubling, then bisecting) for the largest count that stays healthy (>= 99% of frames
+delivered, latency p99 <= 50 ms). Every probe's figures go to a JSON file and the table,
+plot and exact command to docs/benchmarks.md.
+
+    python -m game.loadtest.bench                 # the full sweep (tens of minutes)
+    python -m game.loadtest.bench --quick --out /tmp/b   # one tiny probe per server: a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pin(core: str) -> list[str]:
+    return ["taskset", "-c", core] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+
+
+def server_command(kind: str, port: int, tick_rate: int) -> list[str]:
+    if kind == "daphne":
+        return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "gameserver.asgi:application"]
+    if kind == "uvicorn":
+        return [str(BIN / "uvicorn"), "gameserver.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                "--loop", "uvloop", "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning"]
+    if kind == "baseline":
+        return [sys.executable, "-m", "game.loadtest.baseline", "--port", str(port), "--tick-rate", str(tick_rate)]
+    raise ValueError(kind)
+
+
+@contextmanager
+def server(kind: str, tick_rate: int, workdir: Path, layer: str):
+    port = _port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update({"DEBUG": "1", "SQLITE_PATH": str(workdir / "bench.sqlite3"), "GAME_LOG_LEVEL": "ERROR",
+                "GAME_COUNTDOWN_S": "0.5", "DJANGO_SETTINGS_MODULE": "gameserver.settings"})
+    if layer == "redis":
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    if kind != "baseline":
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    log = open(workdir / f"{kind}.log", "ab")
+    proc = subprocess.Popen(_pin("0") + server_command(kind, port, tick_rate), cwd=ROOT, env=env,
+                            stdout=log, stderr=log)
+    try:
+        _wait_ready(port, kind, proc)
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _wait_ready(port: int, kind: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} exited with {proc.returncode}")
+        try:
+            if kind == "baseline":
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            else:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{kind} did not start")
+
+
+def probe(kind: str, layer: str, tick_rate: int, lobbies: int, args, workdir: Path) -> dict:
+    """One measurement on a fresh server; returns the load tester's summary."""
+    with server(kind, tick_rate, workdir, layer) as (port, pid):
+        out = workdir / f"probe-{kind}-{layer}-{tick_rate}-{lobbies}.json"
+        clients = max(1, (os.cpu_count() or 2) - 1)
+        cmd = _pin(f"1-{(os.cpu_count() or 2) - 1}") + [
+            sys.executable, "manage.py", "loadtest", "--url", f"http://127.0.0.1:{port}", "--lobbies", str(lobbies),
+            "--players", str(args.players), "--tick-rate", str(tick_rate), "--duration", str(args.duration),
+            "--warmup", str(args.warmup), "--processes", str(min(clients * 2, max(1, lobbies // 10))),
+            "--server-pid", str(pid), "--json", str(out), "--quiet"] + (["--baseline"] if kind == "baseline" else [])
+        env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=args.duration * 4 + 120)
+        summary = json.loads(out.read_text())["summary"]
+    summary.update({"server": kind, "layer": layer})
+    print(f"  {kind:8} {layer:8} {tick_rate:2} Hz {lobbies:4} lobbies: healthy={summary['healthy']} "
+          f"delivered={summary['delivered_ratio']} p99={summary['latency_ms_p99']} ms "
+          f"cpu/frame={summary.get('server_cpu_us_per_frame')} us", flush=True)
+    return summary
+
+
+def sweep(kind: str, layer: str, tick_rate: int, args, workdir: Path) -> tuple[int, list[dict]]:
+    """Double the lobby count until unhealthy, then bisect; returns the largest healthy count."""
+    probes, good, bad = [], 0, None
+    lobbies = args.start
+    while bad is None or bad - good > max(1, good // 10):
+        summary = probe(kind, layer, tick_rate, lobbies, args, workdir)
+        probes.append(summary)
+        if summary["healthy"]:
+            good = lobbies
+        else:
+            bad = lobbies
+        if bad is None:
+            lobbies *= 2
+            if lobbies > args.max_lobbies:
+                break
+        else:
+            lobbies = (good + bad) // 2
+            if lobbies in (good, bad):
+                break
+    return good, probes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Sweep lobby counts to find healthy capacity per server.")
+    parser.add_argument("--servers", default="baseline,uvicorn,daphne")
+    parser.add_argument("--rates", default="20,60")
+    parser.add_argument("--players", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=6.0)
+    parser.add_argument("--start", type=int, default=16, help="first lobby count of a sweep")
+    parser.add_argument("--max-lobbies", type=int, default=400)
+    parser.add_argument("--redis", action="store_true", help="also sweep daphne on the Redis layer (REDIS_URL)")
+    parser.add_argument("--quick", action="store_true", help="one tiny probe per server: checks the tooling works")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where benchmarks.md and its files go")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    rows, probes = [], []
+    configs = [(kind, "memory") for kind in args.servers.split(",")]
+    if args.redis and os.environ.get("REDIS_URL"):
+        configs.append(("daphne", "redis"))
+    for kind, layer in configs:
+        for rate in [int(r) for r in args.rates.split(",")]:
+            if args.quick:
+                summary = probe(kind, layer, rate, 2, argparse.Namespace(**{**vars(args), "duration": 2.0,
+                                                                           "warmup": 3.0, "players": 3}), workdir)
+                best, found = (2 if summary["healthy"] else 0), [summary]
+            else:
+                best, found = sweep(kind, layer, rate, args, workdir)
+            probes += found
+            at_best = next((p for p in found if p["lobbies"] == best), {})
+            rows.append({"server": kind, "layer": layer, "tick_rate": rate, "lobbies": best,
+                         "players": best * (3 if args.quick else args.players),
+                         "cpu_us_per_frame": at_best.get("server_cpu_us_per_frame"),
+                         "rss_bytes_per_client": at_best.get("server_rss_bytes_per_client"),
+                         "bytes_per_s_per_client": at_best.get("bytes_per_s_per_client")})
+    (args.out / "benchmarks.json").write_text(json.dumps({"rows": rows, "probes": probes}, indent=1))
+    from game.loadtest.benchdoc import write_markdown
+    write_markdown(args.out, rows, probes, " ".join(sys.argv[1:]))
+    print(f"wrote {args.out / 'benchmarks.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Write docs/benchmarks.md (and its plot) from a bench run's rows and probes."""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+
+def _plot(out: Path, rows: list[dict]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['server']}\n{r['layer']} {r['tick_rate']} Hz" for r in rows]
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(rows)), 4))
+    colours = ["#888" if r["server"] == "baseline" else "#4a90d9" if r["server"] == "uvicorn" else "#f5a623"
+               for r in rows]
+    ax.bar(labels, [r["players"] for r in rows], color=colours)
+    for x, r in enumerate(rows):
+        ax.text(x, r["players"], str(r["players"]), ha="center", va="bottom")
+    ax.axhline(800, color="#d0021b", linestyle=":", label="Colyseus 0.18, 20 Hz (800)")
+    ax.axhline(400, color="#d0021b", linestyle="--", label="Colyseus 0.18, 60 Hz (400)")
+    ax.set_ylabel("healthy players on one core")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    name = "benchmarks.png"
+    fig.savefig(out / name, dpi=100)
+    plt.close(fig)
+    return name
+
+
+def write_markdown(out: Path, rows: list[dict], probes: list[dict], argv: str) -> None:
+    plot = _plot(out, rows)
+    baseline = {r["tick_rate"]: r for r in rows if r["server"] == "baseline"}
+    lines = [
+        "# Benchmarks", "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, Python {platform.python_version()}, "
+        "the server pinned to one core and the bots on the other(s). Standard workload: lobbies of 8 players, "
+        "one input per player per tick, one state frame per lobby per tick to each player. Healthy: at least "
+        "99% of frames delivered and latency p99 (server stamp to client receipt) at most 50 ms. "
+        "Figures move by about ±15% from run to run on shared machines. How the hot path got here and "
+        "where the time goes: [performance.md](performance.md).", "",
+        "| server | layer | tick | healthy lobbies | healthy players | CPU µs per frame | vs baseline | "
+        "RSS bytes per client | bytes/s per client |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        base = baseline.get(r["tick_rate"], {}).get("cpu_us_per_frame")
+        ratio = f"{r['cpu_us_per_frame'] / base:.2f}x" if base and r["cpu_us_per_frame"] else "–"
+        lines.append(f"| {r['server']} | {r['layer']} | {r['tick_rate']} Hz | {r['lobbies']} | {r['players']} | "
+                     f"{r['cpu_us_per_frame'] or '–'} | {ratio} | {r['rss_bytes_per_client'] or '–'} | "
+                     f"{r['bytes_per_s_per_client'] or '–'} |")
+    lines += ["", f"![healthy players per server]({plot})", "",
+              "CPU µs per frame counts one frame out and one input in, at the largest healthy count. "
+              "`baseline` is the bare `websockets` server of `game/loadtest/baseline.py` (the Python floor), "
+              "`uvicorn` runs `--loop uvloop --ws websockets-sansio`, `daphne` is what `make run` starts.", "",
+              "## Reproduce", "", "```", f"make bench   # python -m game.loadtest.bench {argv}".rstrip(), "```", "",
+              "One probe by hand (a server already running):", "", "```",
+              "taskset -c 1 .venv/bin/python manage.py loadtest --url http://127.0.0.1:8000 --lobbies 60 "
+              "--players 8 --tick-rate 20 --duration 20 --server-pid $(pgrep -f daphne) --json out.json --plot out.png",
+              "```", "", "## Every probe", "",
+              "| server | layer | tick | lobbies | delivered | p50 ms | p99 ms | gap p99 ms | server CPU % | client CPU | healthy |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for p in probes:
+        lines.append(f"| {p['server']} | {p['layer']} | {p['tick_rate']} | {p['lobbies']} | {p['delivered_ratio']} | "
+                     f"{p['latency_ms_p50']} | {p['latency_ms_p99']} | {p['gap_ms_p99']} | "
+                     f"{p.get('server_cpu_percent', '–')} | {p['client_cpu_max']} | {p['healthy']} |")
+    (out / "benchmarks.md").write_text("\n".join(lines) + "\n")
