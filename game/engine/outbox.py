@@ -85,6 +85,11 @@ class Outbox:
         self.closed = False
         self.task: asyncio.Task | None = None
 
+    @property
+    def pending_frames(self) -> int:
+        """Frames waiting to be written: the unsent events plus at most one state frame."""
+        return len(self._events) + (self._state is not None)
+
     def push_event(self, data: bytes) -> None:
         """Queue an event frame; it is never dropped while the connection lives."""
         if self.closed or self._close_code is not None:

@@ -1,0 +1,71 @@
+"""Against real daphne: a client that stops reading its socket does not stall its lobby."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import urllib.request
+
+import pytest
+import websockets
+
+from game import protocol
+
+from .liveserver import create_lobby, daphne_server
+
+pytestmark = pytest.mark.server
+
+
+def paused_reader(base: str, code: str) -> socket.socket:
+    """Open a websocket by hand, join as a player, and never read again."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /ws/lobby/{code}/?name=stuck HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                  f"Origin: {base}\r\n\r\n").encode())
+    sock.recv(1024)  # the handshake reply (and maybe the welcome): the last read ever
+    ready = protocol.encode_client("ready", ready=True)
+    mask = os.urandom(4)
+    sock.sendall(bytes([0x82, 0x80 | len(ready)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(ready)))
+    return sock
+
+
+def test_a_paused_reader_does_not_stall_the_lobby(tmp_path):
+    with daphne_server(tmp_path, GAME_COUNTDOWN_S="0.2") as base:
+        created = create_lobby(base, game="arena", tick_rate=30)
+        code, token = created["code"], created["host_token"]
+        stuck = paused_reader(base, code)
+        url = base.replace("http", "ws") + f"/ws/lobby/{code}/"
+
+        async def play() -> list[int]:
+            async with websockets.connect(f"{url}?name=host&token={token}", origin=base) as host:
+                await asyncio.sleep(0.3)  # the paused player's ready goes through first
+                await host.send(protocol.encode_client("start"))
+                ticks: list[int] = []
+                async with asyncio.timeout(20):
+                    while len(ticks) < 150:  # 5 s of a 30 Hz match
+                        frame = protocol.decode_server(await host.recv())
+                        if frame["k"] in ("full", "delta"):
+                            ticks.append(frame["tick"])
+                            await host.send(protocol.encode_client(
+                                "input", seq=len(ticks), d={"mx": 1, "my": 0, "aim": 0, "fire": True}))
+                        elif frame["k"] == "error":
+                            await asyncio.sleep(0.2)
+                            await host.send(protocol.encode_client("start"))
+                return ticks
+
+        try:
+            ticks = asyncio.run(play())
+        finally:
+            stuck.close()
+        # The healthy player got every tick, in order, while the other player read nothing.
+        assert ticks == list(range(ticks[0], ticks[0] + len(ticks)))
+        with urllib.request.urlopen(f"{base}/api/lobbies/{code}") as reply:
+            detail = json.loads(reply.read())
+        assert detail["lobby"]["players"] >= 1
+        assert detail["stats"]["skipped_ticks"] == 0
