@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from game.rules.base import Game, InvalidInput
+from game.engine.errors import CommandError, JoinRefused  # noqa: F401  (re-exported)
+from game.engine.settings import MAX_TICK_RATE, MIN_TICK_RATE, clean_lobby_settings  # noqa: F401
+from game.rules.base import Game
 
 RESERVED_EVENTS = frozenset({
     "joined", "left", "kicked", "banned", "host", "locked", "settings", "chat", "ready",
     "countdown", "match_start", "match_over", "lobby_closed",
 })
-MIN_TICK_RATE, MAX_TICK_RATE = 10, 60
 
 
 class Connection(Protocol):
@@ -36,23 +37,6 @@ class Connection(Protocol):
     def push_event(self, data: bytes) -> None: ...
     def push_state(self, data: bytes, *, full: bool) -> None: ...
     def close(self, code: int) -> None: ...
-
-
-class CommandError(Exception):
-    """A refused command; ``code`` is a protocol error code, sent to the sender only."""
-
-    def __init__(self, code: str, msg: str) -> None:
-        super().__init__(msg)
-        self.code = code
-        self.msg = msg
-
-
-class JoinRefused(Exception):
-    """A refused join; ``close`` names a protocol close code (e.g. ``"lobby_full"``)."""
-
-    def __init__(self, close: str) -> None:
-        super().__init__(close)
-        self.close = close
 
 
 @dataclass
@@ -304,7 +288,7 @@ class Lobby:
 
     def cmd_settings(self, member: Member, settings: dict[str, Any]) -> None:
         self._require_phase("waiting", "finished", action="change settings")
-        changes = self._clean_settings(settings)
+        changes = clean_lobby_settings(self, settings)
         for key, value in changes.items():
             if key in {"name", "max_players", "private", "tick_rate_hz"}:
                 setattr(self, key, value)
@@ -312,44 +296,6 @@ class Lobby:
                 self.settings[key] = value
         self.events.append({"type": "settings", "changes": changes})
         self.changed = True
-
-    def _clean_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
-        lobby_keys = {"name": self._clean_name, "max_players": self._clean_max_players,
-                      "private": self._clean_private, "tick_rate": self._clean_tick_rate}
-        out: dict[str, Any] = {}
-        game_settings = {}
-        for key, value in settings.items():
-            if key in lobby_keys:
-                attr, cleaned = lobby_keys[key](value)
-                out[attr] = cleaned
-            else:
-                game_settings[key] = value
-        try:
-            out.update(self.game_cls.clean_settings(game_settings))
-        except InvalidInput as exc:
-            raise CommandError("bad_field", str(exc)) from None
-        return out
-
-    def _clean_name(self, value: Any) -> tuple[str, str]:
-        if not isinstance(value, str) or not 1 <= len(value.strip()) <= 40:
-            raise CommandError("bad_field", "name must hold 1 to 40 characters")
-        return "name", "".join(ch for ch in value if ch.isprintable()).strip()
-
-    def _clean_max_players(self, value: Any) -> tuple[str, int]:
-        lo = max(self.game_cls.min_players, len(self.players()))
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= self.game_cls.max_players:
-            raise CommandError("bad_field", f"max_players must be in [{lo}, {self.game_cls.max_players}]")
-        return "max_players", value
-
-    def _clean_private(self, value: Any) -> tuple[str, bool]:
-        if not isinstance(value, bool):
-            raise CommandError("bad_field", "private must be a boolean")
-        return "private", value
-
-    def _clean_tick_rate(self, value: Any) -> tuple[str, int]:
-        if isinstance(value, bool) or not isinstance(value, int) or not MIN_TICK_RATE <= value <= MAX_TICK_RATE:
-            raise CommandError("bad_field", f"tick_rate must be in [{MIN_TICK_RATE}, {MAX_TICK_RATE}]")
-        return "tick_rate_hz", value
 
     def cmd_close(self, member: Member) -> None:
         self.close("staff" if member.staff and member.id != self.host_id else "host")

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import uuid
 from collections import deque
 from typing import Any, Protocol
 
 from game import protocol
 from game.engine.delta import diff
-from game.engine.lobby import RESERVED_EVENTS, CommandError, JoinRefused, JoinRequest, Lobby, Member
+from game.engine.lobby import CommandError, JoinRefused, JoinRequest, Lobby, Member
+from game.engine.match import MatchPhases
 from game.engine.stats import LoopStats
-from game.rules.base import Game, PlayerInfo
+from game.rules.base import Game
 
 log = logging.getLogger("game.loop")
 
@@ -50,7 +49,7 @@ class LoopHooks(Protocol):
         """The loop of lobby ``code`` has ended."""
 
 
-class LobbyLoop:
+class LobbyLoop(MatchPhases):
     """Owns one lobby and its match; every change to them happens in `step_tick`."""
 
     def __init__(self, lobby: Lobby, *, clock: Clock, hooks: LoopHooks, countdown_s: float = 3.0,
@@ -237,91 +236,6 @@ class LobbyLoop:
         self.empty_for = self.empty_for + dt if not self.lobby.members else 0.0
         if self.empty_for >= self.empty_ttl_s:
             self.lobby.close("empty")
-
-    # -- the match ---------------------------------------------------------------------
-    def _begin_match(self) -> None:
-        """Called by the lobby's start/rematch command: seat the players, count down."""
-        players = self.lobby.players()
-        for member in players:
-            member.in_match, member.last_seq, member.ready = True, -1, False
-        self.roster = {m.id: m for m in players}
-        seed = secrets.randbits(31)
-        self.game = self.lobby.game_cls(seed=seed, players=[PlayerInfo(m.id, m.name) for m in players],
-                                        settings=dict(self.lobby.settings))
-        self.match_id = uuid.uuid4().hex
-        self.match_saved = False
-        self.match_ticks = 0
-        self.match_started_ms = 0.0
-        self.prev_snapshot = None
-        self.countdown_left = self.countdown_s
-        self.lobby.phase = "countdown"
-        self.lobby.changed = True
-        self.lobby.events.append({"type": "countdown", "seconds": round(self.countdown_s),
-                                  "match": self.match_id})
-
-    def _count_down(self, dt: float) -> None:
-        before = self.countdown_left
-        self.countdown_left -= dt
-        if self.countdown_left <= 1e-9:
-            self.lobby.phase = "playing"
-            self.lobby.changed = True
-            self.match_started_ms = self.clock.wall_ms()
-            self.lobby.events.append({"type": "match_start", "match": self.match_id})
-        elif int(before + 0.999999) != int(self.countdown_left + 0.999999):
-            self.lobby.events.append({"type": "countdown", "seconds": int(self.countdown_left + 0.999999),
-                                      "match": self.match_id})
-
-    def _play(self, dt: float) -> None:
-        game = self.game
-        assert game is not None
-        members = self.lobby.members
-        while self.inputs:
-            member_id, seq, cleaned = self.inputs.popleft()
-            member = members.get(member_id)
-            if member is None:
-                continue
-            member.pending_inputs -= 1
-            if member.in_match:
-                game.apply_input(member_id, cleaned)
-                member.last_seq = seq
-        # Game events ride on this tick's state frame: they are as frequent as the state
-        # and only illustrate it, so they need no channel-layer message of their own.
-        self.game_events = [e for e in game.step(dt) if e.get("type") not in RESERVED_EVENTS]
-        self.match_ticks += 1
-        if game.finished:
-            self._end_match("finished", None)
-
-    def _end_match(self, status: str, reason: str | None, *, announce: bool = True) -> None:
-        """Record the match (exactly once) and move the lobby to finished."""
-        game = self.game
-        assert game is not None and self.match_id is not None
-        self.match_saved = True
-        outcome = game.result()
-        results = []
-        for rank, member_id in enumerate(outcome.ranking, start=1):
-            who = self.roster.get(member_id)
-            if who is None:
-                continue
-            results.append({"id": member_id, "name": who.name, "identity": who.identity,
-                            "user_id": who.user_id, "score": outcome.scores.get(member_id, 0),
-                            "rank": rank, "winner": member_id == outcome.winner})
-        record = {"match_id": self.match_id, "lobby": self.lobby.code, "game": self.lobby.game_cls.name,
-                  "seed": game.seed, "status": status, "reason": reason or outcome.reason,
-                  "settings": dict(self.lobby.settings), "ticks": self.match_ticks,
-                  "tick_rate": self.lobby.tick_rate_hz, "started_ms": self.match_started_ms,
-                  "ended_ms": self.clock.wall_ms(), "winner": outcome.winner, "results": results}
-        self.hooks.save_match(record)
-        for member in self.lobby.members.values():
-            member.in_match = False
-        if announce:
-            self._broadcast_state()  # the final positions, before the results
-            public = [{k: r[k] for k in ("id", "name", "score", "rank", "winner")} for r in results]
-            self.lobby.events.append({"type": "match_over", "match": self.match_id, "status": status,
-                                      "reason": record["reason"], "winner": outcome.winner,
-                                      "results": public})
-        if self.lobby.phase != "closed":
-            self.lobby.phase = "finished"
-        self.lobby.changed = True
 
     # -- frames out --------------------------------------------------------------------
     def _events_frame(self, events: list[dict]) -> bytes:

@@ -1,0 +1,54 @@
+"""Validation of the lobby settings a host may change before a match."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from game.engine.errors import CommandError
+from game.rules.base import InvalidInput
+
+if TYPE_CHECKING:
+    from game.engine.lobby import Lobby
+
+MIN_TICK_RATE, MAX_TICK_RATE = 10, 60
+
+
+def clean_lobby_settings(lobby: Lobby, settings: dict[str, Any]) -> dict[str, Any]:
+    """Validate a host's settings change; returns {attribute or game setting: value}."""
+    lobby_keys = {"name": _clean_name, "max_players": _clean_max_players,
+                  "private": _clean_private, "tick_rate": _clean_tick_rate}
+    out: dict[str, Any] = {}
+    game_settings = {}
+    for key, value in settings.items():
+        if key in lobby_keys:
+            attr, cleaned = lobby_keys[key](lobby, value)
+            out[attr] = cleaned
+        else:
+            game_settings[key] = value
+    try:
+        out.update(lobby.game_cls.clean_settings(game_settings))
+    except InvalidInput as exc:
+        raise CommandError("bad_field", str(exc)) from None
+    return out
+
+def _clean_name(lobby: Lobby, value: Any) -> tuple[str, str]:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 40:
+        raise CommandError("bad_field", "name must hold 1 to 40 characters")
+    return "name", "".join(ch for ch in value if ch.isprintable()).strip()
+
+def _clean_max_players(lobby: Lobby, value: Any) -> tuple[str, int]:
+    lo = max(lobby.game_cls.min_players, len(lobby.players()))
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= lobby.game_cls.max_players:
+        raise CommandError("bad_field", f"max_players must be in [{lo}, {lobby.game_cls.max_players}]")
+    return "max_players", value
+
+def _clean_private(lobby: Lobby, value: Any) -> tuple[str, bool]:
+    if not isinstance(value, bool):
+        raise CommandError("bad_field", "private must be a boolean")
+    return "private", value
+
+def _clean_tick_rate(lobby: Lobby, value: Any) -> tuple[str, int]:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_TICK_RATE <= value <= MAX_TICK_RATE:
+        raise CommandError("bad_field", f"tick_rate must be in [{MIN_TICK_RATE}, {MAX_TICK_RATE}]")
+    return "tick_rate_hz", value
+
