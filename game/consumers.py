@@ -135,7 +135,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         client = self.scope.get("client") or (None, None)
         return JoinRequest(name=name, role=query.get("role", "player"), identity=identity,
                            conn=self.outbox, address=client[0], user_id=user_id, staff=staff,
-                           is_creator=is_creator)
+                           is_creator=is_creator, resume=query.get("resume") or None)
 
     async def _guest_key(self) -> str:
         """The browser session's guest key, or a fresh one for a session-less client."""
@@ -149,7 +149,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes, for any reason: leave the lobby."""
         if self.member is not None and self.lobby_loop is not None:
-            self.lobby_loop.submit_leave(self.member.id)
+            self.lobby_loop.submit_leave(self.member.id, self.outbox)
         if self.outbox is not None:
             self.outbox.closed = True
             if self.outbox.task is not None:

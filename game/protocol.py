@@ -47,6 +47,7 @@ CLOSE_CODES: dict[int, tuple[str, str]] = {
     4009: ("lobby_full", "every player seat is taken"),
     4010: ("lobby_locked", "the host locked the lobby"),
     4011: ("lobby_closed", "the lobby was closed"),
+    4012: ("replaced", "the same seat was resumed on another connection"),
     4029: ("too_many_errors", "too many bad or refused frames in a short time"),
     4500: ("server_error", "the server failed; try again"),
 }
@@ -57,7 +58,7 @@ PHASES = ("waiting", "countdown", "playing", "finished", "closed")
 
 # Server -> client kinds and their fields (besides "v" and "k").
 SERVER_KINDS: dict[str, tuple[str, ...]] = {
-    "welcome": ("you", "role", "host", "staff", "lobby", "tick_rate", "time"),
+    "welcome": ("you", "role", "host", "staff", "lobby", "tick_rate", "time", "resume", "resumed"),
     "lobby": ("lobby", "time"),
     "full": ("tick", "time", "s", "ack", "ev"),
     "delta": ("tick", "time", "base", "s", "ack", "ev"),
@@ -190,9 +191,10 @@ def _pack_state(payload: dict) -> bytes:
     return msgpack.packb(payload, use_bin_type=True, use_single_float=True)
 
 
-def encode_welcome(*, you: int, role: str, host: bool, staff: bool, lobby: dict, tick_rate: int, time: int) -> bytes:
+def encode_welcome(*, you: int, role: str, host: bool, staff: bool, lobby: dict, tick_rate: int, time: int,
+                   resume: str, resumed: bool) -> bytes:
     return _pack({"k": "welcome", "you": you, "role": role, "host": host, "staff": staff,
-                  "lobby": lobby, "tick_rate": tick_rate, "time": time})
+                  "lobby": lobby, "tick_rate": tick_rate, "time": time, "resume": resume, "resumed": resumed})
 
 
 def encode_lobby(*, lobby: dict, time: int) -> bytes:

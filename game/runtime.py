@@ -49,7 +49,8 @@ class Runtime:
             loop_options={"countdown_s": game["COUNTDOWN_S"],
                           "keyframe_interval_s": game["KEYFRAME_INTERVAL_S"],
                           "empty_ttl_s": game["EMPTY_LOBBY_TTL_S"],
-                          "max_commands": game["COMMAND_QUEUE_PER_LOBBY"]})
+                          "max_commands": game["COMMAND_QUEUE_PER_LOBBY"],
+                          "grace_s": game["RECONNECT_GRACE_S"]})
         self.outgoing: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self.writes: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.saved_matches = 0

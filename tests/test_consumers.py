@@ -199,3 +199,18 @@ async def test_foreign_origin_is_refused():
                                  headers=[(b"origin", b"http://evil.example")])
     connected, _ = await comm.connect()
     assert not connected
+
+
+async def test_a_dropped_player_resumes_the_seat_with_the_welcome_token():
+    runtime, loop = await make_lobby()
+    alice = await join(loop.lobby.code, "alice", token="secret-token")
+    bob = await join(loop.lobby.code, "bob")
+    you, token = bob.frames[0]["you"], bob.frames[0]["resume"]
+    await bob.disconnect()
+    away = await alice.event("away")
+    assert away["id"] == you
+    back = await Client(loop.lobby.code, f"name=bob&resume={token}").connect()
+    welcome = await back.until(lambda f: f["k"] == "welcome")
+    assert welcome["you"] == you and welcome["resumed"] is True
+    assert (await alice.event("back"))["id"] == you
+    await asyncio.gather(alice.disconnect(), back.disconnect())

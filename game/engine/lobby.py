@@ -15,6 +15,7 @@ Phases (docs/lobby-lifecycle.md draws the machine)::
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -25,7 +26,7 @@ from game.rules.base import Game
 
 RESERVED_EVENTS = frozenset({
     "joined", "left", "kicked", "banned", "host", "locked", "settings", "chat", "ready",
-    "countdown", "match_start", "match_over", "lobby_closed",
+    "countdown", "match_start", "match_over", "lobby_closed", "away", "back",
 })
 
 
@@ -51,6 +52,7 @@ class JoinRequest:
     user_id: int | None = None
     staff: bool = False
     is_creator: bool = False
+    resume: str | None = None  # a token from an earlier welcome: take that seat back
 
 
 @dataclass
@@ -67,10 +69,13 @@ class Member:
     in_match: bool = False
     last_seq: int = -1
     pending_inputs: int = 0
+    connected: bool = True
+    away_for: float = 0.0  # seconds since the connection dropped, while connected is False
+    resume_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "role": self.role, "ready": self.ready,
-                "in_match": self.in_match, "staff": self.staff}
+                "in_match": self.in_match, "staff": self.staff, "connected": self.connected}
 
 
 @dataclass
@@ -181,6 +186,22 @@ class Lobby:
             self._set_host(successor.id if successor else None)
         self.changed = True
         return member
+
+    def by_token(self, token: str) -> Member | None:
+        """The member whose resume token this is (tokens are unguessable; any match is theirs)."""
+        return next((m for m in self.members.values() if secrets.compare_digest(m.resume_token, token)), None)
+
+    def detach(self, member: Member, conn: Connection, grace_s: float) -> None:
+        """The member's connection dropped: keep the seat, score and role for ``grace_s``."""
+        member.connected, member.conn, member.away_for = False, conn, 0.0
+        self.events.append({"type": "away", "id": member.id, "name": member.name, "grace_s": grace_s})
+        self.changed = True
+
+    def reattach(self, member: Member, conn: Connection) -> None:
+        """The member came back on a new connection (an old one still open is replaced)."""
+        member.connected, member.conn, member.away_for = True, conn, 0.0
+        self.events.append({"type": "back", "id": member.id, "name": member.name})
+        self.changed = True
 
     def _set_host(self, member_id: int | None) -> None:
         if self.host_id != member_id:

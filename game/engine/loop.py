@@ -30,6 +30,24 @@ from game.rules.base import Game
 log = logging.getLogger("game.loop")
 
 
+class _Detached:
+    """Where the frames of a player who dropped go while their seat waits: nowhere."""
+
+    needs_full = False
+
+    def push_event(self, data: bytes) -> None:
+        pass
+
+    def push_state(self, data: bytes, *, full: bool) -> None:
+        pass
+
+    def close(self, code: int) -> None:
+        pass
+
+
+DETACHED = _Detached()
+
+
 class Clock(Protocol):
     def now(self) -> float: ...
     def wall_ms(self) -> int: ...
@@ -54,7 +72,8 @@ class LobbyLoop(MatchPhases):
 
     def __init__(self, lobby: Lobby, *, clock: Clock, hooks: LoopHooks, countdown_s: float = 3.0,
                  keyframe_interval_s: float = 1.0, empty_ttl_s: float = 60.0,
-                 max_commands: int = 256, max_pending_inputs: int = 8, max_catchup_ticks: int = 5):
+                 max_commands: int = 256, max_pending_inputs: int = 8, max_catchup_ticks: int = 5,
+                 grace_s: float = 20.0):
         self.lobby = lobby
         self.clock = clock
         self.hooks = hooks
@@ -64,6 +83,7 @@ class LobbyLoop(MatchPhases):
         self.max_commands = max_commands
         self.max_pending_inputs = max_pending_inputs
         self.max_catchup_ticks = max_catchup_ticks
+        self.grace_s = grace_s
         self.control: deque[tuple[str, Any]] = deque()  # joins and leaves, bounded by connections
         self.commands: deque[tuple[int, str, dict]] = deque()
         self.inputs: deque[tuple[int, int, Any]] = deque()
@@ -93,8 +113,9 @@ class LobbyLoop(MatchPhases):
             self.control.append(("join", (req, future)))
         return future
 
-    def submit_leave(self, member_id: int) -> None:
-        self.control.append(("leave", member_id))
+    def submit_leave(self, member_id: int, conn: object = None) -> None:
+        """Queue the end of a connection (``conn``: which one, as a seat may have moved on)."""
+        self.control.append(("leave", (member_id, conn)))
 
     def submit_command(self, member_id: int, kind: str, fields: dict) -> bool:
         """Queue a lobby command; False when the lobby's command queue is full."""
@@ -177,6 +198,7 @@ class LobbyLoop(MatchPhases):
     def step_tick(self, dt: float) -> None:
         self.tick += 1
         self._apply_control()
+        self._release_absent(dt)
         self._apply_commands()
         if self.lobby.phase == "countdown":
             self._count_down(dt)
@@ -193,28 +215,54 @@ class LobbyLoop(MatchPhases):
             if op == "join":
                 self._join(*arg)
             else:
-                self._leave(arg)
+                self._leave(*arg)
 
     def _join(self, req: JoinRequest, future: asyncio.Future) -> None:
         if future.done():  # the connection gave up waiting
             return
-        try:
-            member = self.lobby.join(req)
-        except JoinRefused as exc:
-            future.set_exception(exc)
-            return
+        member = self.lobby.by_token(req.resume) if req.resume else None
+        if member is not None:
+            if member.connected:
+                member.conn.close(protocol.CLOSE["replaced"])
+            self.lobby.reattach(member, req.conn)
+        else:
+            try:
+                member = self.lobby.join(req)
+            except JoinRefused as exc:
+                future.set_exception(exc)
+                return
         req.conn.push_event(protocol.encode_welcome(
             you=member.id, role=member.role, host=member.id == self.lobby.host_id,
             staff=member.staff, lobby=self.lobby.state(), tick_rate=self.lobby.tick_rate_hz,
-            time=self.clock.wall_ms()))
+            time=self.clock.wall_ms(), resume=member.resume_token, resumed=req.resume is not None
+            and member.resume_token == req.resume))
         req.conn.needs_full = True
         future.set_result(member)
 
-    def _leave(self, member_id: int) -> None:
+    def _leave(self, member_id: int, conn: object = None) -> None:
+        """A connection closed: a player keeps the seat for ``grace_s``; others leave now."""
+        member = self.lobby.members.get(member_id)
+        if member is None or (conn is not None and member.conn is not conn):
+            return  # gone already, or the seat was resumed on a newer connection
+        if member.role == "player" and self.grace_s > 0 and self.lobby.phase != "closed":
+            self.lobby.detach(member, DETACHED, self.grace_s)
+            if member.in_match and self.game is not None:
+                self.game.apply_input(member.id, self.lobby.game_cls.neutral_input())  # let go of the keys
+            return
+        self._remove(member_id)
+
+    def _remove(self, member_id: int) -> None:
         member = self.lobby.remove(member_id)
         if member is not None and member.in_match and self.game is not None:
             member.in_match = False
             self.game.remove_player(member_id)
+
+    def _release_absent(self, dt: float) -> None:
+        """Give up the seats of players away for longer than the grace period."""
+        for member in [m for m in self.lobby.members.values() if not m.connected]:
+            member.away_for += dt
+            if member.away_for >= self.grace_s:
+                self._remove(member.id)
 
     def _apply_commands(self) -> None:
         while self.commands:

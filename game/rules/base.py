@@ -146,6 +146,12 @@ class Game:
         """
         raise NotImplementedError
 
+    @classmethod
+    def neutral_input(cls) -> Any:
+        """The cleaned input of a player touching nothing (applied when their connection
+        drops). By default what `parse_input` makes of an empty map."""
+        return cls.parse_input({})
+
     def apply_input(self, player: int, cleaned: Any) -> None:
         """Apply one cleaned input of ``player``. Called by the tick, in arrival order."""
         raise NotImplementedError

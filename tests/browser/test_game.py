@@ -203,3 +203,10 @@ def test_pong_is_playable_and_both_paddles_move(open_page, server, shot):
         assert close_to(after[0][name], after[1][name], keys=("y",)), f"the pages disagree on {name}"
     ann.wait_for_function("() => 'ball' in window.__game.entities()")
     shot(ann, "pong")
+
+
+def test_an_unknown_lobby_code_is_explained_and_not_retried(open_page):
+    page = open_page("/play/NOSUCH/", nickname="Zed")
+    page.locator("#final").wait_for(state="visible")
+    assert "no open lobby" in page.inner_text("#final-message").lower()
+    assert page.evaluate("window.__game.status().state") == "closed"

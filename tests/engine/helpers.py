@@ -31,6 +31,10 @@ class CounterGame(Game):
             raise InvalidInput("add must be an integer")
         return max(0, min(1, payload["add"]))
 
+    @classmethod
+    def neutral_input(cls) -> int:
+        return 0
+
     def apply_input(self, player: int, cleaned: int) -> None:
         self.scores[player] += cleaned
         self.events.append({"type": "scored", "id": player})

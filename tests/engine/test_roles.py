@@ -56,12 +56,15 @@ async def test_locked_lobby_refuses_new_players():
     assert carol.id in loop.lobby.members
 
 
-async def test_host_leaving_hands_the_role_to_another_player():
+async def test_host_leaving_hands_the_role_to_another_player_after_the_grace():
     loop, hooks, (alice, a), (bob, b) = await seated_pair()
     await join(loop, "eve", role="spectator")
     loop.submit_leave(alice.id)
     loop.step_tick(DT)
-    assert loop.lobby.host_id == bob.id
+    assert loop.lobby.host_id == alice.id  # the seat and the role wait for her
+    for _ in range(round(loop.grace_s / DT)):
+        loop.step_tick(DT)
+    assert loop.lobby.host_id == bob.id and alice.id not in loop.lobby.members
     assert {"type": "host", "id": bob.id} in hooks.events()
 
 
