@@ -29,6 +29,7 @@ from game import protocol
 from game.engine.lobby import JoinRefused, JoinRequest, Member
 from game.engine.loop import LobbyLoop
 from game.engine.outbox import Outbox
+from game.limits import LIMIT_OF_KIND, buckets_for
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
 
@@ -36,7 +37,7 @@ log = logging.getLogger("game.consumers")
 
 # Refusals that say the client is broken or hostile: they count toward the error budget.
 COUNTED_ERRORS = frozenset({"bad_frame", "bad_version", "unknown_kind", "bad_field",
-                            "frame_too_large", "forbidden"})
+                            "frame_too_large", "forbidden", "rate_limited"})
 # Messages that skip Channels' per-message `aclose_old_connections` thread hop: their
 # handlers never touch the database (shared/CHANNELS-NOTES.md, item 1).
 HOT_MESSAGES = frozenset({"websocket.receive", "lobby.event"})
@@ -89,6 +90,11 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         if refusal:
             await self.close(protocol.CLOSE[refusal])
             return
+        if not get_runtime().connection_opened(self._address()):
+            self.address_counted = False
+            await self.close(protocol.CLOSE["too_many_connections"])
+            return
+        self.address_counted = True
         code = str(self.scope["url_route"]["kwargs"]["code"]).upper()
         self.lobby_loop = get_runtime().registry.get(code)
         if self.lobby_loop is None or self.lobby_loop.lobby.phase == "closed":
@@ -98,6 +104,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         if request is None:
             await self.close(protocol.CLOSE["bad_request"])
             return
+        self.buckets = buckets_for(self.lobby_loop.lobby.tick_rate_hz, settings.GAME["RATE_LIMITS"])
         group = lobby_group(code)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
@@ -132,10 +139,13 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             token and lobby.host_token and secrets.compare_digest(token, lobby.host_token))
         self.outbox = Outbox(self._send_frame, self._close_from_outbox,
                              max_events=settings.GAME["OUTBOX_MAX_EVENTS"])
-        client = self.scope.get("client") or (None, None)
         return JoinRequest(name=name, role=query.get("role", "player"), identity=identity,
-                           conn=self.outbox, address=client[0], user_id=user_id, staff=staff,
+                           conn=self.outbox, address=self._address(), user_id=user_id, staff=staff,
                            is_creator=is_creator, resume=query.get("resume") or None)
+
+    def _address(self) -> str | None:
+        client = self.scope.get("client") or (None, None)
+        return client[0]
 
     async def _guest_key(self) -> str:
         """The browser session's guest key, or a fresh one for a session-less client."""
@@ -148,6 +158,8 @@ class LobbyConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes, for any reason: leave the lobby."""
+        if getattr(self, "address_counted", False):
+            get_runtime().connection_closed(self._address())
         if self.member is not None and self.lobby_loop is not None:
             self.lobby_loop.submit_leave(self.member.id, self.outbox)
         if self.outbox is not None:
@@ -165,6 +177,9 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             kind, fields = protocol.decode_client(bytes_data)
         except protocol.ProtocolError as exc:
             self._refuse(exc.code, exc.msg, exc.ref)
+            return
+        if not self.buckets[LIMIT_OF_KIND.get(kind, "command")].take():
+            self._refuse("rate_limited", f"too many {kind} messages; slow down", kind)
             return
         if kind == "input":
             self._on_input(fields)

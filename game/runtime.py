@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -54,6 +55,7 @@ class Runtime:
         self.outgoing: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self.writes: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.saved_matches = 0
+        self.connections: Counter[str] = Counter()  # open websockets per client address
         self.tasks = [self.loop.create_task(self._publisher(), name="lobby-publisher"),
                       self.loop.create_task(self._writer(), name="result-writer")]
 
@@ -69,6 +71,25 @@ class Runtime:
         reason = loop.lobby.close_reason if loop else ""
         self.registry.remove(code)
         self.writes.put_nowait(("lobby_closed", {"code": code, "reason": reason or ""}))
+
+    # -- connections -------------------------------------------------------------------
+    def connection_opened(self, address: str | None) -> bool:
+        """Count a new connection; False when its address has too many already."""
+        key = address or "?"
+        if self.connections[key] >= settings.GAME["MAX_CONNECTIONS_PER_ADDRESS"]:
+            return False
+        self.connections[key] += 1
+        return True
+
+    def connection_closed(self, address: str | None) -> None:
+        key = address or "?"
+        self.connections[key] -= 1
+        if self.connections[key] <= 0:
+            del self.connections[key]
+
+    def lobbies_created_by(self, identity: str) -> int:
+        return sum(1 for loop in self.registry.loops.values()
+                   if loop.lobby.creator_identity == identity and loop.lobby.phase != "closed")
 
     # -- lobbies ------------------------------------------------------------------------
     async def create_lobby(self, *, config: LobbyConfig, created_by_id: int | None,

@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
@@ -92,6 +93,9 @@ async def lobbies(request: HttpRequest) -> JsonResponse:
     else:
         guest = await sync_to_async(_ensure_guest)(request)
         identity, creator_name = f"g:{guest}", ""
+    if runtime.lobbies_created_by(identity) >= django_settings.GAME["MAX_LOBBIES_PER_CLIENT"]:
+        return JsonResponse({"error": "too_many_lobbies",
+                             "msg": "close one of your open lobbies before creating another"}, status=429)
     try:
         data = json.loads(request.body or b"{}")
         config = _lobby_config(data, code=runtime.registry.new_code(), creator_identity=identity)

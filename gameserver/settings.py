@@ -206,5 +206,10 @@ GAME = {
     "ERROR_WINDOW_S": 10.0,
     "MAX_LOBBIES": 1000,
     "EMPTY_LOBBY_TTL_S": 60.0,
+    # Rate limits: kind -> (messages per second, burst). Inputs: at least 2x the tick rate.
+    "RATE_LIMITS": {"input": (40.0, 40.0), "ping": (5.0, 10.0), "chat": (2.0, 5.0), "command": (5.0, 10.0)},
+    "MAX_CONNECTIONS_PER_ADDRESS": int(os.environ.get("GAME_MAX_CONNECTIONS_PER_ADDRESS", "64")),
+    "MAX_LOBBIES_PER_CLIENT": int(os.environ.get("GAME_MAX_LOBBIES_PER_CLIENT", "5")),
+    "RECONNECT_GRACE_S": float(os.environ.get("GAME_RECONNECT_GRACE_S", "20")),
     "FINISHED_LINGER_S": 600.0,
 }
