@@ -83,7 +83,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         """Called when the socket opens: check the query, join the lobby, start writing."""
         self.groups = []
         self.errors: deque[float] = deque()
-        self.last_error_sent: dict[str, float] = {}
+        self.last_error_sent: dict[tuple, float] = {}
         await self.accept()  # first, so that a refusal reaches the client as a close code
         query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode("latin-1")).items()}
         refusal = self._check_query(query)
@@ -214,7 +214,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             self._refuse("overloaded", protocol.ERRORS["overloaded"], kind)
 
     def _refuse(self, code: str, msg: str, ref: object = None) -> None:
-        """Answer with an error frame (at most one per code per second); close abusers."""
+        """Answer with an error frame (at most one per code and kind a second); close abusers."""
         now = time.monotonic()
         if code in COUNTED_ERRORS:
             self.errors.append(now)
@@ -224,8 +224,9 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             if len(self.errors) > settings.GAME["ERROR_BUDGET"]:
                 self.outbox.close(protocol.CLOSE["too_many_errors"])
                 return
-        if now - self.last_error_sent.get(code, -1e9) >= 1.0:
-            self.last_error_sent[code] = now
+        key = (code, ref if isinstance(ref, str) else None)
+        if now - self.last_error_sent.get(key, -1e9) >= 1.0:
+            self.last_error_sent[key] = now
             self.outbox.push_event(protocol.encode_error(code=code, msg=msg, ref=ref))
 
     # -- frames out ---------------------------------------------------------------------

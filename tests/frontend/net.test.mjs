@@ -91,7 +91,7 @@ test('a lost connection is retried with growing delays', () => {
   }
 });
 
-for (const name of ['kicked', 'banned', 'lobby_closed', 'lobby_not_found', 'lobby_full', 'lobby_locked']) {
+for (const name of ['kicked', 'banned', 'lobby_closed', 'lobby_not_found', 'lobby_full', 'lobby_locked', 'replaced']) {
   test(`no reconnect after ${name}`, () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {

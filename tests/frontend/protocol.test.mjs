@@ -95,7 +95,7 @@ test('every close code has a readable message; the final ones stop reconnecting'
     assert.equal(info.name, name);
     assert.ok(info.message.length > 10, name);
   }
-  for (const name of ['kicked', 'banned', 'lobby_closed', 'lobby_not_found', 'lobby_full', 'lobby_locked']) {
+  for (const name of ['kicked', 'banned', 'lobby_closed', 'lobby_not_found', 'lobby_full', 'lobby_locked', 'replaced']) {
     assert.equal(P.describeClose(P.CLOSE[name]).final, true, name);
   }
   for (const name of ['too_slow', 'server_error']) assert.equal(P.describeClose(P.CLOSE[name]).final, false, name);
@@ -105,8 +105,11 @@ test('every close code has a readable message; the final ones stop reconnecting'
 
 test('lobbyUrl builds the websocket URL with role, name, version and token', () => {
   const url = new URL(P.lobbyUrl({ protocol: 'https:', host: 'example.org' },
-    { code: 'K7QX2M', role: 'spectator', name: 'Ann & Bo', token: 't0k' }));
+    { code: 'K7QX2M', role: 'spectator', name: 'Ann & Bo', token: 't0k', resume: 'r/s+' }));
   assert.equal(url.protocol, 'wss:');
   assert.equal(url.pathname, '/ws/lobby/K7QX2M/');
-  assert.deepEqual(Object.fromEntries(url.searchParams), { role: 'spectator', v: '1', name: 'Ann & Bo', token: 't0k' });
+  assert.deepEqual(Object.fromEntries(url.searchParams), { role: 'spectator', v: '1', name: 'Ann & Bo', token: 't0k', resume: 'r/s+' });
+  const plain = new URL(P.lobbyUrl({ protocol: 'http:', host: 'h:8000' }, { code: 'ABC', role: 'player' }));
+  assert.equal(plain.protocol, 'ws:');
+  assert.deepEqual(Object.fromEntries(plain.searchParams), { role: 'player', v: '1' });
 });
