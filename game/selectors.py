@@ -14,6 +14,10 @@ def match_list(*, lobby_code: str | None = None, limit: int = 20) -> QuerySet[Ma
     return matches[:limit]
 
 
+def match_count(*, lobby_code: str) -> int:
+    return Match.objects.filter(lobby_code=lobby_code).count()
+
+
 def match_as_dict(match: Match) -> dict:
     return {
         "id": match.id.hex, "lobby": match.lobby_code, "game": match.game, "status": match.status,

@@ -120,8 +120,13 @@ async def lobby_detail(request: HttpRequest, code: str) -> JsonResponse:
 
 @require_GET
 def lobby_matches(request: HttpRequest, code: str) -> JsonResponse:
-    matches = selectors.match_list(lobby_code=code.upper(), limit=20)
-    return JsonResponse({"matches": [selectors.match_as_dict(m) for m in matches]})
+    try:
+        limit = min(500, max(1, int(request.GET.get("limit", 20))))
+    except ValueError:
+        limit = 20
+    matches = selectors.match_list(lobby_code=code.upper(), limit=limit)
+    return JsonResponse({"count": selectors.match_count(lobby_code=code.upper()),
+                         "matches": [selectors.match_as_dict(m) for m in matches]})
 
 
 @require_GET

@@ -90,6 +90,7 @@ class MatchPhases:
                   "tick_rate": self.lobby.tick_rate_hz, "started_ms": self.match_started_ms,
                   "ended_ms": self.clock.wall_ms(), "winner": outcome.winner, "results": results}
         self.hooks.save_match(record)
+        self.stats.matches_ended += 1
         for member in self.lobby.members.values():
             member.in_match = False
         if announce:

@@ -14,6 +14,7 @@ class LoopStats:
         self.overruns = 0
         self.skipped_ticks = 0
         self.max_lateness = 0.0
+        self.matches_ended = 0  # handed to the writer: finished or aborted
 
     def record(self, duration: float, lateness: float) -> None:
         self.ticks += 1
@@ -29,5 +30,6 @@ class LoopStats:
 
     def as_dict(self) -> dict[str, float]:
         return {"ticks": self.ticks, "overruns": self.overruns, "skipped_ticks": self.skipped_ticks,
+                "matches_ended": self.matches_ended,
                 "tick_p50_ms": round(self.percentile_ms(0.5), 3),
                 "tick_p99_ms": round(self.percentile_ms(0.99), 3)}

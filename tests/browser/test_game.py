@@ -210,3 +210,17 @@ def test_an_unknown_lobby_code_is_explained_and_not_retried(open_page):
     page.locator("#final").wait_for(state="visible")
     assert "no open lobby" in page.inner_text("#final-message").lower()
     assert page.evaluate("window.__game.status().state") == "closed"
+
+
+def test_a_reload_during_a_match_takes_the_same_seat_back(open_page, server):
+    lobby = create_lobby(server, game="arena", name="Reload", settings={"time_limit_s": 120})
+    alice, bob = seat_two(open_page, lobby)
+    start_match(alice, bob)
+    seat = bob.evaluate("window.__game.you")
+    bob.reload()
+    wait_phase(bob, "playing")
+    assert bob.evaluate("window.__game.resumed") is True
+    assert bob.evaluate("window.__game.you") == seat
+    assert "you have your seat back" in bob.inner_text("#chat-log")
+    bob.wait_for_function("() => 'Bob' in window.__game.players()")
+    alice.wait_for_function("id => window.__game.lobby.members.find(m => m.id === id).connected !== false", arg=seat)
