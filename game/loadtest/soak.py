@@ -137,6 +137,18 @@ def _ended_matches(base: str, code: str) -> int:
     return _get(f"{base}/api/lobbies/{code}")["stats"]["matches_ended"]
 
 
+async def _settled(base: str, codes: list[str], timeout_s: float = 30.0) -> None:
+    """Wait until no lobby has a match running (the bots are gone: seats are released after
+    the grace and a match left with fewer than two players ends), then for the writer."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        phases = [_get(f"{base}/api/lobbies/{code}")["lobby"]["phase"] for code in codes]
+        if not {"countdown", "playing"} & set(phases):
+            break
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(1.0)
+
+
 async def soak(base: str, *, lobbies: int, players: int, duration_s: float, seed: int, chaos: float) -> dict:
     rng = random.Random(seed)
     created = [_post(base, {"game": "arena", "name": f"soak {i}", "tick_rate": 20,
@@ -147,7 +159,7 @@ async def soak(base: str, *, lobbies: int, players: int, duration_s: float, seed
                     random.Random(rng.random()), deadline, chaos)
             for c in created for p in range(players)]
     await asyncio.gather(*(bot.run() for bot in bots))
-    await asyncio.sleep(1.0)  # the writer saves the last results
+    await _settled(base, [c["code"] for c in created])
     ended = sum(_ended_matches(base, c["code"]) for c in created)
     saved = [m for c in created for m in _saved_matches(base, c["code"])]
     return {"lobbies": lobbies, "bots": len(bots), "matches_seen": len(figures.matches_seen),
