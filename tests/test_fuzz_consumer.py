@@ -115,3 +115,8 @@ def test_lobby_kept_ticking_through_the_fuzzing(harness):
     assert harness.lobby_loop.tick > before
     assert not harness.lobby_loop.task.done()
     assert harness.lobby_loop.lobby.phase in ("playing", "finished")
+    # Memory stays bounded: queues never exceed their limits, outboxes hold no backlog.
+    loop = harness.lobby_loop
+    assert len(loop.commands) <= loop.max_commands
+    assert len(loop.inputs) <= loop.max_pending_inputs * len(loop.lobby.members)
+    assert all(m.conn.pending_frames <= 2 for m in loop.lobby.members.values())

@@ -5,7 +5,8 @@ moves on. The outbox keeps every event frame (in order) but only the newest stat
 when a client falls behind, stale state is replaced, never queued. A delta frame cannot
 replace an unsent frame (the client would miss what the dropped frame changed), so the
 outbox drops both and asks the loop for a full snapshot instead. A client whose unsent
-events exceed ``max_events`` is too slow to keep and is closed.
+events exceed ``max_events``, or whose socket took nothing for ``stall_limit_s``, is too slow
+to keep and is closed (4008).
 
 Why frames are written inline: a connection's ``send`` (daphne's, through Channels) is a
 coroutine that finishes without ever suspending — the server copies the bytes into its own
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -70,6 +72,7 @@ class Outbox:
         close: Callable[[int], Awaitable[None]],
         *,
         max_events: int = 256,
+        stall_limit_s: float = 15.0,
     ) -> None:
         self._send = send
         self._close = close
@@ -77,6 +80,8 @@ class Outbox:
         self._state: bytes | None = None
         self._close_code: int | None = None
         self._busy = False  # a send is suspended in a task
+        self._busy_since = 0.0
+        self.stall_limit_s = stall_limit_s
         self.max_events = max_events
         self.needs_full = True  # a new connection starts from a full snapshot
         self.dropped_states = 0
@@ -104,6 +109,10 @@ class Outbox:
     def push_state(self, data: bytes, *, full: bool) -> None:
         """Offer the newest state frame; an unsent older one is replaced."""
         if self.closed or self._close_code is not None:
+            return
+        if self._busy and time.monotonic() - self._busy_since > self.stall_limit_s:
+            log.warning("closing a connection that read nothing for %.0f s", self.stall_limit_s)
+            self.close(CLOSE_TOO_SLOW)
             return
         if self._state is not None:
             self.dropped_states += 1
@@ -151,7 +160,7 @@ class Outbox:
             self._start_drain(None, None)
 
     def _start_drain(self, coro: Coroutine[Any, Any, Any] | None, waiting_on: Any) -> None:
-        self._busy = True
+        self._busy, self._busy_since = True, time.monotonic()
         self.task = asyncio.get_running_loop().create_task(self._drain(coro, waiting_on))
 
     async def _drain(self, coro: Coroutine[Any, Any, Any] | None, waiting_on: Any) -> None:

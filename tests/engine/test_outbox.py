@@ -113,3 +113,15 @@ async def test_a_failing_send_marks_the_connection_closed():
     box = Outbox(broken, close)
     box.push_event(b"x")
     assert box.closed
+
+
+async def test_a_reader_stalled_too_long_is_closed():
+    sock = Socket()
+    box = Outbox(sock.send, sock.close, stall_limit_s=0.05)
+    sock.gate.clear()
+    box.push_state(b"s1", full=True)  # suspends
+    await asyncio.sleep(0.06)
+    box.push_state(b"s2", full=True)
+    sock.gate.set()
+    await settle()
+    assert sock.closed == 4008 and sock.sent == [b"s1"]
