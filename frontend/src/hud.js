@@ -1,6 +1,7 @@
 // The heads-up display: players and scores, the round timer, ping and the connection's state.
 // Everything is written with textContent; the DOM is touched only when something changed.
 import { colourMap } from './render/canvas.js';
+import { el } from './ui/dom.js';
 
 export function formatClock(seconds) {
   const s = Math.max(0, Math.ceil(seconds ?? 0));
@@ -36,26 +37,17 @@ export class Hud {
     const key = JSON.stringify([rows.map((r) => [r.id, r.n, r.s, r.k, r.d, r.al]), you, focus, state?.g?.sl]);
     if (key === this.lastScores) return;
     this.lastScores = key;
-    const list = document.createElement('ol');
-    for (const row of rows) {
-      const li = document.createElement('li');
-      li.className = [row.id === you ? 'you' : '', row.id === focus ? 'focus' : '', row.al === false ? 'dead' : ''].join(' ').trim();
-      const swatch = document.createElement('span');
-      swatch.className = 'swatch';
-      swatch.style.background = colours.get(row.id);
-      const name = document.createElement('span');
-      name.className = 'name';
-      name.textContent = row.n ?? row.id;
-      const score = document.createElement('span');
-      score.className = 'score';
-      score.textContent = game === 'arena' ? `${row.s ?? 0}  ·  ${row.k ?? 0}/${row.d ?? 0}` : String(row.s ?? 0);
-      score.title = game === 'arena' ? 'score · kills/deaths' : 'points';
-      li.append(swatch, name, score);
-      list.append(li);
-    }
-    const limit = document.createElement('div');
-    limit.className = 'limit';
-    limit.textContent = state?.g?.sl ? `First to ${state.g.sl}` : '';
+    const list = el('ol', {}, ...rows.map((row) => el('li', {
+      className: [row.id === you ? 'you' : '', row.id === focus ? 'focus' : '', row.al === false ? 'dead' : ''].join(' ').trim(),
+    },
+    el('span', { className: 'swatch', style: `background: ${colours.get(row.id)}` }),
+    el('span', { className: 'name', textContent: row.n ?? row.id }),
+    el('span', {
+      className: 'score',
+      textContent: game === 'arena' ? `${row.s ?? 0}  ·  ${row.k ?? 0}/${row.d ?? 0}` : String(row.s ?? 0),
+      title: game === 'arena' ? 'score · kills/deaths' : 'points',
+    }))));
+    const limit = el('div', { className: 'limit', textContent: state?.g?.sl ? `First to ${state.g.sl}` : '' });
     this.scoresEl.replaceChildren(list, limit);
   }
 

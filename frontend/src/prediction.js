@@ -2,6 +2,15 @@
 // with each input sent; when a server state arrives, the own state is reset to the server's
 // and the inputs the server has not applied yet (seq > ack) are replayed on top of it.
 // The game supplies `read(entity) -> state | null` and a pure `step(state, input, dt) -> state`.
+// Pure: times (`now`, local milliseconds) are passed in.
+
+function lerpState(a, b, t) {
+  const out = { ...b };
+  for (const [key, value] of Object.entries(b)) {
+    if (typeof value === 'number' && typeof a[key] === 'number') out[key] = a[key] + (value - a[key]) * t;
+  }
+  return out;
+}
 
 export class Predictor {
   constructor({ read, step, maxPending = 128 }) {
@@ -14,15 +23,19 @@ export class Predictor {
   /** Forget the pending inputs and the predicted state (new match, new connection). */
   reset() {
     this.pending = []; // [{seq, d, dt}], oldest first
-    this.state = null;
+    this.state = null; // after every input sent so far
+    this.before = null; // before the newest input: drawing glides from here to `state`
     this.lastAck = -1;
+    this.lastInput = null; // {seq, dt, at}
   }
 
-  /** Record an input just sent with sequence number `seq`, lasting `dt` seconds, and predict its effect. */
-  applyInput(seq, d, dt) {
+  /** Record an input sent at `now` with sequence number `seq`, lasting `dt` seconds, and predict its effect. */
+  applyInput(seq, d, dt, now = 0) {
     this.pending.push({ seq, d, dt });
     // A server that stopped acknowledging (a dropped seat, a stall) must not grow this forever.
     if (this.pending.length > this.maxPending) this.pending.shift();
+    this.lastInput = { seq, dt, at: now };
+    this.before = this.state;
     if (this.state !== null) this.state = this.step(this.state, d, dt);
   }
 
@@ -33,13 +46,27 @@ export class Predictor {
   reconcile(entity, ack) {
     if (typeof ack === 'number') this.lastAck = ack;
     this.pending = this.pending.filter((input) => input.seq > this.lastAck);
-    const base = this.read(entity);
-    if (base === null) {
-      this.state = null;
-      return;
+    let state = this.read(entity);
+    let before = state;
+    if (state !== null) {
+      for (const input of this.pending) {
+        before = state;
+        state = this.step(state, input.d, input.dt);
+      }
+      const newestReplayed = this.pending.length && this.pending[this.pending.length - 1].seq === this.lastInput?.seq;
+      if (!newestReplayed) before = state;
     }
-    let state = base;
-    for (const input of this.pending) state = this.step(state, input.d, input.dt);
     this.state = state;
+    this.before = state === null ? null : before;
+  }
+
+  /**
+   * Where to draw the own player at `now`: gliding from before the newest input to after it
+   * over that input's duration, so movement is smooth between inputs (never ahead of them).
+   */
+  view(now) {
+    if (this.state === null || this.before === null || !this.lastInput) return this.state;
+    const t = Math.min(1, Math.max(0, (now - this.lastInput.at) / (this.lastInput.dt * 1000)));
+    return lerpState(this.before, this.state, t);
   }
 }

@@ -37,7 +37,9 @@ export const CLOSE_CODES = {
   4009: ['lobby_full', 'every player seat is taken'],
   4010: ['lobby_locked', 'the host locked the lobby'],
   4011: ['lobby_closed', 'the lobby was closed'],
+  4012: ['replaced', 'the same seat was resumed on another connection'],
   4029: ['too_many_errors', 'too many bad or refused frames in a short time'],
+  4030: ['too_many_connections', 'too many connections from your network address'],
   4500: ['server_error', 'the server failed; try again'],
 };
 export const CLOSE = Object.fromEntries(
@@ -45,10 +47,10 @@ export const CLOSE = Object.fromEntries(
 
 // Server -> client kinds and their fields (besides "v" and "k").
 export const SERVER_KINDS = {
-  welcome: ['you', 'role', 'host', 'staff', 'lobby', 'tick_rate', 'time'],
+  welcome: ['you', 'role', 'host', 'staff', 'lobby', 'tick_rate', 'time', 'resume', 'resumed'],
   lobby: ['lobby', 'time'],
-  full: ['tick', 'time', 's', 'ack'],
-  delta: ['tick', 'time', 'base', 's', 'ack'],
+  full: ['tick', 'time', 's', 'ack', 'ev'],
+  delta: ['tick', 'time', 'base', 's', 'ack', 'ev'],
   event: ['tick', 'time', 'e'],
   error: ['code', 'msg', 'ref'],
   pong: ['id', 'ct', 'time'],
@@ -97,13 +99,16 @@ export const CLOSE_MESSAGES = {
   lobby_full: 'Every player seat is taken. You can still join as a spectator.',
   lobby_locked: 'The host locked this lobby. You can still join as a spectator.',
   lobby_closed: 'The lobby was closed.',
+  replaced: 'You opened this seat in another tab or window; this one is no longer connected.',
   too_many_errors: 'The server closed the connection after too many refused requests.',
+  too_many_connections: 'Too many connections from your network. Close some game tabs and reload.',
   server_error: 'The server ran into a problem. Reconnecting…',
 };
 
-// Closes after which reconnecting cannot help: the person must do something else.
+// Closes after which reconnecting cannot help (or would take the seat back from another tab):
+// the person must do something else.
 export const FINAL_CLOSES = new Set(['bad_version', 'bad_request', 'lobby_not_found', 'kicked',
-  'banned', 'lobby_full', 'lobby_locked', 'lobby_closed']);
+  'banned', 'lobby_full', 'lobby_locked', 'lobby_closed', 'replaced', 'too_many_connections']);
 
 export class ProtocolError extends Error {
   constructor(message) {
@@ -157,11 +162,12 @@ export function decodeServer(data) {
   return msg;
 }
 
-/** The websocket URL of a lobby for this page's origin. */
-export function lobbyUrl(location, { code, role, name, token }) {
+/** The websocket URL of a lobby for this page's origin (`resume`: the token of an earlier welcome). */
+export function lobbyUrl(location, { code, role, name, token, resume }) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = new URLSearchParams({ role, v: String(PROTOCOL_VERSION) });
   if (name) query.set('name', name.slice(0, MAX_NAME_CHARS));
   if (token) query.set('token', token);
+  if (resume) query.set('resume', resume);
   return `${scheme}//${location.host}/ws/lobby/${encodeURIComponent(code)}/?${query}`;
 }

@@ -43,36 +43,22 @@ export function interpolateEntity(older, newer, t, { fields = ['x', 'y'], angles
 
 export class SnapshotBuffer {
   /**
-   * `renderDelayMs`: how far behind the newest server state entities are drawn.
-   * `tickRate` (Hz): when set, a frame's server time is `tick / tickRate`, the simulation's own
-   * clock; otherwise the frame's `time` field (server wall clock, ms) is used.
+   * `renderDelayMs`: how far behind the newest server state entities are drawn. A frame's
+   * place on the server timeline is its `time` (server wall clock, integer milliseconds).
    */
-  constructor({ renderDelayMs = 100, tickRate = null, maxSnapshots = 64, offsetDecay = 0.02, ...interp } = {}) {
+  constructor({ renderDelayMs = 100, maxSnapshots = 64, offsetDecay = 0.02, ...interp } = {}) {
     this.renderDelayMs = renderDelayMs;
     this.maxSnapshots = maxSnapshots;
     this.offsetDecay = offsetDecay;
     this.interp = interp;
-    this.tickRate = tickRate;
     this.clear();
   }
 
   /** Forget everything (a new connection, a new timeline). */
   clear() {
     this.snapshots = []; // [{tick, serverMs, snapshot, ack}], oldest first
-    this.offsetMs = null; // server timeline minus local clock, from the fastest arrivals
+    this.offsetMs = null; // server clock minus local clock, from the fastest arrivals
     this.dropped = 0;
-  }
-
-  /** Change the timeline's tick rate (between matches); the old snapshots are dropped. */
-  setTickRate(tickRate) {
-    if (tickRate !== this.tickRate) {
-      this.tickRate = tickRate;
-      this.clear();
-    }
-  }
-
-  serverMs(frame) {
-    return this.tickRate ? (frame.tick * 1000) / this.tickRate : frame.time;
   }
 
   /**
@@ -91,7 +77,7 @@ export class SnapshotBuffer {
       this.dropped += 1;
       return false;
     }
-    const serverMs = this.serverMs(frame);
+    const serverMs = frame.time;
     this.snapshots.push({ tick: frame.tick, serverMs, snapshot, ack: frame.ack ?? {} });
     if (this.snapshots.length > this.maxSnapshots) this.snapshots.shift();
     this.observeOffset(serverMs - now);

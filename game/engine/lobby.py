@@ -315,7 +315,8 @@ class Lobby:
                 setattr(self, key, value)
             else:
                 self.settings[key] = value
-        self.events.append({"type": "settings", "changes": changes})
+        public_names = {"tick_rate_hz": "tick_rate"}  # the names the protocol uses
+        self.events.append({"type": "settings", "changes": {public_names.get(k, k): v for k, v in changes.items()}})
         self.changed = True
 
     def cmd_close(self, member: Member) -> None:

@@ -292,6 +292,9 @@ class LobbyLoop(MatchPhases):
     def _flush(self) -> None:
         lobby = self.lobby
         for victim, event, code in lobby.evictions:
+            if victim.in_match and self.game is not None:  # a kicked player forfeits the match
+                victim.in_match = False
+                self.game.remove_player(victim.id)
             victim.conn.push_event(self._events_frame([event]))
             victim.conn.close(code)
         lobby.evictions.clear()

@@ -120,3 +120,15 @@ async def test_host_close_disconnects_everyone_with_lobby_closed():
     assert task.done() and a.closed == 4011
     assert a.events[-1]["e"][0] == {"type": "lobby_closed", "reason": "host"}
     assert hooks.closed == ["TEST01"]
+
+
+async def test_a_kicked_player_leaves_the_running_match():
+    loop, hooks, (alice, a), (bob, b) = await seated_pair()
+    loop.submit_command(bob.id, "ready", {"ready": True})
+    loop.submit_command(alice.id, "start", {})
+    for _ in range(4):
+        loop.step_tick(DT)
+    loop.submit_command(alice.id, "kick", {"target": bob.id})
+    loop.step_tick(DT)
+    assert bob.id not in loop.game.scores and not bob.in_match
+    assert bob.id not in a.states[-1]["ack"]

@@ -12,7 +12,7 @@ export class ArenaRenderer extends WorldCanvas {
 
   /**
    * `view`: {state: {g, e} | null, own: entity id | null, predicted: {x, y} | null,
-   * focus: entity id | null, banner: {text, sub} | null, now: ms}.
+   * focus: entity id | null, hits: Map of entity ids just hit, banner: {text, sub} | null, now: ms}.
    */
   draw(view) {
     const { ctx } = this;
@@ -30,7 +30,7 @@ export class ArenaRenderer extends WorldCanvas {
     players.sort(([a], [b]) => (a === view.own) - (b === view.own));
     for (const [id, e] of players) {
       const at = id === view.own && view.predicted ? { ...e, ...view.predicted } : e;
-      this.player(at, colours.get(id), { own: id === view.own, focus: id === view.focus, now: view.now });
+      this.player(at, colours.get(id), { own: id === view.own, focus: id === view.focus, hit: view.hits?.has(id), now: view.now });
     }
     if (view.banner) this.banner(view.banner.text, view.banner.sub);
     ctx.globalAlpha = 1;
@@ -69,7 +69,7 @@ export class ArenaRenderer extends WorldCanvas {
       ctx.arc(e.x, e.y, PICKUP_RADIUS * 0.7 * pulse, 0, Math.PI * 2);
       ctx.fill();
       ctx.stroke();
-      this.label('$', e.x, e.y + 1, { colour: '#5d4300', size: 13, weight: '900' });
+      this.label('$', e.x, e.y + 1, { colour: '#5d4300', size: 14, weight: '900' });
     } else {
       const s = PICKUP_RADIUS * pulse;
       ctx.fillStyle = '#e8f5e9';
@@ -91,7 +91,7 @@ export class ArenaRenderer extends WorldCanvas {
     ctx.shadowBlur = 0;
   }
 
-  player(e, colour, { own, focus, now }) {
+  player(e, colour, { own, focus, hit, now }) {
     const { ctx } = this;
     ctx.globalAlpha = e.al === false ? 0.25 : 1;
     if (own || focus) {
@@ -112,31 +112,33 @@ export class ArenaRenderer extends WorldCanvas {
     }
     const aim = e.a ?? 0;
     ctx.strokeStyle = '#dfe6ff';
-    ctx.lineWidth = 7;
+    ctx.lineWidth = 8;
+    ctx.lineCap = 'round';
     ctx.beginPath();
     ctx.moveTo(e.x, e.y);
-    ctx.lineTo(e.x + Math.cos(aim) * (R + 10), e.y + Math.sin(aim) * (R + 10));
+    ctx.lineTo(e.x + Math.cos(aim) * (R + 16), e.y + Math.sin(aim) * (R + 16));
     ctx.stroke();
-    ctx.fillStyle = colour;
+    ctx.lineCap = 'butt';
+    ctx.fillStyle = hit ? '#ff5252' : colour;
     ctx.beginPath();
     ctx.arc(e.x, e.y, R, 0, Math.PI * 2);
     ctx.fill();
     ctx.strokeStyle = 'rgba(0,0,0,0.6)';
     ctx.lineWidth = 2;
     ctx.stroke();
-    this.label(e.al === false ? `${e.n ?? '?'} ✝` : (e.n ?? '?'), e.x, e.y - R - 24,
-      { colour: own ? '#ffffff' : colour, size: 15, weight: own ? '800' : '600' });
-    this.hpBar(e.x, e.y - R - 11, e.hp ?? MAX_HP);
+    this.label(e.al === false ? `${e.n ?? '?'} ✝` : (e.n ?? '?'), e.x, e.y - R - 30,
+      { colour: own ? '#ffffff' : colour, size: 22, weight: own ? '800' : '700' });
+    this.hpBar(e.x, e.y - R - 12, e.hp ?? MAX_HP);
     ctx.globalAlpha = 1;
   }
 
   hpBar(x, y, hp) {
     const { ctx } = this;
-    const w = 44;
+    const w = 56;
     const frac = Math.max(0, Math.min(1, hp / MAX_HP));
-    ctx.fillStyle = 'rgba(0,0,0,0.7)';
-    ctx.fillRect(x - w / 2 - 1, y - 3, w + 2, 6);
+    ctx.fillStyle = 'rgba(0,0,0,0.75)';
+    ctx.fillRect(x - w / 2 - 2, y - 5, w + 4, 10);
     ctx.fillStyle = frac > 0.5 ? '#66bb6a' : frac > 0.25 ? '#ffa726' : '#ef5350';
-    ctx.fillRect(x - w / 2, y - 2, w * frac, 4);
+    ctx.fillRect(x - w / 2, y - 3, w * frac, 6);
   }
 }

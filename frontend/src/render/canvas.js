@@ -45,9 +45,14 @@ export class WorldCanvas {
     return { x: rect.left + (x / this.width) * rect.width, y: rect.top + (y / this.height) * rect.height };
   }
 
+  /** Outlined text; centred labels are kept inside the world so names at an edge stay whole. */
   label(text, x, y, { colour = '#fff', size = 14, weight = '600', align = 'center' } = {}) {
     const { ctx } = this;
     ctx.font = `${weight} ${size}px system-ui, sans-serif`;
+    if (align === 'center') {
+      const half = ctx.measureText(text).width / 2 + 4;
+      x = Math.min(this.width - half, Math.max(half, x));
+    }
     ctx.textAlign = align;
     ctx.textBaseline = 'middle';
     ctx.lineWidth = 3;

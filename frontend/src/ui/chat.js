@@ -1,6 +1,7 @@
 // The chat box and the lobby's log: chat lines and system lines (joins, kicks, kills).
 // Chat text comes from other people: it is only ever set with textContent, never as HTML.
 import { MAX_CHAT_CHARS } from '../protocol.js';
+import { el } from './dom.js';
 
 const MAX_LINES = 200;
 
@@ -19,24 +20,14 @@ export class Chat {
 
   /** A chat line: `{name, role, text}`; `own` marks the reader's own lines. */
   chat({ name, role, text }, own = false) {
-    const li = document.createElement('li');
-    li.className = own ? 'chat own' : 'chat';
-    const who = document.createElement('span');
-    who.className = `who role-${role}`;
-    who.textContent = role === 'spectator' ? `${name} 👁` : name;
-    const body = document.createElement('span');
-    body.className = 'text';
-    body.textContent = text;
-    li.append(who, body);
-    this.append(li);
+    this.append(el('li', { className: own ? 'chat own' : 'chat' },
+      el('span', { className: `who role-${role}`, textContent: role === 'spectator' ? `${name} 👁` : name }),
+      el('span', { className: 'text', textContent: text })));
   }
 
   /** A line from the game or the lobby itself. */
   system(text, kind = 'system') {
-    const li = document.createElement('li');
-    li.className = kind;
-    li.textContent = text;
-    this.append(li);
+    this.append(el('li', { className: kind, textContent: text }));
   }
 
   append(li) {

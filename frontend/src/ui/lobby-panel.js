@@ -2,19 +2,11 @@
 // "follow player" selector, and the host controls (start, kick, ban, lock, transfer,
 // settings, close). The controls are only a convenience: the server judges every command
 // and its refusals come back as error frames.
+import { el } from './dom.js';
+import { settingLabel } from './labels.js';
 
 const PHASE_TEXT = { waiting: 'Waiting for players', countdown: 'Starting…', playing: 'Match in progress', finished: 'Match over', closed: 'Closed' };
 const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate'];
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === 'dataset') Object.assign(node.dataset, value);
-    else node[key] = value;
-  }
-  node.append(...children);
-  return node;
-}
 
 /** A button that asks "sure?" on its first click and acts on the second (no modal dialogs). */
 function twoStep(label, confirmLabel, act, props = {}) {
@@ -71,11 +63,11 @@ export class LobbyPanel {
     this.info(lobby);
     this.members(lobby, you, admin);
     const me = this.me();
-    this.els.ready.hidden = role !== 'player';
+    // The host starts the match and needs no ready flag.
+    this.els.ready.hidden = role !== 'player' || lobby.host === you;
     this.els.ready.textContent = me?.ready ? 'Ready ✓ (click to unready)' : "I'm ready";
     this.els.ready.classList.toggle('is-ready', Boolean(me?.ready));
-    this.els.ready.disabled = !['waiting', 'finished'].includes(lobby.phase) || lobby.host === you;
-    this.els.ready.title = lobby.host === you ? 'The host starts the match and needs no ready flag' : '';
+    this.els.ready.disabled = !['waiting', 'finished'].includes(lobby.phase);
     this.els.followWrap.hidden = role !== 'spectator';
     if (role === 'spectator') this.followOptions(lobby);
     this.els.hostPanel.hidden = !admin;
@@ -99,6 +91,7 @@ export class LobbyPanel {
       const badges = [];
       if (m.id === lobby.host) badges.push(el('span', { className: 'badge host', textContent: 'host', title: 'Host' }));
       if (m.staff) badges.push(el('span', { className: 'badge staff', textContent: 'staff' }));
+      if (m.connected === false) badges.push(el('span', { className: 'badge away', textContent: 'away', title: 'Connection lost; the seat is kept for a while' }));
       if (m.role === 'spectator') badges.push(el('span', { className: 'badge spectator', textContent: 'watching' }));
       else if (m.in_match) badges.push(el('span', { className: 'badge playing', textContent: 'playing' }));
       else if (m.ready) badges.push(el('span', { className: 'badge ready', textContent: 'ready' }));
@@ -143,8 +136,8 @@ export class LobbyPanel {
     const notReady = lobby.members.filter((m) => m.role === 'player' && !m.ready && m.id !== lobby.host);
     const game = this.games[lobby.game];
     const hints = [];
-    if (game && lobby.players < game.min_players) hints.push(`${game.title} needs ${game.min_players} players.`);
-    if (notReady.length && lobby.phase === 'waiting') hints.push(`Not ready: ${notReady.map((m) => m.name).join(', ')}.`);
+    if (between && game && lobby.players < game.min_players) hints.push(`${game.title} needs ${game.min_players} players.`);
+    if (between && notReady.length && lobby.phase === 'waiting') hints.push(`Not ready: ${notReady.map((m) => m.name).join(', ')}.`);
     startHint.textContent = hints.join(' ');
   }
 
@@ -158,7 +151,7 @@ export class LobbyPanel {
       ['max_players', 'Max players', { type: 'number', min: String(Math.max(game?.min_players ?? 1, lobby.players)), max: String(game?.max_players ?? 8) }],
       ['tick_rate', 'Tick rate (Hz)', { type: 'number', min: '10', max: '60' }],
       ['private', 'Private (not listed)', { type: 'checkbox' }],
-      ...Object.keys(game?.default_settings ?? lobby.settings).map((key) => [key, key.replaceAll('_', ' '), { type: typeof values[key] === 'boolean' ? 'checkbox' : 'number', min: '1' }]),
+      ...Object.keys(game?.default_settings ?? lobby.settings).map((key) => [key, settingLabel(key), { type: typeof values[key] === 'boolean' ? 'checkbox' : 'number', min: '1' }]),
     ];
     const editable = ['waiting', 'finished'].includes(lobby.phase);
     const rows = fields.map(([key, label, props]) => {

@@ -1,5 +1,6 @@
 // The match-over screen: the results announced by the server, then the result as saved
 // (fetched from /api/lobbies/<code>/matches), and a rematch button for the host.
+import { el } from './dom.js';
 
 const REASONS = {
   score_limit: 'Score limit reached',
@@ -15,24 +16,16 @@ function reasonText(reason) {
 }
 
 function table(rows, you) {
-  const body = document.createElement('tbody');
-  for (const r of rows) {
-    const tr = document.createElement('tr');
-    if (r.winner) tr.className = 'winner';
-    if (you !== null && r.id === you) tr.classList.add('you');
-    for (const text of [r.rank, `${r.winner ? '🏆 ' : ''}${r.name}`, r.score]) {
-      const td = document.createElement('td');
-      td.textContent = String(text);
-      tr.append(td);
-    }
-    body.append(tr);
-  }
-  const head = document.createElement('thead');
-  head.innerHTML = '<tr><th>#</th><th>Player</th><th>Score</th></tr>'; // fixed markup, no user data
-  const t = document.createElement('table');
-  t.append(head, body);
-  return t;
+  const head = el('thead', {}, el('tr', {}, ...['#', 'Player', 'Score'].map((text) => el('th', { textContent: text }))));
+  const body = el('tbody', {}, ...rows.map((r) => {
+    const classes = [r.winner ? 'winner' : '', you !== null && r.id === you ? 'you' : ''].join(' ').trim();
+    const cells = [r.rank, `${r.winner ? '🏆 ' : ''}${r.name}`, r.score].map((text) => el('td', { textContent: String(text) }));
+    return el('tr', { className: classes }, ...cells);
+  }));
+  return el('table', {}, head, body);
 }
+
+const hint = (text) => el('p', { className: 'hint', textContent: text });
 
 export class Results {
   /** `els`: {root, title, reason, live, saved, rematch, dismiss}; `fetchMatches()` -> {matches}. */
@@ -54,7 +47,7 @@ export class Results {
     els.title.textContent = title;
     els.reason.textContent = reasonText(event.reason);
     els.live.replaceChildren(table(event.results, you));
-    els.saved.replaceChildren(Object.assign(document.createElement('p'), { className: 'hint', textContent: 'Saving the result…' }));
+    els.saved.replaceChildren(hint('Saving the result…'));
     els.saved.dataset.state = 'pending';
     this.setAdmin(admin, members);
     els.root.hidden = false;
@@ -83,13 +76,12 @@ export class Results {
       setTimeout(() => this.loadSaved(matchId, attempt + 1), 400 * (attempt + 1));
     } else {
       this.els.saved.dataset.state = 'missing';
-      this.els.saved.replaceChildren(Object.assign(document.createElement('p'), { className: 'hint', textContent: 'The saved result is not available yet.' }));
+      this.els.saved.replaceChildren(hint('The saved result is not available yet.'));
     }
   }
 
   showSaved(match) {
-    const heading = document.createElement('h3');
-    heading.textContent = `Saved result · ${new Date(match.ended_at).toLocaleTimeString()} · ${match.ticks} ticks`;
+    const heading = el('h3', { textContent: `Saved result · ${new Date(match.ended_at).toLocaleTimeString()} · ${match.ticks} ticks` });
     this.els.saved.dataset.state = 'saved';
     this.els.saved.replaceChildren(heading, table(match.results.map((r) => ({ ...r, id: null })), null));
   }

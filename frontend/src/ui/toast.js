@@ -1,5 +1,6 @@
-// Messages for people: short-lived toasts, and one lasting banner for the end of a session
-// (kicked, banned, lobby closed). Text only, through textContent.
+// Messages for people: toasts for errors, warnings and news, which fade after a while
+// (or stay, with timeoutMs 0). Text only, through textContent.
+import { el } from './dom.js';
 
 const history = [];
 
@@ -9,16 +10,10 @@ export function notify(message, { kind = 'error', timeoutMs = 6000 } = {}) {
   if (history.length > 50) history.shift();
   const box = document.getElementById('toasts');
   if (!box) return null;
-  const toast = document.createElement('div');
-  toast.className = `toast toast-${kind}`;
+  const toast = el('div', { className: `toast toast-${kind}`, textContent: message });
   toast.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-  toast.textContent = message;
-  const close = document.createElement('button');
-  close.type = 'button';
-  close.className = 'toast-close';
+  const close = el('button', { type: 'button', className: 'toast-close', textContent: '×', onclick: () => toast.remove() });
   close.setAttribute('aria-label', 'Dismiss');
-  close.textContent = '×';
-  close.addEventListener('click', () => toast.remove());
   toast.append(close);
   box.append(toast);
   while (box.children.length > 4) box.firstElementChild.remove();

@@ -1,0 +1,349 @@
+// The game page: one session in one lobby, as a player or a spectator. It wires the socket,
+// the snapshot buffer, prediction, input, the renderer, the HUD and the lobby panels, and
+// turns every frame and event into what the person sees.
+import { listGames, listMatches } from '../api.js';
+import { arenaPrediction } from '../games/arena.js';
+import { pongPrediction } from '../games/pong.js';
+import { Hud } from '../hud.js';
+import { Controls, InputLoop } from '../input.js';
+import { Net } from '../net.js';
+import { Predictor } from '../prediction.js';
+import { ProtocolError, describeError, encodeClient, lobbyUrl } from '../protocol.js';
+import { ArenaRenderer } from '../render/arena.js';
+import { PongRenderer } from '../render/pong.js';
+import { SnapshotBuffer } from '../snapshots.js';
+import { getHostToken, getNickname, getResumeToken, setResumeToken } from '../storage.js';
+import { Chat } from '../ui/chat.js';
+import { LobbyPanel } from '../ui/lobby-panel.js';
+import { Results } from '../ui/results.js';
+import { notifications, notify } from '../ui/toast.js';
+
+const RENDER_DELAY_MS = 100;
+const HIT_FLASH_MS = 180;
+const QUIET_INPUT_ERRORS = new Set(['not_in_match', 'overloaded']);
+const PING_EVERY_MS = 2000;
+
+const FINAL_TITLES = { kicked: 'Kicked', banned: 'Banned', lobby_closed: 'Lobby closed', lobby_not_found: 'Lobby not found',
+  lobby_full: 'Lobby full', lobby_locked: 'Lobby locked', replaced: 'Opened elsewhere', too_many_connections: 'Too many connections' };
+
+const GAMES = {
+  arena: { Renderer: ArenaRenderer, prediction: arenaPrediction, help: 'Move: WASD or arrow keys · Aim: mouse · Fire: click or Space' },
+  pong: { Renderer: PongRenderer, prediction: pongPrediction, help: 'Move your paddle: W/S or ↑/↓' },
+};
+
+export class GameSession {
+  constructor({ code, role, $ }) {
+    Object.assign(this, { code, role, $ });
+    this.you = null;
+    this.staff = false;
+    this.lobby = null;
+    this.game = null;
+    this.focus = null;
+    this.rttMs = null;
+    this.pingId = 0;
+    this.countdownEnd = null;
+    this.goUntil = 0;
+    this.final = null;
+    this.resumed = false;
+    this.lastView = null;
+    this.hits = new Map(); // entity id -> until when it flashes as hit
+    this.buffer = new SnapshotBuffer({ renderDelayMs: RENDER_DELAY_MS });
+    Object.assign(this, this.widgets($));
+    this.net = new Net({
+      url: () => lobbyUrl(window.location, { code, role, name: getNickname(), token: getHostToken(code), resume: getResumeToken(code) }),
+      onFrame: (msg) => this.onFrame(msg),
+      onStatus: (status) => this.hud.connection(status),
+      onClose: (info) => this.onClose(info),
+      onBadFrame: () => notify('The server sent a message this page cannot read. Try reloading.', { kind: 'warn' }),
+    });
+    this.inputLoop = new InputLoop({
+      sample: () => this.controls.sample(),
+      send: (seq, d, dt) => this.sendInput(seq, d, dt),
+      active: () => this.playing(),
+    });
+  }
+
+  /** The page's panels: HUD, chat, lobby panel, results. */
+  widgets($) {
+    const send = (kind, fields) => this.send(kind, fields);
+    return {
+      hud: new Hud({ scores: $('scores'), timer: $('timer'), ping: $('ping'), connection: $('connection') }),
+      chat: new Chat({ log: $('chat-log'), form: $('chat-form'), send: (text) => send('chat', { text }) }),
+      panel: new LobbyPanel({
+        info: $('lobby-info'), members: $('members'), ready: $('ready'), followWrap: $('follow-wrap'), follow: $('follow'),
+        hostPanel: $('host-panel'), start: $('start'), lock: $('lock'), close: $('close-lobby'), settings: $('settings-form'),
+        startHint: $('start-hint'),
+      }, { send, onFollow: (id) => { this.focus = id; } }),
+      results: new Results({
+        root: $('results'), title: $('results-title'), reason: $('results-reason'), live: $('results-live'),
+        saved: $('results-saved'), rematch: $('rematch'), dismiss: $('results-dismiss'),
+      }, { fetchMatches: () => listMatches(this.code), onRematch: () => send('rematch') }),
+    };
+  }
+
+  start() {
+    listGames().then(({ games }) => this.panel.setGames(games)).catch((err) => notify(err.message, { kind: 'warn' }));
+    this.net.connect();
+    this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
+    window.addEventListener('pagehide', () => this.net.close());
+    const frame = (now) => {
+      this.draw(now);
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }
+
+  // -- sending ------------------------------------------------------------------------------
+  /** Send a command; false (and a message for the person) when it cannot go out. */
+  send(kind, fields = {}) {
+    let bytes;
+    try {
+      bytes = encodeClient(kind, fields);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      notify('That message is too long to send.', { kind: 'warn' });
+      return false;
+    }
+    if (this.net.send(bytes)) return true;
+    notify('Not connected to the lobby right now; try again in a moment.', { kind: 'warn' });
+    return false;
+  }
+
+  sendInput(seq, d, dt) {
+    if (this.net.send(encodeClient('input', { seq, d }))) this.predictor.applyInput(seq, d, dt, performance.now());
+  }
+
+  ping() {
+    if (this.net.open) this.net.send(encodeClient('ping', { id: this.pingId++, ct: performance.now() }));
+  }
+
+  me() {
+    return this.lobby?.members.find((m) => m.id === this.you) ?? null;
+  }
+
+  isAdmin() {
+    return Boolean(this.lobby) && (this.staff || this.lobby.host === this.you);
+  }
+
+  playing() {
+    return this.role === 'player' && this.lobby?.phase === 'playing' && Boolean(this.me()?.in_match) && this.net.open;
+  }
+
+  nameOf(id) {
+    return this.lobby?.members.find((m) => m.id === id)?.name ?? `#${id}`;
+  }
+
+  // -- frames in ------------------------------------------------------------------------------
+  onFrame(msg) {
+    FRAMES[msg.k].call(this, msg);
+  }
+
+  onWelcome(msg) {
+    Object.assign(this, { you: msg.you, role: msg.role, staff: msg.staff, resumed: msg.resumed });
+    if (msg.resume) setResumeToken(this.code, msg.resume);
+    this.setUpGame(msg.lobby.game);
+    this.buffer.clear();
+    this.predictor.reset();
+    this.inputLoop.start(msg.tick_rate);
+    this.onLobby({ lobby: msg.lobby });
+    const as = msg.role === 'spectator' ? 'a spectator' : msg.host ? 'the host' : 'a player';
+    if (msg.resumed) this.chat.system('Reconnected: you have your seat back.');
+    else this.chat.system(`You joined “${msg.lobby.name}” as ${as}.`);
+  }
+
+  onLobby({ lobby }) {
+    const previous = this.lobby;
+    this.lobby = lobby;
+    if (previous && previous.tick_rate !== lobby.tick_rate) this.inputLoop.start(lobby.tick_rate);
+    if (previous && previous.host !== this.you && lobby.host === this.you) notify('You are now the host of this lobby.', { kind: 'info' });
+    this.panel.update({ lobby, you: this.you, role: this.role, staff: this.staff });
+    this.results.setAdmin(this.isAdmin(), lobby.players);
+    this.$('lobby-name').textContent = lobby.name;
+    document.title = `${lobby.name} · ${lobby.game}`;
+    this.$('role-badge').textContent = `${this.role === 'spectator' ? 'Spectator' : 'Player'} · ${lobby.spectators} watching`;
+  }
+
+  onState(msg) {
+    // Game events ride on state frames; they illustrate the state, so even a frame whose
+    // delta cannot be applied still tells its events.
+    for (const event of msg.ev ?? []) EVENTS.game.call(this, event);
+    if (!this.buffer.push(msg, performance.now()) || this.role !== 'player') return;
+    const own = this.buffer.latest().snapshot.e[`p${this.you}`];
+    this.predictor.reconcile(own, msg.ack?.[this.you]);
+  }
+
+  onEvents(msg) {
+    for (const event of msg.e) (EVENTS[event.type] ?? EVENTS.game).call(this, event);
+  }
+
+  onError(msg) {
+    // An input sent just as the match ended, or while the queue was full, is harmless.
+    if (msg.ref === 'input' && QUIET_INPUT_ERRORS.has(msg.code)) return;
+    notify(describeError(msg.code, msg.msg), { kind: msg.code === 'rate_limited' || msg.code === 'overloaded' ? 'warn' : 'error' });
+  }
+
+  onPong(msg) {
+    const sample = performance.now() - msg.ct;
+    this.rttMs = this.rttMs === null ? sample : this.rttMs * 0.7 + sample * 0.3;
+    this.hud.ping(this.rttMs);
+  }
+
+  onClose(info) {
+    this.rttMs = null;
+    this.hud.ping(null);
+    if (!info.final) {
+      notify(info.message, { kind: 'warn', timeoutMs: 4000 });
+      return;
+    }
+    this.final = info;
+    this.inputLoop.stop();
+    this.controls?.dispose();
+    clearInterval(this.pinger);
+    this.$('final-title').textContent = FINAL_TITLES[info.name] ?? 'Disconnected';
+    this.$('final-message').textContent = info.message;
+    this.$('final').closest('main').classList.add('ended');
+    this.$('final').dataset.reason = info.name;
+    this.$('final-spectate').hidden = !['lobby_full', 'lobby_locked'].includes(info.name);
+    this.$('final').hidden = false;
+    notify(info.message, { kind: 'error', timeoutMs: 0 });
+  }
+
+  setUpGame(game) {
+    if (this.game === game) return;
+    const spec = GAMES[game] ?? GAMES.arena;
+    this.game = game;
+    this.renderer = new spec.Renderer(this.$('canvas'));
+    this.predictor = new Predictor(spec.prediction);
+    this.controls = new Controls({
+      game, surface: this.$('canvas'),
+      toWorld: (x, y) => this.renderer.toWorld(x, y),
+      origin: () => this.predictor.state ?? this.buffer.latest()?.snapshot.e[`p${this.you}`] ?? null,
+    });
+    this.controls.enabled = this.role === 'player';
+    this.$('help').textContent = this.role === 'spectator'
+      ? 'You are watching. Pick a player to follow in the lobby panel.' : spec.help;
+  }
+
+  // -- drawing ------------------------------------------------------------------------------
+  draw(now) {
+    if (!this.renderer) return;
+    const state = this.buffer.sample(now);
+    const own = this.role === 'player' && this.you !== null ? `p${this.you}` : null;
+    let predicted = own && this.lobby?.phase === 'playing' ? this.predictor.view(now) : null;
+    // The own aim follows the mouse at once, like the own movement.
+    if (predicted && this.game === 'arena' && this.controls.lastAim !== undefined) predicted = { ...predicted, a: this.controls.lastAim };
+    const focus = this.role === 'spectator' && this.focus !== null ? `p${this.focus}` : null;
+    for (const [id, until] of this.hits) if (until < now) this.hits.delete(id);
+    this.renderer.draw({ state, own, predicted, focus, hits: this.hits, banner: this.banner(now), now });
+    this.hud.scores(state, { you: own, focus, game: this.game });
+    this.hud.timer(state, this.lobby?.phase);
+    this.lastView = { state, own, predicted };
+  }
+
+  banner(now) {
+    const phase = this.lobby?.phase;
+    if (this.final || !phase) return this.final ? null : { text: 'Connecting…' };
+    if (phase === 'waiting') {
+      let sub = 'The match has not started yet';
+      if (this.isAdmin()) sub = 'Start the match when everyone is ready';
+      else if (this.role === 'player') sub = this.me()?.ready ? 'Waiting for the host to start' : 'Press “I\'m ready” when you are';
+      return { text: 'Waiting for players', sub };
+    }
+    if (phase === 'countdown') {
+      const left = this.countdownEnd ? Math.max(1, Math.ceil((this.countdownEnd - now) / 1000)) : null;
+      return { text: left ? String(left) : 'Get ready', sub: 'The match is about to start' };
+    }
+    if (phase === 'playing' && now < this.goUntil) return { text: 'GO!' };
+    if (phase === 'finished' && !this.results.visible) {
+      return { text: 'Match over', sub: this.isAdmin() ? 'Press Rematch to play again' : 'Waiting for the host' };
+    }
+    return null;
+  }
+
+  /** What browser tests read: the drawn state, the own predicted position, the session. */
+  testHook() {
+    const session = this;
+    return {
+      get you() { return session.you; },
+      get role() { return session.role; },
+      get phase() { return session.lobby?.phase ?? null; },
+      get lobby() { return session.lobby; },
+      get final() { return session.final; },
+      get resumed() { return session.resumed; },
+      status: () => session.net.status(),
+      toClient: (x, y) => session.renderer.toClient(x, y),
+      notifications,
+      entities: () => {
+        const view = session.lastView;
+        if (!view?.state) return {};
+        const e = { ...view.state.e };
+        if (view.own && view.predicted && e[view.own]) e[view.own] = { ...e[view.own], ...view.predicted };
+        return e;
+      },
+      players() {
+        return Object.fromEntries(Object.entries(this.entities()).filter(([id]) => /^p\d+$/.test(id))
+          .map(([, e]) => [e.n, e]));
+      },
+    };
+  }
+}
+
+const FRAMES = {
+  welcome: GameSession.prototype.onWelcome,
+  lobby: GameSession.prototype.onLobby,
+  full: GameSession.prototype.onState,
+  delta: GameSession.prototype.onState,
+  event: GameSession.prototype.onEvents,
+  error: GameSession.prototype.onError,
+  pong: GameSession.prototype.onPong,
+};
+
+const EVENTS = {
+  joined(e) { this.chat.system(`${e.name} joined${e.role === 'spectator' ? ' to watch' : ''}.`); },
+  left(e) { this.chat.system(`${e.name} left.`); },
+  kicked(e) { this.chat.system(`${e.id === this.you ? 'You were' : `${e.name} was`} kicked by ${this.nameOf(e.by)}.`); },
+  banned(e) { this.chat.system(`${e.id === this.you ? 'You were' : `${e.name} was`} banned by ${this.nameOf(e.by)}.`); },
+  host(e) {
+    if (e.id === null) return;
+    this.chat.system(`${e.id === this.you ? 'You are' : `${this.nameOf(e.id)} is`} now the host.`);
+  },
+  away(e) { this.chat.system(`${e.name} lost their connection; their seat is kept for ${Math.round(e.grace_s)} s.`); },
+  back(e) { if (e.id !== this.you) this.chat.system(`${e.name} is back.`); },
+  locked(e) { this.chat.system(e.locked ? 'The lobby is locked: no new players.' : 'The lobby is open again.'); },
+  settings(e) {
+    const parts = Object.entries(e.changes).map(([k, v]) => `${k.replace(/_hz$/, '').replaceAll('_', ' ')} ${v}`);
+    this.chat.system(`Settings changed: ${parts.join(', ')}.`);
+  },
+  ready() {},
+  chat(e) { this.chat.chat(e, e.id === this.you); },
+  countdown(e) {
+    this.countdownEnd = performance.now() + e.seconds * 1000;
+    this.results.hide();
+    this.predictor.reset();
+  },
+  match_start() {
+    this.countdownEnd = null;
+    this.goUntil = performance.now() + 800;
+    this.chat.system('The match has started!');
+  },
+  match_over(e) {
+    const players = this.lobby?.players ?? 0;
+    this.results.show(e, { you: this.you, admin: this.isAdmin(), members: players });
+    const winner = e.results.find((r) => r.winner);
+    this.chat.system(winner ? `Match over: ${winner.name} wins.` : 'Match over.');
+  },
+  lobby_closed() { this.chat.system('The lobby was closed.'); },
+  game(e) {
+    if (e.type === 'hit') this.hits.set(`p${e.id}`, performance.now() + HIT_FLASH_MS);
+    if (e.type === 'kill') this.chat.system(`${this.nameOf(e.killer)} eliminated ${this.nameOf(e.victim)}.`, 'kill');
+    else if (e.type === 'point') this.chat.system(`Point for ${this.nameOf(e.id)}.`, 'kill');
+  },
+};
+
+/** Start the game page for lobby `code` as `role` ("player" or "spectator"). */
+export function startGamePage(doc, { code, role }) {
+  const session = new GameSession({ code, role, $: (id) => doc.getElementById(id) });
+  window.__game = session.testHook();
+  session.start();
+  return session;
+}

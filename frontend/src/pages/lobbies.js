@@ -1,0 +1,143 @@
+// The lobby browser: the public lobbies (polled every ~2 s), the create-lobby form built
+// from /api/games, join or watch by code, and the nickname kept in localStorage.
+import { createLobby, listGames, listLobbies } from '../api.js';
+import { getNickname, setHostToken, setNickname } from '../storage.js';
+import { el } from '../ui/dom.js';
+import { settingLabel } from '../ui/labels.js';
+import { notify } from '../ui/toast.js';
+
+const POLL_MS = 2000;
+const PHASES = { waiting: 'Waiting', countdown: 'Starting', playing: 'Playing', finished: 'Match over', closed: 'Closed' };
+
+const playUrl = (code, role = 'player') => `/play/${encodeURIComponent(code)}/${role === 'spectator' ? '?role=spectator' : ''}`;
+
+export class LobbyBrowser {
+  constructor($) {
+    this.$ = $;
+    this.games = [];
+    this.timer = null;
+    this.failing = false;
+  }
+
+  start() {
+    const nick = this.$('nickname');
+    nick.value = getNickname();
+    nick.addEventListener('change', () => { nick.value = setNickname(nick.value); });
+    this.$('create-form').addEventListener('submit', (event) => { event.preventDefault(); this.create(); });
+    this.$('create-game').addEventListener('change', () => this.gameFields());
+    this.$('join-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.joinByCode(event.submitter?.value === 'spectator' ? 'spectator' : 'player');
+    });
+    listGames().then(({ games }) => this.setGames(games)).catch((err) => notify(err.message));
+    this.refresh();
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) this.refresh(); });
+  }
+
+  /** Fetch and show the lobbies, then schedule the next poll. */
+  async refresh() {
+    clearTimeout(this.timer);
+    try {
+      const { lobbies } = await listLobbies();
+      this.render(lobbies);
+      this.failing = false;
+      this.$('lobbies-status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    } catch (err) {
+      if (!this.failing) notify(`Could not load the lobbies. ${err.message}`, { kind: 'warn' });
+      this.failing = true;
+      this.$('lobbies-status').textContent = 'Offline: retrying…';
+    }
+    this.timer = setTimeout(() => this.refresh(), POLL_MS);
+  }
+
+  render(lobbies) {
+    const body = this.$('lobby-rows');
+    this.$('no-lobbies').hidden = lobbies.length > 0;
+    const titles = Object.fromEntries(this.games.map((g) => [g.name, g.title]));
+    body.replaceChildren(...lobbies.map((l) => {
+      const full = l.players >= l.max_players;
+      const join = el('a', { className: 'button primary', href: playUrl(l.code), textContent: 'Join' });
+      if (full || l.locked) {
+        join.classList.add('disabled');
+        join.removeAttribute('href');
+        join.title = full ? 'Every seat is taken' : 'The host locked this lobby';
+        join.setAttribute('aria-disabled', 'true');
+      }
+      const watch = el('a', { className: 'button', href: playUrl(l.code, 'spectator'), textContent: 'Spectate' });
+      const tr = el('tr', {},
+        el('td', { className: 'lobby-name' }, el('strong', { textContent: l.name }), el('small', { textContent: ` ${l.code}` })),
+        el('td', { textContent: titles[l.game] ?? l.game }),
+        el('td', { textContent: `${l.players}/${l.max_players}${l.locked ? ' 🔒' : ''}` }),
+        el('td', { textContent: String(l.spectators) }),
+        el('td', {}, el('span', { className: `phase phase-${l.phase}`, textContent: PHASES[l.phase] ?? l.phase })),
+        el('td', { className: 'actions' }, join, watch));
+      tr.dataset.code = l.code;
+      return tr;
+    }));
+  }
+
+  setGames(games) {
+    this.games = games;
+    const select = this.$('create-game');
+    select.replaceChildren(...games.map((g) => el('option', { value: g.name, textContent: `${g.title} (${g.min_players}–${g.max_players} players)` })));
+    this.gameFields();
+  }
+
+  /** The max-players bounds and the game's own settings, for the chosen game. */
+  gameFields() {
+    const game = this.games.find((g) => g.name === this.$('create-game').value);
+    if (!game) return;
+    const max = this.$('create-max');
+    Object.assign(max, { min: String(game.min_players), max: String(game.max_players), value: String(game.max_players) });
+    this.$('create-settings').replaceChildren(...Object.entries(game.default_settings).map(([key, value]) => {
+      const input = typeof value === 'boolean'
+        ? el('input', { type: 'checkbox', name: key, checked: value })
+        : el('input', { type: 'number', name: key, value: String(value), min: '1', step: Number.isInteger(value) ? '1' : 'any' });
+      input.dataset.kind = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int' : 'float';
+      return el('label', { className: 'field' }, el('span', { textContent: settingLabel(key) }), input);
+    }));
+  }
+
+  async create() {
+    setNickname(this.$('nickname').value);
+    const settings = {};
+    for (const input of this.$('create-settings').querySelectorAll('input')) {
+      const kind = input.dataset.kind;
+      settings[input.name] = kind === 'bool' ? input.checked : kind === 'int' ? Math.round(Number(input.value)) : Number(input.value);
+    }
+    const body = {
+      game: this.$('create-game').value,
+      name: this.$('create-name').value.trim(),
+      max_players: Math.round(Number(this.$('create-max').value)),
+      private: this.$('create-private').checked,
+      tick_rate: Math.round(Number(this.$('create-tick').value)),
+      settings,
+    };
+    const button = this.$('create-submit');
+    button.disabled = true;
+    try {
+      const { code, host_token: token } = await createLobby(body);
+      setHostToken(code, token);
+      window.location.assign(playUrl(code));
+    } catch (err) {
+      notify(err.message);
+      button.disabled = false;
+    }
+  }
+
+  joinByCode(role) {
+    setNickname(this.$('nickname').value);
+    const code = this.$('join-code').value.trim().toUpperCase();
+    if (!/^[A-Z0-9]{3,12}$/.test(code)) {
+      notify('Enter the lobby code you were given (letters and digits).', { kind: 'warn' });
+      return;
+    }
+    window.location.assign(playUrl(code, role));
+  }
+}
+
+export function startLobbiesPage(doc) {
+  const browser = new LobbyBrowser((id) => doc.getElementById(id));
+  browser.start();
+  return browser;
+}
