@@ -59,7 +59,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         layer_pump = asyncio.get_running_loop().create_task(
             self._pump(lambda: self.channel_layer.receive(self.channel_name)))
         try:
-            await self._pump(receive)
+            await self._pump_client(receive)
         except StopConsumer:
             pass
         finally:
@@ -69,6 +69,15 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     async def _pump(self, source) -> None:
         while True:
             await self.dispatch(await source())
+
+    async def _pump_client(self, receive) -> None:
+        """Like `_pump`, with a short way for the most frequent message: a client frame."""
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.receive" and self.member is not None:
+                await self.receive(message.get("text"), message.get("bytes"))
+            else:
+                await self.dispatch(message)
 
     async def dispatch(self, message: dict) -> None:
         """Route a message to its handler; hot paths skip the database thread hop."""

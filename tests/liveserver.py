@@ -29,7 +29,7 @@ def daphne_server(tmp_path: Path, **env_overrides: str):
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update({"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "live.sqlite3"),
+    env.update({"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "live.sqlite3"), "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000",
                 "DJANGO_SETTINGS_MODULE": "gameserver.settings", "PYTHONUNBUFFERED": "1"})
     env.update(env_overrides)
     bindir = Path(sys.executable).parent

@@ -86,6 +86,8 @@ class Bot:
                 await asyncio.wait(tasks, timeout=self.window.end - time.time() + 1)
                 for task in tasks:
                     task.cancel()
+                if ws.close_code is not None and time.time() < self.window.end:
+                    self.figures.errors.append(f"closed by the server with {ws.close_code} {ws.close_reason}")
         except Exception as exc:  # a bot failing is a figure, not a crash of the tester
             self.figures.errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
