@@ -30,6 +30,16 @@ def run_ticks(loop, n):
         loop.step_tick(DT)
 
 
+def alice_wins(loop, alice, bob):
+    """Start a match and let alice reach the counter game's limit of 3."""
+    loop.submit_command(bob.id, "ready", {"ready": True})
+    loop.submit_command(alice.id, "start", {})
+    run_ticks(loop, 4)
+    for seq in range(3):
+        loop.submit_input(alice, seq, 1)
+        loop.step_tick(DT)
+
+
 async def test_first_player_gets_a_welcome_and_becomes_host():
     loop, _clock, _hooks = make_loop()
     alice, conn = await join(loop, "alice")
@@ -82,12 +92,7 @@ async def test_inputs_apply_at_next_tick_and_are_acknowledged():
 
 async def test_finished_match_is_saved_exactly_once_with_results():
     loop, hooks, (alice, a), (bob, b) = await seated_pair()
-    loop.submit_command(bob.id, "ready", {"ready": True})
-    loop.submit_command(alice.id, "start", {})
-    run_ticks(loop, 4)
-    for seq in range(3):
-        loop.submit_input(alice, seq, 1)
-        loop.step_tick(DT)
+    alice_wins(loop, alice, bob)
     run_ticks(loop, 5)
     assert loop.lobby.phase == "finished"
     assert len(hooks.saved) == 1
@@ -100,12 +105,7 @@ async def test_finished_match_is_saved_exactly_once_with_results():
 
 async def test_rematch_starts_a_new_match_with_a_new_id():
     loop, hooks, (alice, a), (bob, b) = await seated_pair()
-    loop.submit_command(bob.id, "ready", {"ready": True})
-    loop.submit_command(alice.id, "start", {})
-    run_ticks(loop, 4)
-    for seq in range(3):
-        loop.submit_input(alice, seq, 1)
-        loop.step_tick(DT)
+    alice_wins(loop, alice, bob)
     first = loop.match_id
     loop.submit_command(alice.id, "rematch", {})
     loop.step_tick(DT)

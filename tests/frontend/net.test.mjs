@@ -1,15 +1,10 @@
 // The connection: backoff with jitter, reconnecting after a lost connection but never after
 // a close code that says it cannot help, and the state shown to the person.
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
+import './msgpack-resolve.mjs';
 import { mock, test } from 'node:test';
 
-const vendored = new URL('../../static/vendor/msgpack/index.mjs', import.meta.url).href;
-register(`data:text/javascript,${encodeURIComponent(`
-export async function resolve(specifier, context, next) {
-  if (specifier === '@msgpack/msgpack') return { url: ${JSON.stringify(vendored)}, shortCircuit: true };
-  return next(specifier, context);
-}`)}`);
+
 const { Net, backoffDelay } = await import('../../frontend/src/net.js');
 const { CLOSE } = await import('../../frontend/src/protocol.js');
 

@@ -1,16 +1,10 @@
 // The browser's protocol module: encode/decode vectors made by game/protocol.py (so both
 // sides read each other's bytes), and a readable message for every error and close code.
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
+import './msgpack-resolve.mjs';
 import { test } from 'node:test';
 
-// The browser finds '@msgpack/msgpack' through the page's import map; node is told here.
-const vendored = new URL('../../static/vendor/msgpack/index.mjs', import.meta.url).href;
-register(`data:text/javascript,${encodeURIComponent(`
-export async function resolve(specifier, context, next) {
-  if (specifier === '@msgpack/msgpack') return { url: ${JSON.stringify(vendored)}, shortCircuit: true };
-  return next(specifier, context);
-}`)}`);
+
 const P = await import('../../frontend/src/protocol.js');
 
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
