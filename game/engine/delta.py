@@ -23,7 +23,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """The delta that turns snapshot ``old`` into snapshot ``new``."""
     out: dict[str, Any] = {}
     old_g, new_g = old.get("g", {}), new.get("g", {})
-    if any(key not in new_g for key in old_g):
+    if not old_g.keys() <= new_g.keys():
         out["G"] = new_g
     elif changed := _changed(old_g, new_g):
         out["g"] = changed
@@ -34,7 +34,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         previous = old_e.get(eid)
         if previous is None:
             entities[eid] = fields
-        elif any(key not in fields for key in previous):
+        elif not previous.keys() <= fields.keys():
             replaced[eid] = fields
         elif changed := _changed(previous, fields):
             entities[eid] = changed
