@@ -2,20 +2,32 @@
 
 Move with a held direction, aim with an angle, fire bullets with a cooldown. A hit costs
 25 of 100 hp; at 0 the victim dies, the shooter scores, and the victim respawns after
-2 s with a moment of protection. Coins (+1 score) and health packs spawn around the map.
-The round ends at ``score_limit`` or when ``time_limit_s`` runs out.
+2 s, away from the others, with a moment of protection (which firing ends). Coins (+1
+score) and health packs spawn around the map. The round ends at ``score_limit`` or when
+``time_limit_s`` runs out; a player left alone wins by forfeit.
 
 `move` is kept a separate pure function: the browser repeats it to predict its own
-player, checked against ``tests/fixtures/arena_movement.json``.
+player (``frontend/src/games/arena.js``), and both copies are checked against
+``tests/fixtures/arena_movement.json``. Changing it means regenerating that fixture
+(``python -m tests.fixtures.make_arena_movement``) and porting the change.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
-from game.rules.base import Event, Game, InvalidInput, PlayerInfo, Result, Rng, Snapshot, finite
+from game.rules.base import (
+    Event,
+    Game,
+    InvalidInput,
+    PlayerInfo,
+    Result,
+    Rng,
+    Snapshot,
+    finite,
+)
 
 WIDTH, HEIGHT = 1600.0, 900.0
 PLAYER_RADIUS = 18.0
@@ -31,25 +43,29 @@ SPAWNS: tuple[tuple[float, float], ...] = (
     (80.0, 80.0), (1520.0, 820.0), (1520.0, 80.0), (80.0, 820.0),
     (800.0, 80.0), (800.0, 820.0), (80.0, 450.0), (1520.0, 450.0),
 )
-MAX_HP = 100
-DAMAGE = 25
+MAX_HP, DAMAGE = 100, 25
 FIRE_COOLDOWN_S = 0.25
-BULLET_SPEED = 700.0
-BULLET_LIFETIME_S = 1.2
-BULLET_RADIUS = 4.0
-RESPAWN_S = 2.0
-PROTECTION_S = 1.5
+BULLET_SPEED, BULLET_LIFETIME_S, BULLET_RADIUS = 700.0, 1.2, 4.0  # px/s, s, px
+BULLET_SUBSTEP = 10.0  # px: well under a player's diameter, so no bullet passes through one
+RESPAWN_S, PROTECTION_S = 2.0, 1.5
 PICKUP_RADIUS = 14.0
 COIN_EVERY_S, MAX_COINS = 4.0, 3
 HEALTH_EVERY_S, MAX_HEALTH, HEALTH_AMOUNT = 10.0, 1, 50
+MAX_INPUT_KEYS = 16  # an input map is four fields; a few unknown ones are ignored, a heap is refused
+MAX_AIM = 1e6  # radians; any finite aim is accepted, its magnitude clamped before normalising
+
+#: What the browser's prediction port needs, written into the shared movement fixture.
+WORLD: dict[str, Any] = {"width": WIDTH, "height": HEIGHT, "player_radius": PLAYER_RADIUS,
+                         "speed": SPEED, "max_substep": MAX_SUBSTEP, "walls": [list(w) for w in WALLS]}
+# Each wall grown by the player's radius, as (x0, y0, x1, y1, wall): where a centre may not be.
+_GROWN_WALLS = tuple((wx - PLAYER_RADIUS, wy - PLAYER_RADIUS, wx + ww + PLAYER_RADIUS, wy + wh + PLAYER_RADIUS,
+                      (wx, wy, ww, wh)) for wx, wy, ww, wh in WALLS)
 
 
 def _blocked(x: float, y: float) -> tuple[float, float, float, float] | None:
     """The wall a player centred at (x, y) overlaps, if any (walls grown by the radius)."""
-    r = PLAYER_RADIUS
-    for wall in WALLS:
-        wx, wy, ww, wh = wall
-        if wx - r < x < wx + ww + r and wy - r < y < wy + wh + r:
+    for x0, y0, x1, y1, wall in _GROWN_WALLS:
+        if x0 < x < x1 and y0 < y < y1:
             return wall
     return None
 
@@ -57,7 +73,9 @@ def _blocked(x: float, y: float) -> tuple[float, float, float, float] | None:
 def move(x: float, y: float, mx: float, my: float, dt: float) -> tuple[float, float]:
     """One movement step: direction (mx, my) normalised if longer than 1, at SPEED for dt
     seconds, stopped by the world's edges and the walls. The step is cut into sub-steps of
-    at most MAX_SUBSTEP px so no wall is jumped over, each resolved x first, then y."""
+    at most MAX_SUBSTEP px so no wall is jumped over, each resolved x first, then y.
+
+    Pure and deterministic; ported to JavaScript, so keep it to plain float arithmetic."""
     length = math.hypot(mx, my)
     if length > 1.0:
         mx, my = mx / length, my / length
@@ -83,19 +101,26 @@ def _substep(x: float, y: float, dx: float, dy: float) -> tuple[float, float]:
 
 
 class Controls(NamedTuple):
+    """A cleaned arena input: held direction (each in [-1, 1]), aim in (-pi, pi], trigger."""
+
     mx: float
     my: float
     aim: float
     fire: bool
 
 
+NEUTRAL = Controls(0.0, 0.0, 0.0, False)
+
+
 @dataclass
 class Fighter:
+    """One seated player's state. ``left`` players keep their score for the result."""
+
     info: PlayerInfo
     x: float
     y: float
-    controls: Controls = Controls(0.0, 0.0, 0.0, False)
-    fire_latch: bool = False
+    controls: Controls = NEUTRAL
+    fire_latch: bool = False  # a fire=True seen in any input since the last step
     hp: int = MAX_HP
     score: int = 0
     kills: int = 0
@@ -118,61 +143,84 @@ class Bullet:
     life: float
 
 
+def _nearest(point: tuple[float, float], others: list[tuple[float, float]]) -> float:
+    """Distance from ``point`` to the closest of ``others`` (infinite when there are none)."""
+    return min((math.hypot(point[0] - ox, point[1] - oy) for ox, oy in others), default=math.inf)
+
+
 class Arena(Game):
+    """The arena's rules. See the module docstring for the game, `snapshot` for the view."""
+
     name = "arena"
     title = "Arena"
     min_players = 2
     max_players = 8
-    default_settings = {"score_limit": 10, "time_limit_s": 180}
+    default_settings: ClassVar[dict[str, Any]] = {"score_limit": 10, "time_limit_s": 180}
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         super().__init__(seed=seed, players=players, settings=settings)
         self.rng = Rng(seed)
         self.time_left = float(self.settings["time_limit_s"])
-        offset = self.rng.randint(0, len(SPAWNS) - 1)
         self.fighters: dict[int, Fighter] = {}
-        for i, info in enumerate(players):
-            x, y = SPAWNS[(offset + i) % len(SPAWNS)]
+        for info in players:
+            x, y = self._spawn_point(pool=1 if self.fighters else len(SPAWNS))
             self.fighters[info.id] = Fighter(info=info, x=x, y=y)
         self.bullets: list[Bullet] = []
-        self.pickups: dict[str, tuple[str, float, float]] = {}  # id -> (kind, x, y)
-        self.next_id = 1
+        self.pickups: dict[str, tuple[str, float, float]] = {}  # entity id -> (kind, x, y)
+        self.next_id = 0
         self.coin_timer = COIN_EVERY_S
         self.health_timer = HEALTH_EVERY_S
         self.reason = ""
+        self.announced = False
         self.events: list[Event] = []
 
     # -- inputs ------------------------------------------------------------------------
     @classmethod
     def parse_input(cls, payload: Any) -> Controls:
+        """Validate ``{"mx": -1..1, "my": -1..1, "aim": radians, "fire": bool}``.
+
+        Missing keys default to 0 / False, unknown keys are ignored, numbers are clamped
+        (aim normalised to (-pi, pi]); a non-map, a non-number (bools included), NaN, inf,
+        a number beyond float range, a non-bool ``fire`` or a heap of keys is refused."""
         if not isinstance(payload, dict):
             raise InvalidInput("an arena input is a map {mx, my, aim, fire}")
+        if len(payload) > MAX_INPUT_KEYS:
+            raise InvalidInput("an arena input has too many fields")
         fire = payload.get("fire", False)
         if not isinstance(fire, bool):
             raise InvalidInput("fire must be a boolean")
-        aim = finite(payload.get("aim", 0.0), lo=-1e6, hi=1e6, name="aim")
-        aim = math.atan2(math.sin(aim), math.cos(aim))  # any angle, normalised to (-pi, pi]
+        aim = finite(payload.get("aim", 0.0), lo=-MAX_AIM, hi=MAX_AIM, name="aim")
+        aim = math.atan2(math.sin(aim), math.cos(aim))
         return Controls(finite(payload.get("mx", 0.0), lo=-1.0, hi=1.0, name="mx"),
                         finite(payload.get("my", 0.0), lo=-1.0, hi=1.0, name="my"), aim, fire)
 
     def apply_input(self, player: int, cleaned: Controls) -> None:
+        """Hold ``cleaned`` as the player's controls until their next input. Called by the
+        tick in arrival order: the last input before a step wins, but a fire=True in any of
+        them fires (a click shorter than a tick is not lost). Unknown or gone players are
+        ignored."""
         fighter = self.fighters.get(player)
         if fighter is not None and not fighter.left:
             fighter.controls = cleaned
             fighter.fire_latch = fighter.fire_latch or cleaned.fire
 
     def remove_player(self, player: int) -> None:
+        """Called when ``player`` leaves for good: their entity goes, their score stays in
+        the result (ranked after those who stayed). One player left alone wins by forfeit."""
         fighter = self.fighters.get(player)
         if fighter is None or fighter.left:
             return
-        fighter.left, fighter.alive = True, False
+        fighter.left, fighter.alive, fighter.fire_latch = True, False, False
         if not self.finished and sum(1 for f in self.fighters.values() if not f.left) < 2:
-            self.finished, self.reason = True, "forfeit"
+            self._finish("forfeit")
 
     # -- simulation --------------------------------------------------------------------
     def step(self, dt: float) -> list[Event]:
+        """Advance by ``dt`` seconds: respawns, movement and firing in seat order, bullets,
+        pickups, the clock, then the end of the round. A finished game does not change; its
+        first step after finishing only reports ``match_over`` if no step did yet."""
         if self.finished:
-            return []
+            return self._announce()
         self.tick += 1
         self.events = []
         for fighter in self.fighters.values():
@@ -180,53 +228,63 @@ class Arena(Game):
         self._step_bullets(dt)
         self._step_pickups(dt)
         self.time_left = max(0.0, self.time_left - dt)
-        limit = self.settings["score_limit"]
-        if any(f.score >= limit for f in self.fighters.values()):
-            self.finished, self.reason = True, "score_limit"
-        elif self.time_left <= 1e-9:
-            self.finished, self.reason = True, "time_up"
-        return self.events
+        if any(f.score >= self.settings["score_limit"] for f in self.fighters.values()):
+            self._finish("score_limit")
+        elif self.time_left <= 1e-9:  # float steps: 180 s of 1/30 s may leave a crumb
+            self._finish("time_up")
+        return self.events + self._announce()
+
+    def _finish(self, reason: str) -> None:
+        self.finished, self.reason = True, reason
+
+    def _announce(self) -> list[Event]:
+        if not self.finished or self.announced:
+            return []
+        self.announced = True
+        return [{"type": "match_over", "reason": self.reason, "winner": self.result().winner}]
 
     def _step_fighter(self, f: Fighter, dt: float) -> None:
         if f.left:
             return
         if not f.alive:
+            f.fire_latch = False  # clicks while dead do not fire on respawn
             f.respawn_in -= dt
-            if f.respawn_in <= 0.0:
+            if f.respawn_in <= 1e-9:
                 self._respawn(f)
             return
         f.protected_for = max(0.0, f.protected_for - dt)
         f.cooldown = max(0.0, f.cooldown - dt)
         c = f.controls
         f.x, f.y = move(f.x, f.y, c.mx, c.my, dt)
-        if (c.fire or f.fire_latch) and f.cooldown <= 0.0:
-            f.cooldown = FIRE_COOLDOWN_S
-            dx, dy = math.cos(c.aim), math.sin(c.aim)
-            muzzle = PLAYER_RADIUS + BULLET_RADIUS + 2.0
-            self.bullets.append(Bullet(self._new_id(), f.info.id, f.x + dx * muzzle, f.y + dy * muzzle,
-                                       dx * BULLET_SPEED, dy * BULLET_SPEED, BULLET_LIFETIME_S))
+        if (c.fire or f.fire_latch) and f.cooldown <= 1e-9:
+            self._fire(f)
         f.fire_latch = False
 
+    def _fire(self, f: Fighter) -> None:
+        f.cooldown, f.protected_for = FIRE_COOLDOWN_S, 0.0  # who shoots gives up protection
+        dx, dy = math.cos(f.controls.aim), math.sin(f.controls.aim)
+        muzzle = PLAYER_RADIUS + BULLET_RADIUS + 2.0
+        self.bullets.append(Bullet(self._new_id(), f.info.id, f.x + dx * muzzle, f.y + dy * muzzle,
+                                   dx * BULLET_SPEED, dy * BULLET_SPEED, BULLET_LIFETIME_S))
+
+    def _spawn_point(self, *, pool: int) -> tuple[float, float]:
+        """A spawn point drawn with the Rng among the ``pool`` farthest from the living."""
+        living = [(f.x, f.y) for f in self.fighters.values() if f.alive]
+        ranked = sorted(range(len(SPAWNS)), key=lambda i: (-_nearest(SPAWNS[i], living), i))
+        return SPAWNS[ranked[self.rng.randint(0, min(pool, len(ranked)) - 1)]]
+
     def _respawn(self, f: Fighter) -> None:
-        others = [(o.x, o.y) for o in self.fighters.values() if o.alive and o is not f]
-        candidates = [SPAWNS[self.rng.randint(0, len(SPAWNS) - 1)] for _ in range(3)]
-        x, y = max(candidates, key=lambda p: min((math.hypot(p[0] - ox, p[1] - oy) for ox, oy in others),
-                                                 default=0.0))
-        f.x, f.y, f.hp, f.alive = x, y, MAX_HP, True
-        f.protected_for, f.cooldown = PROTECTION_S, 0.0
+        f.x, f.y = self._spawn_point(pool=2)
+        f.hp, f.alive, f.protected_for, f.cooldown = MAX_HP, True, PROTECTION_S, 0.0
         self.events.append({"type": "respawn", "id": f.info.id})
 
     def _step_bullets(self, dt: float) -> None:
-        kept = []
-        for b in self.bullets:
-            if self._advance_bullet(b, dt):
-                kept.append(b)
-        self.bullets = kept
+        self.bullets = [b for b in self.bullets if self._advance_bullet(b, dt)]
 
     def _advance_bullet(self, b: Bullet, dt: float) -> bool:
         """Move a bullet in small sub-steps; False once it hit something or expired."""
         b.life -= dt
-        substeps = max(1, math.ceil(BULLET_SPEED * dt / 10.0))
+        substeps = max(1, math.ceil(BULLET_SPEED * dt / BULLET_SUBSTEP))
         for _ in range(substeps):
             b.x += b.vx * dt / substeps
             b.y += b.vy * dt / substeps
@@ -238,7 +296,7 @@ class Arena(Game):
             if victim is not None:
                 self._hit(victim, b.owner)
                 return False
-        return b.life > 0.0
+        return b.life > 1e-9
 
     def _bullet_victim(self, b: Bullet) -> Fighter | None:
         reach = PLAYER_RADIUS + BULLET_RADIUS
@@ -248,13 +306,15 @@ class Arena(Game):
         return None
 
     def _hit(self, victim: Fighter, shooter_id: int) -> None:
+        """A protected victim absorbs the bullet unharmed; a kill scores for the shooter
+        (unless they left), even if the shooter died while the bullet flew."""
         if victim.protected_for > 0.0:
             return
-        victim.hp -= DAMAGE
-        self.events.append({"type": "hit", "id": victim.info.id, "by": shooter_id, "hp": max(0, victim.hp)})
+        victim.hp = max(0, victim.hp - DAMAGE)
+        self.events.append({"type": "hit", "id": victim.info.id, "by": shooter_id, "hp": victim.hp})
         if victim.hp > 0:
             return
-        victim.alive, victim.hp, victim.respawn_in = False, 0, RESPAWN_S
+        victim.alive, victim.respawn_in = False, RESPAWN_S
         victim.deaths += 1
         shooter = self.fighters.get(shooter_id)
         if shooter is not None and not shooter.left:
@@ -267,33 +327,33 @@ class Arena(Game):
             if f.alive:
                 self._collect(f)
         self.coin_timer -= dt
-        if self.coin_timer <= 0.0:
+        if self.coin_timer <= 1e-9:
             self.coin_timer += COIN_EVERY_S
-            if sum(1 for kind, _x, _y in self.pickups.values() if kind == "coin") < MAX_COINS:
-                self._spawn_pickup("coin")
+            self._spawn_pickup("coin", MAX_COINS)
         self.health_timer -= dt
-        if self.health_timer <= 0.0:
+        if self.health_timer <= 1e-9:
             self.health_timer += HEALTH_EVERY_S
-            if sum(1 for kind, _x, _y in self.pickups.values() if kind == "health") < MAX_HEALTH:
-                self._spawn_pickup("health")
+            self._spawn_pickup("health", MAX_HEALTH)
 
     def _collect(self, f: Fighter) -> None:
-        reach = PLAYER_RADIUS + PICKUP_RADIUS
-        for pid, (kind, x, y) in list(self.pickups.items()):
-            if (f.x - x) ** 2 + (f.y - y) ** 2 > reach * reach:
+        """Take every pickup within reach; a health pack stays put for a player at full hp."""
+        reach = PICKUP_RADIUS + PLAYER_RADIUS
+        for item, (kind, x, y) in list(self.pickups.items()):
+            if (f.x - x) ** 2 + (f.y - y) ** 2 > reach * reach or (kind == "health" and f.hp >= MAX_HP):
                 continue
-            if kind == "health" and f.hp >= MAX_HP:
-                continue
-            del self.pickups[pid]
+            del self.pickups[item]
             if kind == "coin":
                 f.score += 1
             else:
                 f.hp = min(MAX_HP, f.hp + HEALTH_AMOUNT)
-            self.events.append({"type": "pickup", "id": f.info.id, "kind": kind})
+            self.events.append({"type": "pickup", "id": f.info.id, "kind": kind, "item": item})
 
-    def _spawn_pickup(self, kind: str) -> None:
+    def _spawn_pickup(self, kind: str, most: int) -> None:
+        """Place one ``kind`` at a random free spot, unless ``most`` of them lie about already."""
+        if sum(1 for k, _x, _y in self.pickups.values() if k == kind) >= most:
+            return
         margin = 40.0
-        for _ in range(10):
+        for _ in range(10):  # a few tries; the walls cover little of the floor
             x = round(self.rng.uniform(margin, WIDTH - margin), 1)
             y = round(self.rng.uniform(margin, HEIGHT - margin), 1)
             if _blocked(x, y) is None:
@@ -306,23 +366,28 @@ class Arena(Game):
 
     # -- views -------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
+        """``g``: t = seconds left (0.1), sl = score limit. ``e``: players ``p<id>`` (x, y,
+        a = aim, hp, s = score, k = kills, d = deaths, al = alive, sp = spawn-protected,
+        rs = seconds until respawn, n = name), bullets ``b<n>`` (x, y, vx, vy, o = owner),
+        coins ``c<n>`` and health packs ``h<n>`` (x, y). Players who left are not shown."""
         entities: dict[str, dict[str, Any]] = {}
         for f in self.fighters.values():
-            if f.left:
-                continue
-            entities[f"p{f.info.id}"] = {
-                "x": round(f.x, 1), "y": round(f.y, 1), "a": round(f.controls.aim, 2), "hp": f.hp,
-                "s": f.score, "k": f.kills, "d": f.deaths, "al": f.alive, "sp": f.protected_for > 0.0,
-                "n": f.info.name}
+            if not f.left:
+                entities[f"p{f.info.id}"] = {
+                    "x": round(f.x, 1), "y": round(f.y, 1), "a": round(f.controls.aim, 2), "hp": f.hp,
+                    "s": f.score, "k": f.kills, "d": f.deaths, "al": f.alive, "sp": f.alive and f.protected_for > 0.0,
+                    "rs": 0.0 if f.alive else round(max(0.0, f.respawn_in), 1), "n": f.info.name}
         for b in self.bullets:
-            entities[f"b{b.id}"] = {"x": round(b.x, 1), "y": round(b.y, 1), "o": b.owner}
-        for pid, (kind, x, y) in self.pickups.items():
-            entities[pid] = {"x": x, "y": y}
+            entities[f"b{b.id}"] = {"x": round(b.x, 1), "y": round(b.y, 1), "vx": round(b.vx), "vy": round(b.vy),
+                                    "o": b.owner}
+        for item, (_kind, x, y) in self.pickups.items():
+            entities[item] = {"x": x, "y": y}
         return {"g": {"t": round(self.time_left, 1), "sl": self.settings["score_limit"]}, "e": entities}
 
     def result(self) -> Result:
-        """Ranked by score, then fewer deaths, then id; players who left rank last.
-        No winner when the top two who stayed are level."""
+        """Ranked by score, then fewer deaths, then id, players who left last. The winner is
+        the top player who stayed, or None when the top two who stayed have equal scores.
+        Meaningful at any time (an aborted match has the reason "aborted")."""
         f = self.fighters
         ranking = sorted(f, key=lambda pid: (f[pid].left, -f[pid].score, f[pid].deaths, pid))
         stayed = [pid for pid in ranking if not f[pid].left]
@@ -331,8 +396,3 @@ class Arena(Game):
             winner = stayed[0]
         return Result(scores={pid: x.score for pid, x in f.items()}, ranking=ranking, winner=winner,
                       reason=self.reason or "aborted")
-
-
-WORLD = {"width": WIDTH, "height": HEIGHT, "player_radius": PLAYER_RADIUS, "speed": SPEED,
-         "max_substep": MAX_SUBSTEP,
-         "walls": [list(w) for w in WALLS]}
