@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/lobbies/<str:code>", views.lobby_detail, name="lobby-detail"),
     path("api/lobbies/<str:code>/matches", views.lobby_matches, name="lobby-matches"),
     path("healthz", views.health, name="health"),
+    path("metrics", views.metrics, name="metrics"),
 ]

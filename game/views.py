@@ -130,5 +130,17 @@ def lobby_matches(request: HttpRequest, code: str) -> JsonResponse:
 
 
 @require_GET
+async def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format; for staff sessions or ``Authorization: Bearer $METRICS_TOKEN``."""
+    token = django_settings.METRICS_TOKEN
+    bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    user = await request.auser()
+    if not (user.is_staff or (token and bearer and secrets.compare_digest(bearer, token))):
+        return HttpResponse("staff only\n", status=403, content_type="text/plain")
+    from game.metrics import render
+    return HttpResponse(render(get_runtime()), content_type="text/plain; version=0.0.4")
+
+
+@require_GET
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})

@@ -128,6 +128,9 @@ else:
         }
     }
 
+# A bearer token that lets a Prometheus scraper read /metrics (staff sessions always may).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {

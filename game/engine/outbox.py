@@ -66,6 +66,11 @@ async def _finish(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
 class Outbox:
     """Frames waiting for one connection."""
 
+    # Process-wide totals, for /metrics (one event loop per process: no lock needed).
+    total_frames = 0
+    total_bytes = 0
+    total_dropped_states = 0
+
     def __init__(
         self,
         send: Callable[[bytes], Awaitable[None]],
@@ -116,6 +121,7 @@ class Outbox:
             return
         if self._state is not None:
             self.dropped_states += 1
+            Outbox.total_dropped_states += 1
             if not full:
                 self._state = None
                 self.needs_full = True
@@ -183,3 +189,5 @@ class Outbox:
     def _count(self, data: bytes) -> None:
         self.sent_frames += 1
         self.sent_bytes += len(data)
+        Outbox.total_frames += 1
+        Outbox.total_bytes += len(data)
