@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from game.models import LobbyRecord, Match, Player, Result
+from game.models import LobbyRecord, Match, Player, Rating, Result
 
 
 @admin.register(Player)
@@ -36,3 +36,10 @@ class MatchAdmin(admin.ModelAdmin):
 class ResultAdmin(admin.ModelAdmin):
     list_display = ("match", "nickname", "score", "rank", "is_winner")
     list_filter = ("is_winner",)
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    list_display = ("player", "game", "rating", "rd", "volatility", "matches", "updated_at")
+    list_filter = ("game",)
+    search_fields = ("player__nickname",)

@@ -87,6 +87,8 @@ class Result(models.Model):
     score = models.IntegerField()
     rank = models.PositiveSmallIntegerField()
     is_winner = models.BooleanField(default=False)
+    rating_before = models.FloatField(null=True, blank=True)
+    rating_after = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["match", "rank"]
@@ -94,3 +96,22 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nickname}: {self.score}"
+
+
+class Rating(models.Model):
+    """A player's Glicko-2 rating in one game; updated with each finished match."""
+
+    player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="ratings")
+    game = models.CharField(max_length=32)
+    rating = models.FloatField(default=1500.0)
+    rd = models.FloatField(default=350.0)
+    volatility = models.FloatField(default=0.06)
+    matches = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["game", "-rating"]
+        constraints = [models.UniqueConstraint(fields=["player", "game"], name="one_rating_per_game")]
+
+    def __str__(self) -> str:
+        return f"{self.player} {self.game}: {self.rating:.0f}"

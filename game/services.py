@@ -10,7 +10,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from game.models import LobbyRecord, Match, Player, Result
+from game import ratings as glicko
+from game.models import LobbyRecord, Match, Player, Rating, Result
 
 
 def _from_ms(ms: float | None) -> datetime | None:
@@ -60,12 +61,32 @@ def match_record(*, record: dict[str, Any]) -> bool:
                 ticks=record.get("ticks", 0), tick_rate_hz=record.get("tick_rate", 20),
                 started_at=_from_ms(record.get("started_ms")),
                 ended_at=_from_ms(record.get("ended_ms")) or timezone.now())
+            before, after = _rate(record, players)
             Result.objects.bulk_create([
                 Result(match=match, player=players[r["id"]], nickname=r["name"][:40], score=r["score"],
-                       rank=r["rank"], is_winner=bool(r.get("winner")))
+                       rank=r["rank"], is_winner=bool(r.get("winner")),
+                       rating_before=before.get(r["id"]), rating_after=after.get(r["id"]))
                 for r in record["results"]])
     except IntegrityError:
         if Match.objects.filter(id=match_id).exists():
             return False  # another writer saved it first
         raise
     return True
+
+
+def _rate(record: dict[str, Any], players: dict[int, Player]) -> tuple[dict[int, float], dict[int, float]]:
+    """Update the Glicko-2 ratings of a finished match's players, inside its transaction.
+    Aborted matches and matches of one player rate nobody. Returns ratings before and after."""
+    if record["status"] != "finished" or len(players) < 2:
+        return {}, {}
+    rows = {pid: Rating.objects.select_for_update().get_or_create(player=player, game=record["game"])[0]
+            for pid, player in players.items()}
+    current = {pid: glicko.Rating(row.rating, row.rd, row.volatility) for pid, row in rows.items()}
+    ranking = [r["id"] for r in sorted(record["results"], key=lambda r: r["rank"])]
+    new = glicko.match_updates(current, ranking)
+    for pid, row in rows.items():
+        row.rating, row.rd, row.volatility = new[pid].rating, new[pid].rd, new[pid].volatility
+        row.matches += 1
+        row.save(update_fields=["rating", "rd", "volatility", "matches", "updated_at"])
+    return ({pid: round(r.rating, 1) for pid, r in current.items()},
+            {pid: round(r.rating, 1) for pid, r in new.items()})

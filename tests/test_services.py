@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from game import selectors, services
-from game.models import LobbyRecord, Match, Player, Result
+from game.models import LobbyRecord, Match, Player, Rating, Result
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,3 +90,22 @@ def test_selectors_list_matches_of_a_lobby_newest_first():
     assert len(matches) == 2 and matches[0].ended_at > matches[1].ended_at
     as_dict = selectors.match_as_dict(matches[0])
     assert as_dict["results"][0] == {"name": "alice", "score": 10, "rank": 1, "winner": True}
+
+
+def test_a_finished_match_updates_ratings_in_the_same_transaction():
+    services.match_record(record=record())
+    alice = Rating.objects.get(player__identity="g:aaaa", game="arena")
+    bob = Rating.objects.get(player__identity="g:bbbb", game="arena")
+    assert alice.rating > 1500 > bob.rating and alice.matches == bob.matches == 1
+    result = Result.objects.get(player__identity="g:aaaa")
+    assert result.rating_before == 1500 and result.rating_after == round(alice.rating, 1)
+
+
+def test_aborted_matches_and_retries_rate_nobody_twice():
+    data = record(status="aborted")
+    services.match_record(record=data)
+    assert Rating.objects.count() == 0
+    finished = record()
+    services.match_record(record=finished)
+    services.match_record(record=finished)  # a retry: no second rating update
+    assert Rating.objects.get(player__identity="g:aaaa").matches == 1
