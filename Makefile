@@ -21,7 +21,7 @@ migrate: $(STAMP)
 
 ## Start daphne on http://$(HOST):$(PORT) with the embedded defaults (SQLite, in-memory layer).
 run: migrate
-	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket_max_message_size 65536 gameserver.asgi:application
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 gameserver.asgi:application
 
 ## The faster production server: uvicorn with uvloop (docs/benchmarks.md compares them).
 run-uvicorn: migrate
