@@ -15,6 +15,8 @@ from game.rules import arena
 from game.rules.arena import Arena, Controls, move
 from game.rules.base import InvalidInput, PlayerInfo
 
+from .helpers import of_type, run_for
+
 DT = 0.05
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "arena_movement.json"
 R = arena.PLAYER_RADIUS
@@ -32,14 +34,7 @@ def place(game: Arena, pid: int, x: float, y: float, aim: float = 0.0) -> None:
 
 
 def run(game: Arena, seconds: float) -> list[dict]:
-    events = []
-    for _ in range(round(seconds / DT)):
-        events += game.step(DT)
-    return events
-
-
-def of_type(events: list[dict], kind: str) -> list[dict]:
-    return [e for e in events if e["type"] == kind]
+    return run_for(game, seconds, DT)
 
 
 # -- movement ----------------------------------------------------------------------------

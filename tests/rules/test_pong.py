@@ -13,6 +13,8 @@ from game.rules import pong
 from game.rules.base import InvalidInput, PlayerInfo
 from game.rules.pong import Pong
 
+from .helpers import of_type, run_for
+
 DT = 1 / 30
 
 
@@ -27,14 +29,7 @@ def in_play(game: Pong, x: float, y: float, vx: float, vy: float) -> Pong:
 
 
 def run(game: Pong, seconds: float) -> list[dict]:
-    events = []
-    for _ in range(round(seconds / DT)):
-        events += game.step(DT)
-    return events
-
-
-def of_type(events: list[dict], kind: str) -> list[dict]:
-    return [e for e in events if e["type"] == kind]
+    return run_for(game, seconds, DT)
 
 
 def test_paddles_move_and_stay_on_the_table():
