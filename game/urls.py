@@ -5,6 +5,8 @@ from game import views
 urlpatterns = [
     path("", views.index, name="index"),
     path("play/<str:code>/", views.play, name="play"),
+    path("leaderboard/<str:game>/", views.leaderboard, name="leaderboard"),
+    path("players/<int:player_id>/", views.player, name="player"),
     path("api/games", views.games, name="games"),
     path("api/lobbies", views.lobbies, name="lobbies"),
     path("api/lobbies/<str:code>", views.lobby_detail, name="lobby-detail"),

@@ -46,6 +46,24 @@ def play(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
+def leaderboard(request: HttpRequest, game: str) -> HttpResponse:
+    try:
+        game_cls = get_game(game)
+    except KeyError:
+        raise Http404("no such game") from None
+    return render(request, "game/leaderboard.html", {
+        "game": game_cls, "games": game_catalog(), "ratings": selectors.leaderboard(game=game_cls.name)})
+
+
+@require_GET
+def player(request: HttpRequest, player_id: int) -> HttpResponse:
+    profile = selectors.player_profile(player_id=player_id)
+    if profile is None:
+        raise Http404("no such player")
+    return render(request, "game/player.html", profile)
+
+
+@require_GET
 def games(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"games": game_catalog()})
 

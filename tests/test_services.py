@@ -109,3 +109,16 @@ def test_aborted_matches_and_retries_rate_nobody_twice():
     services.match_record(record=finished)
     services.match_record(record=finished)  # a retry: no second rating update
     assert Rating.objects.get(player__identity="g:aaaa").matches == 1
+
+
+def test_leaderboard_and_player_pages_show_saved_ratings(client):
+    services.match_record(record=record())
+    page = client.get("/leaderboard/arena/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.index("alice") < body.index("bob")  # best rated first
+    alice = Player.objects.get(identity="g:aaaa")
+    profile = client.get(f"/players/{alice.id}/").content.decode()
+    assert "alice" in profile and "ABC234" in profile and "🏆" in profile
+    assert client.get("/leaderboard/chess/").status_code == 404
+    assert client.get("/players/999999/").status_code == 404
