@@ -13,6 +13,7 @@ import msgpack
 from websockets.asyncio.client import connect
 
 PROTOCOL_VERSION = 1
+SHOTS_PER_S = 2.0  # how often a bot pulls the trigger, whatever its input rate
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Bot:
     async def _play(self, ws) -> None:
         await self.playing.wait()
         period = 1.0 / (self.plan.input_rate or self.plan.tick_rate)
+        fire_chance = min(1.0, SHOTS_PER_S * period)  # the same play at any input rate
         rng = random.Random()
         seq, mx, my = 0, 0.0, 0.0
         next_at = time.monotonic()
@@ -140,7 +142,7 @@ class Bot:
                 mx, my = rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))
             seq += 1
             await ws.send(_pack("input", seq=seq, d={"mx": mx, "my": my, "aim": rng.uniform(-3.14, 3.14),
-                                                      "fire": rng.random() < 0.1}))
+                                                      "fire": rng.random() < fire_chance}))
             next_at += period
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
