@@ -41,6 +41,8 @@ class Figures:
     clients: int = 0
     expected_frames: float = 0.0
     per_second: dict[int, int] = field(default_factory=dict)  # second of window -> frames
+    inputs_sent: int = 0  # inside the window
+    inputs_due: float = 0.0
     errors: list[str] = field(default_factory=list)
     closed: int = 0
     cpu_fraction: float = 0.0
@@ -141,6 +143,8 @@ class Bot:
             if rng.random() < 0.05:
                 mx, my = rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))
             seq += 1
+            if self.window.inside(time.time()):
+                self.figures.inputs_sent += 1
             await ws.send(_pack("input", seq=seq, d={"mx": mx, "my": my, "aim": rng.uniform(-3.14, 3.14),
                                                       "fire": rng.random() < fire_chance}))
             next_at += period
@@ -170,6 +174,8 @@ async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figure
             bots.append(Bot(plan, code, "spectator", f"watch{i}", None, window, figures))
     figures.clients = len(bots)
     figures.expected_frames = len(bots) * plan.duration_s * plan.tick_rate
+    players = sum(1 for bot in bots if bot.role == "player")
+    figures.inputs_due = players * plan.duration_s * (plan.input_rate or plan.tick_rate)
     cpu0, wall0 = time.process_time(), time.monotonic()
     await asyncio.gather(*(bot.run() for bot in bots))
     figures.cpu_fraction = (time.process_time() - cpu0) / max(1e-6, time.monotonic() - wall0)

@@ -35,7 +35,10 @@ def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float
         "bytes_per_frame": round(figures.bytes / figures.frames, 1) if figures.frames else 0,
         "client_errors": len(figures.errors), "client_error_samples": figures.errors[:5],
         "client_cpu_max": round(max(client_cpu, default=0.0), 3),
-        "client_saturated": max(client_cpu, default=0.0) > 0.9,
+        # Bots that fall behind send fewer inputs than due: the load was lighter than asked.
+        "inputs_ratio": round(figures.inputs_sent / figures.inputs_due, 4) if figures.inputs_due else None,
+        "client_saturated": max(client_cpu, default=0.0) > 0.9
+        or (figures.inputs_due > 0 and figures.inputs_sent < 0.97 * figures.inputs_due),
         "healthy": delivered >= HEALTHY_DELIVERED and p99 <= HEALTHY_P99_MS and not figures.errors,
         **{k: v for k, v in server.items() if k != "rss_over_time"},
     }
@@ -46,11 +49,12 @@ def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float
 
 def format_summary(summary: dict) -> str:
     keys = ["clients", "delivered_ratio", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "gap_ms_p99",
-            "bytes_per_s_per_client", "bytes_per_frame", "server_cpu_percent", "server_cpu_us_per_frame",
+            "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "server_cpu_percent", "server_cpu_us_per_frame",
             "server_rss_mb_end", "server_rss_bytes_per_client", "client_cpu_max", "client_errors", "healthy"]
     lines = [f"  {key:<28} {summary[key]}" for key in keys if key in summary]
     if summary.get("client_saturated"):
-        lines.append("  WARNING: a client process was saturated (CPU > 90%): add --processes; figures are a floor")
+        lines.append("  WARNING: the bots could not keep up (CPU > 90% or < 97% of inputs sent): add --processes "
+                     "or cores; the server was given less load than asked")
     return "\n".join(lines)
 
 

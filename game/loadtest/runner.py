@@ -32,6 +32,8 @@ def merge(parts: list[dict]) -> Figures:
         total.clients += part["clients"]
         total.expected_frames += part["expected_frames"]
         total.errors += part["errors"]
+        total.inputs_sent += part["inputs_sent"]
+        total.inputs_due += part["inputs_due"]
         for second, count in part["per_second"].items():
             total.per_second[second] = total.per_second.get(second, 0) + count
         total.cpu_fraction = max(total.cpu_fraction, part["cpu_fraction"])
