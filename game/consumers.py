@@ -26,7 +26,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from game import protocol
-from game.engine.lobby import JoinRefused, JoinRequest, Member
+from game.engine.errors import JoinRefused
+from game.engine.lobby import JoinRequest, Member
 from game.engine.loop import LobbyLoop
 from game.engine.outbox import Outbox
 from game.limits import LIMIT_OF_KIND, buckets_for

@@ -15,7 +15,8 @@ from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
 from game import protocol, selectors
-from game.engine.lobby import MAX_TICK_RATE, MIN_TICK_RATE, LobbyConfig
+from game.engine.lobby import LobbyConfig
+from game.engine.settings import MAX_TICK_RATE, MIN_TICK_RATE
 from game.engine.registry import RegistryFull
 from game.rules import game_catalog, get_game
 from game.rules.base import InvalidInput

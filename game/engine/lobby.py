@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from game.engine.errors import CommandError, JoinRefused  # noqa: F401  (re-exported)
-from game.engine.settings import MAX_TICK_RATE, MIN_TICK_RATE, clean_lobby_settings  # noqa: F401
+from game.engine.errors import CommandError, JoinRefused
+from game.engine.settings import clean_lobby_settings
 from game.rules.base import Game
 
 RESERVED_EVENTS = frozenset({
@@ -128,14 +128,8 @@ class Lobby:
 
     def state(self) -> dict[str, Any]:
         """The lobby as clients see it (in welcome and lobby frames)."""
-        return {
-            "code": self.code, "name": self.name, "game": self.game_cls.name,
-            "phase": self.phase, "host": self.host_id, "locked": self.locked,
-            "private": self.private, "max_players": self.max_players,
-            "tick_rate": self.tick_rate_hz, "settings": self.settings,
-            "players": len(self.players()), "spectators": self.spectator_count(),
-            "members": [m.public() for m in self.members.values()],
-        }
+        return {**self.summary(), "host": self.host_id, "settings": self.settings,
+                "members": [m.public() for m in self.members.values()]}
 
     def summary(self) -> dict[str, Any]:
         """The lobby as lobby lists show it."""

@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 from game import protocol
 from game.engine.delta import diff
-from game.engine.lobby import CommandError, JoinRefused, JoinRequest, Lobby, Member
+from game.engine.errors import CommandError, JoinRefused
+from game.engine.lobby import JoinRequest, Lobby, Member
 from game.engine.match import MatchPhases
 from game.engine.stats import LoopStats
 from game.rules.base import Game

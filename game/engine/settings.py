@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from game.engine.errors import CommandError
+from game.protocol import clean_text
 from game.rules.base import InvalidInput
 
 if TYPE_CHECKING:
@@ -32,9 +33,10 @@ def clean_lobby_settings(lobby: Lobby, settings: dict[str, Any]) -> dict[str, An
     return out
 
 def _clean_name(lobby: Lobby, value: Any) -> tuple[str, str]:
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 40:
+    name = clean_text(value) if isinstance(value, str) else ""
+    if not 1 <= len(name) <= 40:
         raise CommandError("bad_field", "name must hold 1 to 40 characters")
-    return "name", "".join(ch for ch in value if ch.isprintable()).strip()
+    return "name", name
 
 def _clean_max_players(lobby: Lobby, value: Any) -> tuple[str, int]:
     lo = max(lobby.game_cls.min_players, len(lobby.players()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from game.engine.lobby import JoinRefused
+from game.engine.errors import JoinRefused
 
 from .helpers import make_loop, request
 from .test_lifecycle import DT, join, seated_pair
