@@ -26,6 +26,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from game import protocol
+from game.engine.clock import wall_ms
 from game.engine.errors import JoinRefused
 from game.engine.lobby import JoinRequest, Member
 from game.engine.loop import LobbyLoop
@@ -195,7 +196,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             self._on_input(fields)
         elif kind == "ping":
             self.outbox.push_event(protocol.encode_pong(id=fields["id"], ct=fields["ct"],
-                                                        time=int(time.time() * 1000.0)))
+                                                        time=wall_ms()))
         else:
             self._on_command(kind, fields)
 

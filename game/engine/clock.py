@@ -6,6 +6,11 @@ import asyncio
 import time
 
 
+def wall_ms() -> int:
+    """Server wall time in whole milliseconds since the epoch, as stamped on frames."""
+    return int(time.time() * 1000.0)
+
+
 class MonotonicClock:
     """Real time: ``now()`` is the event loop's monotonic clock in seconds."""
 
@@ -13,8 +18,7 @@ class MonotonicClock:
         return asyncio.get_running_loop().time()
 
     def wall_ms(self) -> int:
-        """Server wall time in whole milliseconds since the epoch, stamped on frames."""
-        return int(time.time() * 1000.0)
+        return wall_ms()
 
     async def sleep_until(self, deadline: float) -> None:
         delay = deadline - self.now()
