@@ -29,6 +29,7 @@ from game import protocol
 from game.engine.clock import wall_ms
 from game.engine.errors import JoinRefused
 from game.engine.lobby import JoinRequest, Member
+from game.cluster.remote import RemoteLobby
 from game.engine.loop import LobbyLoop
 from game.engine.outbox import Outbox
 from game.limits import LIMIT_OF_KIND, buckets_for
@@ -49,7 +50,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     """A player's or spectator's connection to one lobby."""
 
     member: Member | None = None
-    lobby_loop: LobbyLoop | None = None
+    lobby_loop: LobbyLoop | RemoteLobby | None = None  # the lobby, run here or by another process
     outbox: Outbox | None = None
 
     async def __call__(self, scope, receive, send) -> None:
@@ -107,15 +108,19 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             return
         self.address_counted = True
         code = str(self.scope["url_route"]["kwargs"]["code"]).upper()
-        self.lobby_loop = get_runtime().registry.get(code)
-        if self.lobby_loop is None or self.lobby_loop.lobby.phase == "closed":
+        runtime = get_runtime()
+        if runtime.draining:  # this process is shutting down: try another one
+            await self.close(protocol.CLOSE["moved"])
+            return
+        self.lobby_loop = await runtime.locate(code)
+        if self.lobby_loop is None:
             await self.close(protocol.CLOSE["lobby_not_found"])
             return
         request = await self._join_request(query)
         if request is None:
             await self.close(protocol.CLOSE["bad_request"])
             return
-        self.buckets = buckets_for(self.lobby_loop.lobby.tick_rate_hz, settings.GAME["RATE_LIMITS"])
+        self.buckets = buckets_for(self.lobby_loop.tick_rate_hz, settings.GAME["RATE_LIMITS"])
         group = lobby_group(code)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
@@ -135,7 +140,6 @@ class LobbyConsumer(AsyncWebsocketConsumer):
 
     async def _join_request(self, query: dict[str, str]) -> JoinRequest | None:
         user = self.scope.get("user")
-        lobby = self.lobby_loop.lobby
         if user is not None and user.is_authenticated:
             identity, name, user_id, staff = f"u:{user.pk}", user.get_username(), user.pk, user.is_staff
         else:
@@ -145,14 +149,11 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             name = name or f"Guest-{guest[:4]}"
         if not name:
             return None
-        token = query.get("token")
-        is_creator = identity == lobby.creator_identity or bool(
-            token and lobby.host_token and secrets.compare_digest(token, lobby.host_token))
         self.outbox = Outbox(self._send_frame, self._close_from_outbox,
                              max_events=settings.GAME["OUTBOX_MAX_EVENTS"])
         return JoinRequest(name=name, role=query.get("role", "player"), identity=identity,
                            conn=self.outbox, address=self._address(), user_id=user_id, staff=staff,
-                           is_creator=is_creator, resume=query.get("resume") or None)
+                           host_token=query.get("token") or None, resume=query.get("resume") or None)
 
     def _address(self) -> str | None:
         client = self.scope.get("client") or (None, None)
@@ -206,7 +207,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             self._refuse("forbidden", "spectators cannot send inputs", "input")
             return
         try:
-            cleaned = loop.lobby.game_cls.parse_input(fields["d"])
+            cleaned = loop.game_cls.parse_input(fields["d"])
         except InvalidInput as exc:
             self._refuse("bad_field", str(exc), "input")
             return
@@ -215,11 +216,11 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             self._refuse(error, protocol.ERRORS[error], "input")
 
     def _on_command(self, kind: str, fields: dict) -> None:
-        member, lobby = self.member, self.lobby_loop.lobby
+        member = self.member
         role = protocol.required_role(kind)
         if role == "player" and member.role != "player":
             self._refuse("forbidden", f"spectators cannot {kind}", kind)
-        elif role == "host" and not lobby.is_admin(member):
+        elif role == "host" and not self.lobby_loop.is_admin(member):
             self._refuse("forbidden", f"only the host or staff may {kind}", kind)
         elif not self.lobby_loop.submit_command(member.id, kind, fields):
             self._refuse("overloaded", protocol.ERRORS["overloaded"], kind)

@@ -48,6 +48,7 @@ CLOSE_CODES: dict[int, tuple[str, str]] = {
     4010: ("lobby_locked", "the host locked the lobby"),
     4011: ("lobby_closed", "the lobby was closed"),
     4012: ("replaced", "the same seat was resumed on another connection"),
+    4013: ("moved", "the lobby is moving to another server process; reconnect and resume the seat"),
     4029: ("too_many_errors", "too many bad or refused frames in a short time"),
     4030: ("too_many_connections", "too many connections from your network address"),
     4500: ("server_error", "the server failed; try again"),

@@ -13,7 +13,11 @@ This is the one place where the engine meets infrastructure. It implements the e
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
+import signal
+import threading
 from collections import Counter
 from typing import Any
 
@@ -26,7 +30,7 @@ from game import services
 from game.engine.clock import MonotonicClock
 from game.engine.lobby import LobbyConfig
 from game.engine.loop import LobbyLoop
-from game.engine.registry import LobbyRegistry
+from game.engine.registry import LobbyRegistry, RegistryFull
 
 log = logging.getLogger("game.runtime")
 
@@ -58,6 +62,22 @@ class Runtime:
         self.connections: Counter[str] = Counter()  # open websockets per client address
         self.tasks = [self.loop.create_task(self._publisher(), name="lobby-publisher"),
                       self.loop.create_task(self._writer(), name="result-writer")]
+        self.cluster = None
+        if settings.GAME_CLUSTER["ENABLED"]:
+            from game.cluster.node import Node
+            self.cluster = Node(self)
+        self._started: asyncio.Task | None = None
+        self.draining = False
+        if game.get("HANDLE_SIGTERM") and threading.current_thread() is threading.main_thread():
+            self._install_sigterm()
+
+    async def ready(self) -> None:
+        """Join the cluster (once), before the first lobby is looked up or created."""
+        if self.cluster is None:
+            return
+        if self._started is None:
+            self._started = self.loop.create_task(self.cluster.start())
+        await asyncio.shield(self._started)
 
     # -- LoopHooks ----------------------------------------------------------------------
     def publish(self, code: str, data: bytes) -> None:
@@ -70,7 +90,25 @@ class Runtime:
         loop = self.registry.get(code)
         reason = loop.lobby.close_reason if loop else ""
         self.registry.remove(code)
+        if self.cluster is not None:
+            self.cluster.closed(code)
         self.writes.put_nowait(("lobby_closed", {"code": code, "reason": reason or ""}))
+
+    def lobby_changed(self, loop: LobbyLoop) -> None:
+        if self.cluster is not None:
+            self.cluster.changed(loop)
+
+    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None) -> None:
+        if self.cluster is not None:
+            self.cluster.relay_state(code, epoch, tick, delta, full)
+
+    def lobby_abandoned(self, loop: LobbyLoop) -> None:
+        if self.cluster is not None:
+            task = self.loop.create_task(self.cluster.abandoned(loop))
+            self.cluster.handovers.add(task)
+            task.add_done_callback(self.cluster.handovers.discard)
+        else:
+            self.registry.remove(loop.lobby.code)
 
     # -- connections -------------------------------------------------------------------
     def connection_opened(self, address: str | None) -> bool:
@@ -94,16 +132,112 @@ class Runtime:
     # -- lobbies ------------------------------------------------------------------------
     async def create_lobby(self, *, config: LobbyConfig, created_by_id: int | None,
                            creator_name: str) -> LobbyLoop:
+        """Create and run a lobby here (in a cluster: under a fresh lease on its code)."""
+        if self.draining:
+            raise Draining()
+        if self.cluster is not None:
+            from game.cluster.node import CodeTaken
+            await self.ready()
+            for _ in range(5):
+                try:
+                    loop = await self.cluster.create(config)
+                    break
+                except CodeTaken:
+                    config = dataclasses.replace(config, code=self.registry.new_code())
+            else:
+                raise RegistryFull()
+        else:
+            loop = self.registry.create(config)
         await database_sync_to_async(services.lobby_create)(
             code=config.code, name=config.name, game=config.game_cls.name, private=config.private,
             max_players=config.max_players, tick_rate_hz=config.tick_rate_hz,
             created_by_id=created_by_id, creator_name=creator_name)
-        return self.registry.create(config)
+        return loop
+
+    async def locate(self, code: str):
+        """The lobby ``code`` as a consumer uses it: a local `LobbyLoop`, a
+        `game.cluster.remote.RemoteLobby` owned by another process, or None."""
+        if self.cluster is None:
+            loop = self.registry.get(code)
+            return loop if loop is not None and loop.lobby.phase != "closed" else None
+        await self.ready()
+        return await self.cluster.locate(code)
+
+    async def public_lobbies(self) -> list[dict[str, Any]]:
+        if self.cluster is None:
+            return self.registry.public()
+        await self.ready()
+        return [s for s in await self.cluster.directory.summaries()
+                if not s.get("private") and s.get("phase") != "closed"]
+
+    async def lobby_summary(self, code: str) -> dict[str, Any] | None:
+        loop = self.registry.get(code)
+        if loop is not None:
+            return {"lobby": loop.lobby.summary(), "stats": loop.stats.as_dict()}
+        if self.cluster is not None:
+            await self.ready()
+            summary = await self.cluster.directory.summary(code.upper())
+            if summary is not None:
+                return {"lobby": summary}
+        return None
 
     async def flush(self) -> None:
         """Wait until every queued frame is published and every record written."""
         await self.outgoing.join()
         await self.writes.join()
+
+    # -- graceful shutdown (SIGTERM) --------------------------------------------------------
+    def _install_sigterm(self) -> None:
+        """On SIGTERM: drain (`drain`), then let the server's own SIGTERM handling stop it."""
+        previous = signal.getsignal(signal.SIGTERM)
+        previous_handle = getattr(self.loop, "_signal_handlers", {}).get(signal.SIGTERM)
+
+        def hand_back() -> None:
+            self.loop.remove_signal_handler(signal.SIGTERM)
+            if previous_handle is not None:
+                self.loop.add_signal_handler(signal.SIGTERM, previous_handle._callback, *previous_handle._args)
+            else:
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        async def drain_then_exit() -> None:
+            try:
+                await self.drain()
+            finally:
+                hand_back()
+
+        def on_sigterm() -> None:
+            if not self.draining:
+                log.warning("SIGTERM: draining before exit")
+                self.loop.create_task(drain_then_exit())
+
+        try:
+            self.loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        except (NotImplementedError, RuntimeError, ValueError):
+            log.info("no SIGTERM handler on this event loop; stopping is immediate")
+
+    async def drain(self) -> None:
+        """Stop taking lobbies; let running matches end (at most DRAIN_S seconds); then hand
+        each lobby to another process (cluster) or close it (one process); flush results."""
+        self.draining = True
+        limit = settings.GAME["DRAIN_S"]
+        if self.cluster is not None:
+            self.cluster.draining = True
+            deadline = self.loop.time() + limit
+            while self.loop.time() < deadline and any(
+                    loop.lobby.phase in ("countdown", "playing") for loop in self.registry.loops.values()):
+                await asyncio.sleep(0.1)
+            loops = list(self.registry.loops.values())
+            for loop in loops:
+                loop.abandon("handover")
+            await asyncio.gather(*(loop.task for loop in loops if loop.task), return_exceptions=True)
+            await asyncio.gather(*list(self.cluster.handovers), return_exceptions=True)
+            self.cluster.move_members_away()
+            await asyncio.wait_for(self.flush(), limit)
+            await self.cluster.stop()
+        else:
+            await self.shutdown(timeout_s=limit)
+        log.warning("drained: %d matches saved by this process", self.saved_matches)
 
     async def shutdown(self, timeout_s: float = 10.0) -> None:
         """Stop every lobby (running matches are saved as aborted), then flush for at most
@@ -154,6 +288,10 @@ class Runtime:
                 log.exception("saving %s failed; retrying in %.1f s", op, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+
+class Draining(Exception):
+    """This process is shutting down and takes no new lobbies."""
 
 
 _runtime: Runtime | None = None

@@ -20,7 +20,7 @@ from game.engine.settings import MAX_TICK_RATE, MIN_TICK_RATE
 from game.engine.registry import RegistryFull
 from game.rules import game_catalog, get_game
 from game.rules.base import InvalidInput
-from game.runtime import get_runtime
+from game.runtime import Draining, get_runtime
 
 
 class BadRequest(Exception):
@@ -102,7 +102,7 @@ async def lobbies(request: HttpRequest) -> JsonResponse:
     """GET: the public lobbies. POST: create a lobby; the reply's host_token makes you host."""
     runtime = get_runtime()
     if request.method == "GET":
-        return JsonResponse({"lobbies": runtime.registry.public()})
+        return JsonResponse({"lobbies": await runtime.public_lobbies()})
     user = await request.auser()
     if user.is_authenticated:  # session-authenticated writes must carry the CSRF token
         reason = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
@@ -125,16 +125,19 @@ async def lobbies(request: HttpRequest) -> JsonResponse:
                                           creator_name=creator_name)
     except RegistryFull:
         return JsonResponse({"error": "full", "msg": "this server runs all the lobbies it can"}, status=503)
-    return JsonResponse({"lobby": loop.lobby.summary(), "code": config.code,
+    except Draining:
+        return JsonResponse({"error": "draining", "msg": "this server process is shutting down; try again"},
+                            status=503, headers={"Retry-After": "1"})
+    return JsonResponse({"lobby": loop.lobby.summary(), "code": loop.lobby.code,
                          "host_token": config.host_token}, status=201)
 
 
 @require_GET
 async def lobby_detail(request: HttpRequest, code: str) -> JsonResponse:
-    loop = get_runtime().registry.get(code)
-    if loop is None:
+    found = await get_runtime().lobby_summary(code)
+    if found is None:
         raise Http404("no such lobby")
-    return JsonResponse({"lobby": loop.lobby.summary(), "stats": loop.stats.as_dict()})
+    return JsonResponse(found)
 
 
 @require_GET

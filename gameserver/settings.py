@@ -215,4 +215,20 @@ GAME = {
     "MAX_LOBBIES_PER_CLIENT": int(os.environ.get("GAME_MAX_LOBBIES_PER_CLIENT", "5")),
     "RECONNECT_GRACE_S": float(os.environ.get("GAME_RECONNECT_GRACE_S", "20")),
     "FINISHED_LINGER_S": 600.0,
+    # SIGTERM: stop taking lobbies, let running matches end for at most this long, then hand
+    # the lobbies over (cluster) or close them (one process), flush results and exit.
+    "DRAIN_S": float(os.environ.get("GAME_DRAIN_S", "30")),
+    "HANDLE_SIGTERM": True,
+}
+
+# Scale-out (docs/deploy.md): with REDIS_URL set, processes share lobbies through Redis.
+GAME_CLUSTER = {
+    "ENABLED": bool(REDIS_URL) and os.environ.get("GAME_CLUSTER", "1") != "0",
+    "REDIS_URL": REDIS_URL,
+    "PREFIX": os.environ.get("GAME_CLUSTER_PREFIX", "gs:"),
+    # An owner that cannot renew its lease stops ticking after 80% of this; another process
+    # may take the lobby over once it has expired.
+    "LEASE_TTL_S": float(os.environ.get("GAME_LEASE_TTL_S", "3")),
+    # How long the directory keeps a lobby whose owner vanished and that nobody took over.
+    "DIRECTORY_TTL_S": 120.0,
 }

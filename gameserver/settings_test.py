@@ -15,4 +15,5 @@ CHANNEL_LAYERS = {
     "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}},
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-GAME = {**GAME, "COUNTDOWN_S": 0.2}  # noqa: F405
+GAME = {**GAME, "COUNTDOWN_S": 0.2, "HANDLE_SIGTERM": False}  # noqa: F405
+GAME_CLUSTER = {**GAME_CLUSTER, "ENABLED": False}  # noqa: F405  (tests/cluster runs real processes)

@@ -14,7 +14,6 @@ Phases (docs/lobby-lifecycle.md draws the machine)::
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ class Connection(Protocol):
     """Where a member's frames go (an `Outbox` for a local websocket)."""
 
     needs_full: bool
+    relayed: bool  # True for a member on another process (its frames are relayed in bulk)
 
     def push_event(self, data: bytes) -> None: ...
     def push_state(self, data: bytes, *, full: bool) -> None: ...
@@ -53,6 +53,7 @@ class JoinRequest:
     staff: bool = False
     is_creator: bool = False
     resume: str | None = None  # a token from an earlier welcome: take that seat back
+    host_token: str | None = None  # the token the lobby's creation returned: claims the host seat
 
 
 @dataclass
@@ -116,8 +117,12 @@ class Lobby:
         self.evictions: list[tuple[Member, dict[str, Any], int]] = []
         self.changed = True
         self.close_reason: str | None = None
-        self._ids = itertools.count(1)
+        self.next_id = 1  # member ids are never reused within a lobby
         self.on_start: Callable[[], None] | None = None  # set by the loop
+
+    def _new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
 
     # -- reading -----------------------------------------------------------------
     def players(self) -> list[Member]:
@@ -155,19 +160,23 @@ class Lobby:
                 raise JoinRefused("lobby_locked")
             if len(self.players()) >= self.max_players:
                 raise JoinRefused("lobby_full")
-        member = Member(id=next(self._ids), name=req.name, role=req.role, identity=req.identity,
+        member = Member(id=self._new_id(), name=req.name, role=req.role, identity=req.identity,
                         conn=req.conn, address=req.address, user_id=req.user_id, staff=req.staff)
         self.members[member.id] = member
         self.events.append({"type": "joined", "id": member.id, "name": member.name,
                             "role": member.role})
         if member.role == "player":
-            claims = req.is_creator and not self.creator_seated
+            claims = self._is_creator(req) and not self.creator_seated
             if claims:
                 self.creator_seated = True
             if claims or self.host_id is None:
                 self._set_host(member.id)
         self.changed = True
         return member
+
+    def _is_creator(self, req: JoinRequest) -> bool:
+        return req.is_creator or req.identity == self.creator_identity or bool(
+            req.host_token and self.host_token and secrets.compare_digest(req.host_token, self.host_token))
 
     def remove(self, member_id: int, *, event: dict[str, Any] | None = None) -> Member | None:
         """Take a member out (left, kicked or banned); hand the host role on if needed."""

@@ -35,6 +35,7 @@ class _Detached:
     """Where the frames of a player who dropped go while their seat waits: nowhere."""
 
     needs_full = False
+    relayed = False
 
     def push_event(self, data: bytes) -> None:
         pass
@@ -66,6 +67,15 @@ class LoopHooks(Protocol):
 
     def lobby_closed(self, code: str) -> None:
         """The loop of lobby ``code`` has ended."""
+
+    def lobby_changed(self, loop: LobbyLoop) -> None:
+        """The lobby's membership, settings or phase changed (a cluster saves its state)."""
+
+    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None) -> None:
+        """Deliver this tick's state to members connected to other processes (cluster only)."""
+
+    def lobby_abandoned(self, loop: LobbyLoop) -> None:
+        """The loop stopped without closing its lobby: its lease was lost or handed over."""
 
 
 class LobbyLoop(MatchPhases):
@@ -102,7 +112,25 @@ class LobbyLoop(MatchPhases):
         self.match_started_ms = 0.0
         self.match_ticks = 0
         self.task: asyncio.Task | None = None
+        # Cluster ownership (game.cluster): the lease's epoch, stamped on relayed frames and
+        # saved records; the time the lease runs out unless renewed; why the loop gave up.
+        self.epoch = 0
+        self.lease_deadline: float | None = None
+        self.abandoned: str | None = None
+        self.relay_full_wanted = False
         lobby.on_start = self._begin_match
+
+    # -- what a consumer asks of its lobby (game.cluster.remote.RemoteLobby answers the same) --
+    @property
+    def game_cls(self) -> type[Game]:
+        return self.lobby.game_cls
+
+    @property
+    def tick_rate_hz(self) -> int:
+        return self.lobby.tick_rate_hz
+
+    def is_admin(self, member: Member) -> bool:
+        return self.lobby.is_admin(member)
 
     # -- called by consumers (never blocks, never awaits) ---------------------------------
     def submit_join(self, req: JoinRequest) -> asyncio.Future:
@@ -135,6 +163,20 @@ class LobbyLoop(MatchPhases):
         self.inputs.append((member.id, seq, cleaned))
         return None
 
+    def abandon(self, reason: str) -> None:
+        """Stop ticking at once, leaving the lobby open for another owner (cluster only)."""
+        if self.abandoned is None:
+            self.abandoned = reason
+
+    def match_info(self) -> dict[str, Any] | None:
+        """The match being counted down or played, as the cluster's lobby state keeps it."""
+        if self.game is None or self.match_saved or self.lobby.phase not in ("countdown", "playing"):
+            return None
+        return {"id": self.match_id, "seed": self.game.seed, "started_ms": self.match_started_ms,
+                "settings": dict(self.lobby.settings), "tick_rate": self.lobby.tick_rate_hz,
+                "roster": [{"id": m.id, "name": m.name, "identity": m.identity, "user_id": m.user_id}
+                           for m in self.roster.values()]}
+
     # -- the task ----------------------------------------------------------------------
     def start(self) -> asyncio.Task:
         self.task = asyncio.get_running_loop().create_task(self.run(), name=f"lobby-{self.lobby.code}")
@@ -145,7 +187,7 @@ class LobbyLoop(MatchPhases):
         try:
             rate = self.lobby.tick_rate_hz
             start, n = self.clock.now(), 0
-            while self.lobby.phase != "closed":
+            while self.lobby.phase != "closed" and self.abandoned is None:
                 if rate != self.lobby.tick_rate_hz:  # changed in settings: new timeline
                     rate, start, n = self.lobby.tick_rate_hz, self.clock.now(), 0
                 period = 1.0 / rate
@@ -153,6 +195,9 @@ class LobbyLoop(MatchPhases):
                 deadline = start + n * period
                 await self.clock.sleep_until(deadline)
                 began = self.clock.now()
+                if self.lease_deadline is not None and began > self.lease_deadline:
+                    self.abandon("lease_expired")  # not renewed in time: another process may own it
+                    break
                 self.step_tick(period)
                 ended = self.clock.now()
                 self.stats.record(ended - began, ended - deadline - period)
@@ -180,6 +225,9 @@ class LobbyLoop(MatchPhases):
         return 0
 
     def _finish_loop(self) -> None:
+        if self.abandoned is not None:
+            self._finish_abandoned()
+            return
         if self.game is not None and not self.match_saved:
             if self.match_started_ms:  # a match that was played is kept, as aborted
                 self._end_match("aborted", f"lobby_{self.lobby.close_reason or 'closed'}", announce=False)
@@ -194,6 +242,22 @@ class LobbyLoop(MatchPhases):
             if op == "join":
                 arg[1].cancelled() or arg[1].done() or arg[1].set_exception(JoinRefused("lobby_closed"))
         self.hooks.lobby_closed(self.lobby.code)
+
+    def _finish_abandoned(self) -> None:
+        """The lobby lives on elsewhere: keep its members' connections for the cluster to
+        move (`LoopHooks.lobby_abandoned`), record a match that was played as aborted (the
+        next owner records the same match id, so one row is kept either way)."""
+        if self.game is not None and not self.match_saved:
+            if self.match_started_ms:
+                self._end_match("aborted", self.abandoned, announce=False)
+            self.match_saved = True
+            if self.lobby.phase in ("countdown", "playing"):
+                self.lobby.phase = "waiting" if not self.match_started_ms else "finished"
+        while self.control:
+            op, arg = self.control.popleft()
+            if op == "join":
+                arg[1].cancelled() or arg[1].done() or arg[1].set_exception(JoinRefused("moved"))
+        self.hooks.lobby_abandoned(self)
 
     # -- one tick ----------------------------------------------------------------------
     def step_tick(self, dt: float) -> None:
@@ -302,6 +366,7 @@ class LobbyLoop(MatchPhases):
         if lobby.changed:
             lobby.changed = False
             self.hooks.publish(lobby.code, protocol.encode_lobby(lobby=lobby.state(), time=self.clock.wall_ms()))
+            self.hooks.lobby_changed(self)
         if lobby.events:
             events = [e for e in lobby.events if e.get("type") != "lobby_closed"]
             lobby.events = []
@@ -327,12 +392,23 @@ class LobbyLoop(MatchPhases):
         else:
             delta = protocol.encode_delta(tick=self.tick, time=now, base=self.tick - 1,
                                           delta=diff(self.prev_snapshot, snapshot), ack=ack, ev=events)
+        relayed, relay_full = False, self.relay_full_wanted
         for member in self.lobby.members.values():
             conn = member.conn
+            if conn.relayed:  # on another process: one relayed frame serves them all, below
+                relayed = True
+                if conn.needs_full:
+                    relay_full, conn.needs_full = True, False
+                continue
             if delta is not None and not conn.needs_full:
                 conn.push_state(delta, full=False)
             else:
                 if full is None:
                     full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
                 conn.push_state(full, full=True)
+        if relayed:
+            if relay_full and full is None:
+                full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
+            self.relay_full_wanted = False
+            self.hooks.relay_state(self.lobby.code, self.epoch, self.tick, delta, full)
         self.prev_snapshot = snapshot

@@ -88,7 +88,8 @@ class MatchPhases:
                   "seed": game.seed, "status": status, "reason": reason or outcome.reason,
                   "settings": dict(self.lobby.settings), "ticks": self.match_ticks,
                   "tick_rate": self.lobby.tick_rate_hz, "started_ms": self.match_started_ms,
-                  "ended_ms": self.clock.wall_ms(), "winner": outcome.winner, "results": results}
+                  "ended_ms": self.clock.wall_ms(), "winner": outcome.winner, "results": results,
+                  "epoch": self.epoch}
         self.hooks.save_match(record)
         self.stats.matches_ended += 1
         for member in self.lobby.members.values():

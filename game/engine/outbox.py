@@ -66,6 +66,7 @@ async def _finish(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
 class Outbox:
     """Frames waiting for one connection."""
 
+    relayed = False  # a local socket (the cluster's RemoteConn is relayed: game.cluster.remote)
     # Process-wide totals, for /metrics (one event loop per process: no lock needed).
     total_frames = 0
     total_bytes = 0

@@ -38,8 +38,12 @@ class LobbyRegistry:
         """Create the lobby described by ``config`` and start its loop."""
         if len(self.loops) >= self.max_lobbies:
             raise RegistryFull()
-        loop = LobbyLoop(Lobby(config), clock=self.clock, hooks=self.hooks, **self.loop_options)
-        self.loops[config.code] = loop
+        return self.adopt(Lobby(config))
+
+    def adopt(self, lobby: Lobby) -> LobbyLoop:
+        """Run an existing lobby (one restored from another process's state) here."""
+        loop = LobbyLoop(lobby, clock=self.clock, hooks=self.hooks, **self.loop_options)
+        self.loops[lobby.code] = loop
         loop.start()
         return loop
 

@@ -62,6 +62,8 @@ class CounterGame(Game):
 class FakeConn:
     """Collects what the loop hands a connection."""
 
+    relayed = False
+
     def __init__(self) -> None:
         self.needs_full = True
         self.events: list[dict] = []
@@ -90,6 +92,9 @@ class FakeHooks:
         self.published: list[dict] = []
         self.saved: list[dict] = []
         self.closed: list[str] = []
+        self.changed = 0
+        self.relayed: list[tuple] = []
+        self.abandoned: list = []
 
     def publish(self, code: str, data: bytes) -> None:
         self.published.append(protocol.decode_server(data))
@@ -99,6 +104,15 @@ class FakeHooks:
 
     def lobby_closed(self, code: str) -> None:
         self.closed.append(code)
+
+    def lobby_changed(self, loop) -> None:
+        self.changed += 1
+
+    def relay_state(self, code: str, epoch: int, tick: int, delta, full) -> None:
+        self.relayed.append((code, epoch, tick, delta, full))
+
+    def lobby_abandoned(self, loop) -> None:
+        self.abandoned.append(loop)
 
     def events(self) -> list[dict]:
         return [e for frame in self.published if frame["k"] == "event" for e in frame["e"]]

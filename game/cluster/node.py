@@ -1,0 +1,452 @@
+"""This process's part in a cluster of server processes sharing Redis (docs/deploy.md).
+
+A `Node` has a channel of its own on the channel layer. Through it flow the messages about
+one member (join, leave, inputs and commands to the lobby's owner; that member's own frames
+back), batched per destination: everything posted during one turn of the event loop goes in
+one layer message. State frames go once per lobby per tick to the group ``relay.<code>``,
+whose members are the nodes with members of that lobby, and each node hands them to its
+local outboxes (`remote.Relay`).
+
+Background tasks: the sender (batches), the receiver, the keeper (lease renewal, node
+heartbeat, directory writes) and the watchdog (owners gone or replaced, member nodes dead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from game import protocol
+from game.cluster.directory import Directory
+from game.cluster.lease import Lease, Leases
+from game.cluster.remote import Relay, RemoteConn, RemoteLobby, join_request_from, refusal_name
+from game.cluster.snapshot import lobby_state, restore_lobby
+from game.engine.loop import DETACHED, LobbyLoop
+from game.rules import get_game
+
+if TYPE_CHECKING:
+    from game.runtime import Runtime
+
+log = logging.getLogger("game.cluster")
+
+BATCH_TYPE = "node.batch"
+STATE_TYPE = "node.state"
+
+
+def relay_group(code: str) -> str:
+    return f"relay.{code}"
+
+
+class Node:
+    def __init__(self, runtime: Runtime) -> None:
+        cfg = settings.GAME_CLUSTER
+        self.runtime = runtime
+        self.loop = runtime.loop
+        self.layer = runtime.layer
+        self.prefix = cfg["PREFIX"]
+        self.ttl_s = cfg["LEASE_TTL_S"]
+        self.redis = aioredis.Redis.from_url(
+            cfg["REDIS_URL"], socket_timeout=self.ttl_s / 2, socket_connect_timeout=self.ttl_s / 2,
+            max_connections=64)
+        self.leases = Leases(self.redis, self.prefix, self.ttl_s, cfg["DIRECTORY_TTL_S"])
+        self.directory = Directory(self.redis, self.prefix, cfg["DIRECTORY_TTL_S"])
+        self.channel = ""
+        self.owned: dict[str, Lease] = {}
+        self.remote_conns: dict[tuple[str, int], RemoteConn] = {}
+        self.relays: dict[str, Relay] = {}
+        self.conn_relay: dict[int, Relay] = {}  # local connection id -> its lobby's relay
+        self.pending_joins: dict[int, asyncio.Future] = {}
+        self.outgoing: dict[str, list] = defaultdict(list)
+        self.wake = asyncio.Event()
+        self.states: dict[str, list[dict]] = defaultdict(list)  # relay group -> frames, in order
+        self.states_wake = asyncio.Event()
+        self.dirty: set[str] = set()
+        self.draining = False
+        self.handovers: set[asyncio.Task] = set()
+        self.tasks: list[asyncio.Task] = []
+        self.relays_sent = 0
+        self.relays_received = 0
+
+    async def start(self) -> None:
+        self.channel = await self.layer.new_channel("gs.node.")
+        await self._heartbeat()
+        for name, coro in (("sender", self._sender()), ("relayer", self._relayer()), ("receiver", self._receiver()),
+                           ("keeper", self._keeper()), ("watchdog", self._watchdog())):
+            self.tasks.append(self.loop.create_task(coro, name=f"node-{name}"))
+        log.info("cluster node %s started", self.channel)
+
+    async def stop(self) -> None:
+        """Flush what is queued, stop the tasks, leave the cluster."""
+        for _ in range(50):
+            if not self.outgoing:
+                break
+            await asyncio.sleep(0.02)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        try:
+            await self.redis.delete(self._node_key(self.channel))
+            await self.redis.aclose()
+        except Exception:
+            log.debug("leaving the cluster: redis unreachable", exc_info=True)
+
+    # -- sending ---------------------------------------------------------------------
+    def post(self, channel: str, item: list) -> None:
+        """Queue ``item`` for the node ``channel``; it leaves with this loop turn's batch."""
+        self.outgoing[channel].append(item)
+        self.wake.set()
+
+    async def _sender(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            batches, self.outgoing = self.outgoing, defaultdict(list)
+            await asyncio.gather(*(self._send(channel, items) for channel, items in batches.items()))
+
+    async def _send(self, channel: str, items: list) -> None:
+        try:
+            await self.layer.send(channel, {"type": BATCH_TYPE, "items": items})
+        except Exception:
+            log.warning("node %s unreachable: %d messages dropped", channel, len(items), exc_info=True)
+
+    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None) -> None:
+        """Publish one tick of a lobby's state to every node with members of it."""
+        self.relays_sent += 1
+        self.states[relay_group(code)].append(
+            {"type": STATE_TYPE, "code": code, "epoch": epoch, "tick": tick, "delta": delta, "full": full})
+        self.states_wake.set()
+
+    async def _relayer(self) -> None:
+        """Publish queued state frames: lobbies in parallel, each lobby's frames in order."""
+        while True:
+            await self.states_wake.wait()
+            self.states_wake.clear()
+            batches, self.states = self.states, defaultdict(list)
+            await asyncio.gather(*(self._group_send(group, frames) for group, frames in batches.items()))
+
+    async def _group_send(self, group: str, frames: list[dict]) -> None:
+        for message in frames:
+            try:
+                await self.layer.group_send(group, message)
+            except Exception:
+                log.warning("relay to %s failed (the next keyframe covers it)", group, exc_info=True)
+
+    # -- receiving -------------------------------------------------------------------
+    async def _receiver(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            try:
+                if message["type"] == STATE_TYPE:
+                    relay = self.relays.get(message["code"])
+                    if relay is not None:
+                        self.relays_received += 1
+                        relay.state(message["epoch"], message["tick"], message["delta"], message["full"])
+                else:
+                    for item in message["items"]:
+                        getattr(self, "_on_" + item[0])(*item[1:])
+            except Exception:
+                log.exception("node message %r failed", message.get("type"))
+
+    # owner side
+    def _owned_loop(self, code: str) -> LobbyLoop | None:
+        loop = self.runtime.registry.get(code)
+        return loop if loop is not None and loop.abandoned is None and code in self.owned else None
+
+    def _on_join(self, code: str, reply: str, conn_id: int, fields: dict[str, Any]) -> None:
+        loop = self._owned_loop(code)
+        if loop is None:
+            self.post(reply, ["refused", conn_id, "moved"])
+            return
+        conn = RemoteConn(self, reply, conn_id)
+        future = loop.submit_join(join_request_from(fields, conn))
+
+        def answered(done: asyncio.Future) -> None:
+            if done.cancelled() or done.exception() is not None:
+                self.post(reply, ["refused", conn_id, refusal_name(done.exception()) if not done.cancelled()
+                                  else "server_error"])
+                return
+            member = done.result()
+            self.remote_conns[(reply, conn_id)] = conn
+            self.post(reply, ["joined", conn_id, {"id": member.id, "name": member.name, "role": member.role,
+                                                  "staff": member.staff, "resume": member.resume_token}])
+        future.add_done_callback(answered)
+
+    def _on_leave(self, code: str, reply: str, conn_id: int, member_id: int) -> None:
+        conn = self.remote_conns.pop((reply, conn_id), None)
+        loop = self._owned_loop(code)
+        if loop is not None and conn is not None:
+            conn.closed = True
+            loop.submit_leave(member_id, conn)
+
+    def _on_input(self, code: str, member_id: int, seq: int, cleaned: Any) -> None:
+        loop = self._owned_loop(code)
+        member = loop.lobby.members.get(member_id) if loop is not None else None
+        if member is None or not member.conn.relayed:
+            return
+        error = loop.submit_input(member, seq, cleaned)
+        if error:
+            member.conn.push_event(protocol.encode_error(code=error, msg=protocol.ERRORS[error], ref="input"))
+
+    def _on_cmd(self, code: str, member_id: int, kind: str, fields: dict) -> None:
+        loop = self._owned_loop(code)
+        member = loop.lobby.members.get(member_id) if loop is not None else None
+        if member is None or not member.conn.relayed:
+            return
+        if protocol.required_role(kind) == "host" and not loop.lobby.is_admin(member):
+            member.conn.push_event(protocol.encode_error(
+                code="forbidden", msg=f"only the host or staff may {kind}", ref=kind))
+        elif not loop.submit_command(member_id, kind, fields):
+            member.conn.push_event(protocol.encode_error(code="overloaded", msg=protocol.ERRORS["overloaded"], ref=kind))
+
+    def _on_full(self, code: str) -> None:
+        loop = self._owned_loop(code)
+        if loop is not None:
+            loop.relay_full_wanted = True
+
+    # member side
+    def _on_deliver(self, conn_id: int, data: bytes) -> None:
+        relay = self.conn_relay.get(conn_id)
+        if relay is not None:
+            relay.outboxes[conn_id].push_event(data)
+
+    def _on_close(self, conn_id: int, code: int) -> None:
+        relay = self.conn_relay.get(conn_id)
+        if relay is not None:
+            relay.outboxes[conn_id].close(code)
+
+    def _on_joined(self, conn_id: int, seat: dict) -> None:
+        future = self.pending_joins.pop(conn_id, None)
+        if future is not None and not future.done():
+            future.set_result(seat)
+
+    def _on_refused(self, conn_id: int, close: str) -> None:
+        from game.engine.errors import JoinRefused
+        future = self.pending_joins.pop(conn_id, None)
+        if future is not None and not future.done():
+            future.set_exception(JoinRefused(close))
+
+    async def relay_for(self, code: str, owner: str, epoch: int) -> Relay:
+        relay = self.relays.get(code)
+        if relay is None or relay.epoch < epoch:
+            if relay is not None:  # a newer owner than the one this process relayed for
+                relay.owner, relay.epoch = owner, epoch
+            else:
+                relay = self.relays[code] = Relay(self, code, owner, epoch)
+                await self.layer.group_add(relay_group(code), self.channel)
+        return relay
+
+    async def relay_drop(self, code: str, conn_id: int) -> None:
+        relay = self.relays.get(code)
+        if relay is None:
+            return
+        relay.discard(conn_id)
+        if not relay.outboxes and self.relays.get(code) is relay:
+            del self.relays[code]
+            await self.layer.group_discard(relay_group(code), self.channel)
+
+    # -- lobbies ---------------------------------------------------------------------
+    async def create(self, config) -> LobbyLoop:
+        """Take the lease of a new lobby's code and run it here."""
+        lease = await self.leases.acquire(config.code, self.channel)
+        if lease is None:
+            raise CodeTaken(config.code)
+        loop = self.runtime.registry.create(config)
+        self._own(loop, lease)
+        await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, None))
+        return loop
+
+    def _own(self, loop: LobbyLoop, lease: Lease) -> None:
+        self.owned[lease.code] = lease
+        loop.epoch = lease.epoch
+        loop.lease_deadline = loop.clock.now() + self.ttl_s * 0.8
+
+    async def locate(self, code: str) -> LobbyLoop | RemoteLobby | None:
+        """The lobby ``code``: run here (taking it over if its owner is gone), run elsewhere,
+        or None when the cluster has no such lobby."""
+        for _ in range(int(self.ttl_s * 10) + 20):
+            loop = self.runtime.registry.get(code)
+            if loop is not None and loop.abandoned is None:
+                return loop
+            holder = (await self.leases.holders([code]))[code]
+            if holder is not None and holder.node != self.channel:
+                summary = await self.directory.summary(code)
+                if summary is None:
+                    return None
+                return RemoteLobby(self, code, holder.node, holder.epoch, get_game(summary["game"]),
+                                   summary["tick_rate"])
+            if holder is None:
+                state = await self.directory.state(code)
+                if state is None:
+                    return None
+                if self.draining:
+                    return None
+                lease = await self.leases.acquire(code, self.channel)
+                if lease is not None:
+                    return self._take_over(state, lease)
+            await asyncio.sleep(0.1)  # our own loop is handing over, or a race for the lease
+        return None
+
+    def _take_over(self, state: dict[str, Any], lease: Lease) -> LobbyLoop:
+        """Run a lobby whose owner is gone, from the state it last saved."""
+        grace = settings.GAME["RECONNECT_GRACE_S"]
+        lobby = restore_lobby(state, detached=DETACHED, grace_s=grace)
+        loop = self.runtime.registry.adopt(lobby)
+        self._own(loop, lease)
+        match = state.get("match")
+        if match and match.get("started_ms"):
+            self.runtime.save_match(aborted_record(state, match, lease.epoch, loop.clock.wall_ms()))
+        self.dirty.add(lease.code)
+        log.warning("took over lobby %s (epoch %d) from a lost owner", lease.code, lease.epoch)
+        return loop
+
+    def changed(self, loop: LobbyLoop) -> None:
+        if loop.lobby.code in self.owned:
+            self.dirty.add(loop.lobby.code)
+
+    def closed(self, code: str) -> None:
+        lease = self.owned.pop(code, None)
+        if lease is not None:
+            self.dirty.discard(code)
+            self.loop.create_task(self._forget(lease))
+
+    async def _forget(self, lease: Lease) -> None:
+        try:
+            await self.directory.remove(lease)
+            await self.leases.release(lease)
+        except Exception:
+            log.warning("lobby %s: could not remove it from the directory", lease.code, exc_info=True)
+
+    async def abandoned(self, loop: LobbyLoop) -> None:
+        """A loop stopped without closing: hand the lobby over (or it was lost), then move
+        every member so that they reconnect and resume with the next owner."""
+        code = loop.lobby.code
+        lease = self.owned.pop(code, None)
+        self.dirty.discard(code)
+        if lease is not None and loop.abandoned == "handover":
+            try:
+                await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, None))
+                await self.leases.release(lease)
+            except Exception:
+                log.warning("lobby %s: handover could not be saved", code, exc_info=True)
+        self.runtime.registry.remove(code)
+        for key, conn in list(self.remote_conns.items()):
+            if any(m.conn is conn for m in loop.lobby.members.values()):
+                del self.remote_conns[key]
+        for member in loop.lobby.members.values():
+            if member.connected:
+                member.conn.close(protocol.CLOSE["moved"])
+        log.warning("lobby %s left this process (%s)", code, loop.abandoned)
+
+    def move_members_away(self) -> None:
+        """Shutting down: members here of lobbies owned elsewhere reconnect to another process."""
+        for relay in list(self.relays.values()):
+            relay.move_all(protocol.CLOSE["moved"])
+        self.relays.clear()
+
+    # -- keeping leases, heartbeats and the directory ----------------------------------
+    def _node_key(self, channel: str) -> str:
+        return f"{self.prefix}node:{channel}"
+
+    async def _heartbeat(self) -> None:
+        await self.redis.set(self._node_key(self.channel), b"1", px=int(self.ttl_s * 1000))
+
+    async def _keeper(self) -> None:
+        period = self.ttl_s / 3
+        while True:
+            began = time.monotonic()
+            try:
+                await self._renew()
+                await self._heartbeat()
+                await self._write_dirty()
+            except Exception:
+                log.warning("cluster upkeep failed (leases run out unless renewed)", exc_info=True)
+            await asyncio.sleep(max(0.05, period - (time.monotonic() - began)))
+
+    async def _renew(self) -> None:
+        leases = list(self.owned.values())
+        if not leases:
+            return
+        sent = self.loop.time()
+        held = await self.leases.renew(leases)
+        for lease, ok in zip(leases, held):
+            loop = self.runtime.registry.get(lease.code)
+            if loop is None or self.owned.get(lease.code) is not lease:
+                continue
+            if ok:
+                loop.lease_deadline = max(loop.lease_deadline or 0.0, sent + self.ttl_s * 0.8)
+            else:
+                log.error("lobby %s: lease lost; this process stops ticking it", lease.code)
+                loop.abandon("lease_lost")
+
+    async def _write_dirty(self) -> None:
+        dirty, self.dirty = self.dirty, set()
+        for code in dirty:
+            lease, loop = self.owned.get(code), self.runtime.registry.get(code)
+            if lease is None or loop is None or loop.abandoned is not None:
+                continue
+            if not await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, loop.match_info())):
+                log.error("lobby %s: directory write fenced off; lease lost", code)
+                loop.abandon("lease_lost")
+
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.ttl_s / 3))
+            try:
+                await self._watch_owners()
+                await self._watch_member_nodes()
+            except Exception:
+                log.warning("cluster watchdog failed", exc_info=True)
+
+    async def _watch_owners(self) -> None:
+        """Members here of a lobby whose owner is gone or replaced move (4013) and resume."""
+        codes = list(self.relays)
+        for code, holder in (await self.leases.holders(codes)).items():
+            relay = self.relays.get(code)
+            if relay is None:
+                continue
+            if holder is None or (holder.node, holder.epoch) != (relay.owner, relay.epoch):
+                log.warning("lobby %s: its owner is gone or replaced; moving %d members",
+                            code, len(relay.outboxes))
+                del self.relays[code]
+                relay.move_all(protocol.CLOSE["moved"])
+                await self.layer.group_discard(relay_group(code), self.channel)
+
+    async def _watch_member_nodes(self) -> None:
+        """Members connected through a node that died: their seats wait for them to resume."""
+        nodes = sorted({channel for channel, _ in self.remote_conns})
+        if not nodes:
+            return
+        alive = await self.redis.mget([self._node_key(n) for n in nodes])
+        for node, beat in zip(nodes, alive):
+            if beat is not None:
+                continue
+            for key in [k for k in self.remote_conns if k[0] == node]:
+                conn = self.remote_conns.pop(key)
+                for code in list(self.owned):
+                    loop = self.runtime.registry.get(code)
+                    member = next((m for m in loop.lobby.members.values() if m.conn is conn), None) if loop else None
+                    if member is not None:
+                        conn.closed = True
+                        loop.submit_leave(member.id, conn)
+            log.warning("node %s is gone; its members' seats wait for them", node)
+
+
+class CodeTaken(Exception):
+    """Another process already owns a lobby with this code."""
+
+
+def aborted_record(state: dict[str, Any], match: dict[str, Any], epoch: int, now_ms: int) -> dict[str, Any]:
+    """The record of a match whose owner vanished: aborted, no winner, scores unknown (0)."""
+    return {"match_id": match["id"], "lobby": state["code"], "game": state["game"], "seed": match["seed"],
+            "status": "aborted", "reason": "owner_lost", "settings": match["settings"], "ticks": 0,
+            "tick_rate": match["tick_rate"], "started_ms": match["started_ms"], "ended_ms": now_ms,
+            "winner": None, "epoch": epoch,
+            "results": [{"id": p["id"], "name": p["name"], "identity": p["identity"], "user_id": p["user_id"],
+                         "score": 0, "rank": rank, "winner": False}
+                        for rank, p in enumerate(match["roster"], start=1)]}

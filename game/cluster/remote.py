@@ -1,0 +1,157 @@
+"""Members and lobbies across processes.
+
+On the owner: a `RemoteConn` stands for a member whose websocket is on another process. The
+loop hands it the member's own frames (welcome, errors, evictions), which go to that process
+through the channel layer; it never gets state frames one by one: each tick the loop relays
+one state frame for all of them (`LoopHooks.relay_state`).
+
+On the other processes: a `RemoteLobby` is the consumer's handle on a lobby owned elsewhere
+(the same calls as a local `LobbyLoop`), and a `Relay` hands each relayed state frame to the
+outboxes of the lobby's members connected here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import TYPE_CHECKING, Any
+
+from game.engine.errors import JoinRefused
+from game.engine.lobby import JoinRequest, Member
+
+if TYPE_CHECKING:
+    from game.cluster.node import Node
+
+log = logging.getLogger("game.cluster")
+
+_conn_ids = itertools.count(1)
+
+
+class RemoteConn:
+    """The owner's side of a member connected to another process (a loop `Connection`)."""
+
+    relayed = True
+
+    def __init__(self, node: Node, channel: str, conn_id: int) -> None:
+        self.node = node
+        self.channel = channel
+        self.conn_id = conn_id
+        self.needs_full = True
+        self.closed = False
+
+    def push_event(self, data: bytes) -> None:
+        if not self.closed:
+            self.node.post(self.channel, ["deliver", self.conn_id, data])
+
+    def push_state(self, data: bytes, *, full: bool) -> None:
+        """Unused: state reaches remote members through the lobby's relay, once per process."""
+
+    def close(self, code: int) -> None:
+        if not self.closed:
+            self.closed = True
+            self.node.post(self.channel, ["close", self.conn_id, code])
+
+
+class Relay:
+    """The members of one remotely owned lobby connected to this process."""
+
+    def __init__(self, node: Node, code: str, owner: str, epoch: int) -> None:
+        self.node = node
+        self.code = code
+        self.owner = owner
+        self.epoch = epoch
+        self.outboxes: dict[int, Any] = {}
+        self.full_asked_tick = -1
+
+    def state(self, epoch: int, tick: int, delta: bytes | None, full: bytes | None) -> None:
+        """A relayed state frame: hand it to each local outbox (newest epoch only)."""
+        if epoch < self.epoch:
+            return  # from an owner that has been replaced
+        want_full = False
+        for outbox in self.outboxes.values():
+            if outbox.needs_full:
+                if full is not None:
+                    outbox.push_state(full, full=True)
+                else:
+                    want_full = True
+            elif delta is not None:
+                outbox.push_state(delta, full=False)
+            elif full is not None:
+                outbox.push_state(full, full=True)
+        if want_full and self.full_asked_tick != tick:
+            self.full_asked_tick = tick
+            self.node.post(self.owner, ["full", self.code])
+
+    def add(self, conn_id: int, outbox: Any) -> None:
+        self.outboxes[conn_id] = outbox
+        self.node.conn_relay[conn_id] = self
+
+    def discard(self, conn_id: int) -> None:
+        self.outboxes.pop(conn_id, None)
+        if self.node.conn_relay.get(conn_id) is self:
+            del self.node.conn_relay[conn_id]
+
+    def move_all(self, close_code: int) -> None:
+        """The owner is gone or changed: close every local member's socket so that its
+        client reconnects (and resumes its seat with whichever process owns the lobby)."""
+        for conn_id, outbox in list(self.outboxes.items()):
+            outbox.close(close_code)
+            self.discard(conn_id)
+
+
+class RemoteLobby:
+    """A consumer's handle on a lobby owned by another process (one per connection)."""
+
+    def __init__(self, node: Node, code: str, owner: str, epoch: int, game_cls, tick_rate_hz: int) -> None:
+        self.node = node
+        self.code = code
+        self.owner = owner
+        self.epoch = epoch
+        self.game_cls = game_cls
+        self.tick_rate_hz = tick_rate_hz
+        self.conn_id = next(_conn_ids)
+        self.closed = False
+
+    async def submit_join(self, req: JoinRequest) -> Member:
+        relay = await self.node.relay_for(self.code, self.owner, self.epoch)
+        relay.add(self.conn_id, req.conn)
+        future = asyncio.get_running_loop().create_future()
+        self.node.pending_joins[self.conn_id] = future
+        fields = {name: getattr(req, name) for name in JoinRequest.__dataclass_fields__ if name != "conn"}
+        self.node.post(self.owner, ["join", self.code, self.node.channel, self.conn_id, fields])
+        try:
+            seat = await future
+        except BaseException:
+            self.node.pending_joins.pop(self.conn_id, None)
+            await self.node.relay_drop(self.code, self.conn_id)
+            raise
+        return Member(id=seat["id"], name=seat["name"], role=seat["role"], identity=req.identity,
+                      conn=req.conn, address=req.address, user_id=req.user_id, staff=seat["staff"],
+                      resume_token=seat["resume"])
+
+    def submit_leave(self, member_id: int, conn: object = None) -> None:
+        self.node.post(self.owner, ["leave", self.code, self.node.channel, self.conn_id, member_id])
+        self.node.loop.create_task(self.node.relay_drop(self.code, self.conn_id))
+
+    def submit_input(self, member: Member, seq: int, cleaned: Any) -> str | None:
+        """Forward an input; a refusal comes back from the owner as an error frame."""
+        self.node.post(self.owner, ["input", self.code, member.id, seq, cleaned])
+        return None
+
+    def submit_command(self, member_id: int, kind: str, fields: dict) -> bool:
+        self.node.post(self.owner, ["cmd", self.code, member_id, kind, fields])
+        return True
+
+    def is_admin(self, member: Member) -> bool:
+        """Unknown here: the owner's lobby checks host commands and refuses with `forbidden`."""
+        return True
+
+
+def join_request_from(fields: dict[str, Any], conn: RemoteConn) -> JoinRequest:
+    known = set(JoinRequest.__dataclass_fields__) - {"conn"}
+    return JoinRequest(conn=conn, **{k: v for k, v in fields.items() if k in known})
+
+
+def refusal_name(exc: BaseException) -> str:
+    return exc.close if isinstance(exc, JoinRefused) else "server_error"
