@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-uvicorn test bench bench-quick migrate clean
+.PHONY: run run-cluster run-uvicorn test bench bench-quick migrate clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -22,6 +22,11 @@ migrate: $(STAMP)
 ## Start daphne on http://$(HOST):$(PORT) with the embedded defaults (SQLite, in-memory layer).
 run: migrate
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 gameserver.asgi:application
+
+## N daphne processes on one address, sharing lobbies through Redis (docs/deploy.md).
+N ?= 2
+run-cluster: migrate
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} DEBUG=$${DEBUG:-1} $(PY) -m game.cluster.run --processes $(N) --host $(HOST) --port $(PORT)
 
 ## The faster production server: uvicorn with uvloop (docs/benchmarks.md compares them).
 run-uvicorn: migrate

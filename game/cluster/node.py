@@ -74,7 +74,9 @@ class Node:
         self.relays_received = 0
 
     async def start(self) -> None:
-        self.channel = await self.layer.new_channel("gs.node.")
+        # The default prefix: channels_redis' core layer reads every process-local channel
+        # through one shared key per prefix; a second prefix would starve the consumers'.
+        self.channel = await self.layer.new_channel()
         await self._heartbeat()
         for name, coro in (("sender", self._sender()), ("relayer", self._relayer()), ("receiver", self._receiver()),
                            ("keeper", self._keeper()), ("watchdog", self._watchdog())):
