@@ -132,7 +132,12 @@ else:
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+# With REDIS_URL: the pub/sub layer by default. For the frequent group broadcast of a game it
+# delivered every frame at 8-26 ms p99 where the core layer fell behind by seconds at 150
+# lobbies (docs/deploy.md, `python -m game.cluster.layerbench`). GAME_CHANNEL_LAYER=core
+# selects the core layer (capacity limits and message expiry, at that cost).
+CHANNEL_LAYER_KIND = os.environ.get("GAME_CHANNEL_LAYER", "pubsub")
+if REDIS_URL and CHANNEL_LAYER_KIND == "core":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -144,6 +149,13 @@ if REDIS_URL:
                 "expiry": 30,
                 "group_expiry": 86400,
             },
+        }
+    }
+elif REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}]},
         }
     }
 else:
@@ -193,7 +205,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "game": {"handlers": ["console"], "level": os.environ.get("GAME_LOG_LEVEL", "INFO")},
+        # Not propagated: daphne configures the root logger too, which printed each line twice.
+        "game": {"handlers": ["console"], "level": os.environ.get("GAME_LOG_LEVEL", "INFO"), "propagate": False},
     },
 }
 

@@ -67,6 +67,7 @@ class Node:
         self.states: dict[str, list[dict]] = defaultdict(list)  # relay group -> frames, in order
         self.states_wake = asyncio.Event()
         self.dirty: set[str] = set()
+        self.dirty_wake = asyncio.Event()
         self.draining = False
         self.handovers: set[asyncio.Task] = set()
         self.tasks: list[asyncio.Task] = []
@@ -79,7 +80,8 @@ class Node:
         self.channel = await self.layer.new_channel()
         await self._heartbeat()
         for name, coro in (("sender", self._sender()), ("relayer", self._relayer()), ("receiver", self._receiver()),
-                           ("keeper", self._keeper()), ("watchdog", self._watchdog())):
+                           ("keeper", self._keeper()), ("watchdog", self._watchdog()),
+                           ("writer", self._writer())):
             self.tasks.append(self.loop.create_task(coro, name=f"node-{name}"))
         log.info("cluster node %s started", self.channel)
 
@@ -303,13 +305,14 @@ class Node:
         match = state.get("match")
         if match and match.get("started_ms"):
             self.runtime.save_match(aborted_record(state, match, lease.epoch, loop.clock.wall_ms()))
-        self.dirty.add(lease.code)
+        self.changed(loop)
         log.warning("took over lobby %s (epoch %d) from a lost owner", lease.code, lease.epoch)
         return loop
 
     def changed(self, loop: LobbyLoop) -> None:
         if loop.lobby.code in self.owned:
             self.dirty.add(loop.lobby.code)
+            self.dirty_wake.set()
 
     def closed(self, code: str) -> None:
         lease = self.owned.pop(code, None)
@@ -365,7 +368,6 @@ class Node:
             try:
                 await self._renew()
                 await self._heartbeat()
-                await self._write_dirty()
             except Exception:
                 log.warning("cluster upkeep failed (leases run out unless renewed)", exc_info=True)
             await asyncio.sleep(max(0.05, period - (time.monotonic() - began)))
@@ -386,13 +388,31 @@ class Node:
                 log.error("lobby %s: lease lost; this process stops ticking it", lease.code)
                 loop.abandon("lease_lost")
 
+    async def _writer(self) -> None:
+        """Save each changed lobby's state at once (a match that started is known to the
+        directory within milliseconds, so a successor can record it if this process dies)."""
+        while True:
+            await self.dirty_wake.wait()
+            self.dirty_wake.clear()
+            try:
+                await self._write_dirty()
+            except Exception:
+                log.warning("directory write failed; retrying", exc_info=True)
+                await asyncio.sleep(0.2)
+                self.dirty_wake.set()
+
     async def _write_dirty(self) -> None:
         dirty, self.dirty = self.dirty, set()
         for code in dirty:
             lease, loop = self.owned.get(code), self.runtime.registry.get(code)
             if lease is None or loop is None or loop.abandoned is not None:
                 continue
-            if not await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, loop.match_info())):
+            try:
+                ok = await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, loop.match_info()))
+            except Exception:
+                self.dirty |= dirty  # written again (it is the newest state either way)
+                raise
+            if not ok:
                 log.error("lobby %s: directory write fenced off; lease lost", code)
                 loop.abandon("lease_lost")
 
