@@ -28,7 +28,11 @@ def test_embedded_defaults_when_nothing_is_set():
 def test_urls_select_redis_and_postgresql():
     env = {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3",
            "DATABASE_URL": "postgres://u:p%40ss@db.internal:6543/games"}
-    assert settings_with(env, "s.CHANNEL_LAYERS['default']['BACKEND']") == "channels_redis.core.RedisChannelLayer"
+    assert settings_with(env, "s.CHANNEL_LAYERS['default']['BACKEND']") == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert settings_with({**env, "GAME_CHANNEL_LAYER": "core"},
+                         "s.CHANNEL_LAYERS['default']['BACKEND']") == "channels_redis.core.RedisChannelLayer"
+    assert settings_with(env, "s.GAME_CLUSTER['ENABLED']") == "True"
+    assert settings_with({**env, "GAME_CLUSTER": "0"}, "s.GAME_CLUSTER['ENABLED']") == "False"
     db = settings_with(env, "[s.DATABASES['default'][k] for k in ('ENGINE','NAME','USER','PASSWORD','HOST','PORT')]")
     assert db == "['django.db.backends.postgresql', 'games', 'u', 'p@ss', 'db.internal', '6543']"
 
@@ -50,7 +54,8 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set: no Redis to talk to")
-def test_the_configured_redis_layer_carries_group_messages():
+@pytest.mark.parametrize("kind", ["pubsub", "core"])
+def test_the_configured_redis_layer_carries_group_messages(kind):
     code = """
 import asyncio, django
 django.setup()
@@ -65,6 +70,6 @@ async def main():
     print(msg["data"] == b"\\x01\\x02")
 asyncio.run(main())
 """
-    env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
+    env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings", "GAME_CHANNEL_LAYER": kind}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "True", out.stderr
