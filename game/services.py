@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from game import ratings as glicko
+from game.bots import is_bot_identity
 from game.models import LobbyRecord, Match, Player, Rating, Result
 
 
@@ -75,14 +76,17 @@ def match_record(*, record: dict[str, Any]) -> bool:
 
 
 def _rate(record: dict[str, Any], players: dict[int, Player]) -> tuple[dict[int, float], dict[int, float]]:
-    """Update the Glicko-2 ratings of a finished match's players, inside its transaction.
-    Aborted matches and matches of one player rate nobody. Returns ratings before and after."""
-    if record["status"] != "finished" or len(players) < 2:
+    """Update the Glicko-2 ratings of a finished match's people, inside its transaction.
+    Bots are never rated and do not count: people are rated by their order among themselves.
+    Aborted matches and matches of fewer than two people rate nobody. Returns ratings
+    before and after."""
+    people = {pid: player for pid, player in players.items() if not is_bot_identity(player.identity)}
+    if record["status"] != "finished" or len(people) < 2:
         return {}, {}
     rows = {pid: Rating.objects.select_for_update().get_or_create(player=player, game=record["game"])[0]
-            for pid, player in players.items()}
+            for pid, player in people.items()}
     current = {pid: glicko.Rating(row.rating, row.rd, row.volatility) for pid, row in rows.items()}
-    ranking = [r["id"] for r in sorted(record["results"], key=lambda r: r["rank"])]
+    ranking = [r["id"] for r in sorted(record["results"], key=lambda r: r["rank"]) if r["id"] in people]
     new = glicko.match_updates(current, ranking)
     for pid, row in rows.items():
         row.rating, row.rd, row.volatility = new[pid].rating, new[pid].rd, new[pid].volatility

@@ -73,10 +73,12 @@ class Member:
     connected: bool = True
     away_for: float = 0.0  # seconds since the connection dropped, while connected is False
     resume_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    bot: bool = False  # a server-side player (game.engine.bots): seated for one match, never host
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "role": self.role, "ready": self.ready,
-                "in_match": self.in_match, "staff": self.staff, "connected": self.connected}
+                "in_match": self.in_match, "staff": self.staff, "connected": self.connected,
+                "bot": self.bot}
 
 
 @dataclass
@@ -128,6 +130,15 @@ class Lobby:
     def players(self) -> list[Member]:
         return [m for m in self.members.values() if m.role == "player"]
 
+    def humans(self) -> list[Member]:
+        """The seated players who are people: bots yield their seats to them."""
+        return [m for m in self.members.values() if m.role == "player" and not m.bot]
+
+    def bot_seats(self) -> int:
+        """How many bots a start would seat now: the ``bots`` setting, within the seats
+        people leave free."""
+        return max(0, min(self.settings.get("bots", 0), self.max_players - len(self.humans())))
+
     def spectator_count(self) -> int:
         return sum(1 for m in self.members.values() if m.role == "spectator")
 
@@ -138,8 +149,9 @@ class Lobby:
 
     def summary(self) -> dict[str, Any]:
         """The lobby as lobby lists show it."""
+        humans = len(self.humans())
         return {"code": self.code, "name": self.name, "game": self.game_cls.name,
-                "phase": self.phase, "players": len(self.players()),
+                "phase": self.phase, "players": humans, "bots": len(self.players()) - humans,
                 "max_players": self.max_players, "spectators": self.spectator_count(),
                 "locked": self.locked, "private": self.private, "tick_rate": self.tick_rate_hz}
 
@@ -158,7 +170,7 @@ class Lobby:
         if req.role == "player":
             if self.locked and not req.staff:
                 raise JoinRefused("lobby_locked")
-            if len(self.players()) >= self.max_players:
+            if len(self.humans()) >= self.max_players:  # a bot's seat is free for a person
                 raise JoinRefused("lobby_full")
         member = Member(id=self._new_id(), name=req.name, role=req.role, identity=req.identity,
                         conn=req.conn, address=req.address, user_id=req.user_id, staff=req.staff)
@@ -185,10 +197,26 @@ class Lobby:
             return None
         self.events.append(event or {"type": "left", "id": member.id, "name": member.name})
         if self.host_id == member_id:
-            successor = next(iter(self.players()), None)
+            successor = next(iter(self.humans()), None)
             self._set_host(successor.id if successor else None)
         self.changed = True
         return member
+
+    def add_bot(self, *, name: str, identity: str, conn: Connection) -> Member:
+        """Seat a bot, ready (no ``joined`` event: the lobby frame shows it, marked ``bot``)."""
+        member = Member(id=self._new_id(), name=name, role="player", identity=identity, conn=conn,
+                        ready=True, bot=True)
+        self.members[member.id] = member
+        self.changed = True
+        return member
+
+    def remove_bots(self) -> list[Member]:
+        """Unseat every bot (no ``left`` events); returns them."""
+        bots = [m for m in self.members.values() if m.bot]
+        for member in bots:
+            del self.members[member.id]
+        self.changed = self.changed or bool(bots)
+        return bots
 
     def by_token(self, token: str) -> Member | None:
         """The member whose resume token this is (tokens are unguessable; any match is theirs)."""
@@ -252,8 +280,8 @@ class Lobby:
         self.on_start()
 
     def _check_startable(self) -> None:
-        players = self.players()
-        if len(players) < self.game_cls.min_players:
+        players = self.humans()  # bots of a match just over are replaced at the start
+        if len(players) + self.bot_seats() < self.game_cls.min_players:
             raise CommandError("invalid_state",
                                f"{self.game_cls.title} needs at least {self.game_cls.min_players} players")
         waiting_for = [m.name for m in players if not m.ready and m.id != self.host_id]
@@ -263,7 +291,7 @@ class Lobby:
     def cmd_rematch(self, member: Member) -> None:
         """Play again at once with the seated players (they all just played)."""
         self._require_phase("finished", action="rematch")
-        if len(self.players()) < self.game_cls.min_players:
+        if len(self.humans()) + self.bot_seats() < self.game_cls.min_players:
             raise CommandError("invalid_state",
                                f"{self.game_cls.title} needs at least {self.game_cls.min_players} players")
         assert self.on_start is not None
@@ -285,7 +313,8 @@ class Lobby:
             raise CommandError("invalid_state", "you cannot ban yourself")
         if victim.staff:
             raise CommandError("forbidden", "staff cannot be banned")
-        self.banned_identities.add(victim.identity)
+        if not victim.bot:  # a banned bot is only unseated: there is nobody to keep out
+            self.banned_identities.add(victim.identity)
         if victim.user_id is None and victim.address:
             self.banned_addresses.add(victim.address)  # guests have nothing better to ban
         event = {"type": "banned", "id": victim.id, "name": victim.name, "by": member.id}
@@ -306,8 +335,8 @@ class Lobby:
 
     def cmd_transfer(self, member: Member, target: int) -> None:
         heir = self._target(target, "make host")
-        if heir.role != "player":
-            raise CommandError("invalid_state", "only a player can be host")
+        if heir.role != "player" or heir.bot:
+            raise CommandError("invalid_state", "only a person holding a seat can be host")
         self._set_host(heir.id)
 
     def cmd_settings(self, member: Member, settings: dict[str, Any]) -> None:

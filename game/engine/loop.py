@@ -267,6 +267,8 @@ class LobbyLoop(MatchPhases):
         self._apply_commands()
         if self.lobby.phase == "countdown":
             self._count_down(dt)
+        if self.bot_driver is not None:
+            self.bot_driver.step(dt)  # bots' inputs join the queue before _play applies it
         if self.lobby.phase == "playing":
             self._play(dt)
         else:

@@ -10,7 +10,9 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING
 
+from game.engine.bots import BotDriver, seat_bots
 from game.engine.lobby import RESERVED_EVENTS
+from game.engine.settings import game_settings
 from game.rules.base import PlayerInfo
 
 if TYPE_CHECKING:
@@ -18,15 +20,20 @@ if TYPE_CHECKING:
 
 
 class MatchPhases:
+    #: Drives the bots of the current or last match (game.engine.bots); none before a match.
+    bot_driver: BotDriver | None = None
+
     def _begin_match(self: LobbyLoop) -> None:
         """Called by the lobby's start/rematch command: seat the players, count down."""
+        bots = seat_bots(self.lobby)  # in the seats people left free
         players = self.lobby.players()
         for member in players:
             member.in_match, member.last_seq, member.ready = True, -1, False
         self.roster = {m.id: m for m in players}
         seed = secrets.randbits(31)
         self.game = self.lobby.game_cls(seed=seed, players=[PlayerInfo(m.id, m.name) for m in players],
-                                        settings=dict(self.lobby.settings))
+                                        settings=game_settings(self.lobby.settings))
+        self.bot_driver = BotDriver(self, bots, seed=seed)
         self.match_id = uuid.uuid4().hex
         self.match_saved = False
         self.match_ticks = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from game.bots import DIFFICULTIES, has_policy
 from game.engine.errors import CommandError
 from game.protocol import clean_text
 from game.rules.base import InvalidInput
@@ -12,12 +13,20 @@ if TYPE_CHECKING:
     from game.engine.lobby import Lobby
 
 MIN_TICK_RATE, MAX_TICK_RATE = 10, 60
+#: Lobby settings kept in ``lobby.settings`` beside the game's own, never handed to the game.
+BOT_SETTINGS = ("bots", "bot_difficulty")
+
+
+def game_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The game's own settings out of a lobby's ``settings`` (the bot settings left out)."""
+    return {k: v for k, v in settings.items() if k not in BOT_SETTINGS}
 
 
 def clean_lobby_settings(lobby: Lobby, settings: dict[str, Any]) -> dict[str, Any]:
     """Validate a host's settings change; returns {attribute or game setting: value}."""
     lobby_keys = {"name": _clean_name, "max_players": _clean_max_players,
-                  "private": _clean_private, "tick_rate": _clean_tick_rate}
+                  "private": _clean_private, "tick_rate": _clean_tick_rate,
+                  "bots": _clean_bots, "bot_difficulty": _clean_bot_difficulty}
     out: dict[str, Any] = {}
     game_settings = {}
     for key, value in settings.items():
@@ -26,6 +35,10 @@ def clean_lobby_settings(lobby: Lobby, settings: dict[str, Any]) -> dict[str, An
             out[attr] = cleaned
         else:
             game_settings[key] = value
+    if "bots" in out:  # checked against the seat count this change leaves
+        free = out.get("max_players", lobby.max_players) - len(lobby.humans())
+        if out["bots"] > free:
+            raise CommandError("bad_field", f"bots must be in [0, {max(0, free)}] (the seats people leave free)")
     try:
         out.update(lobby.game_cls.clean_settings(game_settings))
     except InvalidInput as exc:
@@ -39,7 +52,7 @@ def _clean_name(lobby: Lobby, value: Any) -> tuple[str, str]:
     return "name", name
 
 def _clean_max_players(lobby: Lobby, value: Any) -> tuple[str, int]:
-    lo = max(lobby.game_cls.min_players, len(lobby.players()))
+    lo = max(lobby.game_cls.min_players, len(lobby.humans()))
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= lobby.game_cls.max_players:
         raise CommandError("bad_field", f"max_players must be in [{lo}, {lobby.game_cls.max_players}]")
     return "max_players", value
@@ -54,3 +67,14 @@ def _clean_tick_rate(lobby: Lobby, value: Any) -> tuple[str, int]:
         raise CommandError("bad_field", f"tick_rate must be in [{MIN_TICK_RATE}, {MAX_TICK_RATE}]")
     return "tick_rate_hz", value
 
+def _clean_bots(lobby: Lobby, value: Any) -> tuple[str, int]:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CommandError("bad_field", "bots must be a whole number, 0 or more")
+    if value and not has_policy(lobby.game_cls.name):
+        raise CommandError("bad_field", f"{lobby.game_cls.title} has no bots")
+    return "bots", value
+
+def _clean_bot_difficulty(lobby: Lobby, value: Any) -> tuple[str, str]:
+    if value not in DIFFICULTIES:
+        raise CommandError("bad_field", "bot_difficulty must be one of " + ", ".join(DIFFICULTIES))
+    return "bot_difficulty", value

@@ -1,0 +1,116 @@
+"""Bots in a lobby: seating them for a match and driving them, tick by tick.
+
+A bot is a `Member` with ``bot=True``, seated only for one match: `seat_bots` puts the
+host's ``bots`` setting's worth of them in the seats people left free when the match
+starts, and `BotDriver` takes them out again once it is over. A bot holds a connection
+that goes nowhere (`BotConnection`), counts for no ban, is never host, and yields its seat:
+a person may join while bots play and takes a seat at the next start.
+
+`BotDriver.step` runs once per tick inside the lobby's tick, before the queued inputs are
+applied. While the match plays, each bot's policy (`game.bots`) reads the snapshot of the
+tick before — what a client would have seen — and its raw payload goes through the game's
+``parse_input`` and `LobbyLoop.submit_input`, the same path as a person's input.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from game.bots import DEFAULT_DIFFICULTY, Policy, bot_identity, bot_name, make_policy
+from game.engine.lobby import Lobby, Member
+from game.rules.base import InvalidInput, Rng
+
+if TYPE_CHECKING:
+    from game.engine.loop import LobbyLoop
+
+log = logging.getLogger("game.bots")
+
+
+class BotConnection:
+    """Where a bot's frames go: nowhere (it reads the game directly)."""
+
+    needs_full = False
+    relayed = False
+
+    def push_event(self, data: bytes) -> None:
+        pass
+
+    def push_state(self, data: bytes, *, full: bool) -> None:
+        pass
+
+    def close(self, code: int) -> None:
+        pass
+
+
+BOT_CONNECTION = BotConnection()
+
+
+def seat_bots(lobby: Lobby) -> list[Member]:
+    """Called as a match starts: unseat the bots of the last match, then seat
+    `Lobby.bot_seats` new ones, named ``Bot <n> (<difficulty>)``, after the people."""
+    lobby.remove_bots()
+    difficulty = lobby.settings.get("bot_difficulty", DEFAULT_DIFFICULTY)
+    return [lobby.add_bot(name=bot_name(n, difficulty), identity=bot_identity(lobby.code, n), conn=BOT_CONNECTION)
+            for n in range(1, lobby.bot_seats() + 1)]
+
+
+class BotDriver:
+    """Drives the bots of one match of one loop; made when the match starts."""
+
+    def __init__(self, loop: LobbyLoop, bots: list[Member], *, seed: int) -> None:
+        self.loop = loop
+        lobby = loop.lobby
+        difficulty = lobby.settings.get("bot_difficulty", DEFAULT_DIFFICULTY)
+        # Each bot's Rng is drawn from the match's seed: a replay of the seed replays the bots.
+        self.policies: dict[int, Policy] = {
+            m.id: make_policy(lobby.game_cls.name, member_id=m.id, difficulty=difficulty,
+                              rng=Rng(seed * 7919 + m.id), tick_rate_hz=lobby.tick_rate_hz)
+            for m in bots}
+        self.seq = dict.fromkeys(self.policies, 0)
+        self.sent: dict[int, Any] = {}  # the last payload each bot submitted
+
+    def step(self, dt: float) -> None:
+        """Called by the loop once per tick, before inputs are applied. While the match
+        plays, queue each bot's input; when no person is left in the lobby (players or
+        spectators), unseat the bots so the match ends by forfeit; once the match is over,
+        unseat them without a word (the lobby frame shows them gone)."""
+        loop, lobby = self.loop, self.loop.lobby
+        if lobby.phase not in ("countdown", "playing"):
+            if self.policies:
+                lobby.remove_bots()
+                self.policies.clear()
+            return
+        if not any(not m.bot for m in lobby.members.values()):
+            self._forfeit_all()
+        elif lobby.phase == "playing":
+            self._act(loop)
+
+    def _act(self, loop: LobbyLoop) -> None:
+        snapshot = loop.prev_snapshot if loop.prev_snapshot is not None else loop.game.snapshot()
+        parse = loop.lobby.game_cls.parse_input
+        members = loop.lobby.members
+        for member_id, policy in self.policies.items():
+            member = members.get(member_id)
+            if member is None or not member.in_match:
+                continue  # kicked, or the match is over for it
+            raw = policy.act(snapshot)
+            if raw == self.sent.get(member_id):
+                continue  # the game holds the last input: nothing new to say
+            try:
+                cleaned = parse(raw)
+            except InvalidInput:
+                log.warning("lobby %s: bot %s made an invalid input %r", loop.lobby.code, member.name, raw)
+                continue
+            if loop.submit_input(member, self.seq[member_id], cleaned) is None:
+                self.seq[member_id] += 1
+                self.sent[member_id] = raw
+
+    def _forfeit_all(self) -> None:
+        """Nobody is left to play with or watch the bots: take them out of the match."""
+        game = self.loop.game
+        for member in self.loop.lobby.remove_bots():
+            if member.in_match and game is not None:
+                member.in_match = False
+                game.remove_player(member.id)
+        self.policies.clear()
