@@ -59,6 +59,7 @@ class Node:
         self.channel = ""
         self.owned: dict[str, Lease] = {}
         self.remote_conns: dict[tuple[str, int], RemoteConn] = {}
+        self.aborted_joins: set[tuple[str, int]] = set()
         self.relays: dict[str, Relay] = {}
         self.conn_relay: dict[int, Relay] = {}  # local connection id -> its lobby's relay
         self.pending_joins: dict[int, asyncio.Future] = {}
@@ -171,11 +172,17 @@ class Node:
         future = loop.submit_join(join_request_from(fields, conn))
 
         def answered(done: asyncio.Future) -> None:
+            gave_up = (reply, conn_id) in self.aborted_joins
+            self.aborted_joins.discard((reply, conn_id))
             if done.cancelled() or done.exception() is not None:
                 self.post(reply, ["refused", conn_id, refusal_name(done.exception()) if not done.cancelled()
                                   else "server_error"])
                 return
             member = done.result()
+            if gave_up:  # the connection gave up meanwhile
+                conn.closed = True
+                loop.submit_leave(member.id, conn)
+                return
             self.remote_conns[(reply, conn_id)] = conn
             self.post(reply, ["joined", conn_id, {"id": member.id, "name": member.name, "role": member.role,
                                                   "staff": member.staff, "resume": member.resume_token}])
@@ -187,6 +194,19 @@ class Node:
         if loop is not None and conn is not None:
             conn.closed = True
             loop.submit_leave(member_id, conn)
+
+    def _on_abort(self, code: str, reply: str, conn_id: int) -> None:
+        """A join the connection gave up on: undo it if it went through, or when it does."""
+        conn = self.remote_conns.pop((reply, conn_id), None)
+        loop = self._owned_loop(code)
+        if conn is None:
+            if loop is not None:
+                self.aborted_joins.add((reply, conn_id))
+            return
+        member = next((m for m in loop.lobby.members.values() if m.conn is conn), None) if loop else None
+        conn.closed = True
+        if member is not None:
+            loop.submit_leave(member.id, conn)
 
     def _on_input(self, code: str, member_id: int, seq: int, cleaned: Any) -> None:
         loop = self._owned_loop(code)

@@ -122,8 +122,9 @@ class RemoteLobby:
         self.node.post(self.owner, ["join", self.code, self.node.channel, self.conn_id, fields])
         try:
             seat = await future
-        except BaseException:
+        except BaseException:  # refused, or given up on (the socket closed, a timeout)
             self.node.pending_joins.pop(self.conn_id, None)
+            self.node.post(self.owner, ["abort", self.code, self.node.channel, self.conn_id])
             await self.node.relay_drop(self.code, self.conn_id)
             raise
         return Member(id=seat["id"], name=seat["name"], role=seat["role"], identity=req.identity,
