@@ -132,6 +132,19 @@ else:
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Several Redis hosts (comma-separated URLs) shard the channel layer's channels and groups;
+# leases and the lobby directory live on the first. Or Redis Sentinel: REDIS_SENTINELS
+# ("host:port,host:port") and REDIS_SENTINEL_MASTER name the master to use (docs/deploy.md).
+REDIS_SENTINELS = [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1]))
+                   for h in os.environ.get("REDIS_SENTINELS", "").split(",") if h.strip()]
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "mymaster")
+if REDIS_SENTINELS and not REDIS_URL:
+    REDIS_URL = f"sentinel://{REDIS_SENTINEL_MASTER}"  # a marker: the layer and the cluster use Sentinel
+_REDIS_HOSTS = (
+    [{"sentinels": REDIS_SENTINELS, "master_name": REDIS_SENTINEL_MASTER, "socket_timeout": None}]
+    if REDIS_SENTINELS else
+    [{"address": url.strip(), "socket_timeout": None, "max_connections": 1000}
+     for url in REDIS_URL.split(",") if url.strip()])
 # With REDIS_URL: the pub/sub layer by default. For the frequent group broadcast of a game it
 # delivered every frame at 8-26 ms p99 where the core layer fell behind by seconds at 150
 # lobbies (docs/deploy.md, `python -m game.cluster.layerbench`). GAME_CHANNEL_LAYER=core
@@ -144,7 +157,7 @@ if REDIS_URL and CHANNEL_LAYER_KIND == "core":
             "CONFIG": {
                 # Explicit timeouts and pool size: redis-py's defaults trip the layer's
                 # blocking reads (shared/CHANNELS-NOTES.md).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
+                "hosts": _REDIS_HOSTS,
                 "capacity": 1000,
                 "expiry": 30,
                 "group_expiry": 86400,
@@ -155,7 +168,7 @@ elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}]},
+            "CONFIG": {"hosts": _REDIS_HOSTS},
         }
     }
 else:
@@ -237,7 +250,9 @@ GAME = {
 # Scale-out (docs/deploy.md): with REDIS_URL set, processes share lobbies through Redis.
 GAME_CLUSTER = {
     "ENABLED": bool(REDIS_URL) and os.environ.get("GAME_CLUSTER", "1") != "0",
-    "REDIS_URL": REDIS_URL,
+    "REDIS_URL": REDIS_URL.split(",")[0].strip(),
+    "SENTINELS": REDIS_SENTINELS,
+    "SENTINEL_MASTER": REDIS_SENTINEL_MASTER,
     "PREFIX": os.environ.get("GAME_CLUSTER_PREFIX", "gs:"),
     # An owner that cannot renew its lease stops ticking after 80% of this; another process
     # may take the lobby over once it has expired.

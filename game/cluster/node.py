@@ -39,6 +39,16 @@ BATCH_TYPE = "node.batch"
 STATE_TYPE = "node.state"
 
 
+def redis_client(cfg: dict[str, Any], *, timeout_s: float):
+    """The Redis that holds leases and the directory: the first REDIS_URL, or Sentinel's master.
+    Timeouts below the lease's TTL: a hung Redis must fail a renewal, not stall it."""
+    options = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
+    if cfg["SENTINELS"]:
+        from redis.asyncio.sentinel import Sentinel
+        return Sentinel(cfg["SENTINELS"], **options).master_for(cfg["SENTINEL_MASTER"], **options)
+    return aioredis.Redis.from_url(cfg["REDIS_URL"], max_connections=64, **options)
+
+
 def relay_group(code: str) -> str:
     return f"relay.{code}"
 
@@ -51,9 +61,7 @@ class Node:
         self.layer = runtime.layer
         self.prefix = cfg["PREFIX"]
         self.ttl_s = cfg["LEASE_TTL_S"]
-        self.redis = aioredis.Redis.from_url(
-            cfg["REDIS_URL"], socket_timeout=self.ttl_s / 2, socket_connect_timeout=self.ttl_s / 2,
-            max_connections=64)
+        self.redis = redis_client(cfg, timeout_s=self.ttl_s / 2)
         self.leases = Leases(self.redis, self.prefix, self.ttl_s, cfg["DIRECTORY_TTL_S"])
         self.directory = Directory(self.redis, self.prefix, cfg["DIRECTORY_TTL_S"])
         self.channel = ""
