@@ -59,7 +59,7 @@ class Cluster:
             **{k: v for k, v in os.environ.items() if not k.startswith("GAME_")},
             "DATABASE_URL": database_url, "REDIS_URL": redis_url, "GAME_CLUSTER_PREFIX": self.prefix,
             "DJANGO_SETTINGS_MODULE": "gameserver.settings", "DEBUG": "1", "PYTHONUNBUFFERED": "1",
-            "GAME_LEASE_TTL_S": "1.5", "GAME_COUNTDOWN_S": "0.2", "GAME_RECONNECT_GRACE_S": "20",
+            "GAME_LEASE_TTL_S": os.environ.get("CLUSTER_TEST_LEASE_TTL_S", "1.5"), "GAME_COUNTDOWN_S": "0.2", "GAME_RECONNECT_GRACE_S": "20",
             "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000", "GAME_DRAIN_S": "2", **env}
         self.procs: dict[str, subprocess.Popen] = {}
         self.ports: dict[str, int] = {}
