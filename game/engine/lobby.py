@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from game.engine.errors import CommandError, JoinRefused
+from game.engine.outside import OUTSIDE_ID, OutsideActions
 from game.engine.settings import clean_lobby_settings
 from game.rules.base import Game
 
@@ -92,9 +93,11 @@ class LobbyConfig:
     settings: dict[str, Any] = field(default_factory=dict)
     creator_identity: str | None = None
     host_token: str | None = None
+    # Matchmaking: seat token -> identity of each matched player (game.engine.outside).
+    reserved_seats: dict[str, str] = field(default_factory=dict)
 
 
-class Lobby:
+class Lobby(OutsideActions):
     """Membership and commands of one lobby; match stepping lives in the loop."""
 
     def __init__(self, config: LobbyConfig) -> None:
@@ -121,6 +124,7 @@ class Lobby:
         self.close_reason: str | None = None
         self.next_id = 1  # member ids are never reused within a lobby
         self.on_start: Callable[[], None] | None = None  # set by the loop
+        self._init_reserved(config.reserved_seats)
 
     def _new_id(self) -> int:
         self.next_id += 1
@@ -167,6 +171,9 @@ class Lobby:
             req.address is not None and req.address in self.banned_addresses and not req.user_id)
         if banned and not req.staff:
             raise JoinRefused("banned")
+        seat = self.reserved_seat(req) if req.role == "player" and self.matchmade else None
+        if req.role == "player" and self.matchmade and seat is None:
+            raise JoinRefused("lobby_full")  # every seat is held for a matched player
         if req.role == "player":
             if self.locked and not req.staff:
                 raise JoinRefused("lobby_locked")
@@ -181,9 +188,11 @@ class Lobby:
             claims = self._is_creator(req) and not self.creator_seated
             if claims:
                 self.creator_seated = True
-            if claims or self.host_id is None:
+            if claims or (self.host_id is None and not self.matchmade):
                 self._set_host(member.id)
         self.changed = True
+        if seat is not None:
+            self.take_reserved(seat, member)
         return member
 
     def _is_creator(self, req: JoinRequest) -> bool:
@@ -243,6 +252,9 @@ class Lobby:
     # -- commands ----------------------------------------------------------------
     def handle(self, member_id: int, kind: str, fields: dict[str, Any]) -> None:
         """Run one decoded client command for ``member_id`` (raises CommandError)."""
+        if member_id == OUTSIDE_ID:
+            self.handle_outside(kind, fields)
+            return
         member = self.members.get(member_id)
         if member is None:
             return  # left before its command came up

@@ -25,6 +25,7 @@ from game.engine.delta import diff
 from game.engine.errors import CommandError, JoinRefused
 from game.engine.lobby import JoinRequest, Lobby, Member
 from game.engine.match import MatchPhases
+from game.engine.outside import OUTSIDE_ID
 from game.engine.stats import LoopStats
 from game.rules.base import Game
 
@@ -151,6 +152,16 @@ class LobbyLoop(MatchPhases):
         if len(self.commands) >= self.max_commands:
             return False
         self.commands.append((member_id, kind, fields))
+        return True
+
+    def submit_staff_command(self, kind: str, fields: dict, *, actor: str) -> bool:
+        """Queue a command from outside the lobby's members, with staff rights: ``kick`` and
+        ``close`` from the staff dashboard, ``start_reserved`` from the matchmaker
+        (game.engine.outside); ``actor`` names who acted, for the log. False when the lobby's
+        command queue is full."""
+        if len(self.commands) >= self.max_commands:
+            return False
+        self.commands.append((OUTSIDE_ID, kind, {**fields, "actor": actor}))
         return True
 
     def submit_input(self, member: Member, seq: int, cleaned: Any) -> str | None:
