@@ -28,6 +28,11 @@ log = logging.getLogger("game.cluster")
 _conn_ids = itertools.count(1)
 
 
+def relay_group(code: str) -> str:
+    """The group of the nodes that relay lobby ``code``'s state frames to local members."""
+    return f"relay.{code}"
+
+
 class RemoteConn:
     """The owner's side of a member connected to another process (a loop `Connection`)."""
 
