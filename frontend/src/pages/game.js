@@ -13,6 +13,7 @@ import { ArenaRenderer } from '../render/arena.js';
 import { PongRenderer } from '../render/pong.js';
 import { SnapshotBuffer } from '../snapshots.js';
 import { getHostToken, getNickname, getResumeToken, setResumeToken } from '../storage.js';
+import { seatsAtStart } from '../ui/bots.js';
 import { Chat } from '../ui/chat.js';
 import { LobbyPanel } from '../ui/lobby-panel.js';
 import { Results } from '../ui/results.js';
@@ -157,7 +158,7 @@ export class GameSession {
     if (previous && previous.tick_rate !== lobby.tick_rate) this.inputLoop.start(lobby.tick_rate);
     if (previous && previous.host !== this.you && lobby.host === this.you) notify('You are now the host of this lobby.', { kind: 'info' });
     this.panel.update({ lobby, you: this.you, role: this.role, staff: this.staff });
-    this.results.setAdmin(this.isAdmin(), lobby.players);
+    this.results.setAdmin(this.isAdmin(), seatsAtStart(lobby));
     this.$('lobby-name').textContent = lobby.name;
     document.title = `${lobby.name} · ${lobby.game}`;
     this.$('role-badge').textContent = `${this.role === 'spectator' ? 'Spectator' : 'Player'} · ${lobby.spectators} watching`;
@@ -327,7 +328,7 @@ const EVENTS = {
     this.chat.system('The match has started!');
   },
   match_over(e) {
-    const players = this.lobby?.players ?? 0;
+    const players = this.lobby ? seatsAtStart(this.lobby) : 0; // bots fill seats for a rematch
     this.results.show(e, { you: this.you, admin: this.isAdmin(), members: players });
     const winner = e.results.find((r) => r.winner);
     this.chat.system(winner ? `Match over: ${winner.name} wins.` : 'Match over.');

@@ -1,7 +1,8 @@
-// The lobby panel: who is here (roles, ready flags, host), the ready toggle, the spectator's
+// The lobby panel: who is here (roles, ready flags, host, bots), the ready toggle, the spectator's
 // "follow player" selector, and the host controls (start, kick, ban, lock, transfer,
-// settings, close). The controls are only a convenience: the server judges every command
+// settings and bots, close). The controls are only a convenience: the server judges every command
 // and its refusals come back as error frames.
+import { BOT_DIFFICULTIES, BOT_SETTINGS, botChanges, botSettings, seatsAtStart } from './bots.js';
 import { el } from './dom.js';
 import { settingLabel } from './labels.js';
 
@@ -81,7 +82,7 @@ export class LobbyPanel {
     const flags = [lobby.private ? 'private' : 'public', lobby.locked ? 'locked 🔒' : null].filter(Boolean).join(' · ');
     this.els.info.replaceChildren(
       el('div', { className: 'phase', textContent: PHASE_TEXT[lobby.phase] ?? lobby.phase, dataset: { phase: lobby.phase } }),
-      el('div', { className: 'meta', textContent: `${lobby.game} · ${lobby.players}/${lobby.max_players} players · ${lobby.spectators} watching · ${lobby.tick_rate} Hz` }),
+      el('div', { className: 'meta', textContent: `${lobby.game} · ${lobby.players}/${lobby.max_players} players${lobby.bots ? ` + ${lobby.bots} bot${lobby.bots === 1 ? '' : 's'}` : ''} · ${lobby.spectators} watching · ${lobby.tick_rate} Hz` }),
       el('div', { className: 'meta', textContent: flags }),
     );
   }
@@ -91,11 +92,12 @@ export class LobbyPanel {
       const badges = [];
       if (m.id === lobby.host) badges.push(el('span', { className: 'badge host', textContent: 'host', title: 'Host' }));
       if (m.staff) badges.push(el('span', { className: 'badge staff', textContent: 'staff' }));
+      if (m.bot) badges.push(el('span', { className: 'badge bot', textContent: 'bot', title: 'A server-side player, here for this match' }));
       if (m.connected === false) badges.push(el('span', { className: 'badge away', textContent: 'away', title: 'Connection lost; the seat is kept for a while' }));
       if (m.role === 'spectator') badges.push(el('span', { className: 'badge spectator', textContent: 'watching' }));
       else if (m.in_match) badges.push(el('span', { className: 'badge playing', textContent: 'playing' }));
       else if (m.ready) badges.push(el('span', { className: 'badge ready', textContent: 'ready' }));
-      else if (m.id !== lobby.host) badges.push(el('span', { className: 'badge not-ready', textContent: 'not ready' }));
+      else if (m.id !== lobby.host && !m.bot) badges.push(el('span', { className: 'badge not-ready', textContent: 'not ready' }));
       const name = el('span', { className: 'name', textContent: m.id === you ? `${m.name} (you)` : m.name });
       const li = el('li', { className: m.id === you ? 'member you' : 'member', dataset: { id: String(m.id) } }, name, ...badges);
       if (admin && m.id !== you) li.append(this.memberActions(m));
@@ -108,6 +110,7 @@ export class LobbyPanel {
     const actions = el('span', { className: 'actions' });
     actions.append(el('button', { type: 'button', textContent: 'Kick', className: 'small', title: `Kick ${m.name}`,
       dataset: { action: 'kick', target: String(m.id) }, onclick: () => this.send('kick', { target: m.id }) }));
+    if (m.bot) return actions; // a bot can only be removed: nothing to ban, never host
     actions.append(twoStep('Ban', 'Sure?', () => this.send('ban', { target: m.id }),
       { className: 'small danger', title: `Ban ${m.name}`, dataset: { action: 'ban', target: String(m.id) } }));
     if (m.role === 'player') {
@@ -136,7 +139,7 @@ export class LobbyPanel {
     const notReady = lobby.members.filter((m) => m.role === 'player' && !m.ready && m.id !== lobby.host);
     const game = this.games[lobby.game];
     const hints = [];
-    if (between && game && lobby.players < game.min_players) hints.push(`${game.title} needs ${game.min_players} players.`);
+    if (between && game && seatsAtStart(lobby) < game.min_players) hints.push(`${game.title} needs ${game.min_players} players (bots count).`);
     if (between && notReady.length && lobby.phase === 'waiting') hints.push(`Not ready: ${notReady.map((m) => m.name).join(', ')}.`);
     startHint.textContent = hints.join(' ');
   }
@@ -151,7 +154,8 @@ export class LobbyPanel {
       ['max_players', 'Max players', { type: 'number', min: String(Math.max(game?.min_players ?? 1, lobby.players)), max: String(game?.max_players ?? 8) }],
       ['tick_rate', 'Tick rate (Hz)', { type: 'number', min: '10', max: '60' }],
       ['private', 'Private (not listed)', { type: 'checkbox' }],
-      ...Object.keys(game?.default_settings ?? lobby.settings).map((key) => [key, settingLabel(key), { type: typeof values[key] === 'boolean' ? 'checkbox' : 'number', min: '1' }]),
+      ...Object.keys(game?.default_settings ?? lobby.settings).filter((key) => !BOT_SETTINGS.includes(key))
+        .map((key) => [key, settingLabel(key), { type: typeof values[key] === 'boolean' ? 'checkbox' : 'number', min: '1' }]),
     ];
     const editable = ['waiting', 'finished'].includes(lobby.phase);
     const rows = fields.map(([key, label, props]) => {
@@ -163,14 +167,31 @@ export class LobbyPanel {
     });
     const submit = el('button', { type: 'submit', textContent: 'Apply settings', disabled: !editable });
     const note = el('p', { className: 'hint', textContent: editable ? '' : 'Settings can change before a match or after it.' });
-    form.replaceChildren(...rows, submit, note);
+    form.replaceChildren(...rows, ...this.botFields(lobby, editable), submit, note);
+  }
+
+  /** The bot controls: how many seats bots fill at the start (0 = none) and how well they play. */
+  botFields(lobby, editable) {
+    const { count, difficulty, limit } = botSettings(lobby);
+    const number = el('input', { name: 'bots', id: 'setting-bots', type: 'number', min: '0', max: String(limit),
+      step: '1', value: String(count), disabled: !editable });
+    const level = el('select', { name: 'bot_difficulty', id: 'setting-bot_difficulty', disabled: !editable },
+      ...BOT_DIFFICULTIES.map((d) => el('option', { value: d, textContent: d, selected: d === difficulty })));
+    return [
+      el('label', { className: 'field field-number' }, el('span', { textContent: `Bots (fill up to ${limit} free seats)` }), number),
+      el('label', { className: 'field field-select' }, el('span', { textContent: 'Bot difficulty' }), level),
+    ];
   }
 
   /** Send only what the host changed, typed as the server expects. */
   submitSettings() {
     const game = this.games[this.view?.lobby.game];
-    const changes = {};
-    for (const input of this.els.settings.querySelectorAll('input')) {
+    const form = this.els.settings;
+    const seats = Number.parseInt(form.elements.max_players?.value, 10);
+    const changes = botChanges(this.view.lobby, { count: form.elements.bots?.value, difficulty: form.elements.bot_difficulty?.value,
+      maxPlayers: Number.isFinite(seats) ? seats : undefined });
+    for (const input of form.querySelectorAll('input')) {
+      if (BOT_SETTINGS.includes(input.name)) continue;
       const now = input.type === 'checkbox' ? String(input.checked) : input.value;
       if (now === input.dataset.initial) continue;
       const key = input.name;
