@@ -75,11 +75,12 @@ class BotDriver:
         plays, queue each bot's input; when no person is left in the lobby (players or
         spectators), unseat the bots so the match ends by forfeit; once the match is over,
         unseat them without a word (the lobby frame shows them gone)."""
+        if not self.policies:
+            return  # a match without bots, or its bots are gone already
         loop, lobby = self.loop, self.loop.lobby
         if lobby.phase not in ("countdown", "playing"):
-            if self.policies:
-                lobby.remove_bots()
-                self.policies.clear()
+            lobby.remove_bots()
+            self.policies.clear()
             return
         if not any(not m.bot for m in lobby.members.values()):
             self._forfeit_all()
