@@ -98,9 +98,10 @@ class Runtime:
         if self.cluster is not None:
             self.cluster.changed(loop)
 
-    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None) -> None:
+    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None,
+                    **delayed: Any) -> None:
         if self.cluster is not None:
-            self.cluster.relay_state(code, epoch, tick, delta, full)
+            self.cluster.relay_state(code, epoch, tick, delta, full, **delayed)
 
     def lobby_abandoned(self, loop: LobbyLoop) -> None:
         if self.cluster is not None:

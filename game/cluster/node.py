@@ -122,11 +122,14 @@ class Node(Ownership):
         except Exception:
             log.warning("node %s unreachable: %d messages dropped", channel, len(items), exc_info=True)
 
-    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None) -> None:
+    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None, *,
+                    delayed: bool = False, ddelta: bytes | None = None, dfull: bytes | None = None) -> None:
         """Publish one tick of a lobby's state to every node with members of it."""
         self.relays_sent += 1
-        self.states[relay_group(code)].append(
-            {"type": STATE_TYPE, "code": code, "epoch": epoch, "tick": tick, "delta": delta, "full": full})
+        message = {"type": STATE_TYPE, "code": code, "epoch": epoch, "tick": tick, "delta": delta, "full": full}
+        if delayed:
+            message.update(delayed=True, ddelta=ddelta, dfull=dfull)
+        self.states[relay_group(code)].append(message)
         self.states_wake.set()
 
     async def _relayer(self) -> None:
@@ -153,7 +156,7 @@ class Node(Ownership):
                     relay = self.relays.get(message["code"])
                     if relay is not None:
                         self.relays_received += 1
-                        relay.state(message["epoch"], message["tick"], message["delta"], message["full"])
+                        relay.state(message)
                 else:
                     for item in message["items"]:
                         getattr(self, "_on_" + item[0])(*item[1:])

@@ -67,25 +67,30 @@ class Relay:
         self.owner = owner
         self.epoch = epoch
         self.outboxes: dict[int, Any] = {}
+        self.delayed: set[int] = set()  # connections of spectators (who see a delayed feed if the lobby has one)
         self.full_asked_tick = -1
 
-    def state(self, epoch: int, tick: int, delta: bytes | None, full: bytes | None) -> None:
-        """A relayed state frame: hand it to each local outbox (newest epoch only)."""
-        if epoch < self.epoch:
+    def state(self, message: dict[str, Any]) -> None:
+        """A relayed state frame: hand it to each local outbox (newest epoch only). Spectators
+        of a lobby that delays them get the delayed frames instead (`game.engine.delayed`)."""
+        if message["epoch"] < self.epoch:
             return  # from an owner that has been replaced
+        live = (message["delta"], message["full"])
+        late = (message.get("ddelta"), message.get("dfull")) if message.get("delayed") else None
         want_full = False
-        for outbox in self.outboxes.values():
+        for conn_id, outbox in self.outboxes.items():
+            delta, full = late if late is not None and conn_id in self.delayed else live
             if outbox.needs_full:
                 if full is not None:
                     outbox.push_state(full, full=True)
                 else:
-                    want_full = True
+                    want_full = want_full or delta is not None  # (a delayed feed still filling up sends neither)
             elif delta is not None:
                 outbox.push_state(delta, full=False)
             elif full is not None:
                 outbox.push_state(full, full=True)
-        if want_full and self.full_asked_tick != tick:
-            self.full_asked_tick = tick
+        if want_full and self.full_asked_tick != message["tick"]:
+            self.full_asked_tick = message["tick"]
             self.node.post(self.owner, ["full", self.code])
 
     def add(self, conn_id: int, outbox: Any) -> None:
@@ -94,6 +99,7 @@ class Relay:
 
     def discard(self, conn_id: int) -> None:
         self.outboxes.pop(conn_id, None)
+        self.delayed.discard(conn_id)
         if self.node.conn_relay.get(conn_id) is self:
             del self.node.conn_relay[conn_id]
 
@@ -132,6 +138,8 @@ class RemoteLobby:
             self.node.post(self.owner, ["abort", self.code, self.node.channel, self.conn_id])
             await self.node.relay_drop(self.code, self.conn_id)
             raise
+        if seat["role"] == "spectator" and not seat["staff"]:
+            relay.delayed.add(self.conn_id)
         return Member(id=seat["id"], name=seat["name"], role=seat["role"], identity=req.identity,
                       conn=req.conn, address=req.address, user_id=req.user_id, staff=seat["staff"],
                       resume_token=seat["resume"])

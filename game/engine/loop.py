@@ -21,9 +21,10 @@ from collections import deque
 from typing import Any, Protocol
 
 from game import protocol
-from game.engine.delta import diff
 from game.engine.errors import CommandError, JoinRefused
 from game.engine.lobby import JoinRequest, Lobby, Member
+from game.engine.broadcast import StateBroadcast
+from game.engine.delayed import DelayedFeed
 from game.engine.match import MatchPhases
 from game.engine.outside import OUTSIDE_ID
 from game.engine.stats import LoopStats
@@ -72,14 +73,16 @@ class LoopHooks(Protocol):
     def lobby_changed(self, loop: LobbyLoop) -> None:
         """The lobby's membership, settings or phase changed (a cluster saves its state)."""
 
-    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None) -> None:
-        """Deliver this tick's state to members connected to other processes (cluster only)."""
+    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None, *,
+                    delayed: bool = False, ddelta: bytes | None = None, dfull: bytes | None = None) -> None:
+        """Deliver this tick's state to members connected to other processes (cluster only);
+        ``delayed``: the lobby delays its spectators, who get ``ddelta``/``dfull`` instead."""
 
     def lobby_abandoned(self, loop: LobbyLoop) -> None:
         """The loop stopped without closing its lobby: its lease was lost or handed over."""
 
 
-class LobbyLoop(MatchPhases):
+class LobbyLoop(MatchPhases, StateBroadcast):
     """Owns one lobby and its match; every change to them happens in `step_tick`."""
 
     def __init__(self, lobby: Lobby, *, clock: Clock, hooks: LoopHooks, countdown_s: float = 3.0,
@@ -119,6 +122,8 @@ class LobbyLoop(MatchPhases):
         self.lease_deadline: float | None = None
         self.abandoned: str | None = None
         self.relay_full_wanted = False
+        self.delayed = DelayedFeed()  # spectators' late view, when the lobby sets spectator_delay
+        self.delayed_match: str | None = None
         lobby.on_start = self._begin_match
 
     # -- what a consumer asks of its lobby (game.cluster.remote.RemoteLobby answers the same) --
@@ -326,6 +331,7 @@ class LobbyLoop(MatchPhases):
             self.lobby.detach(member, DETACHED, self.grace_s)
             if member.in_match and self.game is not None:
                 self.game.apply_input(member.id, self.lobby.game_cls.neutral_input())  # let go of the keys
+                self.recorder.input(self.match_ticks, member.id, self.lobby.game_cls.neutral_input())
             return
         self._remove(member_id)
 
@@ -334,6 +340,7 @@ class LobbyLoop(MatchPhases):
         if member is not None and member.in_match and self.game is not None:
             member.in_match = False
             self.game.remove_player(member_id)
+            self.recorder.removed(self.match_ticks, member_id)
 
     def _release_absent(self, dt: float) -> None:
         """Give up the seats of players away for longer than the grace period."""
@@ -373,6 +380,7 @@ class LobbyLoop(MatchPhases):
             if victim.in_match and self.game is not None:  # a kicked player forfeits the match
                 victim.in_match = False
                 self.game.remove_player(victim.id)
+                self.recorder.removed(self.match_ticks, victim.id)
             victim.conn.push_event(self._events_frame([event]))
             victim.conn.close(code)
         lobby.evictions.clear()
@@ -387,41 +395,5 @@ class LobbyLoop(MatchPhases):
                 self.hooks.publish(lobby.code, self._events_frame(events))
         if lobby.phase in ("countdown", "playing"):
             self._broadcast_state()
-
-    def _broadcast_state(self) -> None:
-        """Encode this tick's state once (full and/or delta) and offer it to every member."""
-        game = self.game
-        assert game is not None
-        snapshot = game.snapshot()
-        now = self.clock.wall_ms()
-        ack = {m.id: m.last_seq for m in self.roster.values() if m.in_match}
-        keyframe_ticks = max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
-        keyframe = self.prev_snapshot is None or self.tick - self.last_full_tick >= keyframe_ticks
-        full = delta = None
-        events, self.game_events = self.game_events, []
-        if keyframe:
-            full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
-            self.last_full_tick = self.tick
-        else:
-            delta = protocol.encode_delta(tick=self.tick, time=now, base=self.tick - 1,
-                                          delta=diff(self.prev_snapshot, snapshot), ack=ack, ev=events)
-        relayed, relay_full = False, self.relay_full_wanted
-        for member in self.lobby.members.values():
-            conn = member.conn
-            if conn.relayed:  # on another process: one relayed frame serves them all, below
-                relayed = True
-                if conn.needs_full:
-                    relay_full, conn.needs_full = True, False
-                continue
-            if delta is not None and not conn.needs_full:
-                conn.push_state(delta, full=False)
-            else:
-                if full is None:
-                    full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
-                conn.push_state(full, full=True)
-        if relayed:
-            if relay_full and full is None:
-                full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
-            self.relay_full_wanted = False
-            self.hooks.relay_state(self.lobby.code, self.epoch, self.tick, delta, full)
-        self.prev_snapshot = snapshot
+        elif self.delayed.pending:
+            self._play_out_delayed()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from game.bots import DIFFICULTIES, has_policy
+from game.engine.delayed import MAX_DELAY_S
 from game.engine.errors import CommandError
 from game.protocol import clean_text
 from game.rules.base import InvalidInput
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 MIN_TICK_RATE, MAX_TICK_RATE = 10, 60
 #: Lobby settings kept in ``lobby.settings`` beside the game's own, never handed to the game.
-BOT_SETTINGS = ("bots", "bot_difficulty")
+BOT_SETTINGS = ("bots", "bot_difficulty", "spectator_delay")
 
 
 def game_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +27,8 @@ def clean_lobby_settings(lobby: Lobby, settings: dict[str, Any]) -> dict[str, An
     """Validate a host's settings change; returns {attribute or game setting: value}."""
     lobby_keys = {"name": _clean_name, "max_players": _clean_max_players,
                   "private": _clean_private, "tick_rate": _clean_tick_rate,
-                  "bots": _clean_bots, "bot_difficulty": _clean_bot_difficulty}
+                  "bots": _clean_bots, "bot_difficulty": _clean_bot_difficulty,
+                  "spectator_delay": _clean_spectator_delay}
     out: dict[str, Any] = {}
     game_settings = {}
     for key, value in settings.items():
@@ -78,3 +80,8 @@ def _clean_bot_difficulty(lobby: Lobby, value: Any) -> tuple[str, str]:
     if value not in DIFFICULTIES:
         raise CommandError("bad_field", "bot_difficulty must be one of " + ", ".join(DIFFICULTIES))
     return "bot_difficulty", value
+
+def _clean_spectator_delay(lobby: Lobby, value: Any) -> tuple[str, int]:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DELAY_S:
+        raise CommandError("bad_field", f"spectator_delay must be whole seconds in [0, {MAX_DELAY_S}]")
+    return "spectator_delay", value

@@ -94,6 +94,7 @@ class FakeHooks:
         self.closed: list[str] = []
         self.changed = 0
         self.relayed: list[tuple] = []
+        self.relayed_delayed: list[dict] = []
         self.abandoned: list = []
 
     def publish(self, code: str, data: bytes) -> None:
@@ -108,8 +109,9 @@ class FakeHooks:
     def lobby_changed(self, loop) -> None:
         self.changed += 1
 
-    def relay_state(self, code: str, epoch: int, tick: int, delta, full) -> None:
+    def relay_state(self, code: str, epoch: int, tick: int, delta, full, **delayed) -> None:
         self.relayed.append((code, epoch, tick, delta, full))
+        self.relayed_delayed.append(delayed)
 
     def lobby_abandoned(self, loop) -> None:
         self.abandoned.append(loop)
