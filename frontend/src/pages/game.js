@@ -161,7 +161,9 @@ export class GameSession {
     this.results.setAdmin(this.isAdmin(), seatsAtStart(lobby));
     this.$('lobby-name').textContent = lobby.name;
     document.title = `${lobby.name} · ${lobby.game}`;
-    this.$('role-badge').textContent = `${this.role === 'spectator' ? 'Spectator' : 'Player'} · ${lobby.spectators} watching`;
+    const delay = lobby.settings?.spectator_delay ?? 0;
+    const late = this.role === 'spectator' && delay > 0 && !this.staff ? ` · ${delay} s behind (anti-cheat delay)` : '';
+    this.$('role-badge').textContent = `${this.role === 'spectator' ? 'Spectator' : 'Player'} · ${lobby.spectators} watching${late}`;
   }
 
   onState(msg) {

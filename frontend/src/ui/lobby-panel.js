@@ -7,7 +7,7 @@ import { el } from './dom.js';
 import { settingLabel } from './labels.js';
 
 const PHASE_TEXT = { waiting: 'Waiting for players', countdown: 'Starting…', playing: 'Match in progress', finished: 'Match over', closed: 'Closed' };
-const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate'];
+const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate', 'spectator_delay'];
 
 /** A button that asks "sure?" on its first click and acts on the second (no modal dialogs). */
 function twoStep(label, confirmLabel, act, props = {}) {
@@ -148,13 +148,15 @@ export class LobbyPanel {
     const form = this.els.settings;
     const game = this.games[lobby.game];
     const values = { name: lobby.name, max_players: lobby.max_players, private: lobby.private, tick_rate: lobby.tick_rate,
-      ...(game?.default_settings ?? {}), ...lobby.settings };
+      spectator_delay: 0, ...(game?.default_settings ?? {}), ...lobby.settings };
     const fields = [
       ['name', 'Lobby name', { type: 'text', maxLength: 40 }],
       ['max_players', 'Max players', { type: 'number', min: String(Math.max(game?.min_players ?? 1, lobby.players)), max: String(game?.max_players ?? 8) }],
       ['tick_rate', 'Tick rate (Hz)', { type: 'number', min: '10', max: '60' }],
       ['private', 'Private (not listed)', { type: 'checkbox' }],
-      ...Object.keys(game?.default_settings ?? lobby.settings).filter((key) => !BOT_SETTINGS.includes(key))
+      ['spectator_delay', 'Spectator delay (s, 0 = live)', { type: 'number', min: '0', max: '30', step: '1' }],
+      ...Object.keys(game?.default_settings ?? lobby.settings)
+        .filter((key) => !BOT_SETTINGS.includes(key) && !LOBBY_FIELDS.includes(key))
         .map((key) => [key, settingLabel(key), { type: typeof values[key] === 'boolean' ? 'checkbox' : 'number', min: '1' }]),
     ];
     const editable = ['waiting', 'finished'].includes(lobby.phase);
