@@ -23,6 +23,7 @@ import psycopg
 import websockets
 
 from game import protocol
+from game.engine.delta import apply
 from tests.liveserver import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,6 +191,19 @@ class Player:
 
     def states(self) -> list[dict]:
         return [f for f in self.frames if f["k"] in ("full", "delta")]
+
+    def views(self) -> dict[int, dict]:
+        """The game as this client rebuilds it, tick by tick (fulls, then deltas applied)."""
+        view, out = None, {}
+        for frame in self.states():
+            if frame["k"] == "full":
+                view = frame["s"]
+            elif view is not None:
+                view = apply(view, frame["s"])
+            else:
+                continue
+            out[frame["tick"]] = view
+        return out
 
     async def disconnect(self) -> None:
         if self.ws is not None:

@@ -24,8 +24,12 @@ async def seat(cluster, proc: str, code: str, query: str) -> Player:
     return player
 
 
-async def start_pong(cluster, code: str, token: str, *, host_on: str, guest_on: str, spectator_on: str):
+async def start_pong(cluster, code: str, token: str, *, host_on: str, guest_on: str, spectator_on: str,
+                     settings: dict | None = None):
     host = await seat(cluster, host_on, code, f"name=host&token={token}")
+    if settings:
+        await host.send("settings", settings=settings)
+        await host.event("settings")
     guest = await seat(cluster, guest_on, code, "name=guest")
     watcher = await seat(cluster, spectator_on, code, "name=watcher&role=spectator")
     assert host.welcome["host"] and guest.welcome["role"] == "player"
@@ -47,7 +51,8 @@ def test_one_lobby_across_three_processes(cluster):
     assert "stats" not in cluster.get("B", f"/api/lobbies/{code}")  # ...the others only know of it
 
     async def play():
-        host, guest, watcher = await start_pong(cluster, code, token, host_on="A", guest_on="B", spectator_on="C")
+        host, guest, watcher = await start_pong(cluster, code, token, host_on="A", guest_on="B", spectator_on="C",
+                                                settings={"spectator_delay": 1})
         await guest.send("chat", text="hello from B")
         for client in (host, watcher):
             assert (await client.event("chat"))["text"] == "hello from B"
@@ -55,14 +60,16 @@ def test_one_lobby_across_three_processes(cluster):
         for seq in range(1, 30):  # the remote player's inputs reach the owner's loop
             await guest.send("input", seq=seq, d={"my": 1.0})
             await asyncio.sleep(0.02)
-        acked = await watcher.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(me, -1) >= 20)
+        acked = await host.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(me, -1) >= 20)
         assert acked["ack"][me] >= 20
-        await asyncio.sleep(1.2)  # a keyframe for everyone
-        fulls = [{f["tick"]: f["s"] for f in c.states() if f["k"] == "full"} for c in (host, guest, watcher)]
-        common = set(fulls[0]) & set(fulls[1]) & set(fulls[2])
-        assert common, "no keyframe seen by all three"
+        await asyncio.sleep(1.5)  # past the spectators' one-second delay
+        views = [c.views() for c in (host, guest, watcher)]
+        common = set(views[0]) & set(views[1]) & set(views[2])
+        assert len(common) >= 5, "too few ticks seen by all three"
         for tick in common:  # one game, one loop: the same state everywhere
-            assert fulls[0][tick] == fulls[1][tick] == fulls[2][tick]
+            assert views[0][tick] == views[1][tick] == views[2][tick]
+        behind = host.states()[-1]["tick"] - watcher.states()[-1]["tick"]
+        assert 15 <= behind <= 25  # the spectator on C watches a second late (20 ticks)
         ticks = [f["tick"] for f in guest.states()]
         assert ticks == sorted(ticks)
         for client in (host, guest, watcher):
