@@ -42,6 +42,22 @@ def render(runtime: Runtime) -> str:
         "# HELP game_matches_saved_total Matches written to the database.", "# TYPE game_matches_saved_total counter",
         _line("game_matches_saved_total", runtime.saved_matches),
     ]
+    node = runtime.cluster
+    if node is not None:
+        out += [
+            "# HELP game_cluster_leases Lobby leases this process holds (the lobbies it ticks).",
+            "# TYPE game_cluster_leases gauge", _line("game_cluster_leases", len(node.owned)),
+            "# HELP game_cluster_remote_members Members of this process's lobbies connected to other processes.",
+            "# TYPE game_cluster_remote_members gauge", _line("game_cluster_remote_members", len(node.remote_conns)),
+            "# HELP game_cluster_relayed_lobbies Lobbies owned elsewhere with members connected here.",
+            "# TYPE game_cluster_relayed_lobbies gauge", _line("game_cluster_relayed_lobbies", len(node.relays)),
+            "# HELP game_cluster_relay_frames_sent_total State frames published to other processes.",
+            "# TYPE game_cluster_relay_frames_sent_total counter",
+            _line("game_cluster_relay_frames_sent_total", node.relays_sent),
+            "# HELP game_cluster_relay_frames_received_total State frames relayed here from other processes.",
+            "# TYPE game_cluster_relay_frames_received_total counter",
+            _line("game_cluster_relay_frames_received_total", node.relays_received),
+        ]
     per_lobby = [
         ("game_lobby_ticks_total", "counter", "Ticks run by the lobby's loop.", "ticks"),
         ("game_lobby_overruns_total", "counter", "Ticks that ended after the next deadline.", "overruns"),
