@@ -61,7 +61,7 @@ class Cluster:
             "DATABASE_URL": database_url, "REDIS_URL": redis_url, "GAME_CLUSTER_PREFIX": self.prefix,
             "DJANGO_SETTINGS_MODULE": "gameserver.settings", "DEBUG": "1", "PYTHONUNBUFFERED": "1",
             "GAME_LEASE_TTL_S": os.environ.get("CLUSTER_TEST_LEASE_TTL_S", "1.5"), "GAME_COUNTDOWN_S": "0.2", "GAME_RECONNECT_GRACE_S": "20",
-            "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000", "GAME_DRAIN_S": "2", **env}
+            "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000", "GAME_DRAIN_S": "2", "METRICS_TOKEN": "cluster-test", **env}
         self.procs: dict[str, subprocess.Popen] = {}
         self.ports: dict[str, int] = {}
         self.logs: dict[str, object] = {}
@@ -103,6 +103,13 @@ class Cluster:
     def get(self, name: str, path: str) -> dict:
         with urllib.request.urlopen(self.http(name) + path, timeout=5) as reply:
             return json.loads(reply.read())
+
+    def metrics(self, name: str) -> dict[str, float]:
+        request = urllib.request.Request(self.http(name) + "/metrics",
+                                         headers={"Authorization": "Bearer cluster-test"})
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            lines = reply.read().decode().splitlines()
+        return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in lines if not line.startswith("#")}
 
     def create_lobby(self, proc: str, **body) -> dict:
         request = urllib.request.Request(self.http(proc) + "/api/lobbies", data=json.dumps(body).encode(),

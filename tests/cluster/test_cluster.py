@@ -72,6 +72,10 @@ def test_one_lobby_across_three_processes(cluster):
         assert 15 <= behind <= 25  # the spectator on C watches a second late (20 ticks)
         ticks = [f["tick"] for f in guest.states()]
         assert ticks == sorted(ticks)
+        owner, relaying = cluster.metrics("A"), cluster.metrics("B")
+        assert owner["game_cluster_leases"] == 1 and owner["game_cluster_remote_members"] == 2
+        assert owner["game_cluster_relay_frames_sent_total"] > 20
+        assert relaying["game_cluster_leases"] == 0 and relaying["game_cluster_relay_frames_received_total"] > 20
         for client in (host, guest, watcher):
             await client.disconnect()
 
