@@ -262,12 +262,14 @@ class Node(Ownership):
 
     async def relay_for(self, code: str, owner: str, epoch: int) -> Relay:
         relay = self.relays.get(code)
-        if relay is None or relay.epoch < epoch:
-            if relay is not None:  # a newer owner than the one this process relayed for
-                relay.owner, relay.epoch = owner, epoch
-            else:
-                relay = self.relays[code] = Relay(self, code, owner, epoch)
-                await self.layer.group_add(relay_group(code), self.channel)
+        if relay is not None and relay.epoch < epoch:
+            # A newer owner than the one this process relays for (the watchdog has not seen it
+            # yet): the members here joined the old one; they move and resume with the new one.
+            relay.move_all(protocol.CLOSE["moved"])
+            relay = self.relays[code] = Relay(self, code, owner, epoch)
+        elif relay is None:
+            relay = self.relays[code] = Relay(self, code, owner, epoch)
+            await self.layer.group_add(relay_group(code), self.channel)
         return relay
 
     async def relay_drop(self, code: str, conn_id: int) -> None:
