@@ -14,13 +14,13 @@ if TYPE_CHECKING:
     from game.engine.lobby import Lobby
 
 MIN_TICK_RATE, MAX_TICK_RATE = 10, 60
-#: Lobby settings kept in ``lobby.settings`` beside the game's own, never handed to the game.
-BOT_SETTINGS = ("bots", "bot_difficulty", "spectator_delay")
+#: The engine's settings kept in ``lobby.settings`` beside the game's own; never handed to the game.
+ENGINE_SETTINGS = ("bots", "bot_difficulty", "spectator_delay")
 
 
 def game_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The game's own settings out of a lobby's ``settings`` (the bot settings left out)."""
-    return {k: v for k, v in settings.items() if k not in BOT_SETTINGS}
+    """The game's own settings out of a lobby's ``settings`` (the engine's left out)."""
+    return {k: v for k, v in settings.items() if k not in ENGINE_SETTINGS}
 
 
 def clean_lobby_settings(lobby: Lobby, settings: dict[str, Any]) -> dict[str, Any]:
