@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from game.engine.bots import BotDriver, seat_bots
 from game.engine.lobby import RESERVED_EVENTS
+from game.engine.replay import ReplayRecorder
 from game.engine.settings import game_settings
 from game.rules.base import PlayerInfo
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 class MatchPhases:
     #: Drives the bots of the current or last match (game.engine.bots); none before a match.
     bot_driver: BotDriver | None = None
+    #: The match's input log (game.engine.replay); this idle one ignores calls until a match.
+    recorder = ReplayRecorder()
 
     def _begin_match(self: LobbyLoop) -> None:
         """Called by the lobby's start/rematch command: seat the players, count down."""
@@ -31,9 +34,12 @@ class MatchPhases:
             member.in_match, member.last_seq, member.ready = True, -1, False
         self.roster = {m.id: m for m in players}
         seed = secrets.randbits(31)
-        self.game = self.lobby.game_cls(seed=seed, players=[PlayerInfo(m.id, m.name) for m in players],
-                                        settings=game_settings(self.lobby.settings))
+        seated = [PlayerInfo(m.id, m.name) for m in players]
+        self.game = self.lobby.game_cls(seed=seed, players=seated, settings=game_settings(self.lobby.settings))
         self.bot_driver = BotDriver(self, bots, seed=seed)
+        self.recorder = ReplayRecorder()
+        self.recorder.start(game=self.lobby.game_cls, seed=seed, settings=self.game.settings, players=seated,
+                            tick_rate=self.lobby.tick_rate_hz)
         self.match_id = uuid.uuid4().hex
         self.match_saved = False
         self.match_ticks = 0
@@ -60,7 +66,7 @@ class MatchPhases:
     def _play(self: LobbyLoop, dt: float) -> None:
         game = self.game
         assert game is not None
-        members = self.lobby.members
+        members, recorder, ticks = self.lobby.members, self.recorder, self.match_ticks
         while self.inputs:
             member_id, seq, cleaned = self.inputs.popleft()
             member = members.get(member_id)
@@ -69,6 +75,7 @@ class MatchPhases:
             member.pending_inputs -= 1
             if member.in_match:
                 game.apply_input(member_id, cleaned)
+                recorder.input(ticks, member_id, cleaned)
                 member.last_seq = seq
         # Game events ride on this tick's state frame: they are as frequent as the state
         # and only illustrate it, so they need no channel-layer message of their own.
@@ -96,7 +103,7 @@ class MatchPhases:
                   "settings": dict(self.lobby.settings), "ticks": self.match_ticks,
                   "tick_rate": self.lobby.tick_rate_hz, "started_ms": self.match_started_ms,
                   "ended_ms": self.clock.wall_ms(), "winner": outcome.winner, "results": results,
-                  "epoch": self.epoch}
+                  "epoch": self.epoch, "replay": self.recorder.encode(ticks=self.match_ticks, result=outcome)}
         self.hooks.save_match(record)
         self.stats.matches_ended += 1
         for member in self.lobby.members.values():

@@ -1,0 +1,337 @@
+"""Match replays: a match kept as its seed, settings, players and input log.
+
+The rules are deterministic (see `game.rules.base`): the same seed, players, settings and
+ordered inputs between the same fixed steps give the same match. So a replay records only
+what changes a game from outside, each at the match tick (steps done so far) it happened:
+
+- the cleaned inputs the tick applied (`MatchPhases._play`),
+- the neutral input applied when a player's connection drops (`LobbyLoop._leave`),
+- the players removed for good during the match (`LobbyLoop._remove`, evictions).
+
+`simulate` runs the rules again from the registry and yields every tick's snapshot; the
+blob also holds the result the live match ended with, and `simulate` refuses a replay
+that does not reproduce it (a damaged blob, or rules changed since it was recorded).
+
+The blob (docs/replays.md has the figures behind the choice) is one zlib stream of
+consecutive msgpack values, so the recorder can pack and compress as the match goes and
+the tick that ends a match only finishes the stream::
+
+    {"v": 1, "game": name, "rules": rules_version, "seed": int, "settings": {...},
+     "players": [[id, name], ...], "tick_rate": Hz}                      the header
+    [dtick, id, cleaned]                                                 an input
+    [dtick, id]                                                          a removal
+    ...
+    {"ticks": steps run, "end": {"scores": [[id, score], ...], "ranking": [id, ...],
+                                 "winner": id | None, "reason": str}}   the trailer
+
+``dtick`` is the entry's tick minus the previous entry's (the first counts from 0): ticks
+only grow, and the small numbers compress to almost nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from game.rules.base import Event, Game, PlayerInfo, Result, Snapshot
+
+log = logging.getLogger("game.replay")
+
+FORMAT_VERSION = 1
+#: zlib level: 6 is within 3% of 9's size at a quarter of its time (docs/replays.md).
+LEVEL = 6
+#: Entries kept unpacked before they are packed and compressed in one go (well under 1 ms).
+BATCH = 64
+#: Compressed bytes a recorder keeps before it gives up on the match: a hundred times what
+#: eight people make in a three-minute arena match (docs/replays.md).
+MAX_BLOB_BYTES = 16 * 1024 * 1024
+#: What `decode` will inflate: more than any recorder writes.
+MAX_DECODED_BYTES = 128 * 1024 * 1024
+#: The most steps `simulate` runs: an hour at the fastest tick rate.
+MAX_TICKS = 3600 * 60
+
+
+class ReplayError(ValueError):
+    """The blob is not a replay this server can run (damaged, unknown version or game)."""
+
+
+class ReplayMismatch(ReplayError):
+    """The replay ran but did not end as the recorded match did (rules changed, tampering)."""
+
+
+def rules_version(game_cls: type[Game]) -> int:
+    """A game's optional ``rules_version`` class attribute: bump it when a change of the rules
+    makes old input logs play differently, and old replays are refused instead of lying."""
+    return int(getattr(game_cls, "rules_version", 0))
+
+
+class ReplayRecorder:
+    """Records one match; every method is called from the lobby's tick.
+
+    `input` and `removed` append a tuple; every `BATCH` entries they are packed and fed to
+    the compressor, so no tick pays for the whole match. A recorder that was never started
+    (the loop's default before its first match) or already encoded ignores every call.
+    """
+
+    __slots__ = ("pending", "recording", "previous", "packer", "zipper", "chunks", "size", "game")
+
+    def __init__(self) -> None:
+        self.pending: list[tuple] = []
+        self.recording = False
+        self.previous = 0
+        self.packer = msgpack.Packer(use_bin_type=True)
+        self.zipper: Any = None
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.game = ""
+
+    def start(self, *, game: type[Game], seed: int, settings: dict[str, Any], players: list[PlayerInfo],
+              tick_rate: int) -> None:
+        """Called when a match is created (its countdown starts): what `Game(...)` was given."""
+        header = {"v": FORMAT_VERSION, "game": game.name, "rules": rules_version(game), "seed": seed,
+                  "settings": dict(settings), "players": [[p.id, p.name] for p in players],
+                  "tick_rate": tick_rate}
+        self.game, self.pending, self.previous, self.chunks, self.size = game.name, [], 0, [], 0
+        self.zipper = zlib.compressobj(LEVEL)
+        self._write(self.packer.pack(header))
+        self.recording = True
+
+    def input(self, tick: int, member_id: int, cleaned: Any) -> None:
+        """``cleaned`` was applied to the game before step ``tick + 1``."""
+        if self.recording:
+            self.pending.append((tick, member_id, cleaned))
+            if len(self.pending) >= BATCH:
+                self._drain()
+
+    def removed(self, tick: int, member_id: int) -> None:
+        """``member_id`` was removed from the game before step ``tick + 1``."""
+        if self.recording:
+            self.pending.append((tick, member_id))
+
+    def encode(self, *, ticks: int, result: Result) -> bytes | None:
+        """The blob of the match that ran ``ticks`` steps and ended with ``result``; None when
+        nothing was recorded. Called once, when the match ends; the recorder stops there."""
+        if not self.recording:
+            return None
+        self._drain()
+        if not self.recording:  # gave up while draining
+            return None
+        self.recording = False
+        self._write(self.packer.pack({"ticks": ticks, "end": _end(result)}))
+        if self.zipper is None:  # gave up on the trailer
+            return None
+        blob = b"".join([*self.chunks, self.zipper.flush()])
+        self.chunks, self.zipper = [], None
+        if len(blob) > MAX_BLOB_BYTES:  # zlib holds some output back until the flush
+            log.warning("a match of %s outgrew %d bytes of replay; it is not recorded", self.game, MAX_BLOB_BYTES)
+            return None
+        return blob
+
+    def _drain(self) -> None:
+        pack, out, previous = self.packer.pack, [], self.previous
+        for entry in self.pending:
+            tick = entry[0]
+            if len(entry) == 3:
+                value = entry[2]
+                out.append(pack([tick - previous, entry[1], list(value) if isinstance(value, tuple) else value]))
+            else:
+                out.append(pack([tick - previous, entry[1]]))
+            previous = tick
+        self.previous, self.pending = previous, []
+        self._write(b"".join(out))
+
+    def _write(self, raw: bytes) -> None:
+        chunk = self.zipper.compress(raw)
+        self.size += len(chunk)
+        if chunk:
+            self.chunks.append(chunk)
+        if self.size > MAX_BLOB_BYTES:
+            log.warning("a match of %s outgrew %d bytes of replay; it is not recorded", self.game, MAX_BLOB_BYTES)
+            self.recording, self.pending, self.chunks, self.zipper = False, [], [], None
+
+
+def _end(result: Result) -> dict[str, Any]:
+    return {"scores": sorted([pid, score] for pid, score in result.scores.items()),
+            "ranking": list(result.ranking), "winner": result.winner, "reason": result.reason}
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A decoded blob. ``log`` holds ``(tick, member_id, cleaned)`` inputs and
+    ``(tick, member_id)`` removals with absolute ticks, in the order they were applied."""
+
+    version: int
+    game: str
+    rules: int
+    seed: int
+    settings: dict[str, Any]
+    players: list[PlayerInfo]
+    tick_rate: int
+    ticks: int
+    log: list[tuple]
+    end: dict[str, Any]
+
+
+def decode(blob: bytes) -> Replay:
+    """Check and decode a blob; ReplayError for anything damaged or of another version."""
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise ReplayError("a replay is bytes")
+    try:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(bytes(blob), MAX_DECODED_BYTES)
+        if inflater.unconsumed_tail:
+            raise ReplayError("the replay is too large")
+        if not inflater.eof or inflater.unused_data:
+            raise ReplayError("the replay is truncated or has bytes after its end")
+        values = _unpack(raw)
+    except ReplayError:
+        raise
+    except Exception as exc:  # zlib and msgpack raise several types for damaged input
+        raise ReplayError(f"the replay is damaged ({type(exc).__name__})") from None
+    if len(values) < 2 or not isinstance(values[0], dict) or values[0].get("v") != FORMAT_VERSION:
+        raise ReplayError(f"not a version {FORMAT_VERSION} replay")
+    try:
+        return _parse(values[0], values[1:-1], values[-1])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReplayError(f"the replay is malformed ({exc})") from None
+
+
+def _unpack(raw: bytes) -> list[Any]:
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=True, use_list=True, max_buffer_size=len(raw) + 1)
+    unpacker.feed(raw)
+    return list(unpacker)
+
+
+def _parse(header: dict[str, Any], body: list[Any], trailer: Any) -> Replay:
+    if not isinstance(trailer, dict):
+        raise ValueError("the trailer is missing (a truncated replay)")
+    players = [PlayerInfo(_int(pid), str(name)) for pid, name in header["players"]]
+    ids = {p.id for p in players}
+    ticks = _int(trailer["ticks"])
+    if not 0 <= ticks <= MAX_TICKS or len(ids) != len(players):
+        raise ValueError("ticks or players out of range")
+    entries, tick = [], 0
+    for entry in body:
+        if not isinstance(entry, list) or len(entry) not in (2, 3):
+            raise ValueError("a log entry is [dtick, id] or [dtick, id, input]")
+        dtick, member = _int(entry[0]), _int(entry[1])
+        tick += dtick
+        if dtick < 0 or tick > ticks or member not in ids:
+            raise ValueError("a log entry's tick or player is out of range")
+        entries.append((tick, member, entry[2]) if len(entry) == 3 else (tick, member))
+    end = trailer["end"]
+    if not isinstance(end, dict) or not isinstance(header["settings"], dict):
+        raise ValueError("end and settings are maps")
+    return Replay(version=header["v"], game=str(header["game"]), rules=_int(header["rules"]),
+                  seed=_int(header["seed"]), settings=header["settings"], players=players,
+                  tick_rate=_int(header["tick_rate"]), ticks=ticks, log=entries, end=end)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("an integer was expected")
+    return value
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Tick ``tick`` of a replay: the snapshot after ``tick`` steps (None when not asked for),
+    the game's events of that step, and on the last frame only, the match's result."""
+
+    tick: int
+    snapshot: Snapshot | None
+    events: list[Event]
+    result: Result | None = None
+
+
+def simulate(blob: bytes | Replay, *, snapshots: bool = True,
+             games: Callable[[str], type[Game]] | None = None) -> Iterator[Frame]:
+    """Run a replay again: frame 0 is the match before its first step, frame ``ticks`` the
+    end, carrying the result. Pure: a function of the blob and the rules.
+
+    ``games`` finds a rules class by name (the game registry by default). Raises
+    ReplayError when the blob cannot run, ReplayMismatch when it ends otherwise than the
+    recorded match did; an aborted match replays up to where it stopped."""
+    replay = blob if isinstance(blob, Replay) else decode(blob)
+    game_cls = _rules(replay, games)
+    try:
+        game = game_cls(seed=replay.seed, players=list(replay.players), settings=dict(replay.settings))
+        read = _reader(game_cls)
+        dt = 1.0 / replay.tick_rate
+        log_, at = replay.log, 0
+        events: list[Event] = []
+        for tick in range(replay.ticks):
+            yield Frame(tick, game.snapshot() if snapshots else None, events)
+            at = _apply_due(game, log_, at, tick, read)
+            events = game.step(dt)
+        # What happened after the last step (a removal before the lobby closed) counts too.
+        _apply_due(game, log_, at, replay.ticks, read)
+        result = _checked(game.result(), replay)
+        yield Frame(replay.ticks, game.snapshot() if snapshots else None, events, result)
+    except ReplayError:
+        raise
+    except Exception as exc:  # a damaged input log can upset the rules in any way
+        raise ReplayError(f"the replay does not run ({type(exc).__name__}: {exc})") from None
+
+
+def _rules(replay: Replay, games: Callable[[str], type[Game]] | None) -> type[Game]:
+    if games is None:
+        from game.rules import get_game as games
+    try:
+        game_cls = games(replay.game)
+    except KeyError:
+        raise ReplayError(f"no game named {replay.game!r}") from None
+    if rules_version(game_cls) != replay.rules:
+        raise ReplayMismatch(f"recorded with {replay.game} rules version {replay.rules}, "
+                             f"this server has {rules_version(game_cls)}")
+    if not 1 <= replay.tick_rate <= 1000:
+        raise ReplayError("the tick rate is out of range")
+    return game_cls
+
+
+def _apply_due(game: Game, entries: list[tuple], at: int, tick: int, read: Callable[[Any], Any]) -> int:
+    """Apply the entries of ``tick`` (they come before its next step); return the next index."""
+    while at < len(entries) and entries[at][0] == tick:
+        entry = entries[at]
+        if len(entry) == 3:
+            game.apply_input(entry[1], read(entry[2]))
+        else:
+            game.remove_player(entry[1])
+        at += 1
+    return at
+
+
+def _reader(game_cls: type[Game]) -> Callable[[Any], Any]:
+    """How a logged input becomes the cleaned value again: a list turns back into the type of
+    the game's `neutral_input` when that is a tuple (a NamedTuple, as the arena's)."""
+    neutral = game_cls.neutral_input()
+    if isinstance(neutral, tuple):
+        make = getattr(type(neutral), "_make", type(neutral))
+        return lambda value: make(value)
+    return lambda value: value
+
+
+def _checked(result: Result, replay: Replay) -> Result:
+    if _end(result) != replay.end:
+        raise ReplayMismatch(f"the replay ends with {_end(result)}, the match ended with {replay.end}")
+    return result
+
+
+def replay_result(blob: bytes | Replay, *, games: Callable[[str], type[Game]] | None = None) -> Result:
+    """Run a replay without snapshots; its result (ReplayError/ReplayMismatch as `simulate`)."""
+    frame = None
+    for frame in simulate(blob, snapshots=False, games=games):
+        pass
+    assert frame is not None and frame.result is not None
+    return frame.result
