@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models.functions import Length
+from django.template.defaultfilters import filesizeformat
 
 from game.models import LobbyRecord, Match, Player, Rating, Result
 
@@ -25,11 +27,20 @@ class ResultInline(admin.TabularInline):
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
-    list_display = ("id", "game", "lobby_code", "status", "reason", "winner", "ended_at")
+    list_display = ("id", "game", "lobby_code", "status", "reason", "winner", "ended_at", "replay_size")
     list_filter = ("game", "status")
     search_fields = ("lobby_code", "id")
     inlines = [ResultInline]
-    readonly_fields = ("id", "seed", "ticks", "tick_rate_hz", "settings")
+    readonly_fields = ("id", "seed", "ticks", "tick_rate_hz", "settings", "epoch", "replay_size")
+
+    def get_queryset(self, request):
+        # The blob stays in the database: only its length is read, for the list and the form.
+        return super().get_queryset(request).defer("replay").annotate(replay_bytes=Length("replay"))
+
+    @admin.display(description="replay", ordering="replay_bytes")
+    def replay_size(self, match: Match) -> str:
+        size = match.replay_bytes
+        return "–" if size is None else filesizeformat(size)
 
 
 @admin.register(Result)

@@ -69,6 +69,11 @@ class Match(models.Model):
     tick_rate_hz = models.PositiveSmallIntegerField(default=20)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField()
+    #: The match's replay: seed, settings, players and input log (docs/replays.md); None for
+    #: matches saved without one (before replays, or whose owner process vanished).
+    replay = models.BinaryField(null=True, blank=True, editable=False)
+    #: The cluster lease epoch of the process that saved the match (0 outside a cluster).
+    epoch = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "matches"

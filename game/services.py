@@ -61,7 +61,8 @@ def match_record(*, record: dict[str, Any]) -> bool:
                 winner=players.get(record.get("winner")), settings=record.get("settings", {}),
                 ticks=record.get("ticks", 0), tick_rate_hz=record.get("tick_rate", 20),
                 started_at=_from_ms(record.get("started_ms")),
-                ended_at=_from_ms(record.get("ended_ms")) or timezone.now())
+                ended_at=_from_ms(record.get("ended_ms")) or timezone.now(),
+                replay=record.get("replay"), epoch=record.get("epoch", 0))
             before, after = _rate(record, players)
             Result.objects.bulk_create([
                 Result(match=match, player=players[r["id"]], nickname=r["name"][:40], score=r["score"],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from game import views
+from game import views, views_replays
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -13,4 +13,6 @@ urlpatterns = [
     path("api/lobbies/<str:code>/matches", views.lobby_matches, name="lobby-matches"),
     path("healthz", views.health, name="health"),
     path("metrics", views.metrics, name="metrics"),
+    path("api/matches/<str:match_id>/replay", views_replays.replay_data, name="match-replay"),
+    path("replays/<str:match_id>/", views_replays.replay_page, name="replay"),
 ]

@@ -84,6 +84,10 @@ export class Results {
     const heading = el('h3', { textContent: `Saved result · ${new Date(match.ended_at).toLocaleTimeString()} · ${match.ticks} ticks` });
     this.els.saved.dataset.state = 'saved';
     this.els.saved.replaceChildren(heading, table(match.results.map((r) => ({ ...r, id: null })), null));
+    if (match.replay) {
+      const href = `/replays/${encodeURIComponent(match.id)}/`;
+      this.els.saved.append(el('p', {}, el('a', { className: 'replay-link', href, target: '_blank', textContent: 'Watch the replay' })));
+    }
   }
 
   hide() {
