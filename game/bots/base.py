@@ -90,4 +90,4 @@ class Policy:
 
 
 def clamp(value: float, lo: float, hi: float) -> float:
-    return lo if value < lo else hi if value > hi else value
+    return max(lo, min(value, hi))

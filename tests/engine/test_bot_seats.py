@@ -13,7 +13,7 @@ from .test_lifecycle import DT, join, run_ticks
 
 async def lobby_of(game: str, **kw):
     cls = get_game(game) if game != "counter" else None
-    loop, clock, hooks = make_loop(**({"game_cls": cls, "max_players": cls.max_players} if cls else {}), **kw)
+    loop, _clock, hooks = make_loop(**({"game_cls": cls, "max_players": cls.max_players} if cls else {}), **kw)
     host, conn = await join(loop, "host", creator=True)
     return loop, hooks, host, conn
 
@@ -29,7 +29,7 @@ def bots_of(loop) -> list:
 
 @pytest.mark.parametrize("value", [-1, 2, True, 1.0, "1", None])
 async def test_bots_beyond_the_free_seats_or_not_a_count_are_refused(value):
-    loop, hooks, host, conn = await lobby_of("pong")  # two seats, the host holds one
+    loop, _hooks, host, conn = await lobby_of("pong")  # two seats, the host holds one
     settings(loop, host, bots=value)
     assert conn.errors() == ["bad_field"] and "bots" not in loop.lobby.settings
 
@@ -43,7 +43,7 @@ async def test_bot_settings_are_kept_and_announced():
 
 
 async def test_bots_are_checked_against_max_players_changed_in_the_same_frame():
-    loop, hooks, host, conn = await lobby_of("arena")
+    loop, _hooks, host, conn = await lobby_of("arena")
     settings(loop, host, max_players=3, bots=3)
     assert conn.errors() == ["bad_field"]
     settings(loop, host, max_players=3, bots=2)
@@ -52,27 +52,27 @@ async def test_bots_are_checked_against_max_players_changed_in_the_same_frame():
 
 @pytest.mark.parametrize("value", ["impossible", "", 2, None, ["hard"]])
 async def test_an_unknown_bot_difficulty_is_refused(value):
-    loop, hooks, host, conn = await lobby_of("arena")
+    loop, _hooks, host, conn = await lobby_of("arena")
     settings(loop, host, bot_difficulty=value)
     assert conn.errors() == ["bad_field"]
 
 
 async def test_a_game_without_a_bot_policy_takes_no_bots():
-    loop, hooks, host, conn = await lobby_of("counter")
+    loop, _hooks, host, conn = await lobby_of("counter")
     settings(loop, host, bots=1)
     settings(loop, host, bots=0)
     assert conn.errors() == ["bad_field"] and loop.lobby.settings["bots"] == 0
 
 
 async def test_a_player_cannot_set_bots():
-    loop, hooks, host, conn = await lobby_of("arena")
+    loop, _hooks, _host, _conn = await lobby_of("arena")
     guest, g = await join(loop, "guest")
     settings(loop, guest, bots=2)
     assert g.errors() == ["forbidden"]
 
 
 async def test_bots_let_a_lone_host_start_and_fill_only_the_free_seats():
-    loop, hooks, host, conn = await lobby_of("pong")
+    loop, _hooks, host, conn = await lobby_of("pong")
     loop.submit_command(host.id, "start", {})
     loop.step_tick(DT)
     assert conn.errors() == ["invalid_state"]  # pong needs two players
@@ -83,11 +83,11 @@ async def test_bots_let_a_lone_host_start_and_fill_only_the_free_seats():
 
 
 async def test_a_person_takes_a_bots_seat_at_the_next_start():
-    loop, hooks, host, conn = await lobby_of("pong")
+    loop, _hooks, host, _conn = await lobby_of("pong")
     settings(loop, host, bots=1, score_limit=1)
     loop.submit_command(host.id, "start", {})
     run_ticks(loop, 3)
-    bob, b = await join(loop, "bob")  # the seats are the host's and a bot's: the bot yields
+    bob, _b = await join(loop, "bob")  # the seats are the host's and a bot's: the bot yields
     assert not bob.in_match and len(loop.lobby.players()) == 3
     assert loop.lobby.summary()["players"] == 2 and loop.lobby.summary()["bots"] == 1
     while loop.lobby.phase != "finished":
@@ -102,7 +102,7 @@ async def test_a_person_takes_a_bots_seat_at_the_next_start():
 
 
 async def test_a_full_lobby_of_people_still_refuses_players():
-    loop, hooks, host, conn = await lobby_of("pong")
+    loop, _hooks, _host, _conn = await lobby_of("pong")
     await join(loop, "bob")
     req, _ = request("carol")
     future = loop.submit_join(req)
@@ -112,8 +112,8 @@ async def test_a_full_lobby_of_people_still_refuses_players():
 
 
 async def test_a_bot_is_never_host():
-    loop, hooks, host, conn = await lobby_of("arena", grace_s=0)
-    eve, e = await join(loop, "eve", role="spectator", staff=True)
+    loop, _hooks, host, conn = await lobby_of("arena", grace_s=0)
+    _eve, _e = await join(loop, "eve", role="spectator", staff=True)
     settings(loop, host, bots=2, score_limit=50)
     loop.submit_command(host.id, "start", {})
     run_ticks(loop, 3)
@@ -127,7 +127,7 @@ async def test_a_bot_is_never_host():
 
 
 async def test_kicking_or_banning_a_bot_unseats_it_and_bans_nobody():
-    loop, hooks, host, conn = await lobby_of("arena")
+    loop, _hooks, host, conn = await lobby_of("arena")
     settings(loop, host, bots=3, score_limit=50)
     loop.submit_command(host.id, "start", {})
     run_ticks(loop, 3)

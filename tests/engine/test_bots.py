@@ -49,7 +49,7 @@ async def play_out(loop, clock, hooks, *, limit_s: float = 300.0) -> dict:
 
 
 async def test_bots_finish_a_pong_match_on_their_own(fixed_seed):
-    loop, clock, hooks, host, conn = await host_with_bots("pong", 1, "normal")
+    loop, clock, hooks, host, _conn = await host_with_bots("pong", 1, "normal")
     loop.submit_command(host.id, "start", {})  # then the host never sends an input
     record = await play_out(loop, clock, hooks)
     assert record["status"] == "finished" and record["reason"] == "score_limit"  # not the timer
@@ -73,7 +73,7 @@ async def test_bots_finish_an_arena_match_with_kills(fixed_seed):
 
 
 async def test_bots_are_seated_at_the_start_and_marked_in_the_lobby_frame():
-    loop, clock, hooks, host, conn = await host_with_bots("arena", 2, "easy")
+    loop, _clock, hooks, host, _conn = await host_with_bots("arena", 2, "easy")
     assert bot_ids(loop) == set()  # none before the start
     loop.submit_command(host.id, "start", {})
     loop.step_tick(DT)
@@ -87,7 +87,7 @@ async def test_bots_are_seated_at_the_start_and_marked_in_the_lobby_frame():
 
 
 async def test_bots_play_through_the_input_path_and_are_acknowledged():
-    loop, clock, hooks, host, conn = await host_with_bots("arena", 2, "hard")
+    loop, _clock, _hooks, host, conn = await host_with_bots("arena", 2, "hard")
     submitted = []
     original = loop.submit_input
     loop.submit_input = lambda member, seq, cleaned: submitted.append((member.id, seq)) or original(member, seq, cleaned)
@@ -107,7 +107,7 @@ async def test_bots_play_through_the_input_path_and_are_acknowledged():
 
 
 async def test_bots_act_only_while_playing():
-    loop, clock, hooks, host, conn = await host_with_bots("pong", 1)
+    loop, _clock, _hooks, host, _conn = await host_with_bots("pong", 1)
     loop.submit_command(host.id, "start", {})
     loop.step_tick(DT)
     assert loop.lobby.phase == "countdown" and not loop.inputs
@@ -117,12 +117,12 @@ async def test_bots_act_only_while_playing():
 
 
 async def test_bots_leave_when_the_match_is_over_and_a_rematch_seats_them_again(fixed_seed):
-    loop, clock, hooks, host, conn = await host_with_bots("pong", 1, "hard")
+    loop, clock, hooks, host, _conn = await host_with_bots("pong", 1, "hard")
     loop.submit_command(host.id, "start", {})
     record = await play_out(loop, clock, hooks)
     assert loop.lobby.phase == "finished" and bot_ids(loop) == set()
     assert not [e for e in hooks.events() if e["type"] == "left"]
-    over = [e for e in hooks.events() if e["type"] == "match_over"][0]
+    over = next(e for e in hooks.events() if e["type"] == "match_over")
     assert {r["name"] for r in over["results"]} == {"host", "Bot 1 (hard)"} and record["match_id"] == over["match"]
     loop.submit_command(host.id, "rematch", {})
     loop.step_tick(DT)
@@ -132,7 +132,7 @@ async def test_bots_leave_when_the_match_is_over_and_a_rematch_seats_them_again(
 
 async def test_bots_give_up_their_match_when_no_person_is_left():
     cls = get_game("arena")
-    loop, clock, hooks = make_loop(game_cls=cls, max_players=8, grace_s=0)
+    loop, _clock, hooks = make_loop(game_cls=cls, max_players=8, grace_s=0)
     host, _ = await join(loop, "host", creator=True)
     loop.submit_command(host.id, "settings", {"settings": {"bots": 3}})
     loop.submit_command(host.id, "start", {})
@@ -145,7 +145,7 @@ async def test_bots_give_up_their_match_when_no_person_is_left():
 
 async def test_a_spectator_watching_keeps_the_bots_playing():
     cls = get_game("arena")
-    loop, clock, hooks = make_loop(game_cls=cls, max_players=8, grace_s=0)
+    loop, _clock, hooks = make_loop(game_cls=cls, max_players=8, grace_s=0)
     host, _ = await join(loop, "host", creator=True)
     await join(loop, "eve", role="spectator")
     loop.submit_command(host.id, "settings", {"settings": {"bots": 2, "score_limit": 50}})
