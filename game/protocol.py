@@ -34,12 +34,14 @@ ERRORS: dict[str, str] = {
     "rate_limited": "too many frames; slow down",
     "overloaded": "the lobby's queue is full; the frame was dropped",
     "not_in_match": "the sender holds a seat but is not in the running match",
+    "queue_full": "the matchmaking queue is full; try again later",
 }
 
 # Websocket close codes the server uses: code -> (name, meaning).
 CLOSE_CODES: dict[int, tuple[str, str]] = {
     4000: ("bad_version", "the requested protocol version is not supported"),
     4001: ("bad_request", "the connection's query parameters are invalid"),
+    4003: ("staff_only", "only staff users may open the staff dashboard"),
     4004: ("lobby_not_found", "no open lobby has that code"),
     4005: ("kicked", "the host or staff removed you from the lobby"),
     4006: ("banned", "you are banned from this lobby"),
@@ -49,6 +51,7 @@ CLOSE_CODES: dict[int, tuple[str, str]] = {
     4011: ("lobby_closed", "the lobby was closed"),
     4012: ("replaced", "the same seat was resumed on another connection"),
     4013: ("moved", "the lobby is moving to another server process; reconnect and resume the seat"),
+    4014: ("unknown_game", "no game has that name (matchmaking)"),
     4029: ("too_many_errors", "too many bad or refused frames in a short time"),
     4030: ("too_many_connections", "too many connections from your network address"),
     4500: ("server_error", "the server failed; try again"),
@@ -155,8 +158,42 @@ CLIENT_KINDS: dict[str, tuple[Any, str]] = {
 }
 
 
-def decode_client(data: bytes | None) -> tuple[str, dict]:
-    """Decode one client frame into ``(kind, cleaned fields)`` or raise ProtocolError."""
+def _lobby_code(msg: dict) -> str:
+    value = msg.get("code")
+    if not isinstance(value, str) or not 4 <= len(value) <= 12 or not value.isascii() or not value.isalnum():
+        raise ProtocolError("bad_field", "code must be a lobby code (4 to 12 letters and digits)", "code")
+    return value.upper()
+
+
+# Matchmaking (/ws/queue/<game>/) and the staff dashboard (/ws/staff/) use the same framing
+# with kinds of their own (docs/protocol.md: "Matchmaking", "Staff dashboard").
+QUEUE_SERVER_KINDS: dict[str, tuple[str, ...]] = {
+    "queue": ("game", "queued", "position", "waiting", "wait_s", "window", "rating", "time"),
+    "matched": ("game", "code", "token", "players", "time"),
+    "error": SERVER_KINDS["error"],
+    "pong": SERVER_KINDS["pong"],
+}
+QUEUE_CLIENT_KINDS: dict[str, tuple[Any, str]] = {
+    "join": (_no_fields, "any"),
+    "leave": (_no_fields, "any"),
+    "ping": CLIENT_KINDS["ping"],
+}
+STAFF_SERVER_KINDS: dict[str, tuple[str, ...]] = {
+    "dashboard": ("time", "process", "lobbies", "queues"),
+    "done": ("ref", "code", "target"),
+    "error": SERVER_KINDS["error"],
+    "pong": SERVER_KINDS["pong"],
+}
+STAFF_CLIENT_KINDS: dict[str, tuple[Any, str]] = {
+    "close_lobby": (lambda m: {"code": _lobby_code(m)}, "staff"),
+    "kick": (lambda m: {"code": _lobby_code(m), **_target(m)}, "staff"),
+    "ping": CLIENT_KINDS["ping"],
+}
+
+
+def decode_client(data: bytes | None, kinds: dict[str, tuple[Any, str]] = CLIENT_KINDS) -> tuple[str, dict]:
+    """Decode one client frame into ``(kind, cleaned fields)`` or raise ProtocolError;
+    ``kinds``: the socket's table of client kinds (the lobby's unless told)."""
     if data is None:
         raise ProtocolError("bad_frame", "frames must be binary")
     if len(data) > MAX_FRAME_BYTES:
@@ -170,7 +207,7 @@ def decode_client(data: bytes | None) -> tuple[str, dict]:
     if msg.get("v") != PROTOCOL_VERSION or isinstance(msg.get("v"), bool):
         raise ProtocolError("bad_version", f"protocol version must be {PROTOCOL_VERSION}")
     kind = msg.get("k")
-    entry = CLIENT_KINDS.get(kind) if isinstance(kind, str) else None
+    entry = kinds.get(kind) if isinstance(kind, str) else None
     if entry is None:
         raise ProtocolError("unknown_kind", "unknown message kind", kind if isinstance(kind, str) else None)
     validate, _role = entry
@@ -228,6 +265,25 @@ def encode_error(*, code: str, msg: str, ref: Any = None) -> bytes:
 
 def encode_pong(*, id: int, ct: float, time: int) -> bytes:
     return _pack({"k": "pong", "id": id, "ct": ct, "time": time})
+
+
+def encode_queue(*, game: str, queued: bool, position: int, waiting: int, wait_s: float, window: int,
+                 rating: int | None, time: int) -> bytes:
+    return _pack({"k": "queue", "game": game, "queued": queued, "position": position, "waiting": waiting,
+                  "wait_s": wait_s, "window": window, "rating": rating, "time": time})
+
+
+def encode_matched(*, game: str, code: str, token: str, players: list[dict], time: int) -> bytes:
+    return _pack({"k": "matched", "game": game, "code": code, "token": token, "players": players,
+                  "time": time})
+
+
+def encode_dashboard(*, time: int, process: dict, lobbies: list[dict], queues: list[dict]) -> bytes:
+    return _pack({"k": "dashboard", "time": time, "process": process, "lobbies": lobbies, "queues": queues})
+
+
+def encode_done(*, ref: str, code: str, target: int | None = None) -> bytes:
+    return _pack({"k": "done", "ref": ref, "code": code, "target": target})
 
 
 def decode_server(data: bytes) -> dict:

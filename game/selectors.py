@@ -9,6 +9,7 @@ from django.db.models.functions import Length
 
 from game.engine.replay import Replay, decode, replay_result
 from game.models import LobbyRecord, Match, Player, Rating, Result
+from game.ratings import DEFAULT_RATING, DEFAULT_RD
 from game.rules.base import Result as Outcome
 
 
@@ -41,6 +42,13 @@ def lobby_record_get(*, code: str) -> LobbyRecord | None:
 def leaderboard(*, game: str, limit: int = 100) -> QuerySet[Rating]:
     """The best-rated players of a game (those with at least one rated match)."""
     return Rating.objects.filter(game=game, matches__gt=0).select_related("player").order_by("-rating")[:limit]
+
+
+def player_rating(*, identity: str, game: str) -> tuple[float, float]:
+    """``(rating, deviation)`` of the player known as ``identity`` in ``game``, as matchmaking
+    uses it; the Glicko-2 defaults (1500, 350) for someone never rated (every new guest)."""
+    row = Rating.objects.filter(player__identity=identity, game=game).values_list("rating", "rd").first()
+    return (float(row[0]), float(row[1])) if row else (DEFAULT_RATING, DEFAULT_RD)
 
 
 def player_profile(*, player_id: int) -> dict | None:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from game import views, views_replays
+from game import views_staff
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/lobbies/<str:code>/matches", views.lobby_matches, name="lobby-matches"),
     path("healthz", views.health, name="health"),
     path("metrics", views.metrics, name="metrics"),
+    path("staff/", views_staff.staff_dashboard, name="staff"),
     path("api/matches/<str:match_id>/replay", views_replays.replay_data, name="match-replay"),
     path("replays/<str:match_id>/", views_replays.replay_page, name="replay"),
 ]

@@ -2,10 +2,12 @@
 // Every module does one job; this is where they meet.
 import { startGamePage } from './pages/game.js';
 import { startLobbiesPage } from './pages/lobbies.js';
+import { startStaffPage } from './pages/staff.js';
 import { notify } from './ui/toast.js';
 
 const PAGES = {
   lobbies: () => startLobbiesPage(document),
+  staff: () => startStaffPage(document),
   game: () => {
     const { code } = document.body.dataset;
     const role = new URLSearchParams(window.location.search).get('role') === 'spectator' ? 'spectator' : 'player';

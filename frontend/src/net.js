@@ -17,10 +17,11 @@ export class Net {
    * `onFrame(msg)`: each decoded server frame. `onStatus(status)`: each change of state.
    * `onClose(info)`: each close, with `{code, name, message, final}`.
    * `onBadFrame(error)`: a server frame that could not be decoded.
+   * `decode(data)`: decodes a server frame (a lobby's unless told; protocol.js: decodeServer).
    */
   constructor({ url, onFrame, onStatus = () => {}, onClose = () => {}, onBadFrame = () => {},
-    WebSocketImpl = globalThis.WebSocket, random = Math.random, backoff = {} }) {
-    Object.assign(this, { url, onFrame, onStatus, onClose, onBadFrame, WebSocketImpl, random, backoff });
+    WebSocketImpl = globalThis.WebSocket, random = Math.random, backoff = {}, decode = decodeServer }) {
+    Object.assign(this, { url, onFrame, onStatus, onClose, onBadFrame, WebSocketImpl, random, backoff, decode });
     this.ws = null;
     this.attempt = 0;
     this.timer = null;
@@ -50,7 +51,7 @@ export class Net {
     this.attempt = 0; // the server answered: the next outage starts from a short delay again
     let msg;
     try {
-      msg = decodeServer(data);
+      msg = this.decode(data);
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.onBadFrame(err);

@@ -24,12 +24,14 @@ export const ERRORS = {
   rate_limited: 'too many frames; slow down',
   overloaded: "the lobby's queue is full; the frame was dropped",
   not_in_match: 'the sender holds a seat but is not in the running match',
+  queue_full: 'the matchmaking queue is full; try again later',
 };
 
 // Websocket close codes the server uses: code -> [name, meaning].
 export const CLOSE_CODES = {
   4000: ['bad_version', 'the requested protocol version is not supported'],
   4001: ['bad_request', "the connection's query parameters are invalid"],
+  4003: ['staff_only', 'only staff users may open the staff dashboard'],
   4004: ['lobby_not_found', 'no open lobby has that code'],
   4005: ['kicked', 'the host or staff removed you from the lobby'],
   4006: ['banned', 'you are banned from this lobby'],
@@ -39,6 +41,7 @@ export const CLOSE_CODES = {
   4011: ['lobby_closed', 'the lobby was closed'],
   4012: ['replaced', 'the same seat was resumed on another connection'],
   4013: ['moved', 'the lobby is moving to another server process; reconnect and resume the seat'],
+  4014: ['unknown_game', 'no game has that name (matchmaking)'],
   4029: ['too_many_errors', 'too many bad or refused frames in a short time'],
   4030: ['too_many_connections', 'too many connections from your network address'],
   4500: ['server_error', 'the server failed; try again'],
@@ -74,6 +77,31 @@ export const CLIENT_KINDS = {
   close: { role: 'host', fields: [] },
 };
 
+// Matchmaking (/ws/queue/<game>/) and the staff dashboard (/ws/staff/): the same framing,
+// kinds of their own.
+export const QUEUE_SERVER_KINDS = {
+  queue: ['game', 'queued', 'position', 'waiting', 'wait_s', 'window', 'rating', 'time'],
+  matched: ['game', 'code', 'token', 'players', 'time'],
+  error: SERVER_KINDS.error,
+  pong: SERVER_KINDS.pong,
+};
+export const QUEUE_CLIENT_KINDS = {
+  join: { role: 'any', fields: [] },
+  leave: { role: 'any', fields: [] },
+  ping: CLIENT_KINDS.ping,
+};
+export const STAFF_SERVER_KINDS = {
+  dashboard: ['time', 'process', 'lobbies', 'queues'],
+  done: ['ref', 'code', 'target'],
+  error: SERVER_KINDS.error,
+  pong: SERVER_KINDS.pong,
+};
+export const STAFF_CLIENT_KINDS = {
+  close_lobby: { role: 'staff', fields: ['code'] },
+  kick: { role: 'staff', fields: ['code', 'target'] },
+  ping: CLIENT_KINDS.ping,
+};
+
 // What a person reads for each error code (the server's own `msg` is shown beside it).
 export const ERROR_MESSAGES = {
   bad_frame: 'The game client sent something the server could not read.',
@@ -87,12 +115,14 @@ export const ERROR_MESSAGES = {
   rate_limited: 'You are sending too fast. Slow down a little.',
   overloaded: 'The lobby is busy; your last action was dropped. Try again.',
   not_in_match: 'You are not playing in the current match.',
+  queue_full: 'Too many players are waiting for a match right now. Try again in a minute.',
 };
 
 // What a person reads when the server closes the connection with one of its codes.
 export const CLOSE_MESSAGES = {
   bad_version: 'This page is out of date. Reload it to play.',
   bad_request: 'The link to this lobby is malformed. Go back to the lobby list and join again.',
+  staff_only: 'The staff dashboard is for staff users only. Log in with a staff account.',
   lobby_not_found: 'There is no open lobby with this code. It may have closed.',
   kicked: 'You were kicked from the lobby by the host.',
   banned: 'You are banned from this lobby.',
@@ -102,6 +132,7 @@ export const CLOSE_MESSAGES = {
   lobby_closed: 'The lobby was closed.',
   replaced: 'You opened this seat in another tab or window; this one is no longer connected.',
   moved: 'The lobby is moving to another server. Reconnecting…',
+  unknown_game: 'There is no game by that name to find a match for.',
   too_many_errors: 'The server closed the connection after too many refused requests.',
   too_many_connections: 'Too many connections from your network. Close some game tabs and reload.',
   server_error: 'The server ran into a problem. Reconnecting…',
@@ -110,7 +141,8 @@ export const CLOSE_MESSAGES = {
 // Closes after which reconnecting cannot help (or would take the seat back from another tab):
 // the person must do something else.
 export const FINAL_CLOSES = new Set(['bad_version', 'bad_request', 'lobby_not_found', 'kicked',
-  'banned', 'lobby_full', 'lobby_locked', 'lobby_closed', 'replaced', 'too_many_connections']);
+  'banned', 'lobby_full', 'lobby_locked', 'lobby_closed', 'replaced', 'too_many_connections',
+  'staff_only', 'unknown_game']);
 
 export class ProtocolError extends Error {
   constructor(message) {
@@ -137,9 +169,10 @@ export function describeClose(code) {
   return { name: 'connection_lost', message: 'The connection to the server was lost. Reconnecting…', final: false };
 }
 
-/** Encode one client frame; throws ProtocolError for an unknown kind, a missing field or a frame too large. */
-export function encodeClient(kind, fields = {}) {
-  const spec = CLIENT_KINDS[kind];
+/** Encode one client frame; throws ProtocolError for an unknown kind, a missing field or a frame too large.
+ * `kinds`: the socket's table of client kinds (the lobby's unless told). */
+export function encodeClient(kind, fields = {}, kinds = CLIENT_KINDS) {
+  const spec = kinds[kind];
   if (!spec) throw new ProtocolError(`unknown client kind ${kind}`);
   for (const name of spec.fields) {
     if (!(name in fields)) throw new ProtocolError(`${kind} needs the field ${name}`);
@@ -149,8 +182,9 @@ export function encodeClient(kind, fields = {}) {
   return bytes;
 }
 
-/** Decode one server frame (ArrayBuffer or Uint8Array) into a map with a known `k`. */
-export function decodeServer(data) {
+/** Decode one server frame (ArrayBuffer or Uint8Array) into a map with a `k` known to `kinds`
+ * (the socket's table of server kinds; the lobby's unless told). */
+export function decodeServer(data, kinds = SERVER_KINDS) {
   if (typeof data === 'string') throw new ProtocolError('the server sent a text frame');
   let msg;
   try {
@@ -160,7 +194,7 @@ export function decodeServer(data) {
   }
   if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) throw new ProtocolError('a frame must be a map');
   if (msg.v !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version ${msg.v}`);
-  if (!Object.hasOwn(SERVER_KINDS, msg.k)) throw new ProtocolError(`unknown server kind ${msg.k}`);
+  if (!Object.hasOwn(kinds, msg.k)) throw new ProtocolError(`unknown server kind ${msg.k}`);
   return msg;
 }
 
@@ -172,4 +206,18 @@ export function lobbyUrl(location, { code, role, name, token, resume }) {
   if (token) query.set('token', token);
   if (resume) query.set('resume', resume);
   return `${scheme}//${location.host}/ws/lobby/${encodeURIComponent(code)}/?${query}`;
+}
+
+/** The websocket URL of a game's matchmaking queue for this page's origin. */
+export function queueUrl(location, { game, name }) {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const query = new URLSearchParams({ v: String(PROTOCOL_VERSION) });
+  if (name) query.set('name', name.slice(0, MAX_NAME_CHARS));
+  return `${scheme}//${location.host}/ws/queue/${encodeURIComponent(game)}/?${query}`;
+}
+
+/** The websocket URL of the staff dashboard for this page's origin. */
+export function staffUrl(location) {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws/staff/?v=${PROTOCOL_VERSION}`;
 }

@@ -1,10 +1,12 @@
 // The lobby browser: the public lobbies (polled every ~2 s), the create-lobby form built
-// from /api/games, join or watch by code, and the nickname kept in localStorage.
+// from /api/games, quick match per game (pages/queue.js), join or watch by code, and the
+// nickname kept in localStorage.
 import { createLobby, listGames, listLobbies } from '../api.js';
 import { getNickname, setHostToken, setNickname } from '../storage.js';
 import { el } from '../ui/dom.js';
 import { settingLabel } from '../ui/labels.js';
 import { notify } from '../ui/toast.js';
+import { QueuePanel } from './queue.js';
 
 const POLL_MS = 2000;
 const PHASES = { waiting: 'Waiting', countdown: 'Starting', playing: 'Playing', finished: 'Match over', closed: 'Closed' };
@@ -17,6 +19,7 @@ export class LobbyBrowser {
     this.games = [];
     this.timer = null;
     this.failing = false;
+    this.queue = null;
   }
 
   start() {
@@ -29,6 +32,13 @@ export class LobbyBrowser {
       event.preventDefault();
       this.joinByCode(event.submitter?.value === 'spectator' ? 'spectator' : 'player');
     });
+    const $ = this.$;
+    this.queue = new QueuePanel(
+      { panel: $('queue-view'), game: $('queue-game'), headline: $('queue-headline'), position: $('queue-position'),
+        waiting: $('queue-waiting'), wait: $('queue-wait'), window: $('queue-window'), cancel: $('queue-cancel') },
+      { location: window.location, name: () => setNickname(nick.value), navigate: (url) => window.location.assign(url),
+        storeSeat: setHostToken, notify: (message) => notify(message, { kind: 'warn' }), onClose: () => this.quickButtons(true) });
+    window.addEventListener('pagehide', () => this.queue.close());
     listGames().then(({ games }) => this.setGames(games)).catch((err) => notify(err.message));
     this.refresh();
     document.addEventListener('visibilitychange', () => { if (!document.hidden) this.refresh(); });
@@ -81,6 +91,20 @@ export class LobbyBrowser {
     const select = this.$('create-game');
     select.replaceChildren(...games.map((g) => el('option', { value: g.name, textContent: `${g.title} (${g.min_players}–${g.max_players} players)` })));
     this.gameFields();
+    this.$('quick-games').replaceChildren(...games.map((g) => {
+      const button = el('button', { type: 'button', className: 'primary', textContent: `Quick match: ${g.title}` });
+      button.dataset.game = g.name;
+      button.addEventListener('click', () => {
+        this.quickButtons(false);
+        this.queue.open(g);
+      });
+      return button;
+    }));
+  }
+
+  /** Quick-match buttons are off while a queue is open (one queue at a time). */
+  quickButtons(enabled) {
+    for (const button of this.$('quick-games').querySelectorAll('button')) button.disabled = !enabled;
   }
 
   /** The max-players bounds and the game's own settings, for the chosen game. */
