@@ -60,6 +60,8 @@ def restore_lobby(state: dict[str, Any], *, detached: Any, grace_s: float) -> Lo
     lobby.banned_addresses = set(state["banned_addresses"])
     known = {f.name for f in fields(Member)}
     for seat in state["members"]:
+        if seat.get("bot"):
+            continue  # bots sit in for one match; the match is over
         member = Member(conn=detached, **{k: v for k, v in seat.items() if k in known})
         member.in_match = False
         member.connected = False
