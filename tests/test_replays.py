@@ -46,13 +46,12 @@ async def play_pong(*, seed: int = 1, score_limit: int = 2) -> dict:
     loop.submit_command(alice.id, "settings", {"settings": {"score_limit": score_limit}})
     loop.submit_command(bob.id, "ready", {"ready": True})
     loop.submit_command(alice.id, "start", {})
-    rng, seq = random.Random(seed), 0
-    for _ in range(60 * 20 * 3):
+    rng = random.Random(seed)
+    for seq in range(60 * 20 * 3):
         if hooks.saved:
             break
         for member in (alice, bob):
             loop.submit_input(member, seq, Pong.parse_input({"my": rng.choice((-1, 0, 1))}))
-        seq += 1
         await clock.advance(DT)
     loop.task.cancel()
     assert hooks.saved, "the match did not end"

@@ -78,7 +78,7 @@ class ReplayRecorder:
     (the loop's default before its first match) or already encoded ignores every call.
     """
 
-    __slots__ = ("pending", "recording", "previous", "packer", "zipper", "chunks", "size", "game")
+    __slots__ = ("chunks", "game", "packer", "pending", "previous", "recording", "size", "zipper")
 
     def __init__(self) -> None:
         self.pending: list[tuple] = []

@@ -10,7 +10,14 @@ import msgpack
 import pytest
 
 from game.engine import replay as replay_module
-from game.engine.replay import ReplayError, ReplayMismatch, ReplayRecorder, decode, replay_result, simulate
+from game.engine.replay import (
+    ReplayError,
+    ReplayMismatch,
+    ReplayRecorder,
+    decode,
+    replay_result,
+    simulate,
+)
 from game.rules.arena import Arena, Controls
 from game.rules.base import PlayerInfo, Result
 from game.rules.pong import Pong
@@ -27,7 +34,7 @@ def payload(game_cls, rng: random.Random) -> dict:
 
 async def seated(game_cls, names, **settings):
     """A lobby of ``game_cls`` with ``names`` seated and a match counting down."""
-    loop, clock, hooks = make_loop(game_cls=game_cls, max_players=game_cls.max_players)
+    loop, _clock, hooks = make_loop(game_cls=game_cls, max_players=game_cls.max_players)
     people = [await join(loop, name, creator=i == 0) for i, name in enumerate(names)]
     host = people[0][0]
     if settings:

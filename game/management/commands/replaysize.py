@@ -14,6 +14,7 @@ input log: nothing repeats). docs/replays.md quotes the output.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -94,11 +95,15 @@ def play(game_cls: type[Game], *, players: int, tick_rate: int, seed: int, sampl
                          "end": end}
 
 
+def pack(value: Any) -> bytes:
+    """msgpack as state frames are packed (single floats)."""
+    return msgpack.packb(value, use_bin_type=True, use_single_float=True)
+
+
 def measure(blob: bytes) -> dict[str, int]:
     """The bytes of one match recorded each way (the frames come from re-running the blob)."""
     snapshots = [frame.snapshot for frame in simulate(blob)]
-    pack = lambda value: msgpack.packb(value, use_bin_type=True, use_single_float=True)  # noqa: E731
-    deltas = [snapshots[0]] + [diff(a, b) for a, b in zip(snapshots, snapshots[1:], strict=False)]
+    deltas = [snapshots[0]] + [diff(a, b) for a, b in itertools.pairwise(snapshots)]
     return {"input_log": len(blob), "keyframes": len(zlib.compress(pack(snapshots), LEVEL)),
             "deltas": len(zlib.compress(pack(deltas), LEVEL)), "raw_keyframes": len(pack(snapshots))}
 
