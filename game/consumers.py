@@ -211,7 +211,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         except InvalidInput as exc:
             self._refuse("bad_field", str(exc), "input")
             return
-        error = loop.submit_input(member, fields["seq"], cleaned)
+        error = loop.submit_input(member, fields["seq"], cleaned, fields["d"])
         if error:
             self._refuse(error, protocol.ERRORS[error], "input")
 

@@ -27,6 +27,7 @@ from game.cluster.lease import Lease, Leases
 from game.cluster.ownership import CodeTaken, Ownership  # noqa: F401 (CodeTaken: re-exported)
 from game.cluster.remote import Relay, RemoteConn, join_request_from, refusal_name, relay_group
 from game.engine.loop import LobbyLoop
+from game.rules.base import InvalidInput
 
 if TYPE_CHECKING:
     from game.runtime import Runtime
@@ -213,10 +214,15 @@ class Node(Ownership):
         if member is not None:
             loop.submit_leave(member.id, conn)
 
-    def _on_input(self, code: str, member_id: int, seq: int, cleaned: Any) -> None:
+    def _on_input(self, code: str, member_id: int, seq: int, raw: Any) -> None:
         loop = self._owned_loop(code)
         member = loop.lobby.members.get(member_id) if loop is not None else None
         if member is None or not member.conn.relayed:
+            return
+        try:
+            cleaned = loop.game_cls.parse_input(raw)
+        except InvalidInput as exc:  # the member's process checked it: only a bug lands here
+            member.conn.push_event(protocol.encode_error(code="bad_field", msg=str(exc), ref="input"))
             return
         error = loop.submit_input(member, seq, cleaned)
         if error:

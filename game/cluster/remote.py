@@ -148,9 +148,11 @@ class RemoteLobby:
         self.node.post(self.owner, ["leave", self.code, self.node.channel, self.conn_id, member_id])
         self.node.loop.create_task(self.node.relay_drop(self.code, self.conn_id))
 
-    def submit_input(self, member: Member, seq: int, cleaned: Any) -> str | None:
-        """Forward an input; a refusal comes back from the owner as an error frame."""
-        self.node.post(self.owner, ["input", self.code, member.id, seq, cleaned])
+    def submit_input(self, member: Member, seq: int, cleaned: Any, raw: Any = None) -> str | None:
+        """Forward an input as the client sent it (checked here already; the owner parses it
+        again, as a cleaned input need not survive msgpack); a refusal comes back from the
+        owner as an error frame."""
+        self.node.post(self.owner, ["input", self.code, member.id, seq, raw])
         return None
 
     def submit_command(self, member_id: int, kind: str, fields: dict) -> bool:

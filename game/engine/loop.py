@@ -169,8 +169,9 @@ class LobbyLoop(MatchPhases, StateBroadcast):
         self.commands.append((OUTSIDE_ID, kind, {**fields, "actor": actor}))
         return True
 
-    def submit_input(self, member: Member, seq: int, cleaned: Any) -> str | None:
-        """Queue a cleaned input for the next tick; returns an error code when refused."""
+    def submit_input(self, member: Member, seq: int, cleaned: Any, raw: Any = None) -> str | None:
+        """Queue a cleaned input for the next tick; returns an error code when refused.
+        (``raw``, the input as the client sent it, is for `RemoteLobby`, which forwards it.)"""
         if not member.in_match or self.lobby.phase not in ("countdown", "playing"):
             return "not_in_match"
         if member.pending_inputs >= self.max_pending_inputs:

@@ -28,6 +28,12 @@ class Plan:
     game: str
     input_rate: float  # inputs per second per player; default: the tick rate
     baseline: bool = False  # the bare websockets server: no HTTP API, lobbies made on connect
+    spread: bool = False  # several servers: each lobby's players spread over them, not on its creator
+
+    @property
+    def urls(self) -> list[str]:
+        """The servers under test (``url`` may name several, comma-separated: one cluster)."""
+        return [u.strip().rstrip("/") for u in self.url.split(",") if u.strip()]
 
 
 @dataclass
@@ -53,26 +59,29 @@ def _pack(kind: str, **fields) -> bytes:
 
 
 def create_lobby(plan: Plan, index: int) -> dict:
+    """Create lobby ``index`` on server ``index`` (round robin over ``plan.urls``)."""
+    base = plan.urls[index % len(plan.urls)]
     if plan.baseline:
-        return {"code": f"BASE{index:04d}", "host_token": None}
+        return {"code": f"BASE{index:04d}", "host_token": None, "index": index, "base": base}
     settings = {"arena": {"score_limit": 3600, "time_limit_s": 3600},
                 "pong": {"score_limit": 3600, "time_limit_s": 3600}}.get(plan.game, {})
     body = {"game": plan.game, "name": f"load {index}", "max_players": plan.players,
             "tick_rate": plan.tick_rate, "settings": settings}
-    request = urllib.request.Request(plan.url.rstrip("/") + "/api/lobbies", data=json.dumps(body).encode(),
+    request = urllib.request.Request(base + "/api/lobbies", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=30) as reply:
-        return json.loads(reply.read())
+        return {**json.loads(reply.read()), "index": index, "base": base}
 
 
 class Bot:
     """One websocket client. Players send inputs; everyone measures state frames."""
 
     def __init__(self, plan: Plan, code: str, role: str, name: str, token: str | None, window: "Window",
-                 figures: Figures) -> None:
-        base = plan.url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/")
+                 figures: Figures, *, server: str | None = None) -> None:
+        server = server or plan.urls[0]
+        base = server.replace("http://", "ws://").replace("https://", "wss://")
         self.ws_url = f"{base}/ws/lobby/{code}/?role={role}&name={name}" + (f"&token={token}" if token else "")
-        self.origin = plan.url.rstrip("/")
+        self.origin = server
         self.plan, self.role, self.window, self.figures = plan, role, window, figures
         self.is_host = token is not None
         self.playing = asyncio.Event()
@@ -168,10 +177,16 @@ async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figure
     bots: list[Bot] = []
     for lobby in lobbies:
         code, token = lobby["code"], lobby["host_token"]
+        urls, first = plan.urls, lobby.get("index", 0)
+
+        def server(i: int) -> str:  # the lobby's creator (its owner), or spread over all servers
+            return urls[(first + i) % len(urls)] if plan.spread else lobby.get("base", urls[0])
         for i in range(plan.players):
-            bots.append(Bot(plan, code, "player", f"bot{i}", token if i == 0 else None, window, figures))
+            bots.append(Bot(plan, code, "player", f"bot{i}", token if i == 0 else None, window, figures,
+                            server=server(i)))
         for i in range(plan.spectators):
-            bots.append(Bot(plan, code, "spectator", f"watch{i}", None, window, figures))
+            bots.append(Bot(plan, code, "spectator", f"watch{i}", None, window, figures,
+                            server=server(plan.players + i)))
     figures.clients = len(bots)
     figures.expected_frames = len(bots) * plan.duration_s * plan.tick_rate
     players = sum(1 for bot in bots if bot.role == "player")

@@ -40,7 +40,7 @@ def merge(parts: list[dict]) -> Figures:
     return total
 
 
-def run(plan: Plan, *, processes: int, server_pid: int | None, progress=None) -> tuple[Figures, dict, list[float]]:
+def run(plan: Plan, *, processes: int, server_pid: int | list[int] | None, progress=None) -> tuple[Figures, dict, list[float]]:
     """Create the lobbies, run the bots in ``processes`` processes, return merged figures,
     the server's CPU/memory figures (when its pid is known) and each process's CPU fraction."""
     lobbies = [create_lobby(plan, i) for i in range(plan.lobbies)]

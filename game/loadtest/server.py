@@ -1,4 +1,5 @@
-"""CPU and memory of the server under test, read from /proc (Linux) by its pid."""
+"""CPU and memory of the server under test, read from /proc (Linux) by its pid (or the sum over
+several pids: the processes of one cluster)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import time
 class ServerProbe:
     """Samples a process's CPU time and resident memory over the measuring window."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, pid: int | list[int]) -> None:
+        self.pids = pid if isinstance(pid, list) else [pid]
         self.ticks_per_s = os.sysconf("SC_CLK_TCK")
         self.cpu_start: float | None = None
         self.wall_start = 0.0
@@ -19,16 +20,19 @@ class ServerProbe:
         self.rss_samples: list[tuple[float, int]] = []
 
     def _cpu_s(self) -> float:
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self.ticks_per_s
+        total = 0
+        for pid in self.pids:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / self.ticks_per_s
 
     def _rss_bytes(self) -> int:
-        with open(f"/proc/{self.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        return 0
+        total = 0
+        for pid in self.pids:
+            with open(f"/proc/{pid}/status") as f:
+                total += next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:")), 0)
+        return total
 
     def sample(self, *, inside: bool) -> None:
         try:

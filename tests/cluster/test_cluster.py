@@ -156,3 +156,37 @@ def test_sigterm_hands_lobbies_over_and_exits(cluster):
     rows = cluster.query("SELECT status, reason FROM game_match WHERE id = %s", match_id)
     assert rows == [("aborted", "handover")]  # recorded once, by the process that stopped
     assert any(lobby["code"] == idle for lobby in cluster.get("B", "/api/lobbies")["lobbies"])
+
+
+def test_a_remote_arena_player_moves_and_shoots(cluster):
+    """Inputs whose cleaned form is not a plain value (arena's) cross processes as sent."""
+    for name in "AB":
+        cluster.start(name)
+    created = cluster.create_lobby("A", game="arena", name="arena")
+    code, token = created["code"], created["host_token"]
+
+    async def play():
+        host = await seat(cluster, "A", code, f"name=host&token={token}")
+        guest = await seat(cluster, "B", code, "name=guest")
+        await guest.send("ready", ready=True)
+        await host.until(lambda f: f["k"] == "lobby" and any(m["ready"] for m in f["lobby"]["members"]))
+        await host.send("start")
+        await guest.event("match_start")
+        me = f"p{guest.welcome['you']}"
+        start = len(host.frames)
+        x0 = host.views()[max(host.views())]["e"][me]["x"]
+        for seq in range(1, 25):
+            await guest.send("input", seq=seq, d={"mx": 1, "my": 0, "aim": 0.0, "fire": seq % 5 == 0})
+            await asyncio.sleep(0.03)
+        await host.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(guest.welcome["you"], -1) >= 20,
+                         since=start)
+        x1 = host.views()[max(host.views())]["e"][me]["x"]
+        assert x1 > x0 + 20  # it moved right, on the owner, for everyone
+        await guest.send("input", seq=99, d={"mx": "left"})  # refused on B, the lobby plays on
+        assert (await guest.until(lambda f: f["k"] == "error"))["code"] == "bad_field"
+        await host.until(lambda f: f["k"] in ("full", "delta"), since=len(host.frames))
+        for client in (host, guest):
+            await client.disconnect()
+
+    asyncio.run(play())
+    assert "crashed" not in cluster.log("A")

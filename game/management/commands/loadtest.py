@@ -16,7 +16,11 @@ class Command(BaseCommand):
             "above the number of bots.")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--url", default="http://127.0.0.1:8000", help="server base URL (loopback only)")
+        parser.add_argument("--url", default="http://127.0.0.1:8000",
+                            help="server base URL (loopback only); several, comma-separated, for a cluster: "
+                                 "lobby i is created on server i (round robin) and its bots connect there")
+        parser.add_argument("--spread", action="store_true",
+                            help="with several servers: spread each lobby's bots over all of them")
         parser.add_argument("--lobbies", type=int, default=5)
         parser.add_argument("--players", type=int, default=8, help="players per lobby")
         parser.add_argument("--spectators", type=int, default=0, help="spectators per lobby")
@@ -26,7 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=float, default=5.0, help="seconds to connect and start first")
         parser.add_argument("--game", default="arena")
         parser.add_argument("--processes", type=int, default=1, help="client processes")
-        parser.add_argument("--server-pid", type=int, help="pid of the server, for CPU and RSS figures")
+        parser.add_argument("--server-pid", type=lambda v: [int(p) for p in v.split(",")],
+                            help="pid of the server (comma-separated pids: their sum), for CPU and RSS figures")
         parser.add_argument("--json", type=Path, help="write the summary as JSON here")
         parser.add_argument("--plot", type=Path, help="write a PNG plot here")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -37,7 +42,7 @@ class Command(BaseCommand):
         plan = Plan(url=opts["url"], lobbies=opts["lobbies"], players=opts["players"],
                     spectators=opts["spectators"], tick_rate=opts["tick_rate"], duration_s=opts["duration"],
                     warmup_s=opts["warmup"], game=opts["game"], input_rate=opts["input_rate"],
-                    baseline=opts["baseline"])
+                    baseline=opts["baseline"], spread=opts["spread"])
         bar = None
         if not opts["quiet"]:
             from tqdm import tqdm

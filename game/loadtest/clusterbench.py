@@ -1,0 +1,120 @@
+"""What sharing lobbies through Redis costs: one process against a cluster, at the same load.
+
+Every server process is pinned to core 0 (the bots run on the other cores), so each setup has
+one core in all, and the comparison is of CPU per delivered frame at one fixed load:
+
+- ``single``: one process, the in-process layer (the embedded default);
+- ``cluster-1``: one process with Redis (leases, directory, the pub/sub layer);
+- ``cluster-2``: two processes on Redis, each lobby's players on the process that owns it
+  (the routing docs/deploy.md describes);
+- ``cluster-2-spread``: two processes, each lobby's players spread over both (every lobby's
+  state is relayed to the other process each tick).
+
+Two processes on two cores hold about ``2 x single / cluster-2`` times the players of one
+process (CPU per frame is what runs out): the figure it prints under "2 cores". This machine
+has two cores and the bots need one, so that figure is derived, not measured.
+
+    REDIS_URL=redis://127.0.0.1:6379/0 python -m game.loadtest.clusterbench --lobbies 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from game.loadtest.bench import ROOT, _pin, _port, _wait_ready, server_command
+
+SETUPS = {"single": (1, False, False), "cluster-1": (1, True, False),
+          "cluster-2": (2, True, False), "cluster-2-spread": (2, True, True)}
+
+
+@contextmanager
+def servers(kind: str, count: int, cluster: bool, workdir: Path, tick_rate: int):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update({"DEBUG": "1", "SQLITE_PATH": str(workdir / "bench.sqlite3"), "GAME_LOG_LEVEL": "ERROR",
+                "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_COUNTDOWN_S": "0.5",
+                "DJANGO_SETTINGS_MODULE": "gameserver.settings"})
+    if cluster:
+        env.update({"REDIS_URL": os.environ["REDIS_URL"], "GAME_CLUSTER_PREFIX": f"bench:{uuid.uuid4().hex[:6]}:"})
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    with ExitStack() as stack:
+        procs = []
+        for i in range(count):
+            port = _port()
+            log = stack.enter_context(open(workdir / f"{kind}-{i}.log", "ab"))
+            proc = subprocess.Popen(_pin("0") + server_command(kind, port, tick_rate), cwd=ROOT, env=env,
+                                    stdout=log, stderr=log)
+            stack.callback(_stop, proc)
+            _wait_ready(port, kind, proc)
+            procs.append((port, proc.pid))
+        yield procs
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def measure(setup: str, args, workdir: Path) -> dict:
+    count, cluster, spread = SETUPS[setup]
+    with servers(args.server, count, cluster, workdir, args.tick_rate) as procs:
+        out = workdir / f"{setup}.json"
+        cores = os.cpu_count() or 2
+        cmd = _pin(f"1-{cores - 1}") + [
+            sys.executable, "manage.py", "loadtest", "--url", ",".join(f"http://127.0.0.1:{p}" for p, _ in procs),
+            "--lobbies", str(args.lobbies), "--players", str(args.players), "--tick-rate", str(args.tick_rate),
+            "--duration", str(args.duration), "--warmup", str(args.warmup), "--processes", "2",
+            "--server-pid", ",".join(str(pid) for _, pid in procs), "--json", str(out), "--quiet"]
+        cmd += ["--spread"] if spread else []
+        env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=args.duration * 4 + 120)
+        summary = json.loads(out.read_text())["summary"]
+    summary["setup"] = setup
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="uvicorn", choices=["uvicorn", "daphne"])
+    parser.add_argument("--lobbies", type=int, default=30)
+    parser.add_argument("--players", type=int, default=8)
+    parser.add_argument("--tick-rate", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=6)
+    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--json", type=Path, help="write every summary here")
+    args = parser.parse_args()
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("clusterbench needs REDIS_URL")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for setup in args.setups.split(","):
+            summary = measure(setup, args, Path(tmp))
+            results.append(summary)
+            print(f"{setup:17} delivered={summary['delivered_ratio']:.4f} p99={summary['latency_ms_p99']} ms "
+                  f"server cpu={summary.get('server_cpu_percent')}% cpu/frame={summary.get('server_cpu_us_per_frame')} µs "
+                  f"healthy={summary['healthy']}", flush=True)
+            time.sleep(1)
+    by = {r["setup"]: r for r in results}
+    if "single" in by and "cluster-2" in by and by["cluster-2"].get("server_cpu_us_per_frame"):
+        ratio = by["single"]["server_cpu_us_per_frame"] / by["cluster-2"]["server_cpu_us_per_frame"]
+        print(f"2 cores (derived): two processes hold about {2 * ratio:.2f}x the players of one "
+              f"(CPU per frame {by['cluster-2']['server_cpu_us_per_frame']} µs against "
+              f"{by['single']['server_cpu_us_per_frame']} µs)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
