@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -22,21 +22,18 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from game import protocol
+from game.consumers import COUNTED_ERRORS
 from game.engine.clock import wall_ms
 from game.engine.outbox import Outbox
 from game.limits import TokenBucket
 from game.runtime import get_runtime
-
-# Refusals that say the client is broken or hostile: they count toward the error budget.
-COUNTED_ERRORS = frozenset({"bad_frame", "bad_version", "unknown_kind", "bad_field",
-                            "frame_too_large", "forbidden", "rate_limited"})
 
 
 class FramedConsumer(AsyncWebsocketConsumer):
     """A websocket of binary protocol frames; subclasses set ``client_kinds`` (a table of
     game.protocol) and answer each kind but ``ping`` in a method ``on_<kind>(fields)``."""
 
-    client_kinds: dict[str, tuple[Any, str]] = {}
+    client_kinds: ClassVar[dict[str, tuple[Any, str]]] = {}
     outbox: Outbox | None = None
     address_counted = False
 

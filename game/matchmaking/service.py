@@ -206,11 +206,11 @@ class Matchmaker:
                  ", ".join(f"{t.name} ({t.rating:.0f})" for t in group))
 
     def _watch_pending(self, now: float) -> None:
+        """Forget lobbies that started; tell those past their deadline to start with whoever came."""
         for code, pending in list(self.pending.items()):
-            if pending.loop.lobby.phase != "waiting":
-                del self.pending[code]
-            elif now >= pending.deadline and pending.loop.submit_staff_command(
-                    "start_reserved", {}, actor="matchmaking"):
+            started = pending.loop.lobby.phase != "waiting"
+            if started or (now >= pending.deadline and pending.loop.submit_staff_command(
+                    "start_reserved", {}, actor="matchmaking")):
                 del self.pending[code]
 
     # -- for the staff dashboard --------------------------------------------------------------
