@@ -167,6 +167,6 @@ export class QueuePanel {
     els.headline.textContent = view.headline;
     for (const key of ['position', 'waiting', 'wait', 'window']) els[key].textContent = view[key];
     els.cancel.disabled = view.state === 'matched';
-    if (view.state === 'closed' || view.state === 'cancelled') clearInterval(this.timer);
+    if (view.state === 'closed') this.close(); // the server ended it; the reason was told already
   }
 }

@@ -5,7 +5,6 @@ import {
   STAFF_CLIENT_KINDS, STAFF_SERVER_KINDS, decodeServer, describeError, encodeClient, staffUrl,
 } from '../protocol.js';
 import { el } from '../ui/dom.js';
-import { twoStep } from '../ui/lobby-panel.js';
 import { notify } from '../ui/toast.js';
 
 const UNITS = ['B', 'kB', 'MB', 'GB'];
@@ -66,6 +65,7 @@ export class StaffDashboard {
   constructor(els, { location, notify, WebSocketImpl = globalThis.WebSocket }) {
     Object.assign(this, { els, notify });
     this.last = null;
+    this.armed = null; // {key, until}: a button clicked once, waiting for its confirming click
     this.net = new Net({
       url: () => staffUrl(location),
       decode: (data) => decodeServer(data, STAFF_SERVER_KINDS),
@@ -107,7 +107,7 @@ export class StaffDashboard {
     const members = el('ul', { className: 'staff-members' }, ...l.members.map((m) => el('li', {},
       el('span', { textContent: `${m.name}${m.host ? ' (host)' : ''}${m.bot ? ' (bot)' : ''}${m.connected ? '' : ' (away)'}` }),
       el('small', { textContent: ` #${m.id} ${m.role}` }),
-      twoStep('Kick', 'Sure?', () => this.send('kick', { code: l.code, target: m.id }), { className: 'small danger' }))));
+      this.confirmButton(`kick:${l.code}:${m.id}`, 'Kick', 'Sure?', () => this.send('kick', { code: l.code, target: m.id })))));
     const tr = el('tr', { className: c.slow ? 'slow' : '' },
       el('td', { className: 'lobby-name' }, el('strong', { textContent: l.name }), el('small', { textContent: ` ${l.code}` }),
         c.flags ? el('div', { className: 'hint', textContent: c.flags }) : ''),
@@ -118,9 +118,29 @@ export class StaffDashboard {
       el('td', { className: 'num', textContent: c.overruns }), el('td', { className: 'num', textContent: c.frames }),
       el('td', { className: 'num', textContent: c.bytes }),
       el('td', {}, members),
-      el('td', { className: 'actions' }, twoStep('Close', 'Close it?', () => this.send('close_lobby', { code: l.code }), { className: 'small danger' })));
+      el('td', { className: 'actions' }, this.confirmButton(`close:${l.code}`, 'Close', 'Close it?', () => this.send('close_lobby', { code: l.code }))));
     tr.dataset.code = l.code;
     return tr;
+  }
+
+  /**
+   * A button that asks on its first click and acts on a second within 3 s. The table is drawn
+   * anew with every frame, so the armed state lives here, not in the button.
+   */
+  confirmButton(key, label, confirmLabel, act) {
+    const armed = this.armed?.key === key && this.armed.until > Date.now();
+    const button = el('button', { type: 'button', className: `small danger${armed ? ' armed' : ''}`, textContent: armed ? confirmLabel : label });
+    button.dataset.action = key;
+    button.addEventListener('click', () => {
+      if (this.armed?.key === key && this.armed.until > Date.now()) {
+        this.armed = null;
+        act();
+      } else {
+        this.armed = { key, until: Date.now() + 3000 };
+      }
+      if (this.last) this.render(this.last);
+    });
+    return button;
   }
 }
 

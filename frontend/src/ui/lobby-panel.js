@@ -10,7 +10,7 @@ const PHASE_TEXT = { waiting: 'Waiting for players', countdown: 'Starting…', p
 const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate', 'spectator_delay'];
 
 /** A button that asks "sure?" on its first click and acts on the second (no modal dialogs). */
-export function twoStep(label, confirmLabel, act, props = {}) {
+function twoStep(label, confirmLabel, act, props = {}) {
   const button = el('button', { type: 'button', textContent: label, ...props });
   let armed = null;
   button.addEventListener('click', () => {
