@@ -23,6 +23,7 @@ from channels.db import aclose_old_connections, database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
 from game import protocol
@@ -57,6 +58,10 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         """Run the consumer: one task reads the client, one reads the channel layer."""
         self.scope = scope
         self.base_send = send
+        # Frames skip Channels' session wrapper: it acts only on `http.response.start`, yet
+        # reads two lazy session attributes on every message it passes on (docs/performance.md).
+        wrapper = getattr(send, "__self__", None)
+        self.frame_send = wrapper.real_send if isinstance(wrapper, InstanceSessionWrapper) else send
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = await self.channel_layer.new_channel()
         layer_pump = asyncio.get_running_loop().create_task(
@@ -248,7 +253,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             self.outbox.push_event(event["data"])
 
     async def _send_frame(self, data: bytes) -> None:
-        await self.base_send({"type": "websocket.send", "bytes": data})
+        await self.frame_send({"type": "websocket.send", "bytes": data})
 
     async def _close_from_outbox(self, code: int) -> None:
         await self.close(code)
