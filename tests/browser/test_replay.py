@@ -60,7 +60,8 @@ def test_a_saved_match_plays_back_and_seeks(open_page, server, shot):
     page.wait_for_function("() => window.__replay && window.__replay.ready")
     frames = page.evaluate("window.__replay.frameCount")
     assert frames == match["ticks"] + 1
-    assert page.evaluate("window.__replay.drawnTick") == 0 and not page.evaluate("window.__replay.playing")
+    page.wait_for_function("() => window.__replay.drawnTick === 0")  # the first frame drawn, paused
+    assert not page.evaluate("window.__replay.playing")
     first = page.evaluate("window.__replay.frame(0)")
     last = page.evaluate(f"window.__replay.frame({frames - 1})")
     ann = next(id_ for id_, e in first["e"].items() if e.get("n") == "Ann")
