@@ -34,6 +34,9 @@ def lobby_state(lobby: Lobby, match: dict[str, Any] | None) -> dict[str, Any]:
         "members": [{f.name: getattr(m, f.name) for f in fields(Member) if f.name not in _CONNECTION_FIELDS}
                     for m in lobby.members.values()],
         "match": match,
+        # Matchmade lobbies (game.engine.outside): their seats stay reserved for those matched.
+        "reserved_seats": dict(lobby.reserved_seats),
+        "seat_holders": dict(lobby.seat_holders),
     }
 
 
@@ -49,7 +52,7 @@ def restore_lobby(state: dict[str, Any], *, detached: Any, grace_s: float) -> Lo
         code=state["code"], name=state["name"], game_cls=get_game(state["game"]),
         max_players=state["max_players"], private=state["private"], tick_rate_hz=state["tick_rate"],
         settings=dict(state["settings"]), creator_identity=state["creator_identity"],
-        host_token=state["host_token"]))
+        host_token=state["host_token"], reserved_seats=dict(state.get("reserved_seats") or {})))
     phase = state["phase"]
     lobby.phase = "finished" if phase in ("countdown", "playing") else phase
     lobby.locked = state["locked"]
@@ -67,5 +70,7 @@ def restore_lobby(state: dict[str, Any], *, detached: Any, grace_s: float) -> Lo
         member.connected = False
         lobby.members[member.id] = member
         lobby.events.append({"type": "away", "id": member.id, "name": member.name, "grace_s": grace_s})
+    lobby.seat_holders = {token: member_id for token, member_id in (state.get("seat_holders") or {}).items()
+                          if member_id in lobby.members}
     lobby.changed = True
     return lobby

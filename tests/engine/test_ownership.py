@@ -84,3 +84,18 @@ async def test_an_abandoned_match_is_recorded_aborted_and_the_state_round_trips(
                                                                        bob.id: bob.resume_token}
     assert all(not m.connected and m.conn is DETACHED for m in restored.members.values())
     assert restored.next_id == loop.lobby.next_id
+
+
+async def test_a_matchmade_lobby_keeps_its_reserved_seats_when_restored(monkeypatch):
+    monkeypatch.setitem(GAMES, "counter", CounterGame)
+    loop, clock, hooks = make_loop()
+    loop.lobby.reserved_seats = {"seat-a": "g:alice", "seat-b": "g:bob"}
+    loop.lobby.matchmade = True
+    req, _ = request("alice")
+    loop.submit_join(req)
+    loop.step_tick(DT)
+    state = lobby_state(loop.lobby, None)
+    restored = restore_lobby(state, detached=DETACHED, grace_s=20)
+    assert restored.matchmade and restored.reserved_seats == {"seat-a": "g:alice", "seat-b": "g:bob"}
+    assert restored.seat_holders == loop.lobby.seat_holders and len(restored.seat_holders) == 1
+
