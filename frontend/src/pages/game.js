@@ -131,6 +131,7 @@ export class GameSession {
   }
 
   nameOf(id) {
+    if (id === 0) return 'staff'; // an action from the staff dashboard, from outside the lobby
     return this.lobby?.members.find((m) => m.id === id)?.name ?? `#${id}`;
   }
 
