@@ -114,4 +114,5 @@ class BotDriver:
             if member.in_match and game is not None:
                 member.in_match = False
                 game.remove_player(member.id)
+                self.loop.recorder.removed(self.loop.match_ticks, member.id)  # replays see it too
         self.policies.clear()

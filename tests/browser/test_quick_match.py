@@ -77,16 +77,16 @@ def test_staff_see_a_lobby_on_the_dashboard_and_close_it(live, open_page, shot):
     staff.fill("#id_password", "pw-for-tests-only")
     staff.click("button[type=submit]")
     staff.wait_for_url(re.compile(r"/staff/$"))
-    row = staff.wait_for_selector(f"#staff-lobbies tr[data-code={code}]")
+    row = staff.wait_for_selector(f"#staff-lobbies tr[data-code='{code}']")
     assert "Dee" in row.inner_text() and "Watched" in row.inner_text()
     shot(staff, "staff-dashboard")
-    close = staff.locator(f"#staff-lobbies tr[data-code={code}] td.actions button")
+    close = staff.locator(f"#staff-lobbies tr[data-code='{code}'] td.actions button")
     close.click()
     shown = staff.evaluate("window.__staff.last.time")
     staff.wait_for_function("t => window.__staff.last.time > t", arg=shown)  # the table was drawn anew
     assert close.inner_text() == "Close it?"
     close.click()  # the second click confirms
-    staff.wait_for_selector(f"#staff-lobbies tr[data-code={code}]", state="detached")
+    staff.wait_for_selector(f"#staff-lobbies tr[data-code='{code}']", state="detached")
     with pytest.raises(urllib.error.HTTPError) as gone:
         urllib.request.urlopen(f"{base}/api/lobbies/{code}", timeout=5)
     assert gone.value.code == 404

@@ -154,3 +154,19 @@ async def test_a_spectator_watching_keeps_the_bots_playing():
     loop.submit_leave(host.id)
     run_ticks(loop, 40)
     assert not hooks.saved and loop.lobby.phase == "playing" and len(bot_ids(loop)) == 2
+
+
+async def test_bots_unseated_when_the_last_person_leaves_are_in_the_replay(fixed_seed):
+    from game.engine.replay import replay_result
+
+    loop, clock, hooks, host, conn = await host_with_bots("arena", 3, "hard", time_limit_s=60)
+    loop.submit_command(host.id, "start", {})
+    run_ticks(loop, 40)
+    loop.submit_leave(host.id)  # a spectator-less lobby: the bots forfeit, the match ends
+    for _ in range(int(loop.grace_s * 20) + 40):
+        loop.step_tick(DT)
+        if hooks.saved:
+            break
+    record = hooks.saved[0]
+    result = replay_result(record["replay"])  # raises ReplayMismatch if the forfeits were not logged
+    assert result.ranking == [r["id"] for r in sorted(record["results"], key=lambda r: r["rank"])]
