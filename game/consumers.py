@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
-from collections import deque
 from urllib.parse import parse_qs
 
 from channels.db import aclose_old_connections, database_sync_to_async
@@ -33,15 +31,12 @@ from game.engine.lobby import JoinRequest, Member
 from game.cluster.remote import RemoteLobby
 from game.engine.loop import LobbyLoop
 from game.engine.outbox import Outbox
-from game.limits import LIMIT_OF_KIND, buckets_for
+from game.limits import LIMIT_OF_KIND, ErrorBudget, buckets_for
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
 
 log = logging.getLogger("game.consumers")
 
-# Refusals that say the client is broken or hostile: they count toward the error budget.
-COUNTED_ERRORS = frozenset({"bad_frame", "bad_version", "unknown_kind", "bad_field",
-                            "frame_too_large", "forbidden", "rate_limited"})
 # Messages that skip Channels' per-message `aclose_old_connections` thread hop: their
 # handlers never touch the database (shared/CHANNELS-NOTES.md, item 1).
 HOT_MESSAGES = frozenset({"websocket.receive", "lobby.event"})
@@ -99,8 +94,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         """Called when the socket opens: check the query, join the lobby, start writing."""
         self.groups = []
-        self.errors: deque[float] = deque()
-        self.last_error_sent: dict[tuple, float] = {}
+        self.budget = ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"])
         await self.accept()  # first, so that a refusal reaches the client as a close code
         query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode("latin-1")).items()}
         refusal = self._check_query(query)
@@ -232,18 +226,10 @@ class LobbyConsumer(AsyncWebsocketConsumer):
 
     def _refuse(self, code: str, msg: str, ref: object = None) -> None:
         """Answer with an error frame (at most one per code and kind a second); close abusers."""
-        now = time.monotonic()
-        if code in COUNTED_ERRORS:
-            self.errors.append(now)
-            window = settings.GAME["ERROR_WINDOW_S"]
-            while self.errors and self.errors[0] < now - window:
-                self.errors.popleft()
-            if len(self.errors) > settings.GAME["ERROR_BUDGET"]:
-                self.outbox.close(protocol.CLOSE["too_many_errors"])
-                return
-        key = (code, ref if isinstance(ref, str) else None)
-        if now - self.last_error_sent.get(key, -1e9) >= 1.0:
-            self.last_error_sent[key] = now
+        verdict = self.budget.refuse(code, ref)
+        if verdict == "close":
+            self.outbox.close(protocol.CLOSE["too_many_errors"])
+        elif verdict == "send":
             self.outbox.push_event(protocol.encode_error(code=code, msg=msg, ref=ref))
 
     # -- frames out ---------------------------------------------------------------------

@@ -8,7 +8,12 @@ those count toward the connection's error budget, so a persistent flood is close
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
+
+# Refusals that say the client is broken or hostile: they count toward the error budget.
+COUNTED_ERRORS = frozenset({"bad_frame", "bad_version", "unknown_kind", "bad_field",
+                            "frame_too_large", "forbidden", "rate_limited"})
 
 
 @dataclass
@@ -45,3 +50,30 @@ def buckets_for(tick_rate: int, limits: dict[str, tuple[float, float]]) -> dict[
     for name in ("ping", "chat", "command"):
         out[name] = TokenBucket(*limits[name])
     return out
+
+
+class ErrorBudget:
+    """What a socket does with a refusal: at most ``budget`` counted refusals in ``window_s``
+    seconds (one more closes the socket, 4029), and at most one error frame per code and
+    kind a second (a flood of one mistake gets one answer a second)."""
+
+    def __init__(self, budget: int, window_s: float) -> None:
+        self.budget, self.window_s = budget, window_s
+        self.errors: deque[float] = deque()
+        self.last_sent: dict[tuple, float] = {}
+
+    def refuse(self, code: str, ref: object = None, now: float | None = None) -> str | None:
+        """``"close"`` when the budget is spent, ``"send"`` when an error frame is due, else None."""
+        now = time.monotonic() if now is None else now
+        if code in COUNTED_ERRORS:
+            self.errors.append(now)
+            while self.errors and self.errors[0] < now - self.window_s:
+                self.errors.popleft()
+            if len(self.errors) > self.budget:
+                return "close"
+        key = (code, ref if isinstance(ref, str) else None)
+        if now - self.last_sent.get(key, -1e9) >= 1.0:
+            self.last_sent[key] = now
+            return "send"
+        return None
+

@@ -12,8 +12,6 @@ has a bounded number of sockets, and frames leave through an `Outbox`.
 from __future__ import annotations
 
 import secrets
-import time
-from collections import deque
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
@@ -22,10 +20,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from game import protocol
-from game.consumers import COUNTED_ERRORS
 from game.engine.clock import wall_ms
 from game.engine.outbox import Outbox
-from game.limits import TokenBucket
+from game.limits import ErrorBudget, TokenBucket
 from game.runtime import get_runtime
 
 
@@ -40,8 +37,7 @@ class FramedConsumer(AsyncWebsocketConsumer):
     async def open_framed(self) -> dict[str, str] | None:
         """Accept the socket, check the protocol version and the address's socket count, and
         start writing; returns the query, or None after closing the socket with a refusal."""
-        self.errors: deque[float] = deque()
-        self.last_error_sent: dict[tuple, float] = {}
+        self.budget = ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"])
         await self.accept()  # first, so that a refusal reaches the client as a close code
         query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode("latin-1")).items()}
         if query.get("v", str(protocol.PROTOCOL_VERSION)) != str(protocol.PROTOCOL_VERSION):
@@ -109,17 +105,10 @@ class FramedConsumer(AsyncWebsocketConsumer):
 
     def refuse(self, code: str, msg: str, ref: object = None) -> None:
         """Answer with an error frame (at most one per code and kind a second); close abusers."""
-        now = time.monotonic()
-        if code in COUNTED_ERRORS:
-            self.errors.append(now)
-            while self.errors and self.errors[0] < now - settings.GAME["ERROR_WINDOW_S"]:
-                self.errors.popleft()
-            if len(self.errors) > settings.GAME["ERROR_BUDGET"]:
-                self.outbox.close(protocol.CLOSE["too_many_errors"])
-                return
-        key = (code, ref if isinstance(ref, str) else None)
-        if now - self.last_error_sent.get(key, -1e9) >= 1.0:
-            self.last_error_sent[key] = now
+        verdict = self.budget.refuse(code, ref)
+        if verdict == "close":
+            self.outbox.close(protocol.CLOSE["too_many_errors"])
+        elif verdict == "send":
             self.push(protocol.encode_error(code=code, msg=msg, ref=ref))
 
     async def _send_frame(self, data: bytes) -> None:

@@ -3,7 +3,7 @@
 A bot is a `Member` with ``bot=True``, seated only for one match: `seat_bots` puts the
 host's ``bots`` setting's worth of them in the seats people left free when the match
 starts, and `BotDriver` takes them out again once it is over. A bot holds a connection
-that goes nowhere (`BotConnection`), counts for no ban, is never host, and yields its seat:
+that goes nowhere (a `NullConnection`), counts for no ban, is never host, and yields its seat:
 a person may join while bots play and takes a seat at the next start.
 
 `BotDriver.step` runs once per tick inside the lobby's tick, before the queued inputs are
@@ -18,7 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from game.bots import DEFAULT_DIFFICULTY, Policy, bot_identity, bot_name, make_policy
-from game.engine.lobby import Lobby, Member
+from game.engine.lobby import Lobby, Member, NullConnection
 from game.rules.base import InvalidInput, Rng
 
 if TYPE_CHECKING:
@@ -27,23 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("game.bots")
 
 
-class BotConnection:
-    """Where a bot's frames go: nowhere (it reads the game directly)."""
-
-    needs_full = False
-    relayed = False
-
-    def push_event(self, data: bytes) -> None:
-        pass
-
-    def push_state(self, data: bytes, *, full: bool) -> None:
-        pass
-
-    def close(self, code: int) -> None:
-        pass
-
-
-BOT_CONNECTION = BotConnection()
+# Where a bot's frames go: nowhere (it reads the game directly).
+BOT_CONNECTION = NullConnection()
 
 
 def seat_bots(lobby: Lobby) -> list[Member]:

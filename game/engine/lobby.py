@@ -41,6 +41,23 @@ class Connection(Protocol):
     def close(self, code: int) -> None: ...
 
 
+class NullConnection:
+    """A connection that goes nowhere: the seat of a player who dropped (while it waits for
+    them) and a bot's (it reads the game directly)."""
+
+    needs_full = False
+    relayed = False
+
+    def push_event(self, data: bytes) -> None:
+        pass
+
+    def push_state(self, data: bytes, *, full: bool) -> None:
+        pass
+
+    def close(self, code: int) -> None:
+        pass
+
+
 @dataclass
 class JoinRequest:
     """Who is joining, as the consumer authenticated them."""

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from game import protocol
 from game.engine.errors import CommandError, JoinRefused
-from game.engine.lobby import JoinRequest, Lobby, Member
+from game.engine.lobby import JoinRequest, Lobby, Member, NullConnection
 from game.engine.broadcast import StateBroadcast
 from game.engine.delayed import DelayedFeed
 from game.engine.match import MatchPhases
@@ -33,23 +33,8 @@ from game.rules.base import Game
 log = logging.getLogger("game.loop")
 
 
-class _Detached:
-    """Where the frames of a player who dropped go while their seat waits: nowhere."""
-
-    needs_full = False
-    relayed = False
-
-    def push_event(self, data: bytes) -> None:
-        pass
-
-    def push_state(self, data: bytes, *, full: bool) -> None:
-        pass
-
-    def close(self, code: int) -> None:
-        pass
-
-
-DETACHED = _Detached()
+# Where the frames of a player who dropped go while their seat waits: nowhere.
+DETACHED = NullConnection()
 
 
 class Clock(Protocol):
