@@ -84,7 +84,7 @@ class ReplayRecorder:
         self.pending: list[tuple] = []
         self.recording = False
         self.previous = 0
-        self.packer = msgpack.Packer(use_bin_type=True)
+        self.packer: Any = None  # a Packer keeps a 256 kB buffer: held only while recording
         self.zipper: Any = None
         self.chunks: list[bytes] = []
         self.size = 0
@@ -98,6 +98,7 @@ class ReplayRecorder:
                   "tick_rate": tick_rate}
         self.game, self.pending, self.previous, self.chunks, self.size = game.name, [], 0, [], 0
         self.zipper = zlib.compressobj(LEVEL)
+        self.packer = msgpack.Packer(use_bin_type=True)
         self._write(self.packer.pack(header))
         self.recording = True
 
@@ -123,6 +124,7 @@ class ReplayRecorder:
             return None
         self.recording = False
         self._write(self.packer.pack({"ticks": ticks, "end": _end(result)}))
+        self.packer = None
         if self.zipper is None:  # gave up on the trailer
             return None
         blob = b"".join([*self.chunks, self.zipper.flush()])
@@ -153,6 +155,7 @@ class ReplayRecorder:
         if self.size > MAX_BLOB_BYTES:
             log.warning("a match of %s outgrew %d bytes of replay; it is not recorded", self.game, MAX_BLOB_BYTES)
             self.recording, self.pending, self.chunks, self.zipper = False, [], [], None
+            self.packer = None
 
 
 def _end(result: Result) -> dict[str, Any]:
