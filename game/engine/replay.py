@@ -84,7 +84,7 @@ class ReplayRecorder:
         self.pending: list[tuple] = []
         self.recording = False
         self.previous = 0
-        self.packer: Any = None  # a Packer keeps a 256 kB buffer: held only while recording
+        self.packer: Any = None  # held only while recording (a Packer keeps its buffer)
         self.zipper: Any = None
         self.chunks: list[bytes] = []
         self.size = 0
@@ -98,7 +98,7 @@ class ReplayRecorder:
                   "tick_rate": tick_rate}
         self.game, self.pending, self.previous, self.chunks, self.size = game.name, [], 0, [], 0
         self.zipper = zlib.compressobj(LEVEL)
-        self.packer = msgpack.Packer(use_bin_type=True)
+        self.packer = msgpack.Packer(use_bin_type=True, buf_size=4096)  # grows if it must
         self._write(self.packer.pack(header))
         self.recording = True
 
