@@ -45,6 +45,9 @@ log = logging.getLogger("game.replay")
 FORMAT_VERSION = 1
 #: zlib level: 6 is within 3% of 9's size at a quarter of its time (docs/replays.md).
 LEVEL = 6
+# A 4 kB window and a small hash table: 32 kB of deflate state per recording lobby instead of
+# zlib's default 256 kB, for input logs whose repeats are close together (docs/replays.md).
+WINDOW_BITS, MEM_LEVEL = 12, 5
 #: Entries kept unpacked before they are packed and compressed in one go (well under 1 ms).
 BATCH = 64
 #: Compressed bytes a recorder keeps before it gives up on the match: a hundred times what
@@ -97,7 +100,7 @@ class ReplayRecorder:
                   "settings": dict(settings), "players": [[p.id, p.name] for p in players],
                   "tick_rate": tick_rate}
         self.game, self.pending, self.previous, self.chunks, self.size = game.name, [], 0, [], 0
-        self.zipper = zlib.compressobj(LEVEL)
+        self.zipper = zlib.compressobj(LEVEL, zlib.DEFLATED, WINDOW_BITS, MEM_LEVEL)
         self.packer = msgpack.Packer(use_bin_type=True, buf_size=4096)  # grows if it must
         self._write(self.packer.pack(header))
         self.recording = True
