@@ -13,11 +13,11 @@ from game import bots
 from game.bots import DIFFICULTIES, bot_identity, bot_name, has_policy, is_bot_identity, make_policy
 from game.rules import get_game
 from game.rules.base import Rng
+from tests.purity import FORBIDDEN, top_level_imports
 
 from .helpers import play
 
 BOTS_DIR = Path(bots.__file__).parent
-FORBIDDEN = {"django", "channels", "asyncio", "time", "random", "daphne", "redis", "threading"}
 
 
 def test_both_games_have_a_policy_and_others_none():
@@ -90,12 +90,7 @@ def test_bots_alone_finish_a_match_against_someone_who_never_moves(game):
 # -- purity ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", sorted(BOTS_DIR.glob("*.py")), ids=lambda p: p.name)
 def test_policy_modules_import_nothing_impure(path):
-    imported = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
+    imported = top_level_imports(path)
     assert not imported & FORBIDDEN
     assert imported <= {"__future__", "math", "dataclasses", "typing", "collections", "game"}
     sources = {node.module for node in ast.walk(ast.parse(path.read_text()))

@@ -3,23 +3,14 @@
 import assert from 'node:assert/strict';
 import './msgpack-resolve.mjs';
 import { mock, test } from 'node:test';
+import { FakeSocket as BaseSocket } from './fake-socket.mjs';
 
 
 const { Net, backoffDelay } = await import('../../frontend/src/net.js');
 const { CLOSE } = await import('../../frontend/src/protocol.js');
 
-class FakeSocket {
+class FakeSocket extends BaseSocket {
   static made = [];
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-    FakeSocket.made.push(this);
-  }
-  open() { this.readyState = 1; this.onopen?.(); }
-  send(bytes) { this.sent.push(bytes); }
-  close(code = 1000) { this.serverClose(code); }
-  serverClose(code) { this.readyState = 3; this.onclose?.({ code }); }
   message(hexFrame) {
     const u8 = Uint8Array.from(Buffer.from(hexFrame, 'hex'));
     this.onmessage?.({ data: u8.buffer });

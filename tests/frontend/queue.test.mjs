@@ -4,23 +4,15 @@
 import assert from 'node:assert/strict';
 import './msgpack-resolve.mjs';
 import { test } from 'node:test';
+import { FakeSocket as BaseSocket } from './fake-socket.mjs';
 
 const { encode, decode } = await import('../../static/vendor/msgpack/index.mjs');
 const { QueueSession, formatWait, playUrl, queueView } = await import('../../frontend/src/pages/queue.js');
 const { CLOSE } = await import('../../frontend/src/protocol.js');
 
-class FakeSocket {
+class FakeSocket extends BaseSocket {
   static made = [];
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-    FakeSocket.made.push(this);
-  }
-  open() { this.readyState = 1; this.onopen?.(); }
-  send(bytes) { this.sent.push(decode(bytes)); }
-  close(code = 1000) { this.serverClose(code); }
-  serverClose(code) { this.readyState = 3; this.onclose?.({ code }); }
+  static decodeSent = decode;
   frame(msg) { this.onmessage?.({ data: encode({ v: 1, ...msg }) }); }
 }
 

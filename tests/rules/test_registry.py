@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from game import rules
 from game.rules.base import Game, InvalidInput, PlayerInfo, Result
+from tests.purity import FORBIDDEN, top_level_imports
 
-FORBIDDEN = {"django", "channels", "asyncio", "time", "random", "daphne", "redis", "threading"}
 RULES_DIR = Path(rules.__file__).parent
 REPO = RULES_DIR.parent.parent
 
@@ -140,14 +140,7 @@ def test_any_payload_is_either_refused_or_safely_applied(cls, script):
 # -- purity --------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", sorted(RULES_DIR.glob("*.py")), ids=lambda p: p.name)
 def test_rules_modules_import_nothing_impure(path):
-    imported = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
-            pytest.fail(f"{path.name} imports dynamically")
+    imported = top_level_imports(path)
     assert not imported & FORBIDDEN
     assert imported <= {"__future__", "math", "dataclasses", "typing", "game"}, "a new dependency: is it pure?"
 
