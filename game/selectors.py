@@ -99,7 +99,7 @@ def match_replay_check(*, match_id: str) -> list[str]:
 
 
 def replay_differences(replay: Replay, result: Outcome, match: Match) -> list[str]:
-    """How a replay's ``result`` differs from ``match`` as saved: game, ticks, and every
+    """How a replay's ``result`` differs from ``match`` as saved: game, seed, ticks, and every
     result row (rank, nickname, score, winner; nicknames as the match saved them)."""
     names = {p.id: p.name for p in replay.players}
     expected = [(rank, names[pid][:40], result.scores.get(pid, 0), pid == result.winner)
@@ -108,6 +108,8 @@ def replay_differences(replay: Replay, result: Outcome, match: Match) -> list[st
     problems = []
     if replay.game != match.game:
         problems.append(f"game: replay {replay.game}, saved {match.game}")
+    if replay.seed != match.seed:
+        problems.append(f"seed: replay {replay.seed}, saved {match.seed}")
     if replay.ticks != match.ticks:
         problems.append(f"ticks: replay {replay.ticks}, saved {match.ticks}")
     if expected != saved:
