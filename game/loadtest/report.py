@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from game.loadtest.bots import Figures, Plan
@@ -16,6 +17,14 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bot_cores() -> int:
+    """How many cores the load tester's processes may run on (its CPU affinity, e.g. taskset)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float]) -> dict:
@@ -35,9 +44,13 @@ def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float
         "bytes_per_frame": round(figures.bytes / figures.frames, 1) if figures.frames else 0,
         "client_errors": len(figures.errors), "client_error_samples": figures.errors[:5],
         "client_cpu_max": round(max(client_cpu, default=0.0), 3),
+        # The bot processes may share cores (the bench pins them to what the server leaves):
+        # their summed CPU against the cores they may run on says whether those were full.
+        "client_cores": bot_cores(),
+        "client_cpu_of_cores": round(sum(client_cpu) / bot_cores(), 3),
         # Bots that fall behind send fewer inputs than due: the load was lighter than asked.
         "inputs_ratio": round(figures.inputs_sent / figures.inputs_due, 4) if figures.inputs_due else None,
-        "client_saturated": max(client_cpu, default=0.0) > 0.9
+        "client_saturated": max(client_cpu, default=0.0) > 0.9 or sum(client_cpu) / bot_cores() > 0.9
         or (figures.inputs_due > 0 and figures.inputs_sent < 0.97 * figures.inputs_due),
         "healthy": delivered >= HEALTHY_DELIVERED and p99 <= HEALTHY_P99_MS and not figures.errors,
         **{k: v for k, v in server.items() if k != "rss_over_time"},
@@ -50,11 +63,12 @@ def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float
 def format_summary(summary: dict) -> str:
     keys = ["clients", "delivered_ratio", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "gap_ms_p99",
             "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "server_cpu_percent", "server_cpu_us_per_frame",
-            "server_rss_mb_end", "server_rss_bytes_per_client", "client_cpu_max", "client_errors", "healthy"]
+            "server_rss_mb_end", "server_rss_bytes_per_client", "client_cpu_max", "client_cpu_of_cores", "client_errors",
+            "healthy"]
     lines = [f"  {key:<28} {summary[key]}" for key in keys if key in summary]
     if summary.get("client_saturated"):
-        lines.append("  WARNING: the bots could not keep up (CPU > 90% or < 97% of inputs sent): add --processes "
-                     "or cores; the server was given less load than asked")
+        lines.append("  WARNING: the bots could not keep up (a process or their cores over 90% busy, or < 97% of "
+                     "inputs sent): add --processes or cores; the server was given less load than asked")
     return "\n".join(lines)
 
 
