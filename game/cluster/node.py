@@ -174,7 +174,7 @@ class Node(Ownership):
         if loop is None:
             self.post(reply, ["refused", conn_id, "moved"])
             return
-        conn = RemoteConn(self, reply, conn_id)
+        conn = RemoteConn(self, reply, conn_id, code)
         future = loop.submit_join(join_request_from(fields, conn))
 
         def answered(done: asyncio.Future) -> None:
@@ -185,9 +185,9 @@ class Node(Ownership):
                                   else "server_error"])
                 return
             member = done.result()
+            conn.member_id = member.id
             if gave_up:  # the connection gave up meanwhile
-                conn.closed = True
-                loop.submit_leave(member.id, conn)
+                conn.leave()
                 return
             self.remote_conns[(reply, conn_id)] = conn
             self.post(reply, ["joined", conn_id, {"id": member.id, "name": member.name, "role": member.role,
@@ -196,23 +196,16 @@ class Node(Ownership):
 
     def _on_leave(self, code: str, reply: str, conn_id: int, member_id: int) -> None:
         conn = self.remote_conns.pop((reply, conn_id), None)
-        loop = self._owned_loop(code)
-        if loop is not None and conn is not None:
-            conn.closed = True
-            loop.submit_leave(member_id, conn)
+        if conn is not None:
+            conn.leave()
 
     def _on_abort(self, code: str, reply: str, conn_id: int) -> None:
         """A join the connection gave up on: undo it if it went through, or when it does."""
         conn = self.remote_conns.pop((reply, conn_id), None)
-        loop = self._owned_loop(code)
-        if conn is None:
-            if loop is not None:
-                self.aborted_joins.add((reply, conn_id))
-            return
-        member = next((m for m in loop.lobby.members.values() if m.conn is conn), None) if loop else None
-        conn.closed = True
-        if member is not None:
-            loop.submit_leave(member.id, conn)
+        if conn is not None:
+            conn.leave()
+        elif self._owned_loop(code) is not None:
+            self.aborted_joins.add((reply, conn_id))
 
     def _on_input(self, code: str, member_id: int, seq: int, raw: Any) -> None:
         loop = self._owned_loop(code)

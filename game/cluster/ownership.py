@@ -118,7 +118,7 @@ class Ownership:
                 log.warning("lobby %s: handover could not be saved", code, exc_info=True)
         self.runtime.registry.remove(code)
         for key, conn in list(self.remote_conns.items()):
-            if any(m.conn is conn for m in loop.lobby.members.values()):
+            if conn.code == code:
                 del self.remote_conns[key]
         for member in loop.lobby.members.values():
             if member.connected:
@@ -226,13 +226,7 @@ class Ownership:
             if beat is not None:
                 continue
             for key in [k for k in self.remote_conns if k[0] == node]:
-                conn = self.remote_conns.pop(key)
-                for code in list(self.owned):
-                    loop = self.runtime.registry.get(code)
-                    member = next((m for m in loop.lobby.members.values() if m.conn is conn), None) if loop else None
-                    if member is not None:
-                        conn.closed = True
-                        loop.submit_leave(member.id, conn)
+                self.remote_conns.pop(key).leave()
             log.warning("node %s is gone; its members' seats wait for them", node)
 
 

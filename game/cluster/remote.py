@@ -38,12 +38,21 @@ class RemoteConn:
 
     relayed = True
 
-    def __init__(self, node: Node, channel: str, conn_id: int) -> None:
+    def __init__(self, node: Node, channel: str, conn_id: int, code: str) -> None:
         self.node = node
         self.channel = channel
         self.conn_id = conn_id
+        self.code = code
+        self.member_id: int | None = None  # set once the join went through
         self.needs_full = True
         self.closed = False
+
+    def leave(self) -> None:
+        """The member's connection is gone: the owner's loop keeps the seat for the grace."""
+        self.closed = True
+        loop = self.node._owned_loop(self.code)
+        if loop is not None and self.member_id is not None:
+            loop.submit_leave(self.member_id, self)
 
     def push_event(self, data: bytes) -> None:
         if not self.closed:
@@ -122,7 +131,6 @@ class RemoteLobby:
         self.game_cls = game_cls
         self.tick_rate_hz = tick_rate_hz
         self.conn_id = next(_conn_ids)
-        self.closed = False
 
     async def submit_join(self, req: JoinRequest) -> Member:
         relay = await self.node.relay_for(self.code, self.owner, self.epoch)
