@@ -23,8 +23,7 @@ class StateBroadcast:
         snapshot = game.snapshot()
         now = self.clock.wall_ms()
         ack = {m.id: m.last_seq for m in self.roster.values() if m.in_match}
-        keyframe_ticks = max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
-        keyframe = self.prev_snapshot is None or self.tick - self.last_full_tick >= keyframe_ticks
+        keyframe = self.prev_snapshot is None or self.tick - self.last_full_tick >= self._keyframe_ticks()
         full = delta = None
         events, self.game_events = self.game_events, []
         if keyframe:
@@ -43,7 +42,7 @@ class StateBroadcast:
                 if conn.needs_full:
                     relay_full, conn.needs_full = True, False
                 continue
-            if delay and member.role == "spectator" and not member.staff:
+            if delay and self._watches_late(member):
                 delayed.append(conn)
                 continue
             if delta is not None and not conn.needs_full:
@@ -67,6 +66,14 @@ class StateBroadcast:
                                    delayed=bool(delay), ddelta=ddelta, dfull=dfull)
         self.prev_snapshot = snapshot
 
+    def _keyframe_ticks(self: LobbyLoop) -> int:
+        return max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
+
+    @staticmethod
+    def _watches_late(member) -> bool:
+        """Who gets the delayed feed when the lobby has one: spectators, not staff."""
+        return member.role == "spectator" and not member.staff
+
     def _spectator_delay(self: LobbyLoop) -> int:
         """How many ticks behind the spectators are (0: live)."""
         seconds = self.lobby.settings.get("spectator_delay", 0)
@@ -75,9 +82,8 @@ class StateBroadcast:
     def _delayed_frames(self: LobbyLoop, conns: list, want_full: bool, now: int, *,
                         draining: bool) -> tuple[bytes | None, bytes | None]:
         """Encode this tick's delayed frames once and offer them to the delayed spectators."""
-        keyframe_ticks = max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
         want_full = want_full or any(conn.needs_full for conn in conns)
-        delta, full = self.delayed.frames(delay_ticks=self._spectator_delay(), keyframe_ticks=keyframe_ticks,
+        delta, full = self.delayed.frames(delay_ticks=self._spectator_delay(), keyframe_ticks=self._keyframe_ticks(),
                                           now_ms=now, want_full=want_full, draining=draining)
         for conn in conns:
             if delta is not None and not conn.needs_full:
@@ -88,8 +94,7 @@ class StateBroadcast:
 
     def _play_out_delayed(self: LobbyLoop) -> None:
         """After the match: the delayed spectators still see its last seconds, a tick a tick."""
-        conns = [m.conn for m in self.lobby.members.values()
-                 if m.role == "spectator" and not m.staff and not m.conn.relayed]
+        conns = [m.conn for m in self.lobby.members.values() if self._watches_late(m) and not m.conn.relayed]
         relayed = any(m.conn.relayed for m in self.lobby.members.values())
         ddelta, dfull = self._delayed_frames(conns, self.relay_full_wanted, self.clock.wall_ms(), draining=True)
         if relayed and (ddelta is not None or dfull is not None):
