@@ -25,8 +25,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def launch_chromium() -> Iterator[object]:
+    """Debian's Chromium under Playwright (skips the test without either); closed after use."""
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium); browser tests need it")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
@@ -34,6 +34,11 @@ def browser() -> Iterator[object]:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    yield from launch_chromium()
 
 
 @pytest.fixture

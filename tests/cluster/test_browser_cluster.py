@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM
+from tests.browser.conftest import ARTIFACTS, launch_chromium
 from tests.browser.helpers import dump, wait_phase
 
 pytestmark = pytest.mark.browser
@@ -14,13 +14,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium); browser tests need it")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 def open_on(chromium, cluster, proc: str, path: str, *, nickname: str, errors: list,
