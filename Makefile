@@ -31,7 +31,8 @@ run-cluster: migrate
 ## The faster production server: uvicorn with uvloop (docs/benchmarks.md compares them).
 run-uvicorn: migrate
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/uvicorn gameserver.asgi:application --host $(HOST) --port $(PORT) \
-		--loop uvloop --ws websockets-sansio --ws-max-size 65536 --no-access-log
+		--loop uvloop --ws gameserver.wsprotocol:GameWebSocketProtocol --ws-max-size 65536 \
+		--ws-per-message-deflate false --no-access-log
 
 ## Capacity sweep (tens of minutes): writes docs/benchmarks.md. Not a test.
 bench: $(STAMP)

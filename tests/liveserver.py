@@ -1,4 +1,5 @@
-"""Start the real server (daphne, as `make run` does) in a subprocess for end-to-end tests."""
+"""Start the real server (daphne, as `make run` does, or uvicorn with the game's websocket
+protocol, as `make run-uvicorn` does) in a subprocess for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -21,9 +22,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def server_command(kind: str, port: int) -> list[str]:
+    bindir = Path(sys.executable).parent
+    if kind == "daphne":
+        return [str(bindir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "gameserver.asgi:application"]
+    if kind == "uvicorn":
+        return [str(bindir / "uvicorn"), "gameserver.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                "--ws", "gameserver.wsprotocol:GameWebSocketProtocol", "--ws-max-size", "65536",
+                "--ws-per-message-deflate", "false", "--no-access-log"]
+    raise ValueError(kind)
+
+
 @contextmanager
-def daphne_server(tmp_path: Path, **env_overrides: str):
-    """Migrate a fresh SQLite file and run daphne on it; yields the base http URL.
+def daphne_server(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
+    """Migrate a fresh SQLite file and run daphne (or ``kind``) on it; yields the base http URL.
 
     The embedded defaults are used whatever the environment says (no Redis, no PostgreSQL).
     """
@@ -32,12 +44,10 @@ def daphne_server(tmp_path: Path, **env_overrides: str):
     env.update({"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "live.sqlite3"), "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000",
                 "DJANGO_SETTINGS_MODULE": "gameserver.settings", "PYTHONUNBUFFERED": "1"})
     env.update(env_overrides)
-    bindir = Path(sys.executable).parent
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True, timeout=120)
     log = open(tmp_path / "daphne.log", "wb")
-    proc = subprocess.Popen([str(bindir / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                             "gameserver.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    proc = subprocess.Popen(server_command(kind, port), cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -49,7 +59,7 @@ def daphne_server(tmp_path: Path, **env_overrides: str):
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    raise RuntimeError("daphne did not start:\n" + (tmp_path / "daphne.log").read_text())
+                    raise RuntimeError(f"{kind} did not start:\n" + (tmp_path / "daphne.log").read_text())
                 time.sleep(0.1)
         yield base
     finally:

@@ -1,4 +1,4 @@
-"""Against real daphne: a client that stops reading its socket does not stall its lobby."""
+"""Against real daphne and uvicorn: a client that stops reading its socket does not stall its lobby."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ def paused_reader(base: str, code: str) -> socket.socket:
     return sock
 
 
-def test_a_paused_reader_does_not_stall_the_lobby(tmp_path):
-    with daphne_server(tmp_path, GAME_COUNTDOWN_S="0.2") as base:
+@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
+def test_a_paused_reader_does_not_stall_the_lobby(tmp_path, kind):
+    with daphne_server(tmp_path, kind, GAME_COUNTDOWN_S="0.2") as base:
         created = create_lobby(base, game="arena", tick_rate=30)
         code, token = created["code"], created["host_token"]
         stuck = paused_reader(base, code)

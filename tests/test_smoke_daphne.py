@@ -1,4 +1,5 @@
-"""Smoke test: the real daphne process, a real websocket client, real state frames."""
+"""Smoke test: the real server process (daphne, and uvicorn with the game's websocket protocol),
+a real websocket client, real state frames."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ async def receive_until(ws, predicate, timeout=10.0):
                 return frame
 
 
-def test_daphne_serves_a_lobby_and_streams_state_frames(tmp_path):
-    with daphne_server(tmp_path, GAME_COUNTDOWN_S="0.2") as base:
+@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
+def test_daphne_serves_a_lobby_and_streams_state_frames(tmp_path, kind):
+    with daphne_server(tmp_path, kind, GAME_COUNTDOWN_S="0.2") as base:
         created = create_lobby(base, game="arena", name="smoke", tick_rate=30)
         code, token = created["code"], created["host_token"]
         url = base.replace("http", "ws") + f"/ws/lobby/{code}/"

@@ -45,7 +45,8 @@ def server_command(kind: str, port: int, tick_rate: int) -> list[str]:
         return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "gameserver.asgi:application"]
     if kind == "uvicorn":
         return [str(BIN / "uvicorn"), "gameserver.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                "--loop", "uvloop", "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning"]
+                "--loop", "uvloop", "--ws", "gameserver.wsprotocol:GameWebSocketProtocol", "--ws-max-size", "65536",
+                "--ws-per-message-deflate", "false", "--no-access-log", "--log-level", "warning"]
     if kind == "baseline":
         return [sys.executable, "-m", "game.loadtest.baseline", "--port", str(port), "--tick-rate", str(tick_rate)]
     raise ValueError(kind)

@@ -55,7 +55,8 @@ def write_markdown(out: Path, rows: list[dict], probes: list[dict], argv: str) -
     lines += ["", f"![healthy players per server]({plot})", "",
               "CPU µs per frame counts one frame out and one input in, at the largest healthy count. "
               "`baseline` is the bare `websockets` server of `game/loadtest/baseline.py` (the Python floor), "
-              "`uvicorn` runs `--loop uvloop --ws websockets-sansio`, `daphne` is what `make run` starts.", "",
+              "`uvicorn` is what `make run-uvicorn` starts (uvloop, `gameserver.wsprotocol`, no per-message deflate), "
+              "`daphne` is what `make run` starts.", "",
               "## Reproduce", "", "```", f"make bench   # python -m game.loadtest.bench {argv}".rstrip(), "```", "",
               "One probe by hand (a server already running):", "", "```",
               "taskset -c 1 .venv/bin/python manage.py loadtest --url http://127.0.0.1:8000 --lobbies 60 "

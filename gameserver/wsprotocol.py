@@ -1,0 +1,135 @@
+"""uvicorn's sans-io websocket protocol with a short path for the game's two hot messages.
+
+    uvicorn gameserver.asgi:application --loop uvloop --ws gameserver.wsprotocol:GameWebSocketProtocol
+
+Every state frame out and every input in is one small, whole, binary websocket frame. The
+stock protocol (`uvicorn.protocols.websockets.websockets_sansio_impl`) runs each through
+the general machinery of `websockets`: a generator parser fed through a stream reader and
+a `Frame` object per message in, a `Frame` built and serialized per message out, and a
+`pause_reading`/`resume_reading` pair around every message received. That is about a third
+of the server's CPU per frame at full load (docs/performance.md). This subclass takes a
+shorter way for exactly those frames and leaves everything else to the library:
+
+- **In**: when the parser sits idle between frames (its buffer empty, no fragmented message
+  under way, state OPEN, no extension), each complete, final, masked binary frame at the
+  start of the received bytes is unmasked here and queued as ``websocket.receive``. The
+  first byte that is not such a frame (a ping, a close, text, a fragment, a partial frame,
+  one over ``--ws-max-size``) and everything after it go to the library's parser, which is
+  then at a frame boundary with an empty buffer — exactly where it would have been.
+- **Out**: ``websocket.send`` of bytes on an open, writable connection without extensions
+  writes the frame header and payload straight to the transport.
+- **Reading** is paused only when the app falls ``MAX_QUEUED`` messages behind, not after
+  every message; the backlog a client can build is still bounded.
+
+The application still receives and sends ordinary ASGI messages: the consumer calls
+``send(bytes_data=...)`` as under daphne. Anything unusual falls back to the parent class,
+so behaviour (close codes, size limits, pings, protocol errors) is the library's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+
+try:  # the C version that websockets ships; the pure-Python one is the fallback
+    from websockets.speedups import apply_mask
+except ImportError:  # pragma: no cover
+    from websockets.utils import apply_mask
+
+FIN_BINARY = 0x82  # FIN bit + binary opcode, no reserved bits
+MASK_BIT = 0x80
+MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
+
+
+def frame_header(length: int) -> bytes:
+    """The header of an unmasked, final, binary frame of ``length`` payload bytes."""
+    if length < 126:
+        return bytes((FIN_BINARY, length))
+    if length < 65536:
+        return bytes((FIN_BINARY, 126)) + length.to_bytes(2, "big")
+    return bytes((FIN_BINARY, 127)) + length.to_bytes(8, "big")
+
+
+def split_binary_frames(data: bytes, max_size: int | None) -> tuple[list[bytes], int]:
+    """The payloads of the whole, final, masked binary frames at the start of ``data``,
+    and the offset of the first byte that is not one (``len(data)`` when all were)."""
+    payloads: list[bytes] = []
+    offset, end = 0, len(data)
+    while end - offset >= 6:
+        if data[offset] != FIN_BINARY:
+            break
+        second = data[offset + 1]
+        if not second & MASK_BIT:
+            break  # unmasked client frame: a protocol error the library reports
+        length, head = second & 0x7F, offset + 2
+        if length == 126:
+            if end - offset < 8:
+                break
+            length, head = int.from_bytes(data[head:head + 2], "big"), head + 2
+        elif length == 127:
+            break  # 64-bit lengths are far over any game frame: let the library refuse it
+        if max_size is not None and length > max_size:
+            break
+        start = head + 4
+        if start + length > end:
+            break  # incomplete: the library buffers it
+        payloads.append(apply_mask(data[start:start + length], data[head:start]))
+        offset = start + length
+    return payloads, offset
+
+
+class GameWebSocketProtocol(WebSocketsSansIOProtocol):
+    """`WebSocketsSansIOProtocol` with a short path for whole binary frames (module docstring)."""
+
+    def _parser_idle(self) -> bool:
+        conn = self.conn
+        return (conn.state is State.OPEN and conn.current_size is None and not conn.reader.buffer
+                and not conn.extensions and not self.close_sent and self.handshake_complete)
+
+    def data_received(self, data: bytes) -> None:
+        if self._parser_idle():
+            payloads, offset = split_binary_frames(data, self.conn.max_message_size)
+            for payload in payloads:
+                self._deliver(payload)
+            if offset == len(data):
+                return
+            data = data[offset:]
+        super().data_received(data)
+
+    def _deliver(self, payload: bytes) -> None:
+        self.queue.put_nowait({"type": "websocket.receive", "bytes": payload})
+        if not self.read_paused and self.queue.qsize() >= MAX_QUEUED:
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    def send_receive_event_to_app(self) -> None:
+        """The library's path for a message it parsed: queue it, pausing only on a backlog."""
+        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+        self.frames = []
+        if self.close_sent:
+            return  # past `websocket.close`: the parent discards late messages too
+        if self.curr_msg_data_type == "text":
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:
+                self.logger.exception("Invalid UTF-8 sequence received from client.")
+                self.conn.send_close(1007)
+                self.handle_parser_exception()
+                return
+            message: Any = {"type": "websocket.receive", "text": text}
+        else:
+            message = {"type": "websocket.receive", "bytes": data}
+        self.queue.put_nowait(message)
+        if not self.read_paused and self.queue.qsize() >= MAX_QUEUED:
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    async def send(self, message: Any) -> None:
+        if (message["type"] == "websocket.send" and (data := message.get("bytes")) is not None
+                and self.writable.is_set() and not self.disconnected and self.initial_response is None
+                and self.conn.state is State.OPEN and not self.close_sent and not self.conn.extensions):
+            self.transport.write(frame_header(len(data)) + data)
+            return
+        await super().send(message)

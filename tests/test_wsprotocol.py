@@ -1,0 +1,196 @@
+"""The game's uvicorn websocket protocol: its short path gives exactly what the library gives.
+
+Each test drives the stock `WebSocketsSansIOProtocol` and `GameWebSocketProtocol` with the
+same bytes, split the same way, and compares what reaches the application and the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from uvicorn.config import Config
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+from websockets.protocol import State
+from websockets.utils import apply_mask
+
+from gameserver.wsprotocol import (
+    MAX_QUEUED,
+    GameWebSocketProtocol,
+    frame_header,
+    split_binary_frames,
+)
+
+MAX_SIZE = 4096
+OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING = 0x0, 0x1, 0x2, 0x8, 0x9  # RFC 6455 opcodes
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.written = bytearray()
+        self.paused = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def pause_reading(self) -> None:
+        self.paused += 1
+
+    def resume_reading(self) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, key, default=None):
+        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(key, default)
+
+
+def client_frame(opcode, data: bytes, *, fin: bool = True, masked: bool = True) -> bytes:
+    """A client's frame on the wire (masked, as RFC 6455 requires of clients)."""
+    length = len(data)
+    header = bytes([(0x80 if fin else 0) | opcode])
+    mask_bit = 0x80 if masked else 0
+    if length < 126:
+        header += bytes([mask_bit | length])
+    elif length < 65536:
+        header += bytes([mask_bit | 126]) + length.to_bytes(2, "big")
+    else:
+        header += bytes([mask_bit | 127]) + length.to_bytes(8, "big")
+    if not masked:
+        return header + data
+    mask = os.urandom(4)
+    return header + mask + apply_mask(data, mask)
+
+
+def open_protocol(cls):
+    """A protocol past its handshake, on a fake transport."""
+    config = Config(app=None, interface="asgi3", ws_max_size=MAX_SIZE, ws_per_message_deflate=False)
+    config.loaded, config.loaded_app = True, None
+    proto = cls(config, ServerState(), {}, _loop=asyncio.new_event_loop())
+    proto.connection_made(FakeTransport())
+    proto.conn.state = State.OPEN  # as after `accept`: the parser then reads frames
+    proto.conn.parser = proto.conn.parse()
+    next(proto.conn.parser)
+    proto.handshake_complete = True
+    return proto
+
+
+def run(cls, chunks: list[bytes]):
+    proto = open_protocol(cls)
+    for chunk in chunks:
+        proto.data_received(chunk)
+    messages = []
+    while not proto.queue.empty():
+        messages.append(proto.queue.get_nowait())
+    return messages, bytes(proto.transport.written), proto
+
+
+def same_as_library(chunks: list[bytes]):
+    ours = run(GameWebSocketProtocol, chunks)
+    stock = run(WebSocketsSansIOProtocol, chunks)
+    assert ours[0] == stock[0]
+    assert ours[1] == stock[1]
+    return ours
+
+
+def test_whole_binary_frames_are_unmasked_and_queued_in_order():
+    payloads = [b"", b"a", os.urandom(125), os.urandom(126), os.urandom(3000)]
+    messages, written, _ = same_as_library([b"".join(client_frame(OP_BINARY, p) for p in payloads)])
+    assert [m["bytes"] for m in messages] == payloads
+    assert written == b""
+
+
+def test_a_frame_split_across_reads_is_buffered_by_the_library():
+    data = client_frame(OP_BINARY, b"x" * 300) + client_frame(OP_BINARY, b"y" * 10)
+    for cut in (1, 2, 3, 5, 150, len(data) - 1):
+        messages, _, _ = same_as_library([data[:cut], data[cut:]])
+        assert [m["bytes"] for m in messages] == [b"x" * 300, b"y" * 10]
+
+
+def test_pings_text_and_fragments_fall_back_to_the_library():
+    chunks = [client_frame(OP_BINARY, b"one") + client_frame(OP_PING, b"hi") + client_frame(OP_BINARY, b"two"),
+              client_frame(OP_TEXT, "héllo".encode()),
+              client_frame(OP_BINARY, b"fr", fin=False) + client_frame(OP_CONT, b"ag", fin=False),
+              client_frame(OP_CONT, b"ment") + client_frame(OP_BINARY, b"three")]
+    messages, written, _ = same_as_library(chunks)
+    assert messages == [{"type": "websocket.receive", "bytes": b"one"},
+                        {"type": "websocket.receive", "bytes": b"two"},
+                        {"type": "websocket.receive", "text": "héllo"},
+                        {"type": "websocket.receive", "bytes": b"fragment"},
+                        {"type": "websocket.receive", "bytes": b"three"}]
+    assert written == bytes([0x8A, 2]) + b"hi"  # the pong, echoing the ping's payload
+
+
+@pytest.mark.parametrize("bad", [
+    client_frame(OP_BINARY, b"x" * (MAX_SIZE + 1)),  # over --ws-max-size: 1009
+    client_frame(OP_BINARY, b"abc", masked=False),  # an unmasked client frame: 1002
+    bytes([0x82 | 0x40, 0x83]) + b"\0\0\0\0abc",  # a reserved bit without an extension: 1002
+    client_frame(OP_BINARY, b"x" * 70000),  # a 64-bit length
+])
+def test_bad_frames_get_the_librarys_close_frame(bad):
+    # (The stock protocol drops valid messages that share a read with a bad frame: a separate read.)
+    messages, written, proto = same_as_library([client_frame(OP_BINARY, b"ok"), bad + client_frame(OP_BINARY, b"late")])
+    assert messages[0] == {"type": "websocket.receive", "bytes": b"ok"}
+    assert messages[1]["type"] == "websocket.disconnect" and messages[1]["code"] in (1002, 1009)
+    assert len(messages) == 2  # nothing after the bad frame is delivered
+    assert written[0] == 0x88 and proto.transport.closed
+
+
+def test_a_close_frame_is_answered_by_the_library():
+    messages, written, _ = same_as_library([client_frame(OP_BINARY, b"x") + client_frame(OP_CLOSE, b"\x03\xe8bye")])
+    assert messages[1] == {"type": "websocket.disconnect", "code": 1000, "reason": "bye"}
+    assert written.startswith(b"\x88")
+
+
+def test_reading_pauses_only_on_a_backlog():
+    proto = open_protocol(GameWebSocketProtocol)
+    for i in range(MAX_QUEUED - 1):
+        proto.data_received(client_frame(OP_BINARY, b"%d" % i))
+    assert proto.transport.paused == 0 and not proto.read_paused
+    proto.data_received(client_frame(OP_BINARY, b"one too many"))
+    assert proto.transport.paused == 1 and proto.read_paused
+
+
+@settings(max_examples=150, deadline=None)
+@given(frames=st.lists(st.tuples(st.sampled_from(["bin", "text", "ping", "frag"]), st.binary(max_size=300)),
+                       max_size=8),
+       cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=6))
+def test_any_mix_of_frames_and_splits_matches_the_library(frames, cuts):
+    wire = b""
+    for kind, data in frames:
+        if kind == "bin":
+            wire += client_frame(OP_BINARY, data)
+        elif kind == "text":
+            wire += client_frame(OP_TEXT, data.hex().encode())
+        elif kind == "ping":
+            wire += client_frame(OP_PING, data[:125])
+        else:
+            wire += client_frame(OP_BINARY, data[:1], fin=False) + client_frame(OP_CONT, data[1:])
+    points = sorted({c % (len(wire) + 1) for c in cuts})
+    chunks = [wire[a:b] for a, b in zip([0, *points], [*points, len(wire)])]
+    same_as_library([c for c in chunks if c])
+
+
+@pytest.mark.parametrize("length", [0, 125, 126, 65535, 65536])
+def test_sent_frames_have_the_librarys_encoding(length):
+    data = os.urandom(length)
+    ours, stock = open_protocol(GameWebSocketProtocol), open_protocol(WebSocketsSansIOProtocol)
+    for proto in (ours, stock):
+        asyncio.run(proto.send({"type": "websocket.send", "bytes": data}))
+    assert bytes(ours.transport.written) == bytes(stock.transport.written)
+    assert frame_header(length) + data == bytes(ours.transport.written)
+
+
+def test_split_stops_at_the_first_frame_it_does_not_take():
+    data = client_frame(OP_BINARY, b"a") + client_frame(OP_PING, b"") + client_frame(OP_BINARY, b"b")
+    payloads, offset = split_binary_frames(data, MAX_SIZE)
+    assert payloads == [b"a"] and offset == len(client_frame(OP_BINARY, b"a"))
