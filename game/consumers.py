@@ -3,11 +3,13 @@
 One `LobbyConsumer` per connection, at ``/ws/lobby/<code>/?role=player|spectator&name=..``.
 It owns an `Outbox`, the only sender of frames to the socket.
 
-Two departures from stock Channels, both for the hot path (shared/CHANNELS-NOTES.md):
+Departures from stock Channels, all for the hot path (shared/CHANNELS-NOTES.md):
 `__call__` pumps the client's frames and the channel layer's events in two long-lived
 tasks instead of `await_many_dispatch` (which starts a task and an `asyncio.wait` per
-message), and `dispatch` skips `aclose_old_connections` — a thread hop per message — for
-messages whose handlers never touch the database.
+message); `dispatch` skips `aclose_old_connections` — a thread hop per message — for
+messages whose handlers never touch the database; and under uvicorn with the game's
+websocket protocol, frames are handed to `on_frame` inside the server's read callback
+rather than through the receive queue (``game.receive_now``, gameserver/wsprotocol.py).
 """
 
 from __future__ import annotations
@@ -25,15 +27,16 @@ from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
 from game import protocol
+from game.cluster.remote import RemoteLobby
 from game.engine.clock import wall_ms
 from game.engine.errors import JoinRefused
 from game.engine.lobby import JoinRequest, Member
-from game.cluster.remote import RemoteLobby
 from game.engine.loop import LobbyLoop
 from game.engine.outbox import Outbox
 from game.limits import LIMIT_OF_KIND, ErrorBudget, buckets_for
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
+from gameserver.wsprotocol import RECEIVE_NOW
 
 log = logging.getLogger("game.consumers")
 
@@ -74,13 +77,19 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             await self.dispatch(await source())
 
     async def _pump_client(self, receive) -> None:
-        """Like `_pump`, with a short way for the most frequent message: a client frame."""
+        """Like `_pump`, with a short way for the most frequent message: a client frame.
+        Once joined, a server offering ``game.receive_now`` (gameserver/wsprotocol.py) hands
+        frames straight to `on_frame` instead of waking this task for each."""
+        receive_now = self.scope.get("extensions", {}).get(RECEIVE_NOW)
         while True:
             message = await receive()
             if message["type"] == "websocket.receive" and self.member is not None:
-                await self.receive(message.get("text"), message.get("bytes"))
+                self.on_frame(message.get("text"), message.get("bytes"))
             else:
                 await self.dispatch(message)
+                if receive_now is not None and self.member is not None:
+                    receive_now(self._on_bytes)
+                    receive_now = None
 
     async def dispatch(self, message: dict) -> None:
         """Route a message to its handler; hot paths skip the database thread hop."""
@@ -127,7 +136,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             self.member = await asyncio.wait_for(self.lobby_loop.submit_join(request), timeout=10)
         except JoinRefused as exc:
             await self.close(protocol.CLOSE[exc.close])
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.close(protocol.CLOSE["server_error"])
 
     def _check_query(self, query: dict[str, str]) -> str | None:
@@ -173,6 +182,9 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             get_runtime().connection_closed(self._address())
         if self.member is not None and self.lobby_loop is not None:
             self.lobby_loop.submit_leave(self.member.id, self.outbox)
+        receive_now = self.scope.get("extensions", {}).get(RECEIVE_NOW)
+        if receive_now is not None:
+            receive_now(None)
         if self.outbox is not None:
             self.outbox.closed = True
             if self.outbox.task is not None:
@@ -181,7 +193,14 @@ class LobbyConsumer(AsyncWebsocketConsumer):
 
     # -- frames in ----------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Called with each frame from the client."""
+        """Called with each frame from the client (by Channels, before the member joined)."""
+        self.on_frame(text_data, bytes_data)
+
+    def _on_bytes(self, data: bytes) -> None:
+        self.on_frame(None, data)
+
+    def on_frame(self, text_data: str | None, bytes_data: bytes | None) -> None:
+        """Handle one frame from the client; never awaits, so the server may call it inline."""
         if self.member is None or self.outbox is None:
             return  # not joined (yet); nothing a client says matters before its welcome
         try:

@@ -20,14 +20,23 @@ shorter way for exactly those frames and leaves everything else to the library:
   writes the frame header and payload straight to the transport.
 - **Reading** is paused only when the app falls ``MAX_QUEUED`` messages behind, not after
   every message; the backlog a client can build is still bounded.
+- **Handing over** (optional): the scope carries the extension ``game.receive_now``, a
+  function the application may call with a plain function ``f(bytes)``. From then on a binary
+  message that finds the receive queue empty is given to ``f`` at once, inside
+  ``data_received``, instead of waking the application's task through the queue; messages
+  keep their order (the queue is used while it holds anything) and everything else still
+  comes through ``receive()``. The lobby consumer uses it for its frames, whose handling
+  never awaits (game/consumers.py); ``f(None)`` hands the messages back to the queue.
 
-The application still receives and sends ordinary ASGI messages: the consumer calls
+The application still sends ordinary ASGI messages: the consumer calls
 ``send(bytes_data=...)`` as under daphne. Anything unusual falls back to the parent class,
 so behaviour (close codes, size limits, pings, protocol errors) is the library's.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -41,6 +50,9 @@ except ImportError:  # pragma: no cover
 FIN_BINARY = 0x82  # FIN bit + binary opcode, no reserved bits
 MASK_BIT = 0x80
 MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
+RECEIVE_NOW = "game.receive_now"  # the scope extension of the hand-over (module docstring)
+
+log = logging.getLogger("gameserver.wsprotocol")
 
 
 def frame_header(length: int) -> bytes:
@@ -83,6 +95,17 @@ def split_binary_frames(data: bytes, max_size: int | None) -> tuple[list[bytes],
 class GameWebSocketProtocol(WebSocketsSansIOProtocol):
     """`WebSocketsSansIOProtocol` with a short path for whole binary frames (module docstring)."""
 
+    receive_now: Callable[[bytes], None] | None = None
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)  # none when the handshake was refused
+        if scope is not None:
+            scope["extensions"][RECEIVE_NOW] = self._set_receive_now
+
+    def _set_receive_now(self, handler: Callable[[bytes], None] | None) -> None:
+        self.receive_now = handler
+
     def _parser_idle(self) -> bool:
         conn = self.conn
         return (conn.state is State.OPEN and conn.current_size is None and not conn.reader.buffer
@@ -93,12 +116,24 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
             payloads, offset = split_binary_frames(data, self.conn.max_message_size)
             for payload in payloads:
                 self._deliver(payload)
+                if self.close_sent:
+                    return  # the handler closed the connection: the rest is discarded
             if offset == len(data):
                 return
             data = data[offset:]
         super().data_received(data)
 
     def _deliver(self, payload: bytes) -> None:
+        handler = self.receive_now
+        if handler is not None and self.queue.empty():
+            try:
+                handler(payload)
+            except Exception:  # the app's bug must not stop this connection's reads silently
+                log.exception("the application's receive_now handler failed; closing the connection")
+                self.receive_now = None
+                self.conn.fail(1011)
+                self.handle_parser_exception()
+            return
         self.queue.put_nowait({"type": "websocket.receive", "bytes": payload})
         if not self.read_paused and self.queue.qsize() >= MAX_QUEUED:
             self.read_paused = True

@@ -71,11 +71,22 @@ def client_frame(opcode, data: bytes, *, fin: bool = True, masked: bool = True) 
     return header + mask + apply_mask(data, mask)
 
 
+LOOPS: list[asyncio.AbstractEventLoop] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_loops():
+    yield
+    while LOOPS:
+        LOOPS.pop().close()
+
+
 def open_protocol(cls):
     """A protocol past its handshake, on a fake transport."""
+    LOOPS.append(asyncio.new_event_loop())
     config = Config(app=None, interface="asgi3", ws_max_size=MAX_SIZE, ws_per_message_deflate=False)
     config.loaded, config.loaded_app = True, None
-    proto = cls(config, ServerState(), {}, _loop=asyncio.new_event_loop())
+    proto = cls(config, ServerState(), {}, _loop=LOOPS[-1])
     proto.connection_made(FakeTransport())
     proto.conn.state = State.OPEN  # as after `accept`: the parser then reads frames
     proto.conn.parser = proto.conn.parse()
@@ -194,3 +205,35 @@ def test_split_stops_at_the_first_frame_it_does_not_take():
     data = client_frame(OP_BINARY, b"a") + client_frame(OP_PING, b"") + client_frame(OP_BINARY, b"b")
     payloads, offset = split_binary_frames(data, MAX_SIZE)
     assert payloads == [b"a"] and offset == len(client_frame(OP_BINARY, b"a"))
+
+
+def test_the_hand_over_takes_frames_while_the_queue_is_empty_and_keeps_their_order():
+    proto = open_protocol(GameWebSocketProtocol)
+    proto.scope = {"extensions": {}}
+    taken: list[bytes] = []
+    proto.data_received(client_frame(OP_BINARY, b"queued"))  # before the app asks: queued
+    proto._set_receive_now(taken.append)
+    proto.data_received(client_frame(OP_BINARY, b"behind the queued one"))
+    assert taken == [] and proto.queue.qsize() == 2  # the queue still held a message
+    proto.queue.get_nowait(), proto.queue.get_nowait()
+    proto.data_received(client_frame(OP_BINARY, b"a") + client_frame(OP_PING, b"") + client_frame(OP_BINARY, b"b"))
+    assert taken == [b"a"]  # "b" came after the ping, through the library, so through the queue
+    assert proto.queue.get_nowait()["bytes"] == b"b"
+    proto.data_received(client_frame(OP_BINARY, b"c"))
+    assert taken == [b"a", b"c"] and proto.queue.empty()
+    proto._set_receive_now(None)
+    proto.data_received(client_frame(OP_BINARY, b"d"))
+    assert taken == [b"a", b"c"] and proto.queue.get_nowait()["bytes"] == b"d"
+
+
+def test_a_failing_hand_over_closes_the_connection_with_1011():
+    proto = open_protocol(GameWebSocketProtocol)
+
+    def broken(data: bytes) -> None:
+        raise RuntimeError("bug")
+    proto._set_receive_now(broken)
+    proto.data_received(client_frame(OP_BINARY, b"x") + client_frame(OP_BINARY, b"never seen"))
+    message = proto.queue.get_nowait()
+    assert message["type"] == "websocket.disconnect" and message["code"] == 1011
+    assert proto.queue.empty() and proto.transport.closed
+    assert bytes(proto.transport.written).startswith(b"\x88\x02\x03\xf3")  # close frame, code 1011
