@@ -10,6 +10,8 @@ from typing import Any
 
 import msgpack
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from game.rules import arena
 from game.rules.arena import Arena, Controls, move
@@ -393,3 +395,50 @@ def test_snapshots_are_msgpack_serialisable_and_small():
         assert msgpack.unpackb(msgpack.packb(tick_events)) == tick_events
     sizes = [len(msgpack.packb(s, use_single_float=True)) for s in snapshots]
     assert max(sizes) < 2000
+
+
+# -- the bullets' broad phase ------------------------------------------------------------
+def _advance_every_check(game: Arena, b: arena.Bullet, dt: float) -> bool:
+    """The bullet step as first written: every wall and every living player at every sub-step."""
+    b.life -= dt
+    substeps = max(1, math.ceil(arena.BULLET_SPEED * dt / arena.BULLET_SUBSTEP))
+    sx, sy = b.vx * dt / substeps, b.vy * dt / substeps
+    reach2 = (arena.PLAYER_RADIUS + arena.BULLET_RADIUS) ** 2
+    targets = [f for f in game.fighters.values() if f.alive and f.info.id != b.owner]
+    for _ in range(substeps):
+        x = b.x = b.x + sx
+        y = b.y = b.y + sy
+        if not (0.0 <= x <= arena.WIDTH and 0.0 <= y <= arena.HEIGHT):
+            return False
+        for x0, y0, x1, y1 in arena._WALL_BOXES:
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                return False
+        for f in targets:
+            if (f.x - x) ** 2 + (f.y - y) ** 2 <= reach2:
+                game._hit(f, b.owner)
+                return False
+    return b.life > 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(bullets=st.lists(st.tuples(st.floats(-20, 1620), st.floats(-20, 920), st.floats(-math.pi, math.pi),
+                                  st.integers(1, 4)), min_size=1, max_size=12),
+       players=st.lists(st.tuples(st.floats(0, 1600), st.floats(0, 900)), min_size=4, max_size=4),
+       dt=st.sampled_from([1 / 60, 1 / 30, 0.05, 0.1]))
+def test_the_broad_phase_gives_the_same_outcome_as_checking_everything(bullets, players, dt):
+    games = [new_game(4), new_game(4)]
+    for game in games:
+        for pid, (x, y) in enumerate(players, start=1):
+            place(game, pid, x, y)
+        game.fighters[4].protected_for = 1.0  # one absorbs hits
+        game.bullets = [arena.Bullet(i, owner, x, y, math.cos(a) * arena.BULLET_SPEED,
+                                     math.sin(a) * arena.BULLET_SPEED, 0.5)
+                        for i, (x, y, a, owner) in enumerate(bullets)]
+    fast, slow = games
+    for _ in range(3):
+        fast._step_bullets(dt)
+        slow.bullets = [b for b in slow.bullets if _advance_every_check(slow, b, dt)]
+    assert fast.bullets == slow.bullets
+    assert fast.events == slow.events
+    assert [(f.hp, f.alive, f.deaths, f.score) for f in fast.fighters.values()] == \
+        [(f.hp, f.alive, f.deaths, f.score) for f in slow.fighters.values()]
