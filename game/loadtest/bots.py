@@ -1,19 +1,29 @@
-"""Bot clients of one process: create lobbies, join them, play, and measure every frame."""
+"""Bot clients of one process: create lobbies, join them, play, and measure every frame.
+
+The bots must not be the bottleneck of what they measure: each is a lean websocket
+protocol (`game.loadtest.wire`) reading frames in its ``data_received`` callback, and one
+timer per process sends every player's inputs, the players spread over the input period.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import random
+import struct
 import time
 import urllib.request
 from dataclasses import dataclass, field
 
 import msgpack
-from websockets.asyncio.client import connect
+
+from game.loadtest.wire import OP_BINARY, WebSocketClient, client_frame
 
 PROTOCOL_VERSION = 1
 SHOTS_PER_S = 2.0  # how often a bot pulls the trigger, whatever its input rate
+SLOT_S = 0.005  # the input timer's tick: players are spread over the input period in slots this long
+CONNECTING = 64  # opening handshakes at once per process
+OPEN_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -54,6 +64,17 @@ class Figures:
     cpu_fraction: float = 0.0
 
 
+@dataclass
+class Window:
+    """The measuring window, in wall-clock seconds."""
+
+    start: float
+    end: float
+
+    def inside(self, t: float) -> bool:
+        return self.start <= t < self.end
+
+
 def _pack(kind: str, **fields) -> bytes:
     return msgpack.packb({"v": PROTOCOL_VERSION, "k": kind, **fields})
 
@@ -73,102 +94,188 @@ def create_lobby(plan: Plan, index: int) -> dict:
         return {**json.loads(reply.read()), "index": index, "base": base}
 
 
-class Bot:
-    """One websocket client. Players send inputs; everyone measures state frames."""
+_UINT = {0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8}
+_SCALAR = {0xC0: 0, 0xC2: 0, 0xC3: 0, 0xCA: 4, 0xCB: 8, 0xD0: 1, 0xD1: 2, 0xD2: 4, 0xD3: 8, **_UINT}
 
-    def __init__(self, plan: Plan, code: str, role: str, name: str, token: str | None, window: "Window",
+
+def state_time(data: bytes | bytearray) -> int | None:
+    """The ``time`` of a state frame (``k`` full or delta), read from the leading keys of its
+    msgpack map without decoding the rest; None when it is another kind, or when a container
+    or an unusual encoding comes before both keys (then the caller decodes the whole frame)."""
+    try:
+        first = data[0]
+        if 0x80 <= first <= 0x8F:
+            count, pos = first & 0x0F, 1
+        elif first == 0xDE:
+            count, pos = (data[1] << 8) | data[2], 3
+        else:
+            return None
+        kind = stamp = None
+        for _ in range(count):
+            marker = data[pos]
+            if not 0xA0 <= marker <= 0xBF:  # keys are short strings
+                return None
+            value = pos + 1 + (marker & 0x1F)
+            key, marker = data[pos + 1:value], data[value]
+            if marker <= 0x7F or marker >= 0xE0:  # fixint
+                pos = value + 1
+            elif 0xA0 <= marker <= 0xBF:  # fixstr
+                pos = value + 1 + (marker & 0x1F)
+            elif marker in _SCALAR:
+                pos = value + 1 + _SCALAR[marker]
+            else:
+                return None
+            if key == b"k":
+                kind = data[value + 1:pos]
+                if kind != b"delta" and kind != b"full":
+                    return None
+            elif key == b"time":
+                if marker <= 0x7F:
+                    stamp = marker
+                elif marker in _UINT and pos <= len(data):
+                    stamp = int.from_bytes(data[value + 1:pos], "big")
+                else:
+                    return None
+            if kind is not None and stamp is not None:
+                return stamp
+    except IndexError:
+        return None
+    return None
+
+
+class Bot(WebSocketClient):
+    """One websocket client. Players send inputs (when the process's ``Inputs`` timer says);
+    everyone measures state frames."""
+
+    def __init__(self, plan: Plan, code: str, role: str, name: str, token: str | None, window: Window,
                  figures: Figures, *, server: str | None = None) -> None:
+        super().__init__(max_size=2**20)
         server = server or plan.urls[0]
         base = server.replace("http://", "ws://").replace("https://", "wss://")
         self.ws_url = f"{base}/ws/lobby/{code}/?role={role}&name={name}" + (f"&token={token}" if token else "")
         self.origin = server
         self.plan, self.role, self.window, self.figures = plan, role, window, figures
+        self.start_ms, self.end_ms = window.start * 1000.0, window.end * 1000.0
         self.is_host = token is not None
-        self.playing = asyncio.Event()
+        self.playing = False
         self.lobby: dict = {}
         self.last_frame_at: float | None = None
+        self.seq, self.mx, self.my = 0, 0, 0
 
-    async def run(self) -> None:
+    async def run(self, connecting: asyncio.Semaphore) -> None:
+        """Connect (``connecting`` bounds the handshakes at once), play until the window ends, close."""
         try:
-            async with connect(self.ws_url, origin=self.origin, max_size=2**20, compression=None,
-                               ping_interval=None, open_timeout=30) as ws:
-                tasks = [asyncio.create_task(self._read(ws))]
-                if self.role == "player":
-                    tasks.append(asyncio.create_task(self._play(ws)))
-                await asyncio.wait(tasks, timeout=self.window.end - time.time() + 1)
-                for task in tasks:
-                    task.cancel()
-                if ws.close_code is not None and time.time() < self.window.end:
-                    self.figures.errors.append(f"closed by the server with {ws.close_code} {ws.close_reason}")
-        except Exception as exc:  # a bot failing is a figure, not a crash of the tester
+            async with connecting:
+                try:
+                    await asyncio.wait_for(self.connect(self.ws_url, self.origin), OPEN_TIMEOUT_S)
+                except TimeoutError:
+                    raise TimeoutError("timed out during the opening handshake") from None
+            await asyncio.wait([self.done], timeout=self.window.end - time.time() + 1)
+        except Exception as exc:  # noqa: BLE001 -- a bot failing is a figure, not a crash of the tester
             self.figures.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+        self.playing = False
+        if self.transport is not None and not self.done.done():
+            self.close()
+            await asyncio.wait([self.done], timeout=2)  # the close frame out before the loop ends
 
-    async def _read(self, ws) -> None:
-        async for data in ws:
-            now = time.time() * 1000.0
+    def on_message(self, data: bytes | bytearray) -> None:
+        now = time.time() * 1000.0
+        stamp = state_time(data)
+        if stamp is None:
             frame = msgpack.unpackb(data, strict_map_key=False)
-            kind = frame.get("k")
-            if kind in ("full", "delta"):
-                self._measure(frame, data, now)
-            elif kind in ("welcome", "lobby"):
-                self.lobby = frame["lobby"]
-                if self.lobby["phase"] in ("countdown", "playing"):
-                    self.playing.set()
-                if self.is_host and self.lobby["phase"] == "waiting":
-                    await self._maybe_start(ws)
-            elif kind == "event" and not self.is_host:
-                pass
-            if kind == "welcome" and self.role == "player" and not self.is_host:
-                await ws.send(_pack("ready", ready=True))
-
-    async def _maybe_start(self, ws) -> None:
-        players = [m for m in self.lobby["members"] if m["role"] == "player"]
-        ready = all(m["ready"] for m in players if m["id"] != self.lobby["host"])
-        if len(players) >= self.plan.players and ready:
-            await ws.send(_pack("start"))
-
-    def _measure(self, frame: dict, data: bytes, now: float) -> None:
-        if not self.window.inside(now / 1000.0):
+            kind = frame.get("k") if isinstance(frame, dict) else None
+            if kind not in ("full", "delta"):
+                return self._control(frame, kind)
+            stamp = frame["time"]
+        if not self.start_ms <= now < self.end_ms:
             self.last_frame_at = now
             return
         figures = self.figures
         figures.frames += 1
         figures.bytes += len(data)
-        figures.latencies_ms.append(now - frame["time"])
+        figures.latencies_ms.append(now - stamp)
         if self.last_frame_at is not None:
             figures.gaps_ms.append(now - self.last_frame_at)
-        second = int(now / 1000.0 - self.window.start)
+        second = int((now - self.start_ms) / 1000.0)
         figures.per_second[second] = figures.per_second.get(second, 0) + 1
         self.last_frame_at = now
 
-    async def _play(self, ws) -> None:
-        await self.playing.wait()
-        period = 1.0 / (self.plan.input_rate or self.plan.tick_rate)
-        fire_chance = min(1.0, SHOTS_PER_S * period)  # the same play at any input rate
-        rng = random.Random()
-        seq, mx, my = 0, 0.0, 0.0
-        next_at = time.monotonic()
-        while time.time() < self.window.end:
-            if rng.random() < 0.05:
-                mx, my = rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))
-            seq += 1
-            if self.window.inside(time.time()):
-                self.figures.inputs_sent += 1
-            await ws.send(_pack("input", seq=seq, d={"mx": mx, "my": my, "aim": rng.uniform(-3.14, 3.14),
-                                                      "fire": rng.random() < fire_chance}))
-            next_at += period
+    def _control(self, frame: dict, kind: str | None) -> None:
+        """Join protocol: non-host players say ready; the host starts once everyone is in and ready."""
+        if kind in ("welcome", "lobby"):
+            self.lobby = frame["lobby"]
+            if self.lobby["phase"] in ("countdown", "playing"):
+                self.playing = True
+            if self.is_host and self.lobby["phase"] == "waiting":
+                players = [m for m in self.lobby["members"] if m["role"] == "player"]
+                ready = all(m["ready"] for m in players if m["id"] != self.lobby["host"])
+                if len(players) >= self.plan.players and ready:
+                    self.send(_pack("start"))
+        if kind == "welcome" and self.role == "player" and not self.is_host:
+            self.send(_pack("ready", ready=True))
+
+    def on_text(self, text: str) -> None:
+        self.figures.errors.append(f"a text message from the server: {text[:80]!r}")
+
+    def on_close(self, code: int, reason: str) -> None:
+        if time.time() < self.window.end:
+            self.figures.errors.append(f"closed by the server with {code} {reason}"[:200])
+
+    def on_error(self, message: str) -> None:
+        self.figures.errors.append(f"protocol error: {message}"[:200])
+
+
+# An input, {"v": 1, "k": "input", "seq": seq, "d": {"mx", "my", "aim", "fire"}}, packed by hand:
+# the constant parts once, then the sequence number (uint32), the move, the aim (float64), the trigger.
+_INPUT = struct.Struct(">I")
+_HEAD = b"\x84\xa1v\x01\xa1k\xa5input\xa3seq\xce"
+_MOVE = {(mx, my): b"\xa1d\x84\xa2mx" + msgpack.packb(mx) + b"\xa2my" + msgpack.packb(my) + b"\xa3aim\xcb"
+         for mx in (-1, 0, 1) for my in (-1, 0, 1)}
+_AIM = struct.Struct(">d")
+_FIRE = (b"\xa4fire\xc2", b"\xa4fire\xc3")
+MOVES = list(_MOVE)  # (mx, my): a bot picks a new one at random now and then
+
+
+def encode_input(seq: int, mx: int, my: int, aim: float, fire: bool) -> bytes:
+    """The msgpack bytes of one input, as ``msgpack.packb`` of its dict would decode."""
+    return _HEAD + _INPUT.pack(seq) + _MOVE[mx, my] + _AIM.pack(aim) + _FIRE[fire]
+
+
+class Inputs:
+    """Every player's inputs of one process, sent by one timer: player i is in slot
+    ``i % slots`` of the input period, so the inputs go out evenly spread; the timer keeps
+    a fixed schedule (``next_at += slot``) and catches up when late rather than drifting."""
+
+    def __init__(self, plan: Plan, window: Window, figures: Figures, players: list[Bot]) -> None:
+        self.period = 1.0 / (plan.input_rate or plan.tick_rate)
+        count = max(1, round(self.period / SLOT_S))
+        self.slots = [players[i::count] for i in range(count)]
+        self.fire_chance = min(1.0, SHOTS_PER_S * self.period)  # the same play at any input rate
+        self.window, self.figures = window, figures
+        self.rng = random.Random()
+
+    async def run(self) -> None:
+        slot_s = self.period / len(self.slots)
+        random, getrandbits = self.rng.random, self.rng.getrandbits
+        fire_chance, window, figures = self.fire_chance, self.window, self.figures
+        next_at, index = time.monotonic(), 0
+        while (now := time.time()) < window.end:
+            sent = 0
+            for bot in self.slots[index]:
+                if not bot.playing or bot.closing:
+                    continue
+                if random() < 0.05:
+                    bot.mx, bot.my = MOVES[int(random() * 9)]
+                bot.seq += 1
+                payload = encode_input(bot.seq, bot.mx, bot.my, (random() - 0.5) * 6.28, random() < fire_chance)
+                bot.transport.write(client_frame(OP_BINARY, payload, getrandbits(32)))
+                sent += 1
+            if window.start <= now:
+                figures.inputs_sent += sent
+            index = (index + 1) % len(self.slots)
+            next_at += slot_s
+            # Late: the next slot at once, but through the loop, so that frames keep being read.
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-
-
-@dataclass
-class Window:
-    """The measuring window, in wall-clock seconds."""
-
-    start: float
-    end: float
-
-    def inside(self, t: float) -> bool:
-        return self.start <= t < self.end
 
 
 async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figures:
@@ -176,11 +283,12 @@ async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figure
     figures = Figures()
     bots: list[Bot] = []
     for lobby in lobbies:
-        code, token = lobby["code"], lobby["host_token"]
-        urls, first = plan.urls, lobby.get("index", 0)
+        code, token, first = lobby["code"], lobby["host_token"], lobby.get("index", 0)
+        owner = lobby.get("base", plan.urls[0])
 
-        def server(i: int) -> str:  # the lobby's creator (its owner), or spread over all servers
-            return urls[(first + i) % len(urls)] if plan.spread else lobby.get("base", urls[0])
+        def server(i: int, first: int = first, owner: str = owner) -> str:
+            """The lobby's creator (its owner), or spread over all servers."""
+            return plan.urls[(first + i) % len(plan.urls)] if plan.spread else owner
         for i in range(plan.players):
             bots.append(Bot(plan, code, "player", f"bot{i}", token if i == 0 else None, window, figures,
                             server=server(i)))
@@ -189,9 +297,14 @@ async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figure
                             server=server(plan.players + i)))
     figures.clients = len(bots)
     figures.expected_frames = len(bots) * plan.duration_s * plan.tick_rate
-    players = sum(1 for bot in bots if bot.role == "player")
-    figures.inputs_due = players * plan.duration_s * (plan.input_rate or plan.tick_rate)
+    players = [bot for bot in bots if bot.role == "player"]
+    figures.inputs_due = len(players) * plan.duration_s * (plan.input_rate or plan.tick_rate)
     cpu0, wall0 = time.process_time(), time.monotonic()
-    await asyncio.gather(*(bot.run() for bot in bots))
+    connecting = asyncio.Semaphore(CONNECTING)
+    inputs = asyncio.create_task(Inputs(plan, window, figures, players).run())
+    await asyncio.gather(*(bot.run(connecting) for bot in bots))
+    if inputs.done() and inputs.exception() is not None:
+        figures.errors.append(f"the input timer failed: {inputs.exception()!r}"[:200])
+    inputs.cancel()
     figures.cpu_fraction = (time.process_time() - cpu0) / max(1e-6, time.monotonic() - wall0)
     return figures

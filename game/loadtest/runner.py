@@ -13,7 +13,7 @@ from game.loadtest.server import ServerProbe
 
 def _client_process(plan: Plan, lobbies: list[dict], window: Window, out) -> None:
     try:
-        import uvloop  # noqa: F401  (faster bots when available)
+        import uvloop  # faster bots when available
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
