@@ -174,7 +174,7 @@ elif REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "game.layers.SweptInMemoryChannelLayer",
             "CONFIG": {"capacity": 1000, "expiry": 30},
         }
     }

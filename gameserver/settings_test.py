@@ -12,7 +12,7 @@ os.environ.setdefault("DEBUG", "1")
 from gameserver.settings import *  # noqa: E402,F403
 
 CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}},
+    "default": {"BACKEND": "game.layers.SweptInMemoryChannelLayer", "CONFIG": {"capacity": 1000}},
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 GAME = {**GAME, "COUNTDOWN_S": 0.2, "HANDLE_SIGTERM": False}  # noqa: F405
