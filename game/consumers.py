@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable
 from urllib.parse import parse_qs
 
 from channels.db import aclose_old_connections, database_sync_to_async
@@ -257,8 +258,10 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         if self.outbox is not None and self.member is not None:
             self.outbox.push_event(event["data"])
 
-    async def _send_frame(self, data: bytes) -> None:
-        await self.frame_send({"type": "websocket.send", "bytes": data})
+    def _send_frame(self, data: bytes) -> Awaitable[None]:
+        """The server's ``send`` of one binary frame, as the outbox runs it (a plain function
+        handing back the server's coroutine: one coroutine less per frame than an ``async def``)."""
+        return self.frame_send({"type": "websocket.send", "bytes": data})
 
     async def _close_from_outbox(self, code: int) -> None:
         await self.close(code)
