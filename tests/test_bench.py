@@ -24,3 +24,8 @@ def test_a_tiny_bench_run_writes_the_report(tmp_path):
     assert all(p["frames"] > 0 and p["client_errors"] == 0 for p in data["probes"])
     report = (tmp_path / "benchmarks.md").read_text()
     assert "| daphne | memory | 20 Hz |" in report and (tmp_path / "benchmarks.png").exists()
+    daphne = data["rows"][1]
+    if daphne["lobbies"]:  # healthy at 2 lobbies: compared with the baseline's probe at that same load
+        same = [p for p in data["probes"] if p["server"] == "baseline" and p["lobbies"] == daphne["lobbies"]]
+        assert same and daphne["baseline_cpu_us_per_frame"] == same[0]["server_cpu_us_per_frame"]
+        assert "vs baseline at the same load" in report

@@ -136,6 +136,28 @@ def sweep(kind: str, layer: str, tick_rate: int, args, workdir: Path) -> tuple[i
     return good, probes
 
 
+def same_load_baselines(rows: list[dict], probes: list[dict], args, workdir: Path) -> list[dict]:
+    """Probe the baseline at each server's largest healthy count too, and set each row's
+    ``baseline_cpu_us_per_frame`` to the baseline's CPU per frame at that same load: CPU per
+    frame falls as load rises, so comparing each server at its own best would count against the
+    one that holds fewer players. Returns the extra probes."""
+    extra: list[dict] = []
+    if "baseline" not in args.servers.split(","):
+        return extra
+    for row in rows:
+        if row["server"] == "baseline" or not row["lobbies"]:
+            continue
+        same = next((p for p in probes + extra if p["server"] == "baseline" and p["tick_rate"] == row["tick_rate"]
+                     and p["lobbies"] == row["lobbies"]), None)
+        if same is None:
+            quick = {"duration": 2.0, "warmup": 3.0, "players": 3} if args.quick else {}
+            same = probe("baseline", "memory", row["tick_rate"], row["lobbies"],
+                         argparse.Namespace(**{**vars(args), **quick}), workdir)
+            extra.append(same)
+        row["baseline_cpu_us_per_frame"] = same.get("server_cpu_us_per_frame")
+    return extra
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Sweep lobby counts to find healthy capacity per server.")
     parser.add_argument("--servers", default="baseline,uvicorn,daphne")
@@ -170,6 +192,7 @@ def main() -> None:
                          "cpu_us_per_frame": at_best.get("server_cpu_us_per_frame"),
                          "rss_bytes_per_client": at_best.get("server_rss_bytes_per_client"),
                          "bytes_per_s_per_client": at_best.get("bytes_per_s_per_client")})
+    probes += same_load_baselines(rows, probes, args, workdir)
     (args.out / "benchmarks.json").write_text(json.dumps({"rows": rows, "probes": probes}, indent=1))
     from game.loadtest.benchdoc import write_markdown
     write_markdown(args.out, rows, probes, " ".join(sys.argv[1:]))
