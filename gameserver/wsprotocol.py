@@ -134,7 +134,11 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
                 self.conn.fail(1011)
                 self.handle_parser_exception()
             return
-        self.queue.put_nowait({"type": "websocket.receive", "bytes": payload})
+        self._enqueue({"type": "websocket.receive", "bytes": payload})
+
+    def _enqueue(self, message: Any) -> None:
+        """Queue a message for ``receive()``, pausing reads only on a backlog."""
+        self.queue.put_nowait(message)
         if not self.read_paused and self.queue.qsize() >= MAX_QUEUED:
             self.read_paused = True
             self.transport.pause_reading()
@@ -156,10 +160,7 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
             message: Any = {"type": "websocket.receive", "text": text}
         else:
             message = {"type": "websocket.receive", "bytes": data}
-        self.queue.put_nowait(message)
-        if not self.read_paused and self.queue.qsize() >= MAX_QUEUED:
-            self.read_paused = True
-            self.transport.pause_reading()
+        self._enqueue(message)
 
     async def send(self, message: Any) -> None:
         if (message["type"] == "websocket.send" and (data := message.get("bytes")) is not None
