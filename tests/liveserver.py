@@ -34,7 +34,7 @@ def server_command(kind: str, port: int) -> list[str]:
 
 
 @contextmanager
-def daphne_server(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
+def live_server(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
     """Migrate a fresh SQLite file and run daphne (or ``kind``) on it; yields the base http URL.
 
     The embedded defaults are used whatever the environment says (no Redis, no PostgreSQL).
@@ -46,7 +46,7 @@ def daphne_server(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
     env.update(env_overrides)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True, timeout=120)
-    log = open(tmp_path / "daphne.log", "wb")
+    log = open(tmp_path / f"{kind}.log", "wb")
     proc = subprocess.Popen(server_command(kind, port), cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -59,7 +59,7 @@ def daphne_server(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    raise RuntimeError(f"{kind} did not start:\n" + (tmp_path / "daphne.log").read_text())
+                    raise RuntimeError(f"{kind} did not start:\n" + (tmp_path / f"{kind}.log").read_text())
                 time.sleep(0.1)
         yield base
     finally:

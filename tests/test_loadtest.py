@@ -22,12 +22,12 @@ from websockets.server import ServerProtocol
 from game.loadtest import wire
 from game.loadtest.bots import Figures, Inputs, Plan, Window, encode_input, state_time
 
-from .liveserver import ROOT, daphne_server
+from .liveserver import ROOT, live_server
 
 
 @pytest.mark.server
 def test_loadtest_command_runs_and_reports(tmp_path):
-    with daphne_server(tmp_path, GAME_COUNTDOWN_S="0.2") as base:
+    with live_server(tmp_path, GAME_COUNTDOWN_S="0.2") as base:
         pid = int(subprocess.run(["pgrep", "-f", f"daphne -b 127.0.0.1 -p {base.rsplit(':', 1)[1]}"],
                                  capture_output=True, text=True, check=False).stdout.split()[0])
         env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}

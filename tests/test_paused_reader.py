@@ -14,7 +14,7 @@ import websockets
 
 from game import protocol
 
-from .liveserver import create_lobby, daphne_server
+from .liveserver import create_lobby, live_server
 
 pytestmark = pytest.mark.server
 
@@ -37,7 +37,7 @@ def paused_reader(base: str, code: str) -> socket.socket:
 
 @pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
 def test_a_paused_reader_does_not_stall_the_lobby(tmp_path, kind):
-    with daphne_server(tmp_path, kind, GAME_COUNTDOWN_S="0.2") as base:
+    with live_server(tmp_path, kind, GAME_COUNTDOWN_S="0.2") as base:
         created = create_lobby(base, game="arena", tick_rate=30)
         code, token = created["code"], created["host_token"]
         stuck = paused_reader(base, code)

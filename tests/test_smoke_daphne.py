@@ -10,7 +10,7 @@ import websockets
 
 from game import protocol
 
-from .liveserver import create_lobby, daphne_server
+from .liveserver import create_lobby, live_server
 
 pytestmark = pytest.mark.server
 
@@ -25,7 +25,7 @@ async def receive_until(ws, predicate, timeout=10.0):
 
 @pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
 def test_daphne_serves_a_lobby_and_streams_state_frames(tmp_path, kind):
-    with daphne_server(tmp_path, kind, GAME_COUNTDOWN_S="0.2") as base:
+    with live_server(tmp_path, kind, GAME_COUNTDOWN_S="0.2") as base:
         created = create_lobby(base, game="arena", name="smoke", tick_rate=30)
         code, token = created["code"], created["host_token"]
         url = base.replace("http", "ws") + f"/ws/lobby/{code}/"

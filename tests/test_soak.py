@@ -10,13 +10,13 @@ import sys
 
 import pytest
 
-from .liveserver import ROOT, daphne_server
+from .liveserver import ROOT, live_server
 
 pytestmark = pytest.mark.server
 
 
 def test_short_soak_saves_every_finished_match_exactly_once(tmp_path):
-    with daphne_server(tmp_path, GAME_COUNTDOWN_S="0.3", GAME_RECONNECT_GRACE_S="3") as base:
+    with live_server(tmp_path, GAME_COUNTDOWN_S="0.3", GAME_RECONNECT_GRACE_S="3") as base:
         port = base.rsplit(":", 1)[1]
         pid = subprocess.run(["pgrep", "-f", f"daphne -b 127.0.0.1 -p {port}"], capture_output=True,
                              text=True).stdout.split()[0]

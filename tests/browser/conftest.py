@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ..liveserver import ROOT, daphne_server
+from ..liveserver import ROOT, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -21,7 +21,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A daphne on a fresh SQLite with a short countdown; yields its base URL."""
-    with daphne_server(tmp_path_factory.mktemp("browser"), GAME_COUNTDOWN_S="0.5") as base:
+    with live_server(tmp_path_factory.mktemp("browser"), GAME_COUNTDOWN_S="0.5") as base:
         yield base
 
 

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from ..liveserver import ROOT, create_lobby, daphne_server
+from ..liveserver import ROOT, create_lobby, live_server
 from .helpers import wait_phase
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 def live(tmp_path_factory):
     """A daphne of its own (this module adds a staff user to its database)."""
     path = tmp_path_factory.mktemp("quickmatch")
-    with daphne_server(path, GAME_COUNTDOWN_S="0.5") as base:
+    with live_server(path, GAME_COUNTDOWN_S="0.5") as base:
         yield base, path
 
 
