@@ -224,10 +224,11 @@ class Runtime:
         limit = settings.GAME["DRAIN_S"]
         if self.cluster is not None:
             self.cluster.draining = True
-            deadline = self.loop.time() + limit
-            while self.loop.time() < deadline and any(
-                    loop.lobby.phase in ("countdown", "playing") for loop in self.registry.loops.values()):
-                await asyncio.sleep(0.1)
+        deadline = self.loop.time() + limit
+        while self.loop.time() < deadline and any(
+                loop.lobby.phase in ("countdown", "playing") for loop in self.registry.loops.values()):
+            await asyncio.sleep(0.1)
+        if self.cluster is not None:
             loops = list(self.registry.loops.values())
             for loop in loops:
                 loop.abandon("handover")

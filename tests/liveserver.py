@@ -39,6 +39,13 @@ def live_server(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
 
     The embedded defaults are used whatever the environment says (no Redis, no PostgreSQL).
     """
+    with live_server_process(tmp_path, kind, **env_overrides) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def live_server_process(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
+    """`live_server`, yielding ``(base URL, the server's Popen)``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "live.sqlite3"), "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000",
@@ -61,7 +68,7 @@ def live_server(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
                     log.flush()
                     raise RuntimeError(f"{kind} did not start:\n" + (tmp_path / f"{kind}.log").read_text())
                 time.sleep(0.1)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:
