@@ -49,7 +49,8 @@ def live_server_process(tmp_path: Path, kind: str = "daphne", **env_overrides: s
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "live.sqlite3"), "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000",
-                "DJANGO_SETTINGS_MODULE": "gameserver.settings", "PYTHONUNBUFFERED": "1"})
+                "DJANGO_SETTINGS_MODULE": "gameserver.settings", "PYTHONUNBUFFERED": "1",
+                "GAME_DRAIN_S": "1"})  # teardown stops the server mid-match: do not wait for it
     env.update(env_overrides)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True, timeout=120)

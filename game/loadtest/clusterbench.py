@@ -41,7 +41,7 @@ def servers(kind: str, count: int, cluster: bool, workdir: Path, tick_rate: int)
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({"DEBUG": "1", "SQLITE_PATH": str(workdir / "bench.sqlite3"), "GAME_LOG_LEVEL": "ERROR",
                 "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_COUNTDOWN_S": "0.5",
-                "DJANGO_SETTINGS_MODULE": "gameserver.settings"})
+                "DJANGO_SETTINGS_MODULE": "gameserver.settings", "GAME_DRAIN_S": "1"})
     if cluster:
         env.update({"REDIS_URL": os.environ["REDIS_URL"], "GAME_CLUSTER_PREFIX": f"bench:{uuid.uuid4().hex[:6]}:"})
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
