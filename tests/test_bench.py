@@ -29,3 +29,21 @@ def test_a_tiny_bench_run_writes_the_report(tmp_path):
         same = [p for p in data["probes"] if p["server"] == "baseline" and p["lobbies"] == daphne["lobbies"]]
         assert same and daphne["baseline_cpu_us_per_frame"] == same[0]["server_cpu_us_per_frame"]
         assert "vs baseline at the same load" in report
+
+
+def test_a_new_report_keeps_the_hand_written_reading_marked_as_the_previous_runs(tmp_path):
+    from game.loadtest.benchdoc import write_markdown
+
+    rows = [{"server": "baseline", "layer": "memory", "tick_rate": 20, "lobbies": 2, "players": 6,
+             "cpu_us_per_frame": 50.0, "rss_bytes_per_client": 1, "bytes_per_s_per_client": 2}]
+    probes = [{"server": "baseline", "layer": "memory", "tick_rate": 20, "lobbies": 2, "delivered_ratio": 1.0,
+               "latency_ms_p50": 1, "latency_ms_p99": 2, "gap_ms_p99": 3, "client_cpu_max": 0.1, "healthy": True}]
+    write_markdown(tmp_path, rows, probes, "")
+    report = tmp_path / "benchmarks.md"
+    assert "## Reading the figures" not in report.read_text()
+    report.write_text(report.read_text().replace("## Reproduce", "## Reading the figures\n\n- what it means\n\n## Reproduce"))
+    write_markdown(tmp_path, rows, probes, "")
+    write_markdown(tmp_path, rows, probes, "")  # twice: the mark is not repeated
+    text = report.read_text()
+    reading = text[text.index("## Reading the figures"):text.index("## Reproduce")]
+    assert reading.count("Written for the previous run") == 1 and reading.count("- what it means") == 1

@@ -31,6 +31,26 @@ def _plot(out: Path, rows: list[dict]) -> str:
     return name
 
 
+READING = "## Reading the figures"
+
+
+def _kept_reading(previous: Path) -> list[str]:
+    """The hand-written "Reading the figures" section of the previous report, if any, marked
+    as written for the run before, so that a new sweep keeps it until someone rereads it."""
+    if not previous.exists():
+        return []
+    text = previous.read_text()
+    start = text.find(READING + "\n")
+    if start < 0:
+        return []
+    end = text.find("\n## ", start + len(READING))
+    body = text[start + len(READING):end if end >= 0 else len(text)].strip("\n")
+    note = "_Written for the previous run: check it against the figures above._"
+    if body.startswith(note):
+        body = body[len(note):].strip("\n")
+    return [READING, "", note, "", body, ""]
+
+
 def write_markdown(out: Path, rows: list[dict], probes: list[dict], argv: str) -> None:
     plot = _plot(out, rows)
     baseline = {r["tick_rate"]: r for r in rows if r["server"] == "baseline"}
@@ -64,6 +84,7 @@ def write_markdown(out: Path, rows: list[dict], probes: list[dict], argv: str) -
               "`baseline` is the bare `websockets` server of `game/loadtest/baseline.py` (the Python floor), "
               "`uvicorn` is what `make run-uvicorn` starts (uvloop, `gameserver.wsprotocol`, no per-message deflate), "
               "`daphne` is what `make run` starts.", "",
+              *_kept_reading(out / "benchmarks.md"),
               "## Reproduce", "", "```", f"make bench   # python -m game.loadtest.bench {argv}".rstrip(), "```", "",
               "One probe by hand (a server already running):", "", "```",
               "taskset -c 1 .venv/bin/python manage.py loadtest --url http://127.0.0.1:8000 --lobbies 60 "
