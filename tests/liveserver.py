@@ -13,6 +13,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+# The servers started as the bench (and the Makefile) start them.
+from game.loadtest.bench import server_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,17 +23,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def server_command(kind: str, port: int) -> list[str]:
-    bindir = Path(sys.executable).parent
-    if kind == "daphne":
-        return [str(bindir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "gameserver.asgi:application"]
-    if kind == "uvicorn":
-        return [str(bindir / "uvicorn"), "gameserver.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                "--ws", "gameserver.wsprotocol:GameWebSocketProtocol", "--ws-max-size", "65536",
-                "--ws-per-message-deflate", "false", "--no-access-log"]
-    raise ValueError(kind)
 
 
 @contextmanager
@@ -55,7 +47,7 @@ def live_server_process(tmp_path: Path, kind: str = "daphne", **env_overrides: s
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True, timeout=120)
     log = open(tmp_path / f"{kind}.log", "wb")
-    proc = subprocess.Popen(server_command(kind, port), cwd=ROOT, env=env, stdout=log, stderr=log)
+    proc = subprocess.Popen(server_command(kind, port, tick_rate=20), cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
