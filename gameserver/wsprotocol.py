@@ -10,8 +10,8 @@ a `Frame` object per message in, a `Frame` built and serialized per message out,
 of the server's CPU per frame at full load (docs/performance.md). This subclass takes a
 shorter way for exactly those frames and leaves everything else to the library:
 
-- **In**: when the parser sits idle between frames (its buffer empty, no fragmented message
-  under way, state OPEN, no extension), each complete, final, masked binary frame at the
+- **In**: when the parser sits idle between frames (suspended where it waits for a frame's
+  first byte, its buffer empty, no fragmented message under way, state OPEN, no extension), each complete, final, masked binary frame at the
   start of the received bytes is unmasked here and queued as ``websocket.receive``. The
   first byte that is not such a frame (a ping, a close, text, a fragment, a partial frame,
   one over ``--ws-max-size``) and everything after it go to the library's parser, which is
@@ -41,6 +41,7 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
+from websockets.streams import StreamReader
 
 try:  # the C version that websockets ships; the pure-Python one is the fallback
     from websockets.speedups import apply_mask
@@ -51,6 +52,7 @@ FIN_BINARY = 0x82  # FIN bit + binary opcode, no reserved bits
 MASK_BIT = 0x80
 MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
 RECEIVE_NOW = "game.receive_now"  # the scope extension of the hand-over (module docstring)
+AT_EOF = StreamReader.at_eof.__code__  # where the library's parser waits between frames
 
 log = logging.getLogger("gameserver.wsprotocol")
 
@@ -92,6 +94,24 @@ def split_binary_frames(data: bytes, max_size: int | None) -> tuple[list[bytes],
     return payloads, offset
 
 
+def parser_between_frames(conn: Any) -> bool:
+    """Whether the library's parser waits for the first byte of a frame.
+
+    An empty buffer alone does not say so: a frame split after its mask key leaves the parser
+    waiting for the payload with nothing buffered, and masked payload bytes can look like a
+    frame. Where the parser is suspended does: in `StreamReader.at_eof` between frames, in
+    `read_exact` inside one (reached through the server's and the base protocol's `parse`).
+    Were the library to change this, the answer is False, and every byte takes the slow path.
+    """
+    waiting_in = getattr(conn, "parser", None)
+    for _ in range(4):
+        inner = getattr(waiting_in, "gi_yieldfrom", None)
+        if inner is None:
+            break
+        waiting_in = inner
+    return getattr(waiting_in, "gi_code", None) is AT_EOF
+
+
 class GameWebSocketProtocol(WebSocketsSansIOProtocol):
     """`WebSocketsSansIOProtocol` with a short path for whole binary frames (module docstring)."""
 
@@ -109,7 +129,8 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
     def _parser_idle(self) -> bool:
         conn = self.conn
         return (conn.state is State.OPEN and conn.current_size is None and not conn.reader.buffer
-                and not conn.extensions and not self.close_sent and self.handshake_complete)
+                and not conn.extensions and not self.close_sent and self.handshake_complete
+                and parser_between_frames(conn))
 
     def data_received(self, data: bytes) -> None:
         if self._parser_idle():
