@@ -9,7 +9,8 @@ tasks instead of `await_many_dispatch` (which starts a task and an `asyncio.wait
 message); `dispatch` skips `aclose_old_connections` — a thread hop per message — for
 messages whose handlers never touch the database; and under uvicorn with the game's
 websocket protocol, frames are handed to `on_frame` inside the server's read callback
-rather than through the receive queue (``game.receive_now``, gameserver/wsprotocol.py).
+rather than through the receive queue (``game.receive_now``, gameserver/wsprotocol.py), and
+the outbox writes frames with the server's plain ``game.send_now`` where it is offered.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from game.engine.outbox import Outbox
 from game.limits import LIMIT_OF_KIND, ErrorBudget, buckets_for
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
-from gameserver.wsprotocol import RECEIVE_NOW
+from gameserver.wsprotocol import RECEIVE_NOW, SEND_NOW
 
 log = logging.getLogger("game.consumers")
 
@@ -159,7 +160,8 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         if not name:
             return None
         self.outbox = Outbox(self._send_frame, self._close_from_outbox,
-                             max_events=settings.GAME["OUTBOX_MAX_EVENTS"])
+                             max_events=settings.GAME["OUTBOX_MAX_EVENTS"],
+                             send_now=self.scope.get("extensions", {}).get(SEND_NOW))
         return JoinRequest(name=name, role=query.get("role", "player"), identity=identity,
                            conn=self.outbox, address=self._address(), user_id=user_id, staff=staff,
                            host_token=query.get("token") or None, resume=query.get("resume") or None)

@@ -17,7 +17,11 @@ shorter way for exactly those frames and leaves everything else to the library:
   one over ``--ws-max-size``) and everything after it go to the library's parser, which is
   then at a frame boundary with an empty buffer — exactly where it would have been.
 - **Out**: ``websocket.send`` of bytes on an open, writable connection without extensions
-  writes the frame header and payload straight to the transport.
+  writes the frame header and payload straight to the transport. The scope extension
+  ``game.send_now`` offers the same write as a plain function ``f(bytes) -> bool`` that
+  returns False, having written nothing, when the frame would have to wait (reading paused
+  by backpressure, closing): the lobby's outbox writes state frames with it, with no
+  coroutine or message dict per frame, and falls back to ``send`` when it says False.
 - **Reading** is paused only when the app falls ``MAX_QUEUED`` messages behind, not after
   every message; the backlog a client can build is still bounded.
 - **Handing over** (optional): the scope carries the extension ``game.receive_now``, a
@@ -52,6 +56,7 @@ FIN_BINARY = 0x82  # FIN bit + binary opcode, no reserved bits
 MASK_BIT = 0x80
 MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
 RECEIVE_NOW = "game.receive_now"  # the scope extension of the hand-over (module docstring)
+SEND_NOW = "game.send_now"  # the scope extension of the direct write (module docstring)
 AT_EOF = StreamReader.at_eof.__code__  # where the library's parser waits between frames
 
 log = logging.getLogger("gameserver.wsprotocol")
@@ -116,21 +121,30 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
     """`WebSocketsSansIOProtocol` with a short path for whole binary frames (module docstring)."""
 
     receive_now: Callable[[bytes], None] | None = None
+    _idle: bool | None = None  # `_parser_idle`'s answer about the parser, while it holds
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)  # none when the handshake was refused
         if scope is not None:
             scope["extensions"][RECEIVE_NOW] = self._set_receive_now
+            scope["extensions"][SEND_NOW] = self.send_now
 
     def _set_receive_now(self, handler: Callable[[bytes], None] | None) -> None:
         self.receive_now = handler
 
     def _parser_idle(self) -> bool:
-        conn = self.conn
-        return (conn.state is State.OPEN and conn.current_size is None and not conn.reader.buffer
-                and not conn.extensions and not self.close_sent and self.handshake_complete
-                and parser_between_frames(conn))
+        """State OPEN, no close sent, and the library's parser between two frames of no
+        fragmented message. The parser's part is kept until the library reads again (or
+        `send` takes the library's path, as an accept does): the short path never moves it."""
+        if self.conn.state is not State.OPEN or self.close_sent:
+            return False
+        idle = self._idle
+        if idle is None:
+            conn = self.conn
+            idle = self._idle = (conn.current_size is None and not conn.reader.buffer and not conn.extensions
+                                 and self.handshake_complete and parser_between_frames(conn))
+        return idle
 
     def data_received(self, data: bytes) -> None:
         if self._parser_idle():
@@ -142,6 +156,7 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
             if offset == len(data):
                 return
             data = data[offset:]
+        self._idle = None  # the library's parser moves
         super().data_received(data)
 
     def _deliver(self, payload: bytes) -> None:
@@ -183,10 +198,18 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
             message = {"type": "websocket.receive", "bytes": data}
         self._enqueue(message)
 
-    async def send(self, message: Any) -> None:
-        if (message["type"] == "websocket.send" and (data := message.get("bytes")) is not None
-                and self.writable.is_set() and not self.disconnected and self.initial_response is None
+    def send_now(self, data: bytes) -> bool:
+        """Write ``data`` as one binary frame now if the connection takes it without waiting
+        (open, writable, no extension); False, having done nothing, otherwise."""
+        if (self.writable.is_set() and not self.disconnected and self.initial_response is None
                 and self.conn.state is State.OPEN and not self.close_sent and not self.conn.extensions):
             self.transport.write(frame_header(len(data)) + data)
+            return True
+        return False
+
+    async def send(self, message: Any) -> None:
+        if (message["type"] == "websocket.send" and (data := message.get("bytes")) is not None
+                and self.send_now(data)):
             return
+        self._idle = None  # an accept or a close changes what the parser may be given
         await super().send(message)

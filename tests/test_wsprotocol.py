@@ -273,3 +273,14 @@ def test_a_failing_hand_over_closes_the_connection_with_1011():
     assert message["type"] == "websocket.disconnect" and message["code"] == 1011
     assert proto.queue.empty() and proto.transport.closed
     assert bytes(proto.transport.written).startswith(b"\x88\x02\x03\xf3")  # close frame, code 1011
+
+
+def test_the_plain_write_takes_a_frame_only_when_it_need_not_wait():
+    proto = open_protocol(GameWebSocketProtocol)
+    assert proto.send_now(b"state") and bytes(proto.transport.written) == frame_header(5) + b"state"
+    proto.writable.clear()  # the transport asked to stop writing (backpressure)
+    assert not proto.send_now(b"later") and bytes(proto.transport.written) == frame_header(5) + b"state"
+    proto.writable.set()
+    proto.close_sent = True
+    assert not proto.send_now(b"after close")
+    assert bytes(proto.transport.written) == frame_header(5) + b"state"

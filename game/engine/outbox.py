@@ -14,7 +14,9 @@ buffer. Starting a task per frame, or waking a writer task per connection per ti
 more than the write itself (shared/CHANNELS-NOTES.md). So the outbox runs ``send`` inline
 (`_run_inline`), and only when a send really suspends (a server with backpressure, such as
 uvicorn, or a slow test double) does it hand the rest of that send to a task and buffer
-what comes meanwhile — which is exactly when replacing stale state matters.
+what comes meanwhile — which is exactly when replacing stale state matters. A server that
+offers a plain write that says whether it took the frame (``send_now``: the game's uvicorn
+protocol, ``game.send_now``) is tried first, and the coroutine is made only when it says no.
 """
 
 from __future__ import annotations
@@ -79,8 +81,10 @@ class Outbox:
         *,
         max_events: int = 256,
         stall_limit_s: float = 15.0,
+        send_now: Callable[[bytes], bool] | None = None,
     ) -> None:
         self._send = send
+        self._send_now = send_now
         self._close = close
         self._events: deque[bytes] = deque()
         self._state: bytes | None = None
@@ -151,9 +155,13 @@ class Outbox:
         """Write what is queued, inline, until a send suspends or nothing is left."""
         if self._busy or self.closed:
             return
+        send_now = self._send_now
         while (data := self._next()) is not None:
-            coro = self._send(data)
             try:
+                if send_now is not None and send_now(data):
+                    self._count(data)
+                    continue
+                coro = self._send(data)
                 waiting_on = _run_inline(coro)
             except Exception:
                 log.debug("send failed; the connection is going away", exc_info=True)
