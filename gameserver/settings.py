@@ -245,6 +245,8 @@ GAME = {
     # the lobbies over (cluster) or close them (one process), flush results and exit.
     "DRAIN_S": float(os.environ.get("GAME_DRAIN_S", "30")),
     "HANDLE_SIGTERM": True,
+    # Freeze what start-up loaded (gameserver/asgi.py): full collections then skip it.
+    "GC_FREEZE": os.environ.get("GAME_GC_FREEZE", "1") != "0",
 }
 
 # Scale-out (docs/deploy.md): with REDIS_URL set, processes share lobbies through Redis.

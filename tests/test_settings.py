@@ -73,3 +73,19 @@ asyncio.run(main())
     env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings", "GAME_CHANNEL_LAYER": kind}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "True", out.stderr
+
+
+def frozen_after_loading_the_app(env: dict[str, str]) -> tuple[int, bool]:
+    full = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    full.update(env)
+    code = ("import gc, sys, gameserver.asgi; "
+            "print(gc.get_freeze_count(), 'game.views' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True,
+                         text=True, check=True).stdout.split()
+    return int(out[0]), out[1] == "True"
+
+
+def test_the_application_freezes_what_start_up_loaded():
+    count, views_loaded = frozen_after_loading_the_app({"DEBUG": "1"})
+    assert count > 20_000 and views_loaded  # Django, the apps and the views, out of the collector's scans
+    assert frozen_after_loading_the_app({"DEBUG": "1", "GAME_GC_FREEZE": "0"})[0] == 0
