@@ -41,6 +41,16 @@ export function interpolateEntity(older, newer, t, { fields = ['x', 'y'], angles
   return out;
 }
 
+/**
+ * The globals drawn between two snapshots: `base` (the newer's unless told), with `n` — a
+ * game's step count, when both have one — blended like positions. The arena places its
+ * bullets by step (`bulletAt`, games/arena.js), so they move smoothly between frames too.
+ */
+export function interpolateGlobals(older, newer, t, base = newer) {
+  if (typeof older?.n !== 'number' || typeof newer?.n !== 'number') return base;
+  return { ...base, n: lerp(older.n, newer.n, t) };
+}
+
 export class SnapshotBuffer {
   /**
    * `renderDelayMs`: how far behind the newest server state entities are drawn. A frame's
@@ -119,6 +129,7 @@ export class SnapshotBuffer {
     for (const [id, fields] of Object.entries(newer.snapshot.e)) {
       e[id] = interpolateEntity(older.snapshot.e[id], fields, alpha, this.interp);
     }
-    return { tick: older.tick + alpha * (newer.tick - older.tick), g: newer.snapshot.g, e };
+    const g = interpolateGlobals(older.snapshot.g, newer.snapshot.g, alpha);
+    return { tick: older.tick + alpha * (newer.tick - older.tick), g, e };
   }
 }

@@ -33,6 +33,7 @@ from game.rules.arena import (
     SPEED,
     WALLS,
     WIDTH,
+    bullet_at,
 )
 from game.rules.base import Rng, Snapshot
 
@@ -215,7 +216,8 @@ class ArenaBot(Policy):
         for key, b in world["e"].items():
             if key[0] != "b" or b["o"] == self.member_id:
                 continue
-            px, py, vx, vy = x - b["x"], y - b["y"], b["vx"], b["vy"]
+            bx, by = bullet_at(b, world["g"])
+            px, py, vx, vy = x - bx, y - by, b["vx"], b["vy"]
             v2 = vx * vx + vy * vy
             t = (px * vx + py * vy) / v2 if v2 else -1.0
             if 0.0 < t < soonest and math.hypot(px - vx * t, py - vy * t) < reach:

@@ -8,6 +8,9 @@ A delta holds only the non-empty parts of::
 A new entity appears in ``"e"`` with all its fields. ``"G"`` and ``"f"`` replace the
 globals or an entity whole, and are used only when a key disappeared. Applying a delta
 to the snapshot it was taken against gives the newer snapshot exactly.
+
+Snapshots are read, never changed: a game may hand out the same entry object in snapshot
+after snapshot (the arena's bullets), and `diff` skips such an entry without comparing it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     replaced: dict[str, Any] = {}
     for eid, fields in new_e.items():
         previous = old_e.get(eid)
+        if previous is fields:
+            continue  # the same entry object (a game may reuse one that never changes)
         if previous is None:
             entities[eid] = fields
         elif not previous.keys() <= fields.keys():

@@ -15,7 +15,7 @@ player (``frontend/src/games/arena.js``), and both copies are checked against
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
 from game.rules.base import (
@@ -145,6 +145,17 @@ class Bullet:
     vx: float
     vy: float
     life: float
+    # Its snapshot entry, made once: a bullet flies straight, so where it was at one step and
+    # its velocity say where it is at any other (`bullet_at`); deltas then never carry it.
+    view: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+def bullet_at(bullet: dict[str, Any], g: dict[str, Any]) -> tuple[float, float]:
+    """Where a snapshot's bullet entry is at that snapshot's step ``g["n"]``: it was at
+    (``x``, ``y``) at step ``t`` and flies ``vx``, ``vy`` px/s, ``g["dt"]`` seconds a step.
+    (The browser does the same in frontend/src/games/arena.js.)"""
+    age = max(0, g["n"] - bullet["t"]) * g["dt"] if "t" in bullet else 0.0
+    return bullet["x"] + bullet["vx"] * age, bullet["y"] + bullet["vy"] * age
 
 
 def _nearest(point: tuple[float, float], others: list[tuple[float, float]]) -> float:
@@ -165,6 +176,7 @@ class Arena(Game):
         super().__init__(seed=seed, players=players, settings=settings)
         self.rng = Rng(seed)
         self.time_left = float(self.settings["time_limit_s"])
+        self.step_dt = 0.0  # the last step's dt: the snapshot's "dt", for placing bullets
         self.fighters: dict[int, Fighter] = {}
         for info in players:
             x, y = self._spawn_point(pool=1 if self.fighters else len(SPAWNS))
@@ -226,6 +238,7 @@ class Arena(Game):
         if self.finished:
             return self._announce()
         self.tick += 1
+        self.step_dt = dt
         self.events = []
         for fighter in self.fighters.values():
             self._step_fighter(fighter, dt)
@@ -377,10 +390,12 @@ class Arena(Game):
 
     # -- views -------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """``g``: t = seconds left (0.1), sl = score limit. ``e``: players ``p<id>`` (x, y,
-        a = aim, hp, s = score, k = kills, d = deaths, al = alive, sp = spawn-protected,
-        rs = seconds until respawn, n = name), bullets ``b<n>`` (x, y, vx, vy, o = owner),
-        coins ``c<n>`` and health packs ``h<n>`` (x, y). Players who left are not shown."""
+        """``g``: t = seconds left (0.1), sl = score limit, n = steps so far, dt = seconds a
+        step. ``e``: players ``p<id>`` (x, y, a = aim, hp, s = score, k = kills, d = deaths,
+        al = alive, sp = spawn-protected, rs = seconds until respawn, n = name), bullets
+        ``b<n>`` (x, y at step t, vx, vy in px/s, o = owner: the same entry all its flight,
+        `bullet_at` places it), coins ``c<n>`` and health packs ``h<n>`` (x, y). Players who
+        left are not shown."""
         entities: dict[str, dict[str, Any]] = {}
         for f in self.fighters.values():
             if not f.left:
@@ -389,11 +404,15 @@ class Arena(Game):
                     "s": f.score, "k": f.kills, "d": f.deaths, "al": f.alive, "sp": f.alive and f.protected_for > 0.0,
                     "rs": 0.0 if f.alive else round(max(0.0, f.respawn_in), 1), "n": f.info.name}
         for b in self.bullets:
-            entities[f"b{b.id}"] = {"x": round(b.x, 1), "y": round(b.y, 1), "vx": round(b.vx), "vy": round(b.vy),
-                                    "o": b.owner}
+            view = b.view
+            if view is None:  # first shown now: its position at this step
+                view = b.view = {"x": round(b.x, 1), "y": round(b.y, 1), "vx": round(b.vx), "vy": round(b.vy),
+                                 "o": b.owner, "t": self.tick}
+            entities[f"b{b.id}"] = view
         for item, (_kind, x, y) in self.pickups.items():
             entities[item] = {"x": x, "y": y}
-        return {"g": {"t": round(self.time_left, 1), "sl": self.settings["score_limit"]}, "e": entities}
+        return {"g": {"t": round(self.time_left, 1), "sl": self.settings["score_limit"], "n": self.tick,
+                      "dt": self.step_dt}, "e": entities}
 
     def result(self) -> Result:
         """Ranked by score, then fewer deaths, then id, players who left last. The winner is

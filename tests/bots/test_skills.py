@@ -174,6 +174,22 @@ def test_hard_sidesteps_a_bullet_coming_at_it():
     assert abs(raw["my"]) > 0.9 and abs(raw["mx"]) < 0.4  # across the bullet's path
 
 
+def test_a_bot_sees_a_bullet_where_it_is_now_not_where_its_entry_was():
+    """A bullet's entry holds where it was at step t (game.rules.arena.bullet_at)."""
+    def act(entry_x: float | None, steps_since: int) -> dict:
+        bullets = {} if entry_x is None else {
+            "b9": {"x": entry_x, "y": 300.0, "vx": arena.BULLET_SPEED, "vy": 0.0, "o": 2, "t": 0}}
+        snap = arena_snapshot(p1=fighter(700.0, 300.0), p2=fighter(300.0, 300.0), **bullets)
+        snap["g"].update(n=steps_since, dt=0.05)
+        return ArenaBot(member_id=1, difficulty="hard", rng=Rng(1), tick_rate_hz=RATE).act(snap)
+    unthreatened = act(None, 10)
+    coming = act(150.0, 5)  # now at 325 px, flying at it
+    assert abs(coming["my"]) > 0.9 and abs(coming["mx"]) < 0.4 and coming != unthreatened
+    gone = act(500.0, 10)  # shown at 500 px, but now at 850 px: past it, flying away
+    assert gone == unthreatened
+    assert act(500.0, 0) != unthreatened  # where its entry was, it would be a threat
+
+
 def test_steering_keeps_clear_of_walls_and_edges():
     assert not is_clear(800.0, 450.0) and not is_clear(5.0, 450.0) and is_clear(100.0, 100.0)
     policy = ArenaBot(member_id=1, difficulty="hard", rng=Rng(1), tick_rate_hz=RATE)

@@ -20,3 +20,11 @@ def test_delta_carries_only_changes():
     new = {"g": {"t": 10}, "e": {"p1": {"x": 1, "y": 3}, "p2": {"x": 5}}}
     assert diff(old, new) == {"e": {"p1": {"y": 3}, "p2": {"x": 5}}, "r": ["b1"]}
     assert diff(new, new) == {}
+
+
+def test_an_entry_handed_out_again_as_the_same_object_is_skipped():
+    bullet = {"x": 1.0, "y": 2.0, "vx": 700, "vy": 0, "o": 1, "t": 3}
+    old = {"g": {"n": 3}, "e": {"b1": bullet, "p1": {"x": 1}}}
+    new = {"g": {"n": 4}, "e": {"b1": bullet, "p1": {"x": 2}}}
+    assert diff(old, new) == {"g": {"n": 4}, "e": {"p1": {"x": 2}}}
+    assert apply(old, diff(old, new)) == new

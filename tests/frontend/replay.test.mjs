@@ -194,3 +194,10 @@ test('fetchReplay refuses a reply of another version or without frames', async (
   await assert.rejects(fetchReplay('x', reply(200, { v: 2, tick_rate: 20, frames: [{}] })), /format/);
   await assert.rejects(fetchReplay('x', reply(200, { v: 1, tick_rate: 20, frames: [] })), /format/);
 });
+
+test('between ticks the step count blends too, so bullets placed by step fly smoothly', () => {
+  const stepped = [{ g: { t: 10, n: 7, dt: 0.05 }, e: {} }, { g: { t: 9.9, n: 8, dt: 0.05 }, e: {} }];
+  assert.deepEqual(sampleFrames(stepped, 0.25).g, { t: 10, n: 7.25, dt: 0.05 });
+  assert.deepEqual(sampleFrames(stepped, 0.75).g, { t: 9.9, n: 7.75, dt: 0.05 });
+  assert.deepEqual(sampleFrames(stepped, 1).g, stepped[1].g);
+});

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SnapshotBuffer, applyDelta, interpolateEntity } from '../../frontend/src/snapshots.js';
+import { SnapshotBuffer, applyDelta, interpolateEntity, interpolateGlobals } from '../../frontend/src/snapshots.js';
 
 const full = (tick, e, g = { t: 60 }, extra = {}) => ({ k: 'full', tick, time: tick * 50, s: { g, e }, ack: {}, ...extra });
 const delta = (tick, base, s, extra = {}) => ({ k: 'delta', tick, base, time: tick * 50, s, ack: {}, ...extra });
@@ -106,4 +106,13 @@ test('the buffer keeps at most maxSnapshots', () => {
   const buf = new SnapshotBuffer({ maxSnapshots: 4 });
   for (let tick = 1; tick <= 10; tick += 1) buf.push(full(tick, {}), tick * 50);
   assert.deepEqual(buf.snapshots.map((s) => s.tick), [7, 8, 9, 10]);
+});
+
+test('the step count n in the globals is blended like positions; other globals are the newer', () => {
+  assert.deepEqual(interpolateGlobals({ t: 10, n: 4 }, { t: 9.9, n: 5 }, 0.25), { t: 9.9, n: 4.25 });
+  assert.deepEqual(interpolateGlobals({ t: 10 }, { t: 9.9 }, 0.5), { t: 9.9 }, 'a game without n: unchanged');
+  assert.deepEqual(interpolateGlobals({ n: 4 }, { n: 6, t: 1 }, 0.5, { n: 4, t: 2 }), { n: 5, t: 2 }, 'another base');
+  const buf = new SnapshotBuffer({ renderDelayMs: 100 });
+  for (let tick = 1; tick <= 6; tick += 1) buf.push(full(tick, {}, { t: 60, n: tick + 10 }), 1000 + (tick - 1) * 50 + 30);
+  assert.ok(Math.abs(buf.sample(1305).g.n - 14.5) < 1e-9); // halfway between ticks 4 and 5
 });

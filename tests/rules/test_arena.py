@@ -354,12 +354,12 @@ def test_snapshot_has_short_fields_for_players_bullets_and_pickups():
     game.apply_input(1, Controls(0, 0, 0.123, True))
     game.step(DT)
     snap = game.snapshot()
-    assert set(snap) == {"g", "e"} and snap["g"] == {"t": 179.9, "sl": 10}
+    assert set(snap) == {"g", "e"} and snap["g"] == {"t": 179.9, "sl": 10, "n": 1, "dt": DT}
     p1 = snap["e"]["p1"]
     assert set(p1) == {"x", "y", "a", "hp", "s", "k", "d", "al", "sp", "rs", "n"}
     assert (p1["x"], p1["y"], p1["a"], p1["n"], p1["al"], p1["rs"]) == (400.0, 300.1, 0.12, "p1", True, 0.0)
     bullets = [v for k, v in snap["e"].items() if k.startswith("b")]
-    assert len(bullets) == 1 and set(bullets[0]) == {"x", "y", "vx", "vy", "o"} and bullets[0]["o"] == 1
+    assert len(bullets) == 1 and set(bullets[0]) == {"x", "y", "vx", "vy", "o", "t"} and bullets[0]["o"] == 1
     assert round(math.hypot(bullets[0]["vx"], bullets[0]["vy"])) == arena.BULLET_SPEED
     assert snap["e"]["c50"] == {"x": 1000.0, "y": 300.0} and snap["e"]["h51"] == {"x": 1000.0, "y": 600.0}
 
@@ -386,6 +386,28 @@ def test_replay_with_the_same_seed_and_inputs_is_identical():
 
 def test_a_different_seed_gives_a_different_match():
     assert play_scripted(11)[0] != play_scripted(12)[0]
+
+
+def test_a_bullets_entry_never_changes_and_places_it_at_every_step():
+    """Bullets fly straight: the entry first shown stays the same object all the flight (so
+    deltas never carry it), and `bullet_at` puts it where the rules have it, give or take the
+    rounding of its entry (0.1 px, 0.5 px/s)."""
+    game = new_game(4, seed=5, time_limit_s=10)
+    first_seen: dict[int, dict] = {}
+    checked = 0
+    for tick in range(200):
+        for pid in range(1, 5):
+            angle = (tick * 0.07 * pid) % (2 * math.pi)
+            game.apply_input(pid, Controls(math.cos(angle), math.sin(angle), angle * 2, tick % (pid + 2) == 0))
+        game.step(DT)
+        snap = game.snapshot()
+        for b in game.bullets:
+            entry = snap["e"][f"b{b.id}"]
+            assert first_seen.setdefault(b.id, entry) is entry
+            x, y = arena.bullet_at(entry, snap["g"])
+            assert math.hypot(x - b.x, y - b.y) < 1.0
+            checked += 1
+    assert checked > 200 and len(first_seen) > 20
 
 
 def test_snapshots_are_msgpack_serialisable_and_small():

@@ -19,6 +19,18 @@ export const MAX_HP = 100;
 export const BULLET_RADIUS = 4;
 export const PICKUP_RADIUS = 14;
 
+/**
+ * Where a bullet of a snapshot is drawn: bullets fly straight, so its entry says where it was
+ * at step `t` and its velocity (px/s), and stays the same all its flight; the snapshot's
+ * globals give the step `n` (fractional between frames) and the seconds a step `dt`. Mirror
+ * of `bullet_at` in game/rules/arena.py. An entry without `t` is drawn where it says.
+ */
+export function bulletAt(e, g) {
+  if (typeof e.t !== 'number' || typeof g?.n !== 'number' || typeof g?.dt !== 'number') return [e.x, e.y];
+  const age = Math.max(0, g.n - e.t) * g.dt;
+  return [e.x + e.vx * age, e.y + e.vy * age];
+}
+
 function blocked(x, y, world) {
   const r = world.player_radius;
   for (const wall of world.walls) {

@@ -1,6 +1,6 @@
 // Draws the arena: floor, walls, pickups, bullets and players (names, HP bars, aim), the
 // own player highlighted, the followed one marked, and a banner for countdowns and waits.
-import { BULLET_RADIUS, MAX_HP, PICKUP_RADIUS, WORLD } from '../games/arena.js';
+import { BULLET_RADIUS, MAX_HP, PICKUP_RADIUS, WORLD, bulletAt } from '../games/arena.js';
 import { WorldCanvas, colourMap } from './canvas.js';
 
 const R = WORLD.player_radius;
@@ -23,7 +23,7 @@ export class ArenaRenderer extends WorldCanvas {
       if (id[0] === 'c' || id[0] === 'h') this.pickup(id[0], e, view.now);
     }
     for (const [id, e] of Object.entries(entities)) {
-      if (id[0] === 'b') this.bullet(e, colours.get(`p${e.o}`));
+      if (id[0] === 'b') this.bullet(bulletAt(e, view.state.g), colours.get(`p${e.o}`));
     }
     const players = Object.entries(entities).filter(([id]) => colours.has(id));
     // The own player is drawn last, on top, at its predicted position.
@@ -80,13 +80,13 @@ export class ArenaRenderer extends WorldCanvas {
     }
   }
 
-  bullet(e, colour = '#fff') {
+  bullet([x, y], colour = '#fff') {
     const { ctx } = this;
     ctx.fillStyle = colour;
     ctx.shadowColor = colour;
     ctx.shadowBlur = 8;
     ctx.beginPath();
-    ctx.arc(e.x, e.y, BULLET_RADIUS + 1, 0, Math.PI * 2);
+    ctx.arc(x, y, BULLET_RADIUS + 1, 0, Math.PI * 2);
     ctx.fill();
     ctx.shadowBlur = 0;
   }

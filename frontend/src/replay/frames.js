@@ -1,13 +1,13 @@
 // What a replay shows at a fractional tick: the two frames around it blended with the live
 // view's entity interpolation (snapshots.js), and the players hit just before. Pure.
-import { interpolateEntity } from '../snapshots.js';
+import { interpolateEntity, interpolateGlobals } from '../snapshots.js';
 
 const MOVING = ['x', 'y', 'a']; // what interpolateEntity blends (positions and the aim angle)
 
 /**
  * The state drawn at `position` (in ticks) of `frames` (one `{g, e}` snapshot per tick):
- * positions and aims are interpolated between the frames around it; everything else (which
- * entities exist, hp, scores, the clock) comes from the nearer frame, so a seek shows exactly
+ * positions and aims (and the step count `g.n`) are interpolated between the frames around
+ * it; everything else (which entities exist, hp, scores, the clock) comes from the nearer frame, so a seek shows exactly
  * the frame it lands on. Returns `{tick, g, e}`.
  */
 export function sampleFrames(frames, position, interp = {}) {
@@ -32,7 +32,7 @@ export function sampleFrames(frames, position, interp = {}) {
     for (const key of MOVING) if (typeof fields[key] === 'number') out[key] = blended[key];
     e[id] = out;
   }
-  return { tick: p, g: near.g, e };
+  return { tick: p, g: interpolateGlobals(older.g, newer.g, alpha, near.g), e };
 }
 
 /** The game events of a replay reply (`[[tick, [event, ...]], ...]`) as a Map tick -> events. */
