@@ -8,7 +8,7 @@ Departures from stock Channels, all for the hot path (shared/CHANNELS-NOTES.md):
 tasks instead of `await_many_dispatch` (which starts a task and an `asyncio.wait` per
 message); `dispatch` skips `aclose_old_connections` — a thread hop per message — for
 messages whose handlers never touch the database; and under uvicorn with the game's
-websocket protocol, frames are handed to `on_frame` inside the server's read callback
+websocket protocol, frames are handed to `on_bytes` inside the server's read callback
 rather than through the receive queue (``game.receive_now``, gameserver/wsprotocol.py), and
 the outbox writes frames with the server's plain ``game.send_now`` where it is offered.
 """
@@ -81,7 +81,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     async def _pump_client(self, receive) -> None:
         """Like `_pump`, with a short way for the most frequent message: a client frame.
         Once joined, a server offering ``game.receive_now`` (gameserver/wsprotocol.py) hands
-        frames straight to `on_frame` instead of waking this task for each."""
+        frames straight to `on_bytes` instead of waking this task for each."""
         receive_now = self.scope.get("extensions", {}).get(RECEIVE_NOW)
         while True:
             message = await receive()
@@ -90,7 +90,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             else:
                 await self.dispatch(message)
                 if receive_now is not None and self.member is not None:
-                    receive_now(self._on_bytes)
+                    receive_now(self.on_bytes)
                     receive_now = None
 
     async def dispatch(self, message: dict) -> None:
@@ -199,15 +199,16 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         """Called with each frame from the client (by Channels, before the member joined)."""
         self.on_frame(text_data, bytes_data)
 
-    def _on_bytes(self, data: bytes) -> None:
-        self.on_frame(None, data)
-
     def on_frame(self, text_data: str | None, bytes_data: bytes | None) -> None:
-        """Handle one frame from the client; never awaits, so the server may call it inline."""
+        """Handle one frame from the client (a text frame has no bytes: refused as bad_frame)."""
+        self.on_bytes(bytes_data)
+
+    def on_bytes(self, data: bytes | None) -> None:
+        """Handle one binary frame; never awaits, so the server may call it inline."""
         if self.member is None or self.outbox is None:
             return  # not joined (yet); nothing a client says matters before its welcome
         try:
-            kind, fields = protocol.decode_client(bytes_data)
+            kind, fields = protocol.decode_client(data)
         except protocol.ProtocolError as exc:
             self._refuse(exc.code, exc.msg, exc.ref)
             return
