@@ -135,6 +135,17 @@ class Outbox:
             self.needs_full = False
         elif self.needs_full:
             return  # a delta is useless until the client has a full snapshot
+        if not self._busy and (send_now := self._send_now) is not None:
+            # Not busy: nothing is queued (`_pump` wrote it all). The tick's common case.
+            try:
+                took = send_now(data)
+            except Exception:
+                log.debug("send failed; the connection is going away", exc_info=True)
+                self.closed = True
+                return
+            if took:
+                self._count(data)
+                return
         self._state = data
         self._pump()
 

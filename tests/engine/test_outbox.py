@@ -171,3 +171,6 @@ async def test_a_failing_plain_write_marks_the_connection_closed():
     box = Outbox(sock.send, sock.close, send_now=broken)
     box.push_event(b"x")
     assert box.closed and sock.calls == 0
+    box = Outbox(sock.send, sock.close, send_now=broken)
+    box.push_state(b"s", full=True)
+    assert box.closed and sock.calls == 0 and box.sent_frames == 0
