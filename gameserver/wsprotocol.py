@@ -11,16 +11,17 @@ of the server's CPU per frame at full load (docs/performance.md). This subclass 
 shorter way for exactly those frames and leaves everything else to the library:
 
 - **In**: when the parser sits idle between frames (suspended where it waits for a frame's
-  first byte, its buffer empty, no fragmented message under way, state OPEN, no extension), each complete, final, masked binary frame at the
-  start of the received bytes is unmasked here and queued as ``websocket.receive``. The
+  first byte, its buffer empty, no fragmented message under way, state OPEN, no extension),
+  each complete, final, masked binary frame at the start of the received bytes is unmasked
+  here and queued as ``websocket.receive``. The
   first byte that is not such a frame (a ping, a close, text, a fragment, a partial frame,
   one over ``--ws-max-size``) and everything after it go to the library's parser, which is
   then at a frame boundary with an empty buffer — exactly where it would have been.
 - **Out**: ``websocket.send`` of bytes on an open, writable connection without extensions
   writes the frame header and payload straight to the transport. The scope extension
   ``game.send_now`` offers the same write as a plain function ``f(bytes) -> bool`` that
-  returns False, having written nothing, when the frame would have to wait (reading paused
-  by backpressure, closing): the lobby's outbox writes state frames with it, with no
+  returns False, having written nothing, when the frame would have to wait (the transport
+  asked to stop writing — backpressure — or the connection is closing): the lobby's outbox writes state frames with it, with no
   coroutine or message dict per frame, and falls back to ``send`` when it says False.
 - **Reading** is paused only when the app falls ``MAX_QUEUED`` messages behind, not after
   every message; the backlog a client can build is still bounded.
