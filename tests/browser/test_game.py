@@ -131,12 +131,31 @@ def test_two_players_see_each_other_move_and_a_spectator_sees_the_same(open_page
     alice.mouse.click(target["x"], target["y"])
     for page in (alice, bob, watcher):
         page.wait_for_function("() => Object.keys(window.__game.entities()).some(id => id.startsWith('b'))")
+    # ... and flies: its entry stays the same all its flight (docs/protocol.md), and the page
+    # places it by the step it draws, so where it is drawn moves from frame to frame.
+    alice.wait_for_function(BULLET_MOVES, polling=30, timeout=3000)
 
     watcher.select_option("#follow", label="Bob")
     assert watcher.locator("#scores li.focus").inner_text().startswith("Bob")
     assert "1 watching" in watcher.inner_text("#role-badge")
     shot(alice, "game")
     shot(watcher, "spectator")
+
+
+# True once some bullet has been drawn 20 px from where it was first seen (the page's
+# `bulletAt`: entry x + vx * (n - t) * dt, n the drawn step).
+BULLET_MOVES = """() => {
+  const g = window.__game.globals();
+  const seen = (window.__bulletsSeen ??= {});
+  for (const [id, b] of Object.entries(window.__game.entities())) {
+    if (id[0] !== 'b' || typeof b.t !== 'number' || typeof g?.n !== 'number') continue;
+    const age = Math.max(0, g.n - b.t) * g.dt;
+    const at = [b.x + b.vx * age, b.y + b.vy * age];
+    seen[id] ??= at;
+    if (Math.hypot(at[0] - seen[id][0], at[1] - seen[id][1]) > 20) return true;
+  }
+  return false;
+}"""
 
 
 def test_refusals_read_as_messages_and_chat_is_plain_text(open_page, server):

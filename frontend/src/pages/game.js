@@ -284,6 +284,7 @@ export class GameSession {
         if (view.own && view.predicted && e[view.own]) e[view.own] = { ...e[view.own], ...view.predicted };
         return e;
       },
+      globals: () => session.lastView?.state?.g ?? null,
       players() {
         return Object.fromEntries(Object.entries(this.entities()).filter(([id]) => /^p\d+$/.test(id))
           .map(([, e]) => [e.n, e]));
