@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from game.engine.outbox import Outbox
+from game.engine.outbox import TOTALS
 from game.runtime import Runtime
 
 
@@ -33,12 +33,12 @@ def render(runtime: Runtime) -> str:
         "# HELP game_connections Open websocket connections.", "# TYPE game_connections gauge",
         _line("game_connections", sum(runtime.connections.values())),
         "# HELP game_frames_sent_total Frames written to clients.", "# TYPE game_frames_sent_total counter",
-        _line("game_frames_sent_total", Outbox.total_frames),
+        _line("game_frames_sent_total", TOTALS.frames),
         "# HELP game_bytes_sent_total Bytes of frames written to clients.", "# TYPE game_bytes_sent_total counter",
-        _line("game_bytes_sent_total", Outbox.total_bytes),
+        _line("game_bytes_sent_total", TOTALS.bytes),
         "# HELP game_state_frames_dropped_total Stale state frames replaced for slow clients.",
         "# TYPE game_state_frames_dropped_total counter",
-        _line("game_state_frames_dropped_total", Outbox.total_dropped_states),
+        _line("game_state_frames_dropped_total", TOTALS.dropped_states),
         "# HELP game_matches_saved_total Matches written to the database.", "# TYPE game_matches_saved_total counter",
         _line("game_matches_saved_total", runtime.saved_matches),
     ]

@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 from game.engine.loop import LobbyLoop
-from game.engine.outbox import Outbox
+from game.engine.outbox import TOTALS
 
 PHASES = ("waiting", "countdown", "playing", "finished")
 CHUNK = 50  # lobbies read between yields to the event loop, so no tick waits long for a sample
@@ -41,7 +41,7 @@ class Sampler:
                 lobbies.append(self._lobby(loop, elapsed, conns))
             if n % CHUNK == 0:
                 await asyncio.sleep(0)
-        totals = (Outbox.total_frames, Outbox.total_bytes)
+        totals = (TOTALS.frames, TOTALS.bytes)
         frames_s, bytes_s = (_rate(totals[i] - self.last_totals[i], elapsed) for i in (0, 1))
         self.last_at, self.last_totals, self.last_conns = now, totals, conns
         phases = Counter(lobby["phase"] for lobby in lobbies)
@@ -52,7 +52,7 @@ class Sampler:
             "connections": connections, "queued": sum(q["waiting"] for q in queues),
             "frames_per_s": frames_s, "bytes_per_s": bytes_s,
             "frames_total": totals[0], "bytes_total": totals[1],
-            "state_frames_dropped": Outbox.total_dropped_states, "matches_saved": saved_matches,
+            "state_frames_dropped": TOTALS.dropped_states, "matches_saved": saved_matches,
             "overruns": sum(lobby["overruns"] for lobby in lobbies),
             "tick_p99_ms_max": max((lobby["tick_p99_ms"] for lobby in lobbies), default=0.0),
         }

@@ -65,14 +65,25 @@ async def _finish(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
             waiting_on = _YIELDED
 
 
+class Totals:
+    """Every outbox's frames, bytes and dropped state frames, for /metrics and the staff
+    dashboard (one event loop per process: no lock). Not attributes of the `Outbox` class:
+    writing a class attribute for every frame made CPython drop its attribute caches for
+    every outbox each time (attribute and method lookups on them about 3x slower)."""
+
+    __slots__ = ("bytes", "dropped_states", "frames")
+
+    def __init__(self) -> None:
+        self.frames = self.bytes = self.dropped_states = 0
+
+
+TOTALS = Totals()
+
+
 class Outbox:
     """Frames waiting for one connection."""
 
     relayed = False  # a local socket (the cluster's RemoteConn is relayed: game.cluster.remote)
-    # Process-wide totals, for /metrics (one event loop per process: no lock needed).
-    total_frames = 0
-    total_bytes = 0
-    total_dropped_states = 0
 
     def __init__(
         self,
@@ -126,7 +137,7 @@ class Outbox:
             return
         if self._state is not None:
             self.dropped_states += 1
-            Outbox.total_dropped_states += 1
+            TOTALS.dropped_states += 1
             if not full:
                 self._state = None
                 self.needs_full = True
@@ -209,5 +220,5 @@ class Outbox:
     def _count(self, data: bytes) -> None:
         self.sent_frames += 1
         self.sent_bytes += len(data)
-        Outbox.total_frames += 1
-        Outbox.total_bytes += len(data)
+        TOTALS.frames += 1
+        TOTALS.bytes += len(data)
