@@ -21,8 +21,9 @@ shorter way for exactly those frames and leaves everything else to the library:
   writes the frame header and payload straight to the transport. The scope extension
   ``game.send_now`` offers the same write as a plain function ``f(bytes) -> bool`` that
   returns False, having written nothing, when the frame would have to wait (the transport
-  asked to stop writing — backpressure — or the connection is closing): the lobby's outbox writes state frames with it, with no
-  coroutine or message dict per frame, and falls back to ``send`` when it says False.
+  asked to stop writing — backpressure — or the connection is closing): the lobby's outbox
+  writes state frames with it, with no coroutine or message dict per frame, and falls back
+  to ``send`` when it says False.
 - **Reading** is paused only when the app falls ``MAX_QUEUED`` messages behind, not after
   every message; the backlog a client can build is still bounded.
 - **Handing over** (optional): the scope carries the extension ``game.receive_now``, a

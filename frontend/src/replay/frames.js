@@ -7,8 +7,8 @@ const MOVING = ['x', 'y', 'a']; // what interpolateEntity blends (positions and 
 /**
  * The state drawn at `position` (in ticks) of `frames` (one `{g, e}` snapshot per tick):
  * positions and aims (and the step count `g.n`) are interpolated between the frames around
- * it; everything else (which entities exist, hp, scores, the clock) comes from the nearer frame, so a seek shows exactly
- * the frame it lands on. Returns `{tick, g, e}`.
+ * it; everything else (which entities exist, hp, scores, the clock) comes from the nearer
+ * frame, so a seek shows exactly the frame it lands on. Returns `{tick, g, e}`.
  */
 export function sampleFrames(frames, position, interp = {}) {
   const last = frames.length - 1;
