@@ -47,3 +47,18 @@ def test_a_new_report_keeps_the_hand_written_reading_marked_as_the_previous_runs
     text = report.read_text()
     reading = text[text.index("## Reading the figures"):text.index("## Reproduce")]
     assert reading.count("Written for the previous run") == 1 and reading.count("- what it means") == 1
+
+
+@pytest.mark.parametrize(("game", "players"), [("arena", 8), ("pong", 2)])
+def test_the_in_process_tick_bench_plays_a_lobby_and_reports_each_stage(game, players):
+    out = subprocess.run([sys.executable, "-m", "game.loadtest.tickbench", "--game", game, "--players", str(players),
+                          "--tick-rate", "20", "--seconds", "2", "--json"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    figures = json.loads(out.stdout)
+    # Every frame of every tick reached every player, and every input went through the consumer.
+    assert figures["ticks"] == 40 and figures["frames"] == 40 * players and figures["inputs"] == 40 * players
+    stages = figures["per_tick_us"]
+    assert all(stages[name] > 0 for name in ("inputs in (bytes to the lobby's queue)", "game step", "snapshot",
+                                             "delta", "encode", "fan-out to the outboxes"))
+    assert figures["us_per_frame"] > 0

@@ -50,6 +50,7 @@ BULLET_SUBSTEP = 10.0  # px: well under a player's diameter, so no bullet passes
 SWEEP_SLACK = 1.0  # px around a bullet's sweep, far above the rounding of its summed sub-steps
 RESPAWN_S, PROTECTION_S = 2.0, 1.5
 PICKUP_RADIUS = 14.0
+_PICKUP_REACH2 = (PICKUP_RADIUS + PLAYER_RADIUS) ** 2  # squared distance within which a pickup is taken
 COIN_EVERY_S, MAX_COINS = 4.0, 3
 HEALTH_EVERY_S, MAX_HEALTH, HEALTH_AMOUNT = 10.0, 1, 50
 MAX_INPUT_KEYS = 16  # an input map is four fields; a few unknown ones are ignored, a heap is refused
@@ -65,10 +66,29 @@ _GROWN_WALLS = tuple((wx - PLAYER_RADIUS, wy - PLAYER_RADIUS, wx + ww + PLAYER_R
 
 _WALL_BOXES = tuple((x, y, x + w, y + h) for x, y, w, h in WALLS)
 
+# The floor cut into square cells, each with the (grown) walls that touch it, in WALLS order:
+# a point is tested against its cell's few walls instead of all of them (same answers).
+_CELL = 50.0
+_COLUMNS, _ROWS = math.ceil(WIDTH / _CELL), math.ceil(HEIGHT / _CELL)
+
+
+def _walls_by_cell(boxes: tuple[tuple, ...]) -> tuple[tuple[tuple, ...], ...]:
+    return tuple(tuple(box for box in boxes if box[0] <= (cx + 1) * _CELL and cx * _CELL <= box[2]
+                       and box[1] <= (cy + 1) * _CELL and cy * _CELL <= box[3])
+                 for cy in range(_ROWS) for cx in range(_COLUMNS))
+
+
+_GROWN_BY_CELL = _walls_by_cell(_GROWN_WALLS)
+_BOXES_BY_CELL = _walls_by_cell(_WALL_BOXES)
+
 
 def _blocked(x: float, y: float) -> tuple[float, float, float, float] | None:
     """The wall a player centred at (x, y) overlaps, if any (walls grown by the radius)."""
-    for x0, y0, x1, y1, wall in _GROWN_WALLS:
+    if 0.0 <= x < WIDTH and 0.0 <= y < HEIGHT:
+        candidates = _GROWN_BY_CELL[int(y // _CELL) * _COLUMNS + int(x // _CELL)]
+    else:
+        candidates = _GROWN_WALLS
+    for x0, y0, x1, y1, wall in candidates:
         if x0 < x < x1 and y0 < y < y1:
             return wall
     return None
@@ -93,13 +113,13 @@ def move(x: float, y: float, mx: float, my: float, dt: float) -> tuple[float, fl
 
 def _substep(x: float, y: float, dx: float, dy: float) -> tuple[float, float]:
     r = PLAYER_RADIUS
-    x = min(WIDTH - r, max(r, x + dx))
-    wall = _blocked(x, y)
-    if wall is not None and dx != 0.0:
+    x += dx
+    x = r if x < r else WIDTH - r if x > WIDTH - r else x
+    if dx != 0.0 and (wall := _blocked(x, y)) is not None:
         x = wall[0] - r if dx > 0 else wall[0] + wall[2] + r
-    y = min(HEIGHT - r, max(r, y + dy))
-    wall = _blocked(x, y)
-    if wall is not None and dy != 0.0:
+    y += dy
+    y = r if y < r else HEIGHT - r if y > HEIGHT - r else y
+    if dy != 0.0 and (wall := _blocked(x, y)) is not None:
         y = wall[1] - r if dy > 0 else wall[1] + wall[3] + r
     return x, y
 
@@ -114,6 +134,8 @@ class Controls(NamedTuple):
 
 
 NEUTRAL = Controls(0.0, 0.0, 0.0, False)
+_new_controls = tuple.__new__  # Controls(...) without the named tuple's Python-level __new__
+_NUMBER = frozenset((int, float))  # exact types: a bool is not a number here
 
 
 @dataclass
@@ -134,6 +156,10 @@ class Fighter:
     protected_for: float = PROTECTION_S
     cooldown: float = 0.0
     left: bool = False
+    key: str = field(default="", compare=False, repr=False)  # its snapshot entry's id, "p<id>"
+
+    def __post_init__(self) -> None:
+        self.key = f"p{self.info.id}"
 
 
 @dataclass
@@ -183,6 +209,7 @@ class Arena(Game):
             self.fighters[info.id] = Fighter(info=info, x=x, y=y)
         self.bullets: list[Bullet] = []
         self.pickups: dict[str, tuple[str, float, float]] = {}  # entity id -> (kind, x, y)
+        self._pickup_views: dict[str, tuple[tuple, dict]] = {}  # entity id -> (its pickups value, entry)
         self.next_id = 0
         self.coin_timer = COIN_EVERY_S
         self.health_timer = HEALTH_EVERY_S
@@ -202,13 +229,21 @@ class Arena(Game):
             raise InvalidInput("an arena input is a map {mx, my, aim, fire}")
         if len(payload) > MAX_INPUT_KEYS:
             raise InvalidInput("an arena input has too many fields")
-        fire = payload.get("fire", False)
-        if not isinstance(fire, bool):
+        get = payload.get
+        fire = get("fire", False)
+        if fire is not True and fire is not False:
             raise InvalidInput("fire must be a boolean")
-        aim = finite(payload.get("aim", 0.0), lo=-MAX_AIM, hi=MAX_AIM, name="aim")
-        aim = math.atan2(math.sin(aim), math.cos(aim))
-        return Controls(finite(payload.get("mx", 0.0), lo=-1.0, hi=1.0, name="mx"),
-                        finite(payload.get("my", 0.0), lo=-1.0, hi=1.0, name="my"), aim, fire)
+        mx, my, aim = get("mx", 0.0), get("my", 0.0), get("aim", 0.0)
+        # Every input of every player comes through here: the common case (plain numbers in
+        # range; NaN fails the comparisons) skips `finite`, which gives the same floats.
+        if (type(mx) in _NUMBER and type(my) in _NUMBER and type(aim) in _NUMBER
+                and -1.0 <= mx <= 1.0 and -1.0 <= my <= 1.0 and -MAX_AIM <= aim <= MAX_AIM):
+            mx, my, aim = float(mx), float(my), float(aim)
+        else:
+            aim = finite(aim, lo=-MAX_AIM, hi=MAX_AIM, name="aim")
+            mx = finite(mx, lo=-1.0, hi=1.0, name="mx")
+            my = finite(my, lo=-1.0, hi=1.0, name="my")
+        return _new_controls(Controls, (mx, my, math.atan2(math.sin(aim), math.cos(aim)), fire))
 
     def apply_input(self, player: int, cleaned: Controls) -> None:
         """Hold ``cleaned`` as the player's controls until their next input. Called by the
@@ -269,8 +304,12 @@ class Arena(Game):
             if f.respawn_in <= 1e-9:
                 self._respawn(f)
             return
-        f.protected_for = max(0.0, f.protected_for - dt)
-        f.cooldown = max(0.0, f.cooldown - dt)
+        if f.protected_for > 0.0:  # (max(0, ..) without the call: this runs for every player every step)
+            left = f.protected_for - dt
+            f.protected_for = left if left > 0.0 else 0.0
+        if f.cooldown > 0.0:
+            left = f.cooldown - dt
+            f.cooldown = left if left > 0.0 else 0.0
         c = f.controls
         f.x, f.y = move(f.x, f.y, c.mx, c.my, dt)
         if (c.fire or f.fire_latch) and f.cooldown <= 1e-9:
@@ -296,36 +335,44 @@ class Arena(Game):
         self.events.append({"type": "respawn", "id": f.info.id})
 
     def _step_bullets(self, dt: float) -> None:
-        self.bullets = [b for b in self.bullets if self._advance_bullet(b, dt)]
+        substeps = max(1, math.ceil(BULLET_SPEED * dt / BULLET_SUBSTEP))
+        self.bullets = [b for b in self.bullets if self._advance_bullet(b, dt, substeps)]
 
-    def _advance_bullet(self, b: Bullet, dt: float) -> bool:
-        """Move a bullet in small sub-steps; False once it hit something or expired.
+    def _advance_bullet(self, b: Bullet, dt: float, substeps: int) -> bool:
+        """Move a bullet ``substeps`` sub-steps; False once it hit something or expired.
         The game's hottest loop, so it is kept plain (no generators, no calls per sub-step),
         and only the walls and players near the stretch it sweeps this step are tested at
         each sub-step: the others cannot touch any of its sub-step positions, so the outcome
         is the same as testing them all."""
         b.life -= dt
-        substeps = max(1, math.ceil(BULLET_SPEED * dt / BULLET_SUBSTEP))
         sx, sy = b.vx * dt / substeps, b.vy * dt / substeps
         reach = PLAYER_RADIUS + BULLET_RADIUS
         reach2 = reach * reach
-        ex, ey = b.x + sx * substeps, b.y + sy * substeps  # where it ends, give or take rounding
-        lox, hix = min(b.x, ex) - SWEEP_SLACK, max(b.x, ex) + SWEEP_SLACK
-        loy, hiy = min(b.y, ey) - SWEEP_SLACK, max(b.y, ey) + SWEEP_SLACK
-        walls = [w for w in _WALL_BOXES if w[0] <= hix and lox <= w[2] and w[1] <= hiy and loy <= w[3]]
-        targets = [f for f in self.fighters.values() if f.alive and f.info.id != b.owner
+        x, y = b.x, b.y
+        ex, ey = x + sx * substeps, y + sy * substeps  # where it ends, give or take rounding
+        lox, hix = (x, ex) if x <= ex else (ex, x)
+        loy, hiy = (y, ey) if y <= ey else (ey, y)
+        lox, hix, loy, hiy = lox - SWEEP_SLACK, hix + SWEEP_SLACK, loy - SWEEP_SLACK, hiy + SWEEP_SLACK
+        column, row = int(lox // _CELL), int(loy // _CELL)
+        if column == int(hix // _CELL) and row == int(hiy // _CELL) and 0 <= column < _COLUMNS and 0 <= row < _ROWS:
+            near = _BOXES_BY_CELL[row * _COLUMNS + column]  # the sweep lies in one cell
+        else:
+            near = _WALL_BOXES
+        walls = [w for w in near if w[0] <= hix and lox <= w[2] and w[1] <= hiy and loy <= w[3]]
+        owner = b.owner
+        targets = [f for f in self.fighters.values() if f.alive and f.info.id != owner
                    and lox - reach <= f.x <= hix + reach and loy - reach <= f.y <= hiy + reach]
         for _ in range(substeps):
-            x = b.x = b.x + sx
-            y = b.y = b.y + sy
+            x = b.x = x + sx
+            y = b.y = y + sy
             if not (0.0 <= x <= WIDTH and 0.0 <= y <= HEIGHT):
                 return False
             for x0, y0, x1, y1 in walls:
                 if x0 <= x <= x1 and y0 <= y <= y1:
                     return False
             for f in targets:
-                if (f.x - x) ** 2 + (f.y - y) ** 2 <= reach2:
-                    self._hit(f, b.owner)
+                if (f.x - x) * (f.x - x) + (f.y - y) * (f.y - y) <= reach2:
+                    self._hit(f, owner)
                     return False
         return b.life > 1e-9
 
@@ -347,9 +394,15 @@ class Arena(Game):
         self.events.append({"type": "kill", "killer": shooter_id, "victim": victim.info.id})
 
     def _step_pickups(self, dt: float) -> None:
-        for f in self.fighters.values():
-            if f.alive:
-                self._collect(f)
+        pickups = self.pickups
+        if pickups:  # each living player, in seat order, takes what lies within reach
+            spots = list(pickups.items())
+            for f in self.fighters.values():
+                if f.alive:
+                    fx, fy = f.x, f.y
+                    for item, (kind, x, y) in spots:
+                        if (fx - x) * (fx - x) + (fy - y) * (fy - y) <= _PICKUP_REACH2 and item in pickups:
+                            self._take(f, item, kind)
         self.coin_timer -= dt
         if self.coin_timer <= 1e-9:
             self.coin_timer += COIN_EVERY_S
@@ -359,18 +412,16 @@ class Arena(Game):
             self.health_timer += HEALTH_EVERY_S
             self._spawn_pickup("health", MAX_HEALTH)
 
-    def _collect(self, f: Fighter) -> None:
-        """Take every pickup within reach; a health pack stays put for a player at full hp."""
-        reach = PICKUP_RADIUS + PLAYER_RADIUS
-        for item, (kind, x, y) in list(self.pickups.items()):
-            if (f.x - x) ** 2 + (f.y - y) ** 2 > reach * reach or (kind == "health" and f.hp >= MAX_HP):
-                continue
-            del self.pickups[item]
-            if kind == "coin":
-                f.score += 1
-            else:
-                f.hp = min(MAX_HP, f.hp + HEALTH_AMOUNT)
-            self.events.append({"type": "pickup", "id": f.info.id, "kind": kind, "item": item})
+    def _take(self, f: Fighter, item: str, kind: str) -> None:
+        """``f`` reached pickup ``item``; a health pack stays put for a player at full hp."""
+        if kind == "health" and f.hp >= MAX_HP:
+            return
+        del self.pickups[item]
+        if kind == "coin":
+            f.score += 1
+        else:
+            f.hp = min(MAX_HP, f.hp + HEALTH_AMOUNT)
+        self.events.append({"type": "pickup", "id": f.info.id, "kind": kind, "item": item})
 
     def _spawn_pickup(self, kind: str, most: int) -> None:
         """Place one ``kind`` at a random free spot, unless ``most`` of them lie about already."""
@@ -397,20 +448,30 @@ class Arena(Game):
         `bullet_at` places it), coins ``c<n>`` and health packs ``h<n>`` (x, y). Players who
         left are not shown."""
         entities: dict[str, dict[str, Any]] = {}
+        # Built for every tick of every lobby: round(v * 10) / 10 is round(v, 1) but for the
+        # last bit of a rare tie (a frame carries 32-bit floats anyway), at a third of the cost.
         for f in self.fighters.values():
             if not f.left:
-                entities[f"p{f.info.id}"] = {
-                    "x": round(f.x, 1), "y": round(f.y, 1), "a": round(f.controls.aim, 2), "hp": f.hp,
-                    "s": f.score, "k": f.kills, "d": f.deaths, "al": f.alive, "sp": f.alive and f.protected_for > 0.0,
-                    "rs": 0.0 if f.alive else round(max(0.0, f.respawn_in), 1), "n": f.info.name}
+                alive = f.alive
+                entities[f.key] = {
+                    "x": round(f.x * 10.0) / 10.0, "y": round(f.y * 10.0) / 10.0,
+                    "a": round(f.controls.aim * 100.0) / 100.0, "hp": f.hp, "s": f.score, "k": f.kills,
+                    "d": f.deaths, "al": alive, "sp": alive and f.protected_for > 0.0,
+                    "rs": 0.0 if alive else round(max(0.0, f.respawn_in) * 10.0) / 10.0, "n": f.info.name}
         for b in self.bullets:
             view = b.view
             if view is None:  # first shown now: its position at this step
                 view = b.view = {"x": round(b.x, 1), "y": round(b.y, 1), "vx": round(b.vx), "vy": round(b.vy),
                                  "o": b.owner, "t": self.tick}
             entities[f"b{b.id}"] = view
-        for item, (_kind, x, y) in self.pickups.items():
-            entities[item] = {"x": x, "y": y}
+        # A pickup lies still: its entry is made once, and `diff` skips the same object.
+        shown, self._pickup_views = self._pickup_views, {}
+        for item, spot in self.pickups.items():
+            cached = shown.get(item)
+            if cached is None or cached[0] is not spot:
+                cached = (spot, {"x": spot[1], "y": spot[2]})
+            self._pickup_views[item] = cached
+            entities[item] = cached[1]
         return {"g": {"t": round(self.time_left, 1), "sl": self.settings["score_limit"], "n": self.tick,
                       "dt": self.step_dt}, "e": entities}
 

@@ -28,3 +28,28 @@ def test_an_entry_handed_out_again_as_the_same_object_is_skipped():
     new = {"g": {"n": 4}, "e": {"b1": bullet, "p1": {"x": 2}}}
     assert diff(old, new) == {"g": {"n": 4}, "e": {"p1": {"x": 2}}}
     assert apply(old, diff(old, new)) == new
+
+
+def _smallest_delta(old, new):
+    """The delta spelled out plainly: what `diff` must give (it is written for speed)."""
+    out = {}
+    if not old["g"].keys() <= new["g"].keys():
+        out["G"] = new["g"]
+    elif changed := {k: v for k, v in new["g"].items() if k not in old["g"] or old["g"][k] != v}:
+        out["g"] = changed
+    entities, replaced = {}, {}
+    for eid, fields in new["e"].items():
+        previous = old["e"].get(eid)
+        if previous is None:
+            entities[eid] = fields
+        elif not previous.keys() <= fields.keys():
+            replaced[eid] = fields
+        elif changed := {k: v for k, v in fields.items() if k not in previous or previous[k] != v}:
+            entities[eid] = changed
+    removed = [eid for eid in old["e"] if eid not in new["e"]]
+    return {k: v for k, v in (("e", entities), ("f", replaced), ("r", removed)) if v} | out
+
+
+@given(snapshots, snapshots)
+def test_the_delta_is_the_smallest_one_in_the_documented_shape(old, new):
+    assert diff(old, new) == _smallest_delta(old, new)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from game.rules import arena
 from game.rules.arena import Arena, Controls, move
-from game.rules.base import InvalidInput, PlayerInfo
+from game.rules.base import InvalidInput, PlayerInfo, finite
 
 from .helpers import of_type, run_for
 
@@ -339,6 +339,36 @@ def test_inputs_are_clamped_defaulted_and_unknown_keys_ignored():
     assert Arena.parse_input({}) == Arena.neutral_input() == Controls(0.0, 0.0, 0.0, False)
 
 
+def _reference_parse(payload: dict) -> Controls:
+    """The input rules spelled out with `finite` for every field (parse_input has a short way)."""
+    fire = payload.get("fire", False)
+    if not isinstance(fire, bool):
+        raise InvalidInput("fire")
+    aim = finite(payload.get("aim", 0.0), lo=-arena.MAX_AIM, hi=arena.MAX_AIM, name="aim")
+    return Controls(finite(payload.get("mx", 0.0), lo=-1.0, hi=1.0, name="mx"),
+                    finite(payload.get("my", 0.0), lo=-1.0, hi=1.0, name="my"),
+                    math.atan2(math.sin(aim), math.cos(aim)), fire)
+
+
+_field = st.one_of(st.floats(), st.integers(), st.integers(-1, 1), st.floats(-1.5, 1.5), st.booleans(),
+                   st.none(), st.text(max_size=2))
+
+
+@settings(max_examples=400)
+@given(st.dictionaries(st.sampled_from(["mx", "my", "aim", "fire", "x"]), _field))
+def test_parse_input_matches_the_rules_spelled_out(payload):
+    try:
+        expected = _reference_parse(payload)
+    except InvalidInput:
+        with pytest.raises(InvalidInput):
+            Arena.parse_input(payload)
+        return
+    got = Arena.parse_input(payload)
+    assert type(got) is Controls and got == expected
+    assert [type(v) for v in got] == [float, float, float, bool]
+    assert [math.copysign(1, v) for v in got[:3]] == [math.copysign(1, v) for v in expected[:3]]
+
+
 def test_aim_is_normalised_to_a_half_turn_either_way():
     assert Arena.parse_input({"aim": 4 * math.pi + 1.0}).aim == pytest.approx(1.0)
     assert Arena.parse_input({"aim": -1.5 * math.pi}).aim == pytest.approx(0.5 * math.pi)
@@ -464,3 +494,16 @@ def test_the_broad_phase_gives_the_same_outcome_as_checking_everything(bullets, 
     assert fast.events == slow.events
     assert [(f.hp, f.alive, f.deaths, f.score) for f in fast.fighters.values()] == \
         [(f.hp, f.alive, f.deaths, f.score) for f in slow.fighters.values()]
+
+
+# -- the rules' outcome is pinned ----------------------------------------------------------
+def test_the_simulation_matches_its_golden_trace():
+    """Seeded matches hash to the digests in tests/fixtures/arena_golden.json: an optimisation
+    leaves them alone; a change of how a match plays bumps rules_version and regenerates them
+    (tests/fixtures/arena_trace.py says how)."""
+    from tests.fixtures.arena_trace import CASES, GOLDEN, trace_digest
+
+    golden = json.loads(GOLDEN.read_text())
+    assert golden.keys() == CASES.keys()
+    for name, case in CASES.items():
+        assert trace_digest(*case) == golden[name], f"{name}: the arena plays differently"

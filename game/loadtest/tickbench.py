@@ -1,0 +1,215 @@
+"""The server's own work for one lobby, in-process, with no sockets: what each stage of a tick
+costs, and what one input costs from its bytes to the lobby's queue.
+
+    python -m game.loadtest.tickbench [--game arena] [--players 8] [--tick-rate 60] [--seconds 60]
+
+One lobby of ``--players`` players plays for ``--seconds`` of game time. Each tick, every
+player's input arrives as the load tester's bots send it (the same bytes) and goes through the
+lobby consumer's `on_bytes`, as the server's read callback calls it; then the loop runs its
+tick and writes the frames to each member's `Outbox`, whose ``send_now`` only counts them. It
+prints µs per tick for each stage and µs per frame (one frame out and one input in, the unit
+of docs/benchmarks.md), without the kernel's socket calls and the event loop. A benchmark,
+not a test: figures move with the machine; compare runs on one machine, one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gameserver.settings")
+    import django
+
+    django.setup()
+
+
+class _Timed:
+    """Wraps a callable and adds its run time (ns) to ``spent[name]``."""
+
+    def __init__(self, spent: dict[str, int], name: str, fn: Callable[..., Any]) -> None:
+        self.spent, self.name, self.fn = spent, name, fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter_ns()
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.spent[self.name] += time.perf_counter_ns() - began
+
+
+async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int]):
+    from django.conf import settings
+
+    from game.consumers import LobbyConsumer
+    from game.engine.clock import FakeClock
+    from game.engine.lobby import JoinRequest, Lobby, LobbyConfig
+    from game.engine.loop import LobbyLoop
+    from game.engine.outbox import Outbox
+    from game.limits import ErrorBudget, buckets_for
+    from game.rules import GAMES
+
+    class Hooks:
+        def publish(self, code, data): pass
+        def save_match(self, record): pass
+        def lobby_closed(self, code): pass
+        def lobby_changed(self, loop): pass
+        def relay_state(self, *args, **kwargs): pass
+        def lobby_abandoned(self, loop): pass
+
+    game_cls = GAMES[game]
+    limit = {"arena": {"score_limit": 10**6, "time_limit_s": 10**6}}.get(game, {})
+    lobby = Lobby(LobbyConfig(code="BENCH", name="bench", game_cls=game_cls, max_players=players,
+                              tick_rate_hz=tick_rate, settings={**game_cls.default_settings, **limit}))
+    loop = LobbyLoop(lobby, clock=FakeClock(), hooks=Hooks(), countdown_s=0.0)
+    consumers = []
+    for i in range(players):
+        consumer = LobbyConsumer()
+        consumer.outbox = Outbox(_never, _never, send_now=_Sink().send_now)
+        consumer.budget = ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"])
+        # The bench runs faster than real time: an input bucket that never runs dry (same work).
+        consumer.buckets = buckets_for(tick_rate, {**settings.GAME["RATE_LIMITS"], "input": (1e12, 1e12)})
+        consumer.lobby_loop = loop
+        future = loop.submit_join(JoinRequest(name=f"p{i}", role="player", identity=f"g:{i}",
+                                              conn=consumer.outbox, is_creator=i == 0))
+        loop.step_tick(1.0 / tick_rate)
+        consumer.member = future.result()
+        consumers.append(consumer)
+    for consumer in consumers:
+        lobby.handle(consumer.member.id, "ready", {"ready": True})
+    lobby.handle(consumers[0].member.id, "start", {})
+    loop.step_tick(1.0 / tick_rate)
+    assert lobby.phase == "playing", lobby.phase
+    # Time the stages: each wraps the one below it, so the report subtracts.
+    game_obj = loop.game
+    for name, owner, attr in (("tick", loop, "step_tick"), ("play", loop, "_play"),
+                              ("broadcast", loop, "_broadcast_state"), ("step", game_obj, "step"),
+                              ("snapshot", game_obj, "snapshot")):
+        setattr(owner, attr, _Timed(spent, name, getattr(owner, attr)))
+    from game import protocol
+    from game.engine import broadcast
+    for module, attr, name in ((broadcast, "diff", "diff"), (protocol, "encode_delta", "encode"),
+                               (protocol, "encode_full", "encode")):
+        original = getattr(module, attr)
+        setattr(module, attr, _Timed(spent, name, original))
+        _RESTORE.append((module, attr, original))
+    loop.recorder = _TimedRecorder(loop.recorder, spent)
+    for consumer in consumers:
+        consumer.outbox.push_state = _Timed(spent, "fan-out", consumer.outbox.push_state)
+    return loop, consumers
+
+
+class _TimedRecorder:
+    """The match's replay recorder, its `input` timed (it has slots: no attribute to wrap)."""
+
+    def __init__(self, recorder: Any, spent: dict[str, int]) -> None:
+        self._recorder = recorder
+        self.input = _Timed(spent, "replay log", recorder.input)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._recorder, name)
+
+
+_RESTORE: list[tuple[Any, str, Any]] = []  # module attributes the bench wrapped, to put back
+
+
+async def _never(*args: Any) -> None:
+    raise AssertionError("the bench's send_now takes every frame")
+
+
+class _Sink:
+    frames = 0
+
+    def send_now(self, data: bytes) -> bool:
+        _Sink.frames += 1
+        return True
+
+
+def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: float = 60.0, seed: int = 1) -> dict:
+    """Play one lobby for ``seconds`` of game time; returns µs per tick by stage."""
+    _setup_django()
+    from game.loadtest.bots import SHOTS_PER_S, encode_input
+
+    spent: dict[str, int] = defaultdict(int)
+    rng = random.Random(seed)
+
+    async def main() -> dict:
+        loop, consumers = await _lobby(game, players, tick_rate, spent)
+        dt = 1.0 / tick_rate
+        ticks = int(seconds * tick_rate)
+        fire_chance = min(1.0, SHOTS_PER_S * dt)
+        moves = [(rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))) for _ in consumers]
+        frames_before = _Sink.frames
+        for seq in range(1, ticks + 1):
+            inputs = []
+            for i, _consumer in enumerate(consumers):
+                if rng.random() < 0.05:
+                    moves[i] = (rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1)))
+                inputs.append(encode_input(seq, *moves[i], (rng.random() - 0.5) * 6.28, rng.random() < fire_chance))
+            began = time.perf_counter_ns()
+            for consumer, data in zip(consumers, inputs):
+                consumer.on_bytes(data)
+            spent["inputs in"] += time.perf_counter_ns() - began
+            loop.clock.burn(dt)
+            loop.step_tick(dt)
+        frames = _Sink.frames - frames_before
+        assert frames == ticks * len(consumers), f"{frames} frames in {ticks} ticks: inputs were refused?"
+        return {"ticks": ticks, "frames": frames, "inputs": ticks * len(consumers)}
+
+    try:
+        counts = asyncio.run(main())
+    finally:
+        while _RESTORE:
+            module, attr, original = _RESTORE.pop()
+            setattr(module, attr, original)
+    ticks = counts["ticks"]
+    per_tick = {name: ns / ticks / 1000 for name, ns in spent.items()}
+    own = {
+        "inputs in (bytes to the lobby's queue)": per_tick["inputs in"],
+        "inputs applied and logged": per_tick["play"] - per_tick["step"],
+        "  of which the replay log": per_tick["replay log"],
+        "game step": per_tick["step"],
+        "snapshot": per_tick["snapshot"],
+        "delta": per_tick["diff"],
+        "encode": per_tick["encode"],
+        "fan-out to the outboxes": per_tick["fan-out"],
+        "rest of the tick": per_tick["tick"] - per_tick["play"] - per_tick["broadcast"],
+        "rest of the broadcast": (per_tick["broadcast"] - per_tick["snapshot"] - per_tick["diff"]
+                                  - per_tick["encode"] - per_tick["fan-out"]),
+    }
+    total = per_tick["inputs in"] + per_tick["tick"]
+    return {"per_tick_us": own, "total_us_per_tick": total, "us_per_frame": total * ticks / counts["frames"],
+            **counts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--game", default="arena")
+    parser.add_argument("--players", type=int, default=8)
+    parser.add_argument("--tick-rate", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=60.0, help="game time to play")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    out = run(args.game, args.players, args.tick_rate, args.seconds, args.seed)
+    if args.json:
+        print(json.dumps(out))
+        return
+    print(f"{args.game}, {args.players} players, {args.tick_rate} Hz, {out['ticks']} ticks, "
+          f"{out['frames']} frames, {out['inputs']} inputs")
+    for name, us in out["per_tick_us"].items():
+        print(f"  {name:42} {us:7.1f} µs a tick")
+    print(f"  {'all (the timers included)':42} {out['total_us_per_tick']:7.1f} µs a tick, "
+          f"{out['us_per_frame']:.2f} µs a frame")
+
+
+if __name__ == "__main__":
+    main()
