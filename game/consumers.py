@@ -214,8 +214,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
             return
         if not self.buckets[LIMIT_OF_KIND.get(kind, "command")].take():
             self._refuse("rate_limited", f"too many {kind} messages; slow down", kind)
-            return
-        if kind == "input":
+        elif kind == "input":
             self._on_input(fields)
         elif kind == "ping":
             self.outbox.push_event(protocol.encode_pong(id=fields["id"], ct=fields["ct"],

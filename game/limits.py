@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from time import monotonic
 
 # Refusals that say the client is broken or hostile: they count toward the error budget.
 COUNTED_ERRORS = frozenset({"bad_frame", "bad_version", "unknown_kind", "bad_field",
@@ -29,12 +30,16 @@ class TokenBucket:
 
     def take(self, now: float | None = None) -> bool:
         """Take one token if there is one."""
-        now = time.monotonic() if now is None else now
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        if now is None:
+            now = monotonic()
+        tokens = self.tokens + (now - self.stamp) * self.rate
         self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if tokens > self.burst:  # (not min(): this runs for every message of every client)
+            tokens = self.burst
+        if tokens >= 1.0:
+            self.tokens = tokens - 1.0
             return True
+        self.tokens = tokens
         return False
 
 

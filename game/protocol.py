@@ -90,6 +90,14 @@ def _int(msg: dict, key: str, lo: int, hi: int) -> int:
     return value
 
 
+def _seq(msg: dict) -> int:
+    """An input's ``seq``: `_int` in [0, 2**31 - 1], with a short way for the usual case."""
+    value = msg.get("seq")
+    if type(value) is int and 0 <= value <= 2**31 - 1:  # (a bool's type is bool)
+        return value
+    return _int(msg, "seq", 0, 2**31 - 1)
+
+
 def _number(msg: dict, key: str) -> float:
     value = msg.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -142,7 +150,7 @@ def _no_fields(msg: dict) -> dict:
 # Client -> server kinds: kind -> (validator returning the cleaned fields, who may send it).
 # "player": a seated player; "any": any member; "host": the lobby's host or staff.
 CLIENT_KINDS: dict[str, tuple[Any, str]] = {
-    "input": (lambda m: {"seq": _int(m, "seq", 0, 2**31 - 1), "d": m.get("d")}, "player"),
+    "input": (lambda m: {"seq": _seq(m), "d": m.get("d")}, "player"),
     "ping": (lambda m: {"id": _int(m, "id", 0, 2**31 - 1), "ct": _number(m, "ct")}, "any"),
     "chat": (lambda m: {"text": _text(m, "text", MAX_CHAT_CHARS)}, "any"),
     "ready": (lambda m: {"ready": _bool(m, "ready")}, "player"),
@@ -202,16 +210,16 @@ def decode_client(data: bytes | None, kinds: dict[str, tuple[Any, str]] = CLIENT
         msg = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
     except Exception as exc:  # msgpack raises several types for corrupt input
         raise ProtocolError("bad_frame", "the frame is not valid msgpack") from exc
-    if not isinstance(msg, dict):
+    if type(msg) is not dict:  # (msgpack makes exactly dicts)
         raise ProtocolError("bad_frame", "a frame must be a msgpack map")
-    if msg.get("v") != PROTOCOL_VERSION or isinstance(msg.get("v"), bool):
+    version = msg.get("v")
+    if version != PROTOCOL_VERSION or version is True:  # True == 1, yet is no version
         raise ProtocolError("bad_version", f"protocol version must be {PROTOCOL_VERSION}")
     kind = msg.get("k")
-    entry = kinds.get(kind) if isinstance(kind, str) else None
+    entry = kinds.get(kind) if type(kind) is str else None
     if entry is None:
         raise ProtocolError("unknown_kind", "unknown message kind", kind if isinstance(kind, str) else None)
-    validate, _role = entry
-    return kind, validate(msg)
+    return kind, entry[0](msg)
 
 
 def required_role(kind: str) -> str:

@@ -108,14 +108,16 @@ class ReplayRecorder:
     def input(self, tick: int, member_id: int, cleaned: Any) -> None:
         """``cleaned`` was applied to the game before step ``tick + 1``."""
         if self.recording:
-            self.pending.append((tick, member_id, cleaned))
+            self.pending.append((tick - self.previous, member_id, cleaned))
+            self.previous = tick
             if len(self.pending) >= BATCH:
                 self._drain()
 
     def removed(self, tick: int, member_id: int) -> None:
         """``member_id`` was removed from the game before step ``tick + 1``."""
         if self.recording:
-            self.pending.append((tick, member_id))
+            self.pending.append((tick - self.previous, member_id))
+            self.previous = tick
 
     def encode(self, *, ticks: int, result: Result) -> bytes | None:
         """The blob of the match that ran ``ticks`` steps and ended with ``result``; None when
@@ -138,17 +140,14 @@ class ReplayRecorder:
         return blob
 
     def _drain(self) -> None:
-        pack, out, previous = self.packer.pack, [], self.previous
-        for entry in self.pending:
-            tick = entry[0]
-            if len(entry) == 3:
-                value = entry[2]
-                out.append(pack([tick - previous, entry[1], list(value) if isinstance(value, tuple) else value]))
-            else:
-                out.append(pack([tick - previous, entry[1]]))
-            previous = tick
-        self.previous, self.pending = previous, []
-        self._write(b"".join(out))
+        """Pack the pending entries, each already ``(dtick, id[, cleaned])``, in one call: an
+        array of them packs as its header followed by each entry packed alone, so the header
+        is cut off (a cleaned input that is a tuple, like the arena's, packs as an array)."""
+        count = len(self.pending)
+        if count:
+            packed = self.packer.pack(self.pending)
+            self.pending = []
+            self._write(packed[1 if count < 16 else 3 if count < 65536 else 5:])
 
     def _write(self, raw: bytes) -> None:
         chunk = self.zipper.compress(raw)
