@@ -19,9 +19,10 @@ $(STAMP): requirements.txt | $(PY)
 migrate: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 
-## Start daphne on http://$(HOST):$(PORT) with the embedded defaults (SQLite, in-memory layer).
+## Start daphne (with the game's websocket protocol: gameserver/daphneserver.py) on
+## http://$(HOST):$(PORT) with the embedded defaults (SQLite, in-memory layer).
 run: migrate
-	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 gameserver.asgi:application
+	DEBUG=$${DEBUG:-1} $(PY) -m gameserver.rundaphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 gameserver.asgi:application
 
 ## N daphne processes on one address, sharing lobbies through Redis (docs/deploy.md).
 N ?= 2

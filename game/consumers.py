@@ -38,7 +38,7 @@ from game.engine.outbox import Outbox
 from game.limits import LIMIT_OF_KIND, ErrorBudget, buckets_for
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
-from gameserver.wsprotocol import RECEIVE_NOW, SEND_NOW
+from gameserver.wsframes import RECEIVE_NOW, SEND_NOW
 
 log = logging.getLogger("game.consumers")
 

@@ -38,11 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.create_server((args.host, args.port), backlog=1024, reuse_port=False)
     sock.set_inheritable(True)
     fd = sock.fileno()
-    daphne = str(Path(sys.executable).parent / "daphne")
-
     def start(index: int) -> subprocess.Popen:
         env = {**os.environ, "GAME_NODE_INDEX": str(index)}
-        return subprocess.Popen([daphne, "--fd", str(fd),
+        # daphne with the game's protocol, as `make run` starts it (gameserver/rundaphne.py)
+        return subprocess.Popen([sys.executable, "-m", "gameserver.rundaphne", "--fd", str(fd),
                                  "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
                                  "gameserver.asgi:application"],
                                 cwd=ROOT, env=env, pass_fds=(fd,))

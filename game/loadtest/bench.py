@@ -42,7 +42,8 @@ def _pin(core: str) -> list[str]:
 
 def server_command(kind: str, port: int, tick_rate: int) -> list[str]:
     if kind == "daphne":
-        return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "gameserver.asgi:application"]
+        return [sys.executable, "-m", "gameserver.rundaphne", "-b", "127.0.0.1", "-p", str(port),
+                "gameserver.asgi:application"]
     if kind == "uvicorn":
         return [str(BIN / "uvicorn"), "gameserver.asgi:application", "--host", "127.0.0.1", "--port", str(port),
                 "--loop", "uvloop", "--ws", "gameserver.wsprotocol:GameWebSocketProtocol", "--ws-max-size", "65536",

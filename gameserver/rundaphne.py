@@ -1,0 +1,37 @@
+"""`make run`'s server: daphne's command line with the game's protocol (gameserver/daphneserver.py).
+
+    python -m gameserver.rundaphne -b 127.0.0.1 -p 8000 gameserver.asgi:application
+
+Takes every option the ``daphne`` command takes. Twisted's asyncio reactor runs on uvloop
+where it is installed, unless ``GAME_DAPHNE_UVLOOP=0``: the loop must be chosen before daphne
+is imported, since importing `daphne.server` makes the loop and installs the reactor on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+
+def use_uvloop() -> bool:
+    """Make new event loops uvloop's, unless turned off or not installed; True when it did."""
+    if os.environ.get("GAME_DAPHNE_UVLOOP", "1") == "0":
+        return False
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
+def main() -> None:
+    use_uvloop()
+    # Imported here: it imports daphne.server, which must come after the loop choice.
+    from gameserver.daphneserver import GameCommandLine
+
+    GameCommandLine.entrypoint()
+
+
+if __name__ == "__main__":
+    main()
