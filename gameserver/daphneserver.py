@@ -50,20 +50,27 @@ class GameDaphneProtocol(WebSocketProtocol):
     """daphne's websocket protocol with a short path for whole binary frames (module docstring)."""
 
     receive_now: Callable[[bytes], None] | None = None
+    _limit: int | None = None  # `_size_limit`, worked out once
 
     def set_receive_now(self, handler: Callable[[bytes], None] | None) -> None:
         self.receive_now = handler
 
     # -- in --------------------------------------------------------------------------------
+    def _size_limit(self) -> int | None:
+        """The largest payload the short path takes: autobahn's frame and message limits (0: none)."""
+        limit = self._limit
+        if limit is None:
+            sizes = [size for size in (self.maxFramePayloadSize, self.maxMessagePayloadSize) if size > 0]
+            limit = self._limit = min(sizes) if sizes else 0
+        return limit or None
+
     def _parser_idle(self) -> bool:
         return (self.state == self.STATE_OPEN and self.current_frame is None and not self.data
                 and not self.inside_message and self._perMessageCompress is None and not self.muted)
 
     def dataReceived(self, data: bytes) -> None:
         if self._parser_idle():
-            limit = min((size for size in (self.maxFramePayloadSize, self.maxMessagePayloadSize) if size > 0),
-                        default=None)
-            payloads, offset = split_binary_frames(data, limit)
+            payloads, offset = split_binary_frames(data, self._size_limit())
             if payloads:
                 self.last_ping = time.time()  # what daphne's onMessage notes for its ping check
                 for payload in payloads:
