@@ -7,10 +7,11 @@ Departures from stock Channels, all for the hot path (shared/CHANNELS-NOTES.md):
 `__call__` pumps the client's frames and the channel layer's events in two long-lived
 tasks instead of `await_many_dispatch` (which starts a task and an `asyncio.wait` per
 message); `dispatch` skips `aclose_old_connections` — a thread hop per message — for
-messages whose handlers never touch the database; and under uvicorn with the game's
-websocket protocol, frames are handed to `on_bytes` inside the server's read callback
-rather than through the receive queue (``game.receive_now``, gameserver/wsprotocol.py), and
-the outbox writes frames with the server's plain ``game.send_now`` where it is offered.
+messages whose handlers never touch the database; and under the game's websocket protocol
+classes (uvicorn's gameserver/wsprotocol.py, daphne's gameserver/daphneserver.py), frames are
+handed to `on_bytes` inside the server's read callback rather than through the receive queue
+(``game.receive_now``, gameserver/wsframes.py), and the outbox writes frames with the server's
+plain ``game.send_now`` where it is offered.
 """
 
 from __future__ import annotations

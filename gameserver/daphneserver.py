@@ -142,6 +142,8 @@ class GameDaphneServer(Server):
     """daphne's `Server`, building `GameDaphneProtocol` connections and giving their
     applications the two scope extensions."""
 
+    _ws_factory: Any = None
+
     @property
     def ws_factory(self) -> Any:
         return self._ws_factory
@@ -149,7 +151,8 @@ class GameDaphneServer(Server):
     @ws_factory.setter
     def ws_factory(self, factory: Any) -> None:
         # `Server.run` makes daphne's factory here; its connections are the game's protocol.
-        factory.protocol = GameDaphneProtocol
+        if factory is not None:
+            factory.protocol = GameDaphneProtocol
         self._ws_factory = factory
 
     def create_application(self, protocol: Any, scope: dict) -> Any:

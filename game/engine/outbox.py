@@ -15,8 +15,9 @@ more than the write itself (shared/CHANNELS-NOTES.md). So the outbox runs ``send
 (`_run_inline`), and only when a send really suspends (a server with backpressure, such as
 uvicorn, or a slow test double) does it hand the rest of that send to a task and buffer
 what comes meanwhile — which is exactly when replacing stale state matters. A server that
-offers a plain write that says whether it took the frame (``send_now``: the game's uvicorn
-protocol, ``game.send_now``) is tried first, and the coroutine is made only when it says no.
+offers a plain write that says whether it took the frame (``send_now``: the game's uvicorn and
+daphne protocol classes, ``game.send_now``) is tried first, and the coroutine is made only when
+it says no.
 """
 
 from __future__ import annotations

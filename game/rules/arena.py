@@ -6,10 +6,8 @@ Move with a held direction, aim with an angle, fire bullets with a cooldown. A h
 score) and health packs spawn around the map. The round ends at ``score_limit`` or when
 ``time_limit_s`` runs out; a player left alone wins by forfeit.
 
-`move` is kept a separate pure function: the browser repeats it to predict its own
-player (``frontend/src/games/arena.js``), and both copies are checked against
-``tests/fixtures/arena_movement.json``. Changing it means regenerating that fixture
-(``python -m tests.fixtures.make_arena_movement``) and porting the change.
+The floor (size, walls, spawn points) and `move`, which the browser repeats to predict its
+own player, live in game/rules/arena_map.py.
 """
 
 from __future__ import annotations
@@ -18,6 +16,25 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
+# The floor and movement, apart for the browser's port (arena_map.py), are also the arena's names.
+from game.rules.arena_map import (  # noqa: F401
+    _BOXES_BY_CELL,
+    _CELL,
+    _COLUMNS,
+    _GROWN_WALLS,
+    _ROWS,
+    _WALL_BOXES,
+    HEIGHT,
+    MAX_SUBSTEP,
+    PLAYER_RADIUS,
+    SPAWNS,
+    SPEED,
+    WALLS,
+    WIDTH,
+    WORLD,
+    _blocked,
+    move,
+)
 from game.rules.base import (
     Event,
     Game,
@@ -29,20 +46,6 @@ from game.rules.base import (
     finite,
 )
 
-WIDTH, HEIGHT = 1600.0, 900.0
-PLAYER_RADIUS = 18.0
-SPEED = 260.0  # px/s
-MAX_SUBSTEP = 16.0  # px: thinner than any wall, so a long step cannot tunnel through
-WALLS: tuple[tuple[float, float, float, float], ...] = (  # x, y, w, h; symmetric layout
-    (740.0, 390.0, 120.0, 120.0),
-    (300.0, 150.0, 200.0, 40.0), (1100.0, 150.0, 200.0, 40.0),
-    (300.0, 710.0, 200.0, 40.0), (1100.0, 710.0, 200.0, 40.0),
-    (200.0, 380.0, 40.0, 140.0), (1360.0, 380.0, 40.0, 140.0),
-)
-SPAWNS: tuple[tuple[float, float], ...] = (
-    (80.0, 80.0), (1520.0, 820.0), (1520.0, 80.0), (80.0, 820.0),
-    (800.0, 80.0), (800.0, 820.0), (80.0, 450.0), (1520.0, 450.0),
-)
 MAX_HP, DAMAGE = 100, 25
 FIRE_COOLDOWN_S = 0.25
 BULLET_SPEED, BULLET_LIFETIME_S, BULLET_RADIUS = 700.0, 1.2, 4.0  # px/s, s, px
@@ -55,73 +58,6 @@ COIN_EVERY_S, MAX_COINS = 4.0, 3
 HEALTH_EVERY_S, MAX_HEALTH, HEALTH_AMOUNT = 10.0, 1, 50
 MAX_INPUT_KEYS = 16  # an input map is four fields; a few unknown ones are ignored, a heap is refused
 MAX_AIM = 1e6  # radians; any finite aim is accepted, its magnitude clamped before normalising
-
-#: What the browser's prediction port needs, written into the shared movement fixture.
-WORLD: dict[str, Any] = {"width": WIDTH, "height": HEIGHT, "player_radius": PLAYER_RADIUS,
-                         "speed": SPEED, "max_substep": MAX_SUBSTEP, "walls": [list(w) for w in WALLS]}
-# Each wall grown by the player's radius, as (x0, y0, x1, y1, wall): where a centre may not be.
-_GROWN_WALLS = tuple((wx - PLAYER_RADIUS, wy - PLAYER_RADIUS, wx + ww + PLAYER_RADIUS, wy + wh + PLAYER_RADIUS,
-                      (wx, wy, ww, wh)) for wx, wy, ww, wh in WALLS)
-
-
-_WALL_BOXES = tuple((x, y, x + w, y + h) for x, y, w, h in WALLS)
-
-# The floor cut into square cells, each with the (grown) walls that touch it, in WALLS order:
-# a point is tested against its cell's few walls instead of all of them (same answers).
-_CELL = 50.0
-_COLUMNS, _ROWS = math.ceil(WIDTH / _CELL), math.ceil(HEIGHT / _CELL)
-
-
-def _walls_by_cell(boxes: tuple[tuple, ...]) -> tuple[tuple[tuple, ...], ...]:
-    return tuple(tuple(box for box in boxes if box[0] <= (cx + 1) * _CELL and cx * _CELL <= box[2]
-                       and box[1] <= (cy + 1) * _CELL and cy * _CELL <= box[3])
-                 for cy in range(_ROWS) for cx in range(_COLUMNS))
-
-
-_GROWN_BY_CELL = _walls_by_cell(_GROWN_WALLS)
-_BOXES_BY_CELL = _walls_by_cell(_WALL_BOXES)
-
-
-def _blocked(x: float, y: float) -> tuple[float, float, float, float] | None:
-    """The wall a player centred at (x, y) overlaps, if any (walls grown by the radius)."""
-    if 0.0 <= x < WIDTH and 0.0 <= y < HEIGHT:
-        candidates = _GROWN_BY_CELL[int(y // _CELL) * _COLUMNS + int(x // _CELL)]
-    else:
-        candidates = _GROWN_WALLS
-    for x0, y0, x1, y1, wall in candidates:
-        if x0 < x < x1 and y0 < y < y1:
-            return wall
-    return None
-
-
-def move(x: float, y: float, mx: float, my: float, dt: float) -> tuple[float, float]:
-    """One movement step: direction (mx, my) normalised if longer than 1, at SPEED for dt
-    seconds, stopped by the world's edges and the walls. The step is cut into sub-steps of
-    at most MAX_SUBSTEP px so no wall is jumped over, each resolved x first, then y.
-
-    Pure and deterministic; ported to JavaScript, so keep it to plain float arithmetic."""
-    length = math.hypot(mx, my)
-    if length > 1.0:
-        mx, my = mx / length, my / length
-        length = 1.0
-    substeps = max(1, math.ceil(length * SPEED * dt / MAX_SUBSTEP))
-    dx, dy = mx * SPEED * dt / substeps, my * SPEED * dt / substeps
-    for _ in range(substeps):
-        x, y = _substep(x, y, dx, dy)
-    return x, y
-
-
-def _substep(x: float, y: float, dx: float, dy: float) -> tuple[float, float]:
-    r = PLAYER_RADIUS
-    x += dx
-    x = r if x < r else WIDTH - r if x > WIDTH - r else x
-    if dx != 0.0 and (wall := _blocked(x, y)) is not None:
-        x = wall[0] - r if dx > 0 else wall[0] + wall[2] + r
-    y += dy
-    y = r if y < r else HEIGHT - r if y > HEIGHT - r else y
-    if dy != 0.0 and (wall := _blocked(x, y)) is not None:
-        y = wall[1] - r if dy > 0 else wall[1] + wall[3] + r
-    return x, y
 
 
 class Controls(NamedTuple):

@@ -1,4 +1,4 @@
-// The arena's world and its movement step, ported from game/rules/arena.py so the client
+// The arena's world and its movement step, ported from game/rules/arena_map.py so the client
 // can predict its own player. tests/frontend/movement.test.mjs runs this port against
 // tests/fixtures/arena_movement.json, the fixture the Python rules are checked against too.
 
