@@ -7,7 +7,6 @@ those count toward the connection's error budget, so a persistent flood is close
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from time import monotonic
@@ -22,7 +21,7 @@ class TokenBucket:
     rate: float
     burst: float
     tokens: float = -1.0
-    stamp: float = field(default_factory=time.monotonic)
+    stamp: float = field(default_factory=monotonic)
 
     def __post_init__(self) -> None:
         if self.tokens < 0:
@@ -69,7 +68,7 @@ class ErrorBudget:
 
     def refuse(self, code: str, ref: object = None, now: float | None = None) -> str | None:
         """``"close"`` when the budget is spent, ``"send"`` when an error frame is due, else None."""
-        now = time.monotonic() if now is None else now
+        now = monotonic() if now is None else now
         if code in COUNTED_ERRORS:
             self.errors.append(now)
             while self.errors and self.errors[0] < now - self.window_s:

@@ -128,9 +128,7 @@ class GameDaphneProtocol(WebSocketProtocol):
         if sock is not None:
             try:
                 sent = sock.send(frame)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:  # the connection is failing: Twisted's own write finds out and reports it
+            except OSError:  # full (EAGAIN), or failing: Twisted's own write waits, or finds out and reports it
                 sent = 0
             if sent == len(frame):
                 return
