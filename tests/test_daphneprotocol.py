@@ -27,6 +27,7 @@ from .test_wsprotocol import (
     OP_PING,
     OP_TEXT,
     client_frame,
+    mixed_reads,
 )
 
 MAX_SIZE = 4096
@@ -155,20 +156,7 @@ def test_a_close_frame_is_answered_by_autobahn():
                                  st.binary(min_size=4, max_size=4)), max_size=8),
        cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=6))
 def test_any_mix_of_frames_and_splits_matches_daphne(frames, cuts):
-    wire = b""
-    for kind, data, mask in frames:
-        if kind == "bin":
-            wire += client_frame(OP_BINARY, data, mask=mask)
-        elif kind == "text":
-            wire += client_frame(OP_TEXT, data.hex().encode(), mask=mask)
-        elif kind == "ping":
-            wire += client_frame(OP_PING, data[:125], mask=mask)
-        else:
-            wire += (client_frame(OP_BINARY, data[:1], fin=False, mask=mask)
-                     + client_frame(OP_CONT, data[1:], mask=mask))
-    points = sorted({c % (len(wire) + 1) for c in cuts})
-    chunks = [wire[a:b] for a, b in zip([0, *points], [*points, len(wire)])]
-    same_as_daphne([c for c in chunks if c])
+    same_as_daphne(mixed_reads(frames, cuts))
 
 
 @pytest.mark.parametrize("length", [1, 125, 126, 65535, 65536])  # (daphne sends no empty message)

@@ -74,6 +74,24 @@ def client_frame(opcode, data: bytes, *, fin: bool = True, masked: bool = True, 
     return header + mask + apply_mask(data, mask)
 
 
+def mixed_reads(frames: list[tuple[str, bytes, bytes]], cuts: list[int]) -> list[bytes]:
+    """The client frames ``(kind, data, mask key)`` on the wire, cut into reads at ``cuts``
+    (taken modulo the length). The mask keys are drawn too: the bytes are the example."""
+    wire = b""
+    for kind, data, mask in frames:
+        if kind == "bin":
+            wire += client_frame(OP_BINARY, data, mask=mask)
+        elif kind == "text":
+            wire += client_frame(OP_TEXT, data.hex().encode(), mask=mask)
+        elif kind == "ping":
+            wire += client_frame(OP_PING, data[:125], mask=mask)
+        else:
+            wire += (client_frame(OP_BINARY, data[:1], fin=False, mask=mask)
+                     + client_frame(OP_CONT, data[1:], mask=mask))
+    points = sorted({c % (len(wire) + 1) for c in cuts})
+    return [wire[a:b] for a, b in zip([0, *points], [*points, len(wire)]) if a < b]
+
+
 LOOPS: list[asyncio.AbstractEventLoop] = []
 
 
@@ -179,20 +197,7 @@ def test_reading_pauses_only_on_a_backlog():
                                  st.binary(min_size=4, max_size=4)), max_size=8),
        cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=6))
 def test_any_mix_of_frames_and_splits_matches_the_library(frames, cuts):
-    wire = b""
-    for kind, data, mask in frames:  # the mask keys are drawn too: the bytes on the wire are the example
-        if kind == "bin":
-            wire += client_frame(OP_BINARY, data, mask=mask)
-        elif kind == "text":
-            wire += client_frame(OP_TEXT, data.hex().encode(), mask=mask)
-        elif kind == "ping":
-            wire += client_frame(OP_PING, data[:125], mask=mask)
-        else:
-            wire += (client_frame(OP_BINARY, data[:1], fin=False, mask=mask)
-                     + client_frame(OP_CONT, data[1:], mask=mask))
-    points = sorted({c % (len(wire) + 1) for c in cuts})
-    chunks = [wire[a:b] for a, b in zip([0, *points], [*points, len(wire)])]
-    same_as_library([c for c in chunks if c])
+    same_as_library(mixed_reads(frames, cuts))
 
 
 def test_a_frame_split_after_its_mask_key_is_not_read_as_frames():
