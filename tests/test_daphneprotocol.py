@@ -23,7 +23,6 @@ from gameserver.wsframes import RECEIVE_NOW, SEND_NOW, frame_header
 from .test_wsprotocol import (
     OP_BINARY,
     OP_CLOSE,
-    OP_CONT,
     OP_PING,
     OP_TEXT,
     client_frame,
@@ -101,34 +100,6 @@ def same_as_daphne(chunks: list[bytes]):
     assert ours[1] == stock[1]
     assert ours[2].state == stock[2].state
     return ours
-
-
-def test_whole_binary_frames_are_unmasked_and_queued_in_order():
-    payloads = [b"", b"a", os.urandom(125), os.urandom(126), os.urandom(3000)]
-    messages, written, _ = same_as_daphne([b"".join(client_frame(OP_BINARY, p) for p in payloads)])
-    assert [m["bytes"] for m in messages] == payloads
-    assert written == b""
-
-
-def test_a_frame_split_across_reads_is_buffered_by_autobahn():
-    data = client_frame(OP_BINARY, b"x" * 300) + client_frame(OP_BINARY, b"y" * 10)
-    for cut in (1, 2, 3, 5, 150, len(data) - 1):
-        messages, _, _ = same_as_daphne([data[:cut], data[cut:]])
-        assert [m["bytes"] for m in messages] == [b"x" * 300, b"y" * 10]
-
-
-def test_pings_text_and_fragments_fall_back_to_autobahn():
-    chunks = [client_frame(OP_BINARY, b"one") + client_frame(OP_PING, b"hi") + client_frame(OP_BINARY, b"two"),
-              client_frame(OP_TEXT, "héllo".encode()),
-              client_frame(OP_BINARY, b"fr", fin=False) + client_frame(OP_CONT, b"ag", fin=False),
-              client_frame(OP_CONT, b"ment") + client_frame(OP_BINARY, b"three")]
-    messages, written, _ = same_as_daphne(chunks)
-    assert messages == [{"type": "websocket.receive", "bytes": b"one"},
-                        {"type": "websocket.receive", "bytes": b"two"},
-                        {"type": "websocket.receive", "text": "héllo"},
-                        {"type": "websocket.receive", "bytes": b"fragment"},
-                        {"type": "websocket.receive", "bytes": b"three"}]
-    assert written == bytes([0x8A, 2]) + b"hi"  # the pong, echoing the ping's payload
 
 
 @pytest.mark.parametrize("bad", [
