@@ -87,7 +87,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         while True:
             message = await receive()
             if message["type"] == "websocket.receive" and self.member is not None:
-                self.on_frame(message.get("text"), message.get("bytes"))
+                self.on_bytes(message.get("bytes"))  # a text frame has none: refused as bad_frame
             else:
                 await self.dispatch(message)
                 if receive_now is not None and self.member is not None:
@@ -198,11 +198,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     # -- frames in ----------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame from the client (by Channels, before the member joined)."""
-        self.on_frame(text_data, bytes_data)
-
-    def on_frame(self, text_data: str | None, bytes_data: bytes | None) -> None:
-        """Handle one frame from the client (a text frame has no bytes: refused as bad_frame)."""
-        self.on_bytes(bytes_data)
+        self.on_bytes(bytes_data)  # a text frame has no bytes: refused as bad_frame
 
     def on_bytes(self, data: bytes | None) -> None:
         """Handle one binary frame; never awaits, so the server may call it inline."""

@@ -49,14 +49,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.protocol import State
 from websockets.streams import StreamReader
 
-from gameserver.wsframes import (  # noqa: F401  (FIN_BINARY, MASK_BIT: the tests' names)
-    FIN_BINARY,
-    MASK_BIT,
-    RECEIVE_NOW,
-    SEND_NOW,
-    frame_header,
-    split_binary_frames,
-)
+from gameserver.wsframes import RECEIVE_NOW, SEND_NOW, frame_header, split_binary_frames
 
 MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
 AT_EOF = StreamReader.at_eof.__code__  # where the library's parser waits between frames
