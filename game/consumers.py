@@ -20,7 +20,6 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable
-from urllib.parse import parse_qs
 
 from channels.db import aclose_old_connections, database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -37,6 +36,7 @@ from game.engine.lobby import JoinRequest, Member
 from game.engine.loop import LobbyLoop
 from game.engine.outbox import Outbox
 from game.limits import LIMIT_OF_KIND, ErrorBudget, buckets_for
+from game.query import QueryRefused, SocketQuery, parse_socket_query
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
 from gameserver.wsframes import RECEIVE_NOW, SEND_NOW
@@ -108,10 +108,10 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         self.groups = []
         self.budget = ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"])
         await self.accept()  # first, so that a refusal reaches the client as a close code
-        query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode("latin-1")).items()}
-        refusal = self._check_query(query)
-        if refusal:
-            await self.close(protocol.CLOSE[refusal])
+        try:
+            query = parse_socket_query(self.scope.get("query_string", b""))
+        except QueryRefused as exc:
+            await self.close(protocol.CLOSE[exc.close])
             return
         if not get_runtime().connection_opened(self._address()):
             self.address_counted = False
@@ -142,19 +142,12 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         except TimeoutError:
             await self.close(protocol.CLOSE["server_error"])
 
-    def _check_query(self, query: dict[str, str]) -> str | None:
-        if query.get("v", str(protocol.PROTOCOL_VERSION)) != str(protocol.PROTOCOL_VERSION):
-            return "bad_version"
-        if query.get("role", "player") not in protocol.ROLES:
-            return "bad_request"
-        return None
-
-    async def _join_request(self, query: dict[str, str]) -> JoinRequest | None:
+    async def _join_request(self, query: SocketQuery) -> JoinRequest | None:
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             identity, name, user_id, staff = f"u:{user.pk}", user.get_username(), user.pk, user.is_staff
         else:
-            name = protocol.clean_text(query.get("name", ""))[: protocol.MAX_NAME_CHARS]
+            name = query.name
             guest = await self._guest_key()
             identity, user_id, staff = f"g:{guest}", None, False
             name = name or f"Guest-{guest[:4]}"
@@ -163,9 +156,9 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         self.outbox = Outbox(self._send_frame, self._close_from_outbox,
                              max_events=settings.GAME["OUTBOX_MAX_EVENTS"],
                              send_now=self.scope.get("extensions", {}).get(SEND_NOW))
-        return JoinRequest(name=name, role=query.get("role", "player"), identity=identity,
+        return JoinRequest(name=name, role=query.role, identity=identity,
                            conn=self.outbox, address=self._address(), user_id=user_id, staff=staff,
-                           host_token=query.get("token") or None, resume=query.get("resume") or None)
+                           host_token=query.token, resume=query.resume)
 
     def _address(self) -> str | None:
         client = self.scope.get("client") or (None, None)

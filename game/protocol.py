@@ -35,6 +35,7 @@ ERRORS: dict[str, str] = {
     "overloaded": "the lobby's queue is full; the frame was dropped",
     "not_in_match": "the sender holds a seat but is not in the running match",
     "queue_full": "the matchmaking queue is full; try again later",
+    "server_error": "the server failed to carry out the frame; the lobby goes on",
 }
 
 # Websocket close codes the server uses: code -> (name, meaning).

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Any, ClassVar
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -23,6 +22,7 @@ from game import protocol
 from game.engine.clock import wall_ms
 from game.engine.outbox import Outbox
 from game.limits import ErrorBudget, TokenBucket
+from game.query import QueryRefused, SocketQuery, parse_socket_query
 from game.runtime import get_runtime
 
 
@@ -34,14 +34,15 @@ class FramedConsumer(AsyncWebsocketConsumer):
     outbox: Outbox | None = None
     address_counted = False
 
-    async def open_framed(self) -> dict[str, str] | None:
+    async def open_framed(self) -> SocketQuery | None:
         """Accept the socket, check the protocol version and the address's socket count, and
         start writing; returns the query, or None after closing the socket with a refusal."""
         self.budget = ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"])
         await self.accept()  # first, so that a refusal reaches the client as a close code
-        query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode("latin-1")).items()}
-        if query.get("v", str(protocol.PROTOCOL_VERSION)) != str(protocol.PROTOCOL_VERSION):
-            await self.close(protocol.CLOSE["bad_version"])
+        try:
+            query = parse_socket_query(self.scope.get("query_string", b""))
+        except QueryRefused as exc:
+            await self.close(protocol.CLOSE[exc.close])
             return None
         if not get_runtime().connection_opened(self.address()):
             await self.close(protocol.CLOSE["too_many_connections"])
@@ -56,7 +57,7 @@ class FramedConsumer(AsyncWebsocketConsumer):
         client = self.scope.get("client") or (None, None)
         return client[0]
 
-    async def who(self, query: dict[str, str]) -> tuple[str, str, int | None]:
+    async def who(self, query: SocketQuery) -> tuple[str, str, int | None]:
         """``(identity, name, user id)`` as the lobby socket finds them: a logged-in user's
         account, else the session's guest key (a fresh one without a session) and ``name``."""
         user = self.scope.get("user")
@@ -68,8 +69,7 @@ class FramedConsumer(AsyncWebsocketConsumer):
             guest = await database_sync_to_async(session.get)("guest")
         if not isinstance(guest, str) or not guest:
             guest = secrets.token_hex(8)
-        name = protocol.clean_text(query.get("name", ""))[: protocol.MAX_NAME_CHARS]
-        return f"g:{guest}", name or f"Guest-{guest[:4]}", None
+        return f"g:{guest}", query.name or f"Guest-{guest[:4]}", None
 
     def push(self, data: bytes) -> None:
         """Send a frame (never dropped while the socket lives; a reader too slow is closed)."""

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from game import protocol, selectors
 from game.engine.lobby import LobbyConfig
 from game.engine.settings import MAX_TICK_RATE, MIN_TICK_RATE
+from game.engine.tokens import same_token
 from game.engine.registry import RegistryFull
 from game.rules import game_catalog, get_game
 from game.rules.base import InvalidInput
@@ -157,7 +158,7 @@ async def metrics(request: HttpRequest) -> HttpResponse:
     token = django_settings.METRICS_TOKEN
     bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     user = await request.auser()
-    if not (user.is_staff or (token and bearer and secrets.compare_digest(bearer, token))):
+    if not (user.is_staff or (token and bearer and same_token(bearer, token))):
         return HttpResponse("staff only\n", status=403, content_type="text/plain")
     from game.metrics import render
     return HttpResponse(render(get_runtime()), content_type="text/plain; version=0.0.4")

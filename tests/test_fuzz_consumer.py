@@ -49,10 +49,10 @@ class Harness:
     async def setup(self) -> None:
         self.runtime = get_runtime()
         config = LobbyConfig(code=self.runtime.registry.new_code(), name="fuzz", game_cls=get_game("arena"),
-                             max_players=8, tick_rate_hz=20, host_token="t")
+                             max_players=8, tick_rate_hz=20, host_token="host-token")
         self.lobby_loop = self.runtime.registry.create(config)
         code = config.code
-        self.host = await self._join(code, "role=player&name=host&token=t")
+        self.host = await self._join(code, "role=player&name=host&token=host-token")
         self.player = await self._join(code, "role=player&name=fuzzer")
         self.spectator = await self._join(code, "role=spectator&name=watcher")
         await self.player.send("ready", ready=True)

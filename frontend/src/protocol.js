@@ -25,6 +25,7 @@ export const ERRORS = {
   overloaded: "the lobby's queue is full; the frame was dropped",
   not_in_match: 'the sender holds a seat but is not in the running match',
   queue_full: 'the matchmaking queue is full; try again later',
+  server_error: 'the server failed to carry out the frame; the lobby goes on',
 };
 
 // Websocket close codes the server uses: code -> [name, meaning].
@@ -116,6 +117,7 @@ export const ERROR_MESSAGES = {
   overloaded: 'The lobby is busy; your last action was dropped. Try again.',
   not_in_match: 'You are not playing in the current match.',
   queue_full: 'Too many players are waiting for a match right now. Try again in a minute.',
+  server_error: 'The server could not carry that out. The game goes on; try again.',
 };
 
 // What a person reads when the server closes the connection with one of its codes.

@@ -14,7 +14,6 @@ Phases (docs/lobby-lifecycle.md draws the machine)::
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 from game.engine.errors import CommandError, JoinRefused
 from game.engine.commands import COMMANDS, LobbyCommands
 from game.engine.outside import OUTSIDE_ID, OutsideActions
+from game.engine.tokens import new_token, same_token
 from game.rules.base import Game
 
 RESERVED_EVENTS = frozenset({
@@ -90,7 +90,7 @@ class Member:
     pending_inputs: int = 0
     connected: bool = True
     away_for: float = 0.0  # seconds since the connection dropped, while connected is False
-    resume_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    resume_token: str = field(default_factory=new_token)
     bot: bool = False  # a server-side player (game.engine.bots): seated for one match, never host
 
     def public(self) -> dict[str, Any]:
@@ -213,8 +213,7 @@ class Lobby(OutsideActions, LobbyCommands):
         return member
 
     def _is_creator(self, req: JoinRequest) -> bool:
-        return req.is_creator or req.identity == self.creator_identity or bool(
-            req.host_token and self.host_token and secrets.compare_digest(req.host_token, self.host_token))
+        return req.is_creator or req.identity == self.creator_identity or same_token(req.host_token, self.host_token)
 
     def remove(self, member_id: int, *, event: dict[str, Any] | None = None) -> Member | None:
         """Take a member out (left, kicked or banned); hand the host role on if needed."""
@@ -246,7 +245,7 @@ class Lobby(OutsideActions, LobbyCommands):
 
     def by_token(self, token: str) -> Member | None:
         """The member whose resume token this is (tokens are unguessable; any match is theirs)."""
-        return next((m for m in self.members.values() if secrets.compare_digest(m.resume_token, token)), None)
+        return next((m for m in self.members.values() if same_token(m.resume_token, token)), None)
 
     def detach(self, member: Member, conn: Connection, grace_s: float) -> None:
         """The member's connection dropped: keep the seat, score and role for ``grace_s``."""

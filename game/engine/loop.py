@@ -287,8 +287,18 @@ class LobbyLoop(MatchPhases, StateBroadcast):
                 self._leave(*arg)
 
     def _join(self, req: JoinRequest, future: asyncio.Future) -> None:
+        """Seat one joining connection; a fault here refuses that connection alone
+        (``server_error``): nothing one client sends may end the lobby for the others."""
         if future.done():  # the connection gave up waiting
             return
+        try:
+            self._seat(req, future)
+        except Exception:
+            log.exception("lobby %s: join refused after a fault", self.lobby.code)
+            if not future.done():
+                future.set_exception(JoinRefused("server_error"))
+
+    def _seat(self, req: JoinRequest, future: asyncio.Future) -> None:
         member = self.lobby.by_token(req.resume) if req.resume else None
         if member is not None:
             if member.connected:
@@ -341,9 +351,15 @@ class LobbyLoop(MatchPhases, StateBroadcast):
             try:
                 self.lobby.handle(member_id, kind, fields)
             except CommandError as exc:
-                member = self.lobby.members.get(member_id)
-                if member is not None:
-                    member.conn.push_event(protocol.encode_error(code=exc.code, msg=exc.msg, ref=kind))
+                self._tell_error(member_id, exc.code, exc.msg, kind)
+            except Exception:  # a fault for one sender's command must not end the lobby
+                log.exception("lobby %s: %s from member %s failed", self.lobby.code, kind, member_id)
+                self._tell_error(member_id, "server_error", protocol.ERRORS["server_error"], kind)
+
+    def _tell_error(self, member_id: int, code: str, msg: str, kind: str) -> None:
+        member = self.lobby.members.get(member_id)
+        if member is not None:
+            member.conn.push_event(protocol.encode_error(code=code, msg=msg, ref=kind))
 
     def _discard_inputs(self) -> None:
         while self.inputs:

@@ -13,11 +13,11 @@ by itself once every reserved seat is taken, or at the matchmaker's deadline
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from game import protocol
 from game.engine.errors import CommandError
+from game.engine.tokens import same_token
 
 if TYPE_CHECKING:
     from game.engine.lobby import JoinRequest, Lobby, Member
@@ -51,7 +51,7 @@ class OutsideActions:
         free = [t for t in self.reserved_seats if not self._held(t)]
         if req.host_token:
             for token in free:
-                if secrets.compare_digest(token, req.host_token):
+                if same_token(token, req.host_token):
                     return token
         return next((t for t in free if self.reserved_seats[t] == req.identity), None)
 
