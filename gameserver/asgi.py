@@ -17,6 +17,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 import game.routing  # noqa: E402
+from game.middleware import AllowedHostValidator  # noqa: E402
 
 # The embedded default serves the browser client itself; behind nginx set SERVE_STATIC=0
 # and let nginx serve STATIC_ROOT (docs/deploy.md).
@@ -24,9 +25,9 @@ http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else
 
 application = ProtocolTypeRouter({
     "http": http_app,
-    "websocket": AllowedHostsOriginValidator(
+    "websocket": AllowedHostValidator(AllowedHostsOriginValidator(
         AuthMiddlewareStack(URLRouter(game.routing.websocket_urlpatterns))
-    ),
+    )),
 })
 
 if settings.GAME["GC_FREEZE"]:

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client as HttpClient
 
 from .test_consumers import join, make_lobby
-from .wsclient import ORIGIN, Client
+from .wsclient import HOST, ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +29,7 @@ def session_cookie(username: str, *, staff: bool) -> bytes:
 async def logged_in(code: str, username: str, *, staff: bool, role: str = "spectator") -> Client:
     cookie = await sync_to_async(session_cookie)(username, staff=staff)
     client = Client(code, f"role={role}")
-    client.comm.scope["headers"] = [ORIGIN, (b"cookie", cookie)]
+    client.comm.scope["headers"] = [ORIGIN, HOST, (b"cookie", cookie)]
     await client.connect()
     await client.until(lambda f: f["k"] == "welcome")
     return client

@@ -14,7 +14,7 @@ from game.models import Match, Result
 from game.rules import get_game
 from game.runtime import get_runtime
 
-from .wsclient import Client
+from .wsclient import HOST, ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -195,9 +195,32 @@ async def test_foreign_origin_is_refused():
     from gameserver.asgi import application
     runtime, loop = await make_lobby()
     comm = WebsocketCommunicator(application, f"/ws/lobby/{loop.lobby.code}/",
-                                 headers=[(b"origin", b"http://evil.example")])
+                                 headers=[(b"origin", b"http://evil.example"), HOST])
     connected, _ = await comm.connect()
     assert not connected
+
+
+@pytest.mark.parametrize("host", [b"evil.example", b"evil.example:8000", b"127.0.0.1.evil.example",
+                                  "h\u00f6st".encode("latin-1"), b"", None])
+async def test_a_websocket_with_a_foreign_or_missing_host_is_refused(host):
+    from channels.testing import WebsocketCommunicator
+
+    from gameserver.asgi import application
+    runtime, loop = await make_lobby()
+    headers = [ORIGIN] + ([(b"host", host)] if host is not None else [])
+    comm = WebsocketCommunicator(application, f"/ws/lobby/{loop.lobby.code}/", headers=headers)
+    connected, _ = await comm.connect()
+    assert not connected and not loop.lobby.members
+
+
+async def test_any_port_of_an_allowed_host_is_accepted():
+    runtime, loop = await make_lobby()
+    for host in (b"localhost:1234", b"127.0.0.1", b"[::1]:8000"):
+        client = Client(loop.lobby.code, "name=ann")
+        client.comm.scope["headers"] = [ORIGIN, (b"host", host)]
+        await client.connect()
+        await client.until(lambda f: f["k"] == "welcome")
+        await client.disconnect()
 
 
 async def test_a_dropped_player_resumes_the_seat_with_the_welcome_token():

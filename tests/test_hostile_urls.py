@@ -64,3 +64,35 @@ def test_hostile_query_strings_are_refused_and_the_running_match_goes_on(tmp_pat
                     assert json.loads(reply.read())["lobby"]["phase"] == "playing"
 
         asyncio.run(attack())
+
+
+def upgrade_status(base: str, path: str, host: str, origin: str) -> int:
+    """Send a websocket upgrade by hand (any Host) and return the HTTP status of the answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(base)
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+               f"Origin: {origin}\r\n\r\n").encode("latin-1")
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
+def test_a_websocket_upgrade_with_a_foreign_host_is_refused_like_http(tmp_path, kind):
+    with live_server(tmp_path, kind) as base:
+        code = create_lobby(base, game="arena", name="target")["code"]
+        path = f"/ws/lobby/{code}/?name=x"
+        port = base.rsplit(":", 1)[1]
+        assert upgrade_status(base, path, f"127.0.0.1:{port}", base) == 101
+        assert upgrade_status(base, path, "evil.example", base) == 403
+        assert upgrade_status(base, path, f"evil.example:{port}", base) == 403
+        assert upgrade_status(base, path, "127.0.0.1", "http://evil.example") == 403

@@ -16,7 +16,7 @@ from game.runtime import get_runtime
 from gameserver.asgi import application
 
 from .test_authorization import session_cookie
-from .wsclient import ORIGIN, Client
+from .wsclient import HOST, ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +29,7 @@ def quick_matchmaking(settings):
 def socket_at(path: str, *headers: tuple[bytes, bytes]) -> Client:
     """A test client on any websocket path (wsclient.Client speaks to lobbies)."""
     client = Client("UNUSED")
-    client.comm = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+    client.comm = WebsocketCommunicator(application, path, headers=[ORIGIN, HOST, *headers])
     return client
 
 

@@ -12,6 +12,7 @@ from game.engine import delta as deltas
 from gameserver.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1:8000")  # a websocket upgrade without an allowed Host is refused
 
 
 class Client:
@@ -19,7 +20,7 @@ class Client:
 
     def __init__(self, code: str, query: str = "") -> None:
         path = f"/ws/lobby/{code}/" + (f"?{query}" if query else "")
-        self.comm = WebsocketCommunicator(application, path, headers=[ORIGIN])
+        self.comm = WebsocketCommunicator(application, path, headers=[ORIGIN, HOST])
         self.frames: list[dict] = []
         self.close_code: int | None = None
         self.snapshot: dict | None = None
