@@ -54,6 +54,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     member: Member | None = None
     lobby_loop: LobbyLoop | RemoteLobby | None = None  # the lobby, run here or by another process
     outbox: Outbox | None = None
+    refused = False  # closed for too many errors: what it sent after that is not read
 
     async def __call__(self, scope, receive, send) -> None:
         """Run the consumer: one task reads the client, one reads the channel layer."""
@@ -195,8 +196,8 @@ class LobbyConsumer(AsyncWebsocketConsumer):
 
     def on_bytes(self, data: bytes | None) -> None:
         """Handle one binary frame; never awaits, so the server may call it inline."""
-        if self.member is None or self.outbox is None:
-            return  # not joined (yet); nothing a client says matters before its welcome
+        if self.member is None or self.outbox is None or self.refused:
+            return  # not joined (yet), or being closed: nothing it says matters any more
         try:
             kind, fields = protocol.decode_client(data)
         except protocol.ProtocolError as exc:
@@ -240,6 +241,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         """Answer with an error frame (at most one per code and kind a second); close abusers."""
         verdict = self.budget.refuse(code, ref)
         if verdict == "close":
+            self.refused = True  # nothing more this socket sent is parsed
             self.outbox.close(protocol.CLOSE["too_many_errors"])
         elif verdict == "send":
             self.outbox.push_event(protocol.encode_error(code=code, msg=msg, ref=ref))

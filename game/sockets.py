@@ -33,6 +33,7 @@ class FramedConsumer(AsyncWebsocketConsumer):
     client_kinds: ClassVar[dict[str, tuple[Any, str]]] = {}
     outbox: Outbox | None = None
     address_counted = False
+    refused = False  # closed for too many errors: what it sent after that is not read
 
     async def open_framed(self) -> SocketQuery | None:
         """Accept the socket, check the protocol version and the address's socket count, and
@@ -88,7 +89,7 @@ class FramedConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame from the client: decode, rate-limit, hand to ``on_<kind>``."""
-        if self.outbox is None:
+        if self.outbox is None or self.refused:
             return
         try:
             kind, fields = protocol.decode_client(bytes_data, self.client_kinds)
@@ -107,6 +108,7 @@ class FramedConsumer(AsyncWebsocketConsumer):
         """Answer with an error frame (at most one per code and kind a second); close abusers."""
         verdict = self.budget.refuse(code, ref)
         if verdict == "close":
+            self.refused = True  # nothing more this socket sent is parsed
             self.outbox.close(protocol.CLOSE["too_many_errors"])
         elif verdict == "send":
             self.push(protocol.encode_error(code=code, msg=msg, ref=ref))

@@ -165,6 +165,20 @@ async def test_a_flood_of_bad_frames_closes_with_4029():
     await alice.disconnect()
 
 
+async def test_after_the_4029_refusal_nothing_more_the_socket_sent_is_decoded(monkeypatch):
+    runtime, loop = await make_lobby()
+    bob = await join(loop.lobby.code, "bob")
+    decoded = []
+    real_decode = protocol.decode_client
+    monkeypatch.setattr(protocol, "decode_client", lambda *a: decoded.append(1) or real_decode(*a))
+    for _ in range(25):  # past the error budget of 20
+        await bob.send_raw(b"\xc1")
+    for _ in range(500):  # pipelined behind the refusal
+        await bob.send("ping", id=1, ct=0)
+    assert await bob.closed() == protocol.CLOSE["too_many_errors"]
+    assert len(decoded) == 21  # the 21st bad frame spent the budget; none after it was read
+
+
 @pytest.mark.parametrize("query, code", [
     ("v=2", 4000), ("role=admin", 4001),
 ])
