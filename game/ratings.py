@@ -76,11 +76,17 @@ def update(player: Rating, results: list[tuple[Rating, float]], *, tau: float = 
     return Rating(DEFAULT_RATING + SCALE * mu_new, SCALE * phi_new, sigma)
 
 
-def match_updates(ratings: dict[int, Rating], ranking: list[int]) -> dict[int, Rating]:
-    """New ratings after one match: each player against every other, by finishing order
-    (earlier in ``ranking`` beats later; players at equal rank are not distinguished here)."""
+def match_updates(ratings: dict[int, Rating], ranking: list[int] | dict[int, int]) -> dict[int, Rating]:
+    """New ratings after one match: each player against every other. ``ranking`` is the
+    finishing order (earlier beats later) or each player's place, where players who share
+    a place score the 0.5 of a draw against each other."""
+    places = ranking if isinstance(ranking, dict) else {pid: i for i, pid in enumerate(ranking)}
     out = {}
-    for i, pid in enumerate(ranking):
-        results = [(ratings[other], 1.0 if i < j else 0.0) for j, other in enumerate(ranking) if other != pid]
+    for pid, place in places.items():
+        results = [(ratings[other], _score(place, theirs)) for other, theirs in places.items() if other != pid]
         out[pid] = update(ratings[pid], results)
     return out
+
+
+def _score(place: int, theirs: int) -> float:
+    return 1.0 if place < theirs else 0.5 if place == theirs else 0.0

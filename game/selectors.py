@@ -103,8 +103,8 @@ def replay_differences(replay: Replay, result: Outcome, match: Match) -> list[st
     result row (rank, nickname, score, winner; nicknames as the match saved them)."""
     names = {p.id: p.name for p in replay.players}
     expected = [(rank, names[pid][:40], result.scores.get(pid, 0), pid == result.winner)
-                for rank, pid in enumerate(result.ranking, start=1)]
-    saved = [(r.rank, r.nickname, r.score, r.is_winner) for r in match.results.order_by("rank")]
+                for pid, rank in result.ranks().items()]
+    saved = [(r.rank, r.nickname, r.score, r.is_winner) for r in match.results.order_by("rank", "id")]
     problems = []
     if replay.game != match.game:
         problems.append(f"game: replay {replay.game}, saved {match.game}")

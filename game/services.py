@@ -78,7 +78,8 @@ def match_record(*, record: dict[str, Any]) -> bool:
 
 def _rate(record: dict[str, Any], players: dict[int, Player]) -> tuple[dict[int, float], dict[int, float]]:
     """Update the Glicko-2 ratings of a finished match's people, inside its transaction.
-    Bots are never rated and do not count: people are rated by their order among themselves.
+    Bots are never rated and do not count: people are rated by their ranks among themselves,
+    players of equal rank as drawn.
     Aborted matches and matches of fewer than two people rate nobody. Returns ratings
     before and after."""
     people = {pid: player for pid, player in players.items() if not is_bot_identity(player.identity)}
@@ -87,8 +88,8 @@ def _rate(record: dict[str, Any], players: dict[int, Player]) -> tuple[dict[int,
     rows = {pid: Rating.objects.select_for_update().get_or_create(player=player, game=record["game"])[0]
             for pid, player in people.items()}
     current = {pid: glicko.Rating(row.rating, row.rd, row.volatility) for pid, row in rows.items()}
-    ranking = [r["id"] for r in sorted(record["results"], key=lambda r: r["rank"]) if r["id"] in people]
-    new = glicko.match_updates(current, ranking)
+    places = {r["id"]: r["rank"] for r in record["results"] if r["id"] in people}  # equal ranks: a draw
+    new = glicko.match_updates(current, places)
     for pid, row in rows.items():
         row.rating, row.rd, row.volatility = new[pid].rating, new[pid].rd, new[pid].volatility
         row.matches += 1

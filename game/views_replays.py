@@ -126,4 +126,4 @@ def replay_page(request: HttpRequest, match_id: str) -> HttpResponse:
     match = selectors.match_get(match_id=match_id)
     if match is None or match.replay_bytes is None:
         raise Http404("no replay of that match")
-    return render(request, "game/replay.html", {"match": match, "results": match.results.order_by("rank")})
+    return render(request, "game/replay.html", {"match": match, "results": match.results.order_by("rank", "id")})

@@ -91,7 +91,7 @@ class MatchPhases:
         self.match_saved = True
         outcome = game.result()
         results = []
-        for rank, member_id in enumerate(outcome.ranking, start=1):
+        for member_id, rank in outcome.ranks().items():  # players who tie share a rank
             who = self.roster.get(member_id)
             if who is None:
                 continue

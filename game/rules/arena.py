@@ -44,6 +44,7 @@ from game.rules.base import (
     Rng,
     Snapshot,
     finite,
+    shared_places,
 )
 
 MAX_HP, DAMAGE = 100, 25
@@ -422,4 +423,5 @@ class Arena(Game):
         if len(stayed) == 1 or (len(stayed) > 1 and f[stayed[0]].score > f[stayed[1]].score):
             winner = stayed[0]
         return Result(scores={pid: x.score for pid, x in f.items()}, ranking=ranking, winner=winner,
-                      reason=self.reason or "aborted")
+                      reason=self.reason or "aborted",
+                      places=shared_places(ranking, lambda pid: (f[pid].left, f[pid].score)))

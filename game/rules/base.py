@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 
 class InvalidInput(ValueError):
@@ -45,13 +45,32 @@ class Result:
 
     ``scores`` maps player id to score; ``ranking`` lists player ids best first;
     ``winner`` is None for a draw; ``reason`` names why the match ended
-    (for example ``"score_limit"``, ``"time_up"``, ``"forfeit"``).
+    (for example ``"score_limit"``, ``"time_up"``, ``"forfeit"``). ``places`` maps player
+    id to place when players may tie (see `shared_places`); without it every player of
+    ``ranking`` has a place of their own.
     """
 
     scores: dict[int, int]
     ranking: list[int]
     winner: int | None
     reason: str
+    places: dict[int, int] | None = None
+
+    def ranks(self) -> dict[int, int]:
+        """Each player's place, 1 best, in ``ranking`` order; tied players share one."""
+        if self.places is not None:
+            return {pid: self.places[pid] for pid in self.ranking}
+        return {pid: place for place, pid in enumerate(self.ranking, start=1)}
+
+
+def shared_places(ranking: list[int], key: Callable[[int], Any]) -> dict[int, int]:
+    """Standard competition places (1, 1, 3) of ``ranking``: neighbours with an equal ``key``
+    share a place (the key of the rules' ties, e.g. the score; ``ranking`` is already sorted)."""
+    places: dict[int, int] = {}
+    for i, pid in enumerate(ranking):
+        tied = i > 0 and key(pid) == key(ranking[i - 1])
+        places[pid] = places[ranking[i - 1]] if tied else i + 1
+    return places
 
 
 Event = dict[str, Any]

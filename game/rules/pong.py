@@ -23,6 +23,7 @@ from game.rules.base import (
     Rng,
     Snapshot,
     finite,
+    shared_places,
 )
 
 WIDTH, HEIGHT = 800.0, 500.0
@@ -191,4 +192,6 @@ class Pong(Game):
         winner = None
         if len(ids) == 2 and (self.forfeited is not None or self.scores[ranking[0]] > self.scores[ranking[1]]):
             winner = ranking[0]
-        return Result(scores=dict(self.scores), ranking=ranking, winner=winner, reason=self.reason or "aborted")
+        places = shared_places(ranking, lambda pid: (pid == self.forfeited, self.scores[pid]))
+        return Result(scores=dict(self.scores), ranking=ranking, winner=winner, reason=self.reason or "aborted",
+                      places=places)

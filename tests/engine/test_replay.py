@@ -71,7 +71,7 @@ def end_of(record: dict) -> dict:
 
 
 def replayed_end(result: Result) -> dict:
-    return {pid: (result.scores[pid], rank, pid == result.winner) for rank, pid in enumerate(result.ranking, start=1)}
+    return {pid: (result.scores[pid], rank, pid == result.winner) for pid, rank in result.ranks().items()}
 
 
 async def test_a_pong_match_replays_tick_for_tick_to_its_result():
