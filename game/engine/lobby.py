@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from game.engine.errors import CommandError, JoinRefused
 from game.engine.commands import COMMANDS, LobbyCommands
+from game.engine.settings import effective_settings
 from game.engine.outside import OUTSIDE_ID, OutsideActions
 from game.engine.tokens import new_token, same_token
 from game.rules.base import Game
@@ -165,7 +166,8 @@ class Lobby(OutsideActions, LobbyCommands):
 
     def state(self) -> dict[str, Any]:
         """The lobby as clients see it (in welcome and lobby frames)."""
-        return {**self.summary(), "host": self.host_id, "settings": self.settings,
+        settings = effective_settings(self.game_cls, self.settings)  # the defaults too, from the start
+        return {**self.summary(), "host": self.host_id, "settings": settings,
                 "members": [m.public() for m in self.members.values()]}
 
     def summary(self) -> dict[str, Any]:

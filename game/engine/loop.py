@@ -230,14 +230,10 @@ class LobbyLoop(MatchPhases, StateBroadcast):
         if self.abandoned is not None:
             self._finish_abandoned()
             return
-        if self.game is not None and not self.match_saved:
-            if self.match_started_ms:  # a match that was played is kept, as aborted
-                self._end_match("aborted", f"lobby_{self.lobby.close_reason or 'closed'}", announce=False)
-            self.match_saved = True
+        closing = self._closing_events()  # match_over of a match cut short, then lobby_closed
         self._flush()
         for member in list(self.lobby.members.values()):
-            member.conn.push_event(self._events_frame([{"type": "lobby_closed",
-                                                        "reason": self.lobby.close_reason}]))
+            member.conn.push_event(self._events_frame(closing))
             member.conn.close(protocol.CLOSE["lobby_closed"])
         while self.control:
             op, arg = self.control.popleft()
@@ -304,6 +300,7 @@ class LobbyLoop(MatchPhases, StateBroadcast):
             if member.connected:
                 member.conn.close(protocol.CLOSE["replaced"])
             self.lobby.reattach(member, req.conn)
+            self._resumed(member)
         else:
             try:
                 member = self.lobby.join(req)

@@ -17,6 +17,7 @@ from game.engine.settings import game_settings
 from game.rules.base import PlayerInfo
 
 if TYPE_CHECKING:
+    from game.engine.lobby import Member
     from game.engine.loop import LobbyLoop
 
 
@@ -73,7 +74,7 @@ class MatchPhases:
             if member is None:
                 continue
             member.pending_inputs -= 1
-            if member.in_match:
+            if member.in_match and seq > member.last_seq:  # a stale or repeated seq is dropped
                 game.apply_input(member_id, cleaned)
                 recorder.input(ticks, member_id, cleaned)
                 member.last_seq = seq
@@ -84,8 +85,32 @@ class MatchPhases:
         if game.finished:
             self._end_match("finished", None)
 
-    def _end_match(self: LobbyLoop, status: str, reason: str | None, *, announce: bool = True) -> None:
-        """Record the match (exactly once) and move the lobby to finished."""
+    def _closing_events(self: LobbyLoop) -> list[dict]:
+        """What a closing lobby sends each member last: a match that was played is saved as
+        aborted (reason ``lobby_<close reason>``) and its ``match_over`` comes first; then
+        ``lobby_closed``. A match still counting down is dropped unsaved."""
+        closing = [{"type": "lobby_closed", "reason": self.lobby.close_reason}]
+        if self.game is not None and not self.match_saved:
+            if self.match_started_ms:
+                reason = f"lobby_{self.lobby.close_reason or 'closed'}"
+                closing.insert(0, self._end_match("aborted", reason, announce=False))
+            self.match_saved = True
+        return closing
+
+    def _resumed(self: LobbyLoop, member: Member) -> None:
+        """A seat taken back on a new connection starts a new input sequence: its ``seq`` may
+        start again from 0 (``ack`` shows -1 until its first input is applied); inputs of the
+        old connection still queued are dropped."""
+        kept = [entry for entry in self.inputs if entry[0] != member.id]
+        member.pending_inputs -= len(self.inputs) - len(kept)
+        self.inputs.clear()
+        self.inputs.extend(kept)
+        member.last_seq = -1
+
+    def _end_match(self: LobbyLoop, status: str, reason: str | None, *, announce: bool = True) -> dict:
+        """Record the match (exactly once) and move the lobby to finished; returns its
+        ``match_over`` event, which ``announce`` adds to the lobby's events (a closing loop
+        sends it itself, before ``lobby_closed``)."""
         game = self.game
         assert game is not None and self.match_id is not None
         self.match_saved = True
@@ -108,12 +133,13 @@ class MatchPhases:
         self.stats.matches_ended += 1
         for member in self.lobby.members.values():
             member.in_match = False
+        public = [{k: r[k] for k in ("id", "name", "score", "rank", "winner")} for r in results]
+        over = {"type": "match_over", "match": self.match_id, "status": status, "reason": record["reason"],
+                "winner": outcome.winner, "results": public}
         if announce:
             self._broadcast_state()  # the final positions, before the results
-            public = [{k: r[k] for k in ("id", "name", "score", "rank", "winner")} for r in results]
-            self.lobby.events.append({"type": "match_over", "match": self.match_id, "status": status,
-                                      "reason": record["reason"], "winner": outcome.winner,
-                                      "results": public})
+            self.lobby.events.append(over)
         if self.lobby.phase != "closed":
             self.lobby.phase = "finished"
         self.lobby.changed = True
+        return over

@@ -4,23 +4,49 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from game.bots import DIFFICULTIES, has_policy
+from game.bots import DEFAULT_DIFFICULTY, DIFFICULTIES, has_policy
 from game.engine.delayed import MAX_DELAY_S
 from game.engine.errors import CommandError
 from game.protocol import clean_text
-from game.rules.base import InvalidInput
+from game.rules.base import Game, InvalidInput
 
 if TYPE_CHECKING:
     from game.engine.lobby import Lobby
 
 MIN_TICK_RATE, MAX_TICK_RATE = 10, 60
-#: The engine's settings kept in ``lobby.settings`` beside the game's own; never handed to the game.
-ENGINE_SETTINGS = ("bots", "bot_difficulty", "spectator_delay")
+DEFAULT_TICK_RATE = 20
+MAX_LOBBY_NAME_CHARS = 40
+#: The engine's settings kept in ``lobby.settings`` beside the game's own, with their
+#: defaults; never handed to the game.
+ENGINE_DEFAULTS: dict[str, Any] = {"bots": 0, "bot_difficulty": DEFAULT_DIFFICULTY, "spectator_delay": 0}
+ENGINE_SETTINGS = tuple(ENGINE_DEFAULTS)
 
 
 def game_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """The game's own settings out of a lobby's ``settings`` (the engine's left out)."""
     return {k: v for k, v in settings.items() if k not in ENGINE_SETTINGS}
+
+
+def effective_settings(game_cls: type[Game], settings: dict[str, Any]) -> dict[str, Any]:
+    """A lobby's ``settings`` as clients see them: every setting, the defaults merged in."""
+    return {**ENGINE_DEFAULTS, **game_cls.default_settings, **settings}
+
+
+def lobby_settings_schema(game_cls: type[Game]) -> dict[str, dict[str, Any]]:
+    """The lobby's own settings (the ``settings`` command's keys beside the game's), each
+    with its type, default and bounds, as GET /api/games publishes them for ``game_cls``."""
+    seats = {"type": "int", "min": game_cls.min_players, "max": game_cls.max_players}
+    return {
+        "name": {"type": "str", "default": f"{game_cls.title} lobby", "min_length": 1,
+                 "max_length": MAX_LOBBY_NAME_CHARS},
+        "max_players": {**seats, "default": game_cls.max_players},
+        "private": {"type": "bool", "default": False},
+        "tick_rate": {"type": "int", "default": DEFAULT_TICK_RATE, "min": MIN_TICK_RATE, "max": MAX_TICK_RATE},
+        "bots": {"type": "int", "default": 0, "min": 0,  # and at most the seats people leave free
+                 "max": game_cls.max_players if has_policy(game_cls.name) else 0},
+        "bot_difficulty": {"type": "enum", "default": DEFAULT_DIFFICULTY, "choices": list(DIFFICULTIES)},
+        "spectator_delay": {"type": "int", "default": 0, "min": 0, "max": MAX_DELAY_S},
+    }
 
 
 def clean_lobby_settings(lobby: Lobby, settings: dict[str, Any]) -> dict[str, Any]:
@@ -47,10 +73,11 @@ def clean_lobby_settings(lobby: Lobby, settings: dict[str, Any]) -> dict[str, An
         raise CommandError("bad_field", str(exc)) from None
     return out
 
+
 def _clean_name(lobby: Lobby, value: Any) -> tuple[str, str]:
     name = clean_text(value) if isinstance(value, str) else ""
-    if not 1 <= len(name) <= 40:
-        raise CommandError("bad_field", "name must hold 1 to 40 characters")
+    if not 1 <= len(name) <= MAX_LOBBY_NAME_CHARS:
+        raise CommandError("bad_field", f"name must hold 1 to {MAX_LOBBY_NAME_CHARS} characters")
     return "name", name
 
 def _clean_max_players(lobby: Lobby, value: Any) -> tuple[str, int]:

@@ -42,6 +42,7 @@ from game.rules.base import (
     PlayerInfo,
     Result,
     Rng,
+    Setting,
     Snapshot,
     finite,
     shared_places,
@@ -133,7 +134,8 @@ class Arena(Game):
     title = "Arena"
     min_players = 2
     max_players = 8
-    default_settings: ClassVar[dict[str, Any]] = {"score_limit": 10, "time_limit_s": 180}
+    settings_schema: ClassVar[dict[str, Setting]] = {"score_limit": Setting(10, 1, 3600),
+                                                     "time_limit_s": Setting(180, 1, 3600)}
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         super().__init__(seed=seed, players=players, settings=settings)

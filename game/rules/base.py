@@ -121,6 +121,53 @@ def finite(value: Any, *, lo: float, hi: float, name: str) -> float:
     return min(hi, max(lo, f))
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One setting a host may change before a match: its default (whose type is the
+    setting's: bool, int or float) and, for a number, the range it must lie in, both ends
+    included. A value of another type or outside the range is refused, never clamped."""
+
+    default: bool | int | float
+    lo: int | float = 0
+    hi: int | float = 0
+
+    @property
+    def kind(self) -> str:
+        """``"bool"``, ``"int"`` or ``"float"``, as GET /api/games publishes it."""
+        if isinstance(self.default, bool):
+            return "bool"
+        return "int" if isinstance(self.default, int) else "float"
+
+    def clean(self, key: str, value: Any) -> bool | int | float:
+        """``value`` if it is of this setting's type and in its range; else InvalidInput,
+        naming the bound. An int setting takes integers only (2.0 and 2.5 are refused); a
+        float one takes integers too. NaN and infinities fail the range."""
+        kind = self.kind
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise InvalidInput(f"{key} must be a boolean")
+            return value
+        number = int if kind == "int" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, number) or not self.lo <= value <= self.hi:
+            what = "an integer" if kind == "int" else "a number"
+            raise InvalidInput(f"{key} must be {what} in [{self.lo}, {self.hi}]")
+        return value if kind == "int" else float(value)
+
+    def describe(self) -> dict[str, Any]:
+        """``{"type", "default"}``, and ``"min"`` / ``"max"`` for a number."""
+        if self.kind == "bool":
+            return {"type": "bool", "default": self.default}
+        return {"type": self.kind, "default": self.default, "min": self.lo, "max": self.hi}
+
+
+def _setting_of_default(default: Any) -> Setting:
+    """The setting of a game that declares only ``default_settings`` (the bounds settings
+    were once clamped to)."""
+    if isinstance(default, bool):
+        return Setting(default)
+    return Setting(default, 1, 3600) if isinstance(default, int) else Setting(float(default), 0.0, 1e6)
+
+
 class Game:
     """Base class of a game's rules. Subclasses set the class attributes and hooks."""
 
@@ -130,8 +177,18 @@ class Game:
     title: ClassVar[str] = ""
     min_players: ClassVar[int] = 1
     max_players: ClassVar[int] = 8
-    #: Settings a host may change before start, with defaults: {name: default}.
+    #: Settings a host may change before start: {name: Setting}. A game declares this (or,
+    #: the older way, only ``default_settings``: ints then range over 1..3600).
+    settings_schema: ClassVar[dict[str, Setting]] = {}
+    #: The settings' defaults, {name: default}; made from ``settings_schema``.
     default_settings: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "settings_schema" in cls.__dict__:
+            cls.default_settings = {key: s.default for key, s in cls.settings_schema.items()}
+        elif "default_settings" in cls.__dict__:
+            cls.settings_schema = {key: _setting_of_default(v) for key, v in cls.default_settings.items()}
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         self.seed = seed
@@ -141,21 +198,21 @@ class Game:
 
     @classmethod
     def clean_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
-        """Validate host-changed settings; return the cleaned dict or raise InvalidInput."""
+        """Validate host-changed settings; return the cleaned dict or raise InvalidInput
+        (an unknown key, a wrong type or a value out of range: nothing is clamped)."""
         out: dict[str, Any] = {}
         for key, value in settings.items():
-            if key not in cls.default_settings:
-                raise InvalidInput(f"unknown setting {key!r}")
-            default = cls.default_settings[key]
-            if isinstance(default, bool):
-                if not isinstance(value, bool):
-                    raise InvalidInput(f"{key} must be a boolean")
-                out[key] = value
-            elif isinstance(default, int):
-                out[key] = int(finite(value, lo=1, hi=3600, name=key))
-            else:
-                out[key] = finite(value, lo=0, hi=1e6, name=key)
+            setting = cls.settings_schema.get(key)
+            if setting is None:
+                raise InvalidInput(f"unknown setting {key!r}; {cls.name} has " + (
+                    ", ".join(cls.settings_schema) or "none"))
+            out[key] = setting.clean(key, value)
         return out
+
+    @classmethod
+    def describe_settings(cls) -> dict[str, dict[str, Any]]:
+        """Each setting's type, default and range, as GET /api/games publishes them."""
+        return {key: setting.describe() for key, setting in cls.settings_schema.items()}
 
     @classmethod
     def parse_input(cls, payload: Any) -> Any:

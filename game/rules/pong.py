@@ -21,6 +21,7 @@ from game.rules.base import (
     PlayerInfo,
     Result,
     Rng,
+    Setting,
     Snapshot,
     finite,
     shared_places,
@@ -45,7 +46,8 @@ class Pong(Game):
     title = "Pong"
     min_players = 2
     max_players = 2
-    default_settings: ClassVar[dict[str, Any]] = {"score_limit": 5, "time_limit_s": 120}
+    settings_schema: ClassVar[dict[str, Setting]] = {"score_limit": Setting(5, 1, 3600),
+                                                     "time_limit_s": Setting(120, 1, 3600)}
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         super().__init__(seed=seed, players=players, settings=settings)
