@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from game import views, views_replays
 from game import views_staff
@@ -15,6 +15,9 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("metrics", views.metrics, name="metrics"),
     path("staff/", views_staff.staff_dashboard, name="staff"),
-    path("api/matches/<str:match_id>/replay", views_replays.replay_data, name="match-replay"),
+    # JSON for every refusal and fault under /api/ (views.api_view), the replay's too:
+    path("api/matches/<str:match_id>/replay", views.api_view("GET")(views_replays.replay_data),
+         name="match-replay"),
     path("replays/<str:match_id>/", views_replays.replay_page, name="replay"),
+    re_path(r"^api/(?P<path>.*)$", views.api_not_found),  # last: an unknown /api/ path is a JSON 404
 ]

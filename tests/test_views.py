@@ -34,13 +34,15 @@ async def test_private_lobbies_are_not_listed():
     assert (await client.get(f"/api/lobbies/{created['code']}")).status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    {"game": "chess"}, {"max_players": 99}, {"max_players": "8"}, {"tick_rate": 5},
-    {"tick_rate": 61}, {"private": "yes"}, {"settings": {"bogus": 1}}, [1, 2],
+@pytest.mark.parametrize("body, error, field", [
+    ({"game": "chess"}, "bad_field", "game"), ({"max_players": 99}, "bad_field", "max_players"),
+    ({"max_players": "8"}, "bad_field", "max_players"), ({"tick_rate": 5}, "bad_field", "tick_rate"),
+    ({"tick_rate": 61}, "bad_field", "tick_rate"), ({"private": "yes"}, "bad_field", "private"),
+    ({"settings": {"bogus": 1}}, "bad_field", "settings"), ([1, 2], "bad_body", None),
 ])
-async def test_bad_lobby_requests_are_refused(body):
+async def test_bad_lobby_requests_are_refused(body, error, field):
     status, reply = await post(AsyncClient(), body)
-    assert status == 400 and reply["error"] == "bad_request" and reply["msg"]
+    assert status == 400 and reply["error"] == error and reply.get("field") == field and reply["msg"]
 
 
 async def test_malformed_json_is_refused():

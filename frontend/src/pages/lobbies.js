@@ -5,6 +5,7 @@ import { createLobby, listGames, listLobbies } from '../api.js';
 import { getNickname, setHostToken, setNickname } from '../storage.js';
 import { el } from '../ui/dom.js';
 import { settingLabel } from '../ui/labels.js';
+import { settingInputProps, settingValue } from '../ui/setting-input.js';
 import { notify } from '../ui/toast.js';
 import { QueuePanel } from './queue.js';
 
@@ -113,11 +114,10 @@ export class LobbyBrowser {
     if (!game) return;
     const max = this.$('create-max');
     Object.assign(max, { min: String(game.min_players), max: String(game.max_players), value: String(game.max_players) });
+    // Each setting's input carries the type and bounds /api/games publishes (the server refuses the rest).
     this.$('create-settings').replaceChildren(...Object.entries(game.default_settings).map(([key, value]) => {
-      const input = typeof value === 'boolean'
-        ? el('input', { type: 'checkbox', name: key, checked: value })
-        : el('input', { type: 'number', name: key, value: String(value), min: '1', step: Number.isInteger(value) ? '1' : 'any' });
-      input.dataset.kind = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int' : 'float';
+      const props = settingInputProps(game.settings?.[key], value);
+      const input = el('input', { ...props, name: key, ...(props.type === 'checkbox' ? { checked: value } : { value: String(value) }) });
       return el('label', { className: 'field' }, el('span', { textContent: settingLabel(key) }), input);
     }));
   }
@@ -125,9 +125,9 @@ export class LobbyBrowser {
   async create() {
     setNickname(this.$('nickname').value);
     const settings = {};
+    const game = this.games.find((g) => g.name === this.$('create-game').value);
     for (const input of this.$('create-settings').querySelectorAll('input')) {
-      const kind = input.dataset.kind;
-      settings[input.name] = kind === 'bool' ? input.checked : kind === 'int' ? Math.round(Number(input.value)) : Number(input.value);
+      settings[input.name] = settingValue(game?.settings?.[input.name], input);
     }
     const body = {
       game: this.$('create-game').value,

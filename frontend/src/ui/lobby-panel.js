@@ -5,6 +5,7 @@
 import { BOT_DIFFICULTIES, BOT_SETTINGS, botChanges, botSettings, seatsAtStart } from './bots.js';
 import { el } from './dom.js';
 import { settingLabel } from './labels.js';
+import { settingInputProps, settingValue } from './setting-input.js';
 
 const PHASE_TEXT = { waiting: 'Waiting for players', countdown: 'Starting…', playing: 'Match in progress', finished: 'Match over', closed: 'Closed' };
 const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate', 'spectator_delay'];
@@ -157,7 +158,7 @@ export class LobbyPanel {
       ['spectator_delay', 'Spectator delay (s, 0 = live)', { type: 'number', min: '0', max: '30', step: '1' }],
       ...Object.keys(game?.default_settings ?? lobby.settings)
         .filter((key) => !BOT_SETTINGS.includes(key) && !LOBBY_FIELDS.includes(key))
-        .map((key) => [key, settingLabel(key), { type: typeof values[key] === 'boolean' ? 'checkbox' : 'number', min: '1' }]),
+        .map((key) => [key, settingLabel(key), settingInputProps(game?.settings?.[key], values[key])]),
     ];
     const editable = ['waiting', 'finished'].includes(lobby.phase);
     const rows = fields.map(([key, label, props]) => {
@@ -197,13 +198,8 @@ export class LobbyPanel {
       const now = input.type === 'checkbox' ? String(input.checked) : input.value;
       if (now === input.dataset.initial) continue;
       const key = input.name;
-      if (input.type === 'checkbox') changes[key] = input.checked;
-      else if (key === 'name') changes[key] = input.value;
-      else {
-        const number = Number(input.value);
-        const isInt = LOBBY_FIELDS.includes(key) || Number.isInteger(game?.default_settings?.[key] ?? 1);
-        changes[key] = isInt ? Math.round(number) : number;
-      }
+      if (key === 'name') changes[key] = input.value;
+      else changes[key] = settingValue(LOBBY_FIELDS.includes(key) ? { type: 'int' } : game?.settings?.[key], input);
     }
     if (Object.keys(changes).length) this.send('settings', { settings: changes });
   }
