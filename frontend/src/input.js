@@ -12,6 +12,11 @@ function typingIn(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 }
 
+// Space presses the focused button, link or summary: there it is the page's, not the game's.
+function pressing(target, code) {
+  return code === 'Space' && target instanceof HTMLElement && target.matches('button, a[href], summary, [role="button"]');
+}
+
 /**
  * Follow the keys and the mouse. `toWorld(clientX, clientY)` maps a pointer to world
  * coordinates; `origin()` is the own player's position (for the aim angle), or null.
@@ -37,7 +42,7 @@ export class Controls {
   }
 
   key(event, down) {
-    if (!this.enabled || typingIn(event.target) || !GAME_KEYS.has(event.code)) return;
+    if (!this.enabled || typingIn(event.target) || !GAME_KEYS.has(event.code) || pressing(event.target, event.code)) return;
     event.preventDefault(); // arrows and Space would scroll the page
     if (down) this.keys.add(event.code);
     else this.keys.delete(event.code);

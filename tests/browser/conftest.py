@@ -45,13 +45,14 @@ def browser() -> Iterator[object]:
 def open_page(browser, server) -> Iterator[Callable[..., object]]:
     """Open a page in a fresh browser context (its own cookies: its own guest).
 
-    ``open_page(path, nickname=..., host_token=(code, token))``; errors thrown in the page
-    fail the test at teardown.
+    ``open_page(path, nickname=..., host_token=(code, token), **context)``: ``context`` goes to
+    ``browser.new_context`` (a phone: viewport, ``has_touch``, ``is_mobile``; desktop by
+    default); errors thrown in the page fail the test at teardown.
     """
     contexts, errors = [], []
 
-    def open_(path: str, *, nickname: str, host_token: tuple[str, str] | None = None):
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+    def open_(path: str, *, nickname: str, host_token: tuple[str, str] | None = None, **context_options):
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context_options})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)

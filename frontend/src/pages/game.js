@@ -12,6 +12,8 @@ import { ProtocolError, describeError, encodeClient, lobbyUrl } from '../protoco
 import { ArenaRenderer } from '../render/arena.js';
 import { PongRenderer } from '../render/pong.js';
 import { SnapshotBuffer } from '../snapshots.js';
+import { TouchControls } from '../touch.js';
+import { arenaTouch, pongTouch } from '../touch/schemes.js';
 import { getHostToken, getNickname, getResumeToken, setResumeToken } from '../storage.js';
 import { seatsAtStart } from '../ui/bots.js';
 import { Chat } from '../ui/chat.js';
@@ -28,8 +30,8 @@ const FINAL_TITLES = { kicked: 'Kicked', banned: 'Banned', lobby_closed: 'Lobby 
   lobby_full: 'Lobby full', lobby_locked: 'Lobby locked', replaced: 'Opened elsewhere', too_many_connections: 'Too many connections' };
 
 const GAMES = {
-  arena: { Renderer: ArenaRenderer, prediction: arenaPrediction, help: 'Move: WASD or arrow keys · Aim: mouse · Fire: click or Space' },
-  pong: { Renderer: PongRenderer, prediction: pongPrediction, help: 'Move your paddle: W/S or ↑/↓' },
+  arena: { Renderer: ArenaRenderer, prediction: arenaPrediction, touch: arenaTouch, help: 'Move: WASD or arrow keys · Aim: mouse · Fire: click or Space' },
+  pong: { Renderer: PongRenderer, prediction: pongPrediction, touch: pongTouch, help: 'Move your paddle: W/S or ↑/↓' },
 };
 
 export class GameSession {
@@ -58,7 +60,7 @@ export class GameSession {
       onBadFrame: () => notify('The server sent a message this page cannot read. Try reloading.', { kind: 'warn' }),
     });
     this.inputLoop = new InputLoop({
-      sample: () => this.controls.sample(),
+      sample: () => this.sample(),
       send: (seq, d, dt) => this.sendInput(seq, d, dt),
       active: () => this.playing(),
     });
@@ -108,6 +110,18 @@ export class GameSession {
     if (this.net.send(bytes)) return true;
     notify('Not connected to the lobby right now; try again in a moment.', { kind: 'warn' });
     return false;
+  }
+
+  /** This tick's input: the keyboard and mouse's, with the fingers' folded in. */
+  sample() {
+    const d = this.touch.apply(this.controls.sample(), { own: this.ownState(), dt: 1 / (this.lobby?.tick_rate || 20) });
+    if (d.aim !== undefined) this.controls.lastAim = d.aim; // drawn at once, and kept when nothing aims
+    return d;
+  }
+
+  /** The own entity as drawn: predicted, else the newest from the server; null for none. */
+  ownState() {
+    return this.predictor.state ?? this.buffer.latest()?.snapshot.e[`p${this.you}`] ?? null;
   }
 
   sendInput(seq, d, dt) {
@@ -202,6 +216,7 @@ export class GameSession {
     this.final = info;
     this.inputLoop.stop();
     this.controls?.dispose();
+    this.touch?.dispose();
     clearInterval(this.pinger);
     this.$('final-title').textContent = FINAL_TITLES[info.name] ?? 'Disconnected';
     this.$('final-message').textContent = info.message;
@@ -215,17 +230,23 @@ export class GameSession {
   setUpGame(game) {
     if (this.game === game) return;
     const spec = GAMES[game] ?? GAMES.arena;
+    const canvas = this.$('canvas');
+    const toWorld = (x, y) => this.renderer.toWorld(x, y);
     this.game = game;
-    this.renderer = new spec.Renderer(this.$('canvas'));
+    this.renderer = new spec.Renderer(canvas);
+    this.$('stage').style.setProperty('--world-aspect', `${this.renderer.width} / ${this.renderer.height}`);
     this.predictor = new Predictor(spec.prediction);
-    this.controls = new Controls({
-      game, surface: this.$('canvas'),
-      toWorld: (x, y) => this.renderer.toWorld(x, y),
-      origin: () => this.predictor.state ?? this.buffer.latest()?.snapshot.e[`p${this.you}`] ?? null,
-    });
+    this.controls = new Controls({ game, surface: canvas, toWorld, origin: () => this.ownState() });
     this.controls.enabled = this.role === 'player';
-    this.$('help').textContent = this.role === 'spectator'
-      ? 'You are watching. Pick a player to follow in the lobby panel.' : spec.help;
+    this.touch = new TouchControls({ scheme: spec.touch, surface: canvas, host: this.$('stage').parentElement, toWorld,
+      own: () => this.ownState(), onShow: () => this.showHelp(spec) });
+    this.touch.setPlayer(this.role === 'player');
+    this.showHelp(spec);
+  }
+
+  showHelp(spec) {
+    const help = this.touch.visible ? spec.touch.help : spec.help;
+    this.$('help').textContent = this.role === 'spectator' ? 'You are watching. Pick a player to follow in the lobby panel.' : help;
   }
 
   // -- drawing ------------------------------------------------------------------------------
@@ -277,6 +298,7 @@ export class GameSession {
       status: () => session.net.status(),
       toClient: (x, y) => session.renderer.toClient(x, y),
       notifications,
+      received: () => session.buffer.latest()?.snapshot.e ?? {},
       entities: () => {
         const view = session.lastView;
         if (!view?.state) return {};
