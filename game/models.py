@@ -43,6 +43,7 @@ class LobbyRecord(models.Model):
 
     class Meta:
         verbose_name = "lobby"
+        verbose_name_plural = "lobbies"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -136,8 +136,12 @@ def leaderboard(request: HttpRequest, game: str) -> HttpResponse:
         game_cls = get_game(game)
     except KeyError:
         raise Http404("no such game") from None
+    # Plain dicts: a template calls what is callable, and a rules class called bare is no game.
+    catalog = game_catalog()
     return render(request, "game/leaderboard.html", {
-        "game": game_cls, "games": game_catalog(), "ratings": selectors.leaderboard(game=game_cls.name)})
+        "game": next(g for g in catalog if g["name"] == game_cls.name),
+        "other_games": [g for g in catalog if g["name"] != game_cls.name],
+        "ratings": selectors.leaderboard(game=game_cls.name)})
 
 
 @require_GET

@@ -119,6 +119,6 @@ def test_leaderboard_and_player_pages_show_saved_ratings(client):
     assert body.index("alice") < body.index("bob")  # best rated first
     alice = Player.objects.get(identity="g:aaaa")
     profile = client.get(f"/players/{alice.id}/").content.decode()
-    assert "alice" in profile and "ABC234" in profile and "🏆" in profile
+    assert "alice" in profile and "ABC234" in profile and "icon-trophy" in profile
     assert client.get("/leaderboard/chess/").status_code == 404
     assert client.get("/players/999999/").status_code == 404
