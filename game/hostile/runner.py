@@ -1,0 +1,137 @@
+"""A hostile run: set up the observer and the victim, measure a quiet baseline, play the
+catalogue one attack (or group) at a time with an observer window each, check our lobbies
+after each (replacing one that was harmed, so later verdicts stand on their own), clean up."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from game.hostile.catalogue import select
+from game.hostile.measure import Recorder, clock_offset, window_stats
+from game.hostile.outcome import Attack, Context, Plan, Result, Verdict
+from game.hostile.report import Report
+from game.hostile.stage import Match, SetupError, Stage
+from game.hostile.target import Target
+
+REPAIRS = 2  # replacements of a harmed lobby per run, at most
+
+
+def batches(attacks: list[Attack]) -> list[list[Attack]]:
+    """Consecutive attacks of one group together; every other attack alone."""
+    out: list[list[Attack]] = []
+    for attack in attacks:
+        if attack.group and out and out[-1][0].group == attack.group:
+            out[-1].append(attack)
+        else:
+            out.append([attack])
+    return out
+
+
+async def attempt(ctx: Context, attack: Attack) -> tuple[Verdict, dict, float]:
+    """Run one attack within its budget: its verdict, facts and run time."""
+    started, budget = time.monotonic(), attack.budget_s(ctx.plan)
+    try:
+        facts = await asyncio.wait_for(attack.run(ctx), budget)
+        verdict = attack.judge(facts)
+    except TimeoutError:
+        facts, verdict = {}, Verdict(False, f"did not finish in {budget:.0f} s")
+    except Exception as exc:  # noqa: BLE001 -- an attack that cannot be carried out is a finding
+        facts, verdict = {"exception": repr(exc)[:300]}, Verdict(False, f"could not attack: {exc}"[:120])
+    return verdict, facts, round(time.monotonic() - started, 2)
+
+
+class Run:
+    def __init__(self, target: Target, plan: Plan, progress: Callable[[str], None] | None = None) -> None:
+        self.target, self.plan = target, plan
+        self.progress = progress or (lambda text: None)
+        self.recorder = Recorder()
+        self.stage = Stage()
+        self.repairs = {"observer": 0, "victim": 0}
+        self.notes: list[str] = []
+        self.matches: list[Match] = []  # every lobby of ours, closed at the end
+
+    async def start_match(self, label: str, recorder: Recorder | None) -> Match:
+        match = Match(self.target, label, recorder)
+        self.matches.append(match)
+        return await self.stage.call(match.start())
+
+    async def play(self, ctx: Context, batch: list[Attack]) -> list[Result]:
+        self.progress(" + ".join(a.name for a in batch))
+        start = time.monotonic()
+        outcomes = await asyncio.gather(*(attempt(ctx, attack) for attack in batch))
+        await asyncio.sleep(max(0.0, start + self.plan.min_window_s - time.monotonic()))
+        end = time.monotonic()
+        harm = await ctx.observer.intact(end) + await ctx.victim.intact(end)
+        results = [Result(a.name, a.lobby, a.expected, verdict, facts, start, end, seconds, harm=list(harm))
+                   for a, (verdict, facts, seconds) in zip(batch, outcomes)]
+        try:
+            for which in ("observer", "victim"):
+                if any(problem.startswith(which) or ctx.lobby(which).code in problem for problem in harm):
+                    await self.replace(ctx, which, batch[0].name)
+        except SetupError as exc:
+            self.notes.append(f"stopped: {exc}")
+        return results
+
+    async def replace(self, ctx: Context, which: str, after: str) -> None:
+        """Replace a harmed lobby with a fresh one (SetupError when it cannot be)."""
+        if self.repairs[which] >= REPAIRS:
+            raise SetupError(f"the {which} was harmed again (after {after}); stopping")
+        self.repairs[which] += 1
+        old = ctx.lobby(which)
+        await self.stage.call(old.close())
+        fresh = await self.start_match(which, old.recorder)
+        setattr(ctx, which, fresh)
+        self.notes.append(f"the {which} lobby {old.code} was harmed by {after}; replaced by {fresh.code}")
+
+    async def run(self) -> Report:
+        attacks = select(self.plan)
+        began = time.monotonic()
+        results: list[Result] = []
+        try:
+            self.progress("setting up the observer and the victim")
+            observer = await self.start_match("observer", self.recorder)
+            victim = await self.start_match("victim", None)
+            ctx = Context(self.target, self.plan, observer, victim)
+            self.progress(f"baseline ({self.plan.baseline_s:.1f} s)")
+            base = (time.monotonic(), None)
+            await asyncio.sleep(self.plan.baseline_s)
+            base = (base[0], time.monotonic())
+            for batch in batches(attacks):
+                results += await self._next(ctx, batch, began)
+        finally:
+            await self._clean_up()
+        return self._report(results, base, ctx.observer.tick_rate, time.monotonic() - began)
+
+    async def _next(self, ctx: Context, batch: list[Attack], began: float) -> list[Result]:
+        left = self.plan.time_limit_s - (time.monotonic() - began)
+        stopped = next((note for note in self.notes if note.startswith("stopped")), None)
+        if left < self.plan.min_window_s or stopped:
+            reason = stopped or f"not run: the run's {self.plan.time_limit_s:.0f} s were spent"
+            now = time.monotonic()
+            return [Result(a.name, a.lobby, a.expected, Verdict(False, reason), {}, now, now, 0.0, ran=False)
+                    for a in batch]
+        return await self.play(ctx, batch)
+
+    async def _clean_up(self) -> None:
+        try:
+            await asyncio.wait_for(asyncio.gather(*(self.stage.call(m.close()) for m in self.matches)), 10)
+        except (TimeoutError, OSError):
+            self.notes.append("our lobbies could not all be closed; they close by themselves once empty")
+        finally:
+            self.stage.stop()
+
+    def _report(self, results: list[Result], base: tuple[float, float], rate: int, seconds: float) -> Report:
+        records = list(self.recorder.records)
+        offset = clock_offset([r for r in records if base[0] <= r[1] < base[1]])
+        baseline = window_stats(records, base[0], base[1], rate=rate, offset=offset).as_dict()
+        for result in results:
+            if result.ran:
+                result.window = window_stats(records, result.start, result.end, rate=rate, offset=offset).as_dict()
+        return Report(url=self.target.origin, plan=self.plan, baseline=baseline, results=results,
+                      seconds=round(seconds, 1), notes=self.notes, tick_rate=rate)
+
+
+async def run(target: Target, plan: Plan, progress: Callable[[str], None] | None = None) -> Report:
+    return await Run(target, plan, progress).run()
