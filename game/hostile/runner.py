@@ -42,6 +42,10 @@ async def attempt(ctx: Context, attack: Attack) -> tuple[Verdict, dict, float]:
     return verdict, facts, round(time.monotonic() - started, 2)
 
 
+def _difference(after: int | None, before: int | None) -> int:
+    return after - before if after is not None and before is not None and after >= before else 0
+
+
 class Run:
     def __init__(self, target: Target, plan: Plan, progress: Callable[[str], None] | None = None) -> None:
         self.target, self.plan = target, plan
@@ -59,13 +63,15 @@ class Run:
 
     async def play(self, ctx: Context, batch: list[Attack]) -> list[Result]:
         self.progress(" + ".join(a.name for a in batch))
+        skipped = await ctx.observer.skipped_ticks()
         start = time.monotonic()
         outcomes = await asyncio.gather(*(attempt(ctx, attack) for attack in batch))
         await asyncio.sleep(max(0.0, start + self.plan.min_window_s - time.monotonic()))
         end = time.monotonic()
+        skipped = _difference(await ctx.observer.skipped_ticks(), skipped)
         harm = await ctx.observer.intact(end) + await ctx.victim.intact(end)
-        results = [Result(a.name, a.lobby, a.expected, verdict, facts, start, end, seconds, harm=list(harm))
-                   for a, (verdict, facts, seconds) in zip(batch, outcomes)]
+        results = [Result(a.name, a.lobby, a.expected, verdict, facts, start, end, seconds, harm=list(harm),
+                          skipped=skipped) for a, (verdict, facts, seconds) in zip(batch, outcomes)]
         try:
             for which in ("observer", "victim"):
                 if any(problem.startswith(which) or ctx.lobby(which).code in problem for problem in harm):
@@ -95,9 +101,9 @@ class Run:
             victim = await self.start_match("victim", None)
             ctx = Context(self.target, self.plan, observer, victim)
             self.progress(f"baseline ({self.plan.baseline_s:.1f} s)")
-            base = (time.monotonic(), None)
+            skipped, start = await observer.skipped_ticks(), time.monotonic()
             await asyncio.sleep(self.plan.baseline_s)
-            base = (base[0], time.monotonic())
+            base = (start, time.monotonic(), _difference(await observer.skipped_ticks(), skipped))
             for batch in batches(attacks):
                 results += await self._next(ctx, batch, began)
         finally:
@@ -122,13 +128,14 @@ class Run:
         finally:
             self.stage.stop()
 
-    def _report(self, results: list[Result], base: tuple[float, float], rate: int, seconds: float) -> Report:
+    def _report(self, results: list[Result], base: tuple[float, float, int], rate: int, seconds: float) -> Report:
         records = list(self.recorder.records)
         offset = clock_offset([r for r in records if base[0] <= r[1] < base[1]])
-        baseline = window_stats(records, base[0], base[1], rate=rate, offset=offset).as_dict()
+        baseline = window_stats(records, base[0], base[1], rate=rate, offset=offset, skipped=base[2]).as_dict()
         for result in results:
             if result.ran:
-                result.window = window_stats(records, result.start, result.end, rate=rate, offset=offset).as_dict()
+                result.window = window_stats(records, result.start, result.end, rate=rate, offset=offset,
+                                             skipped=result.skipped).as_dict()
         return Report(url=self.target.origin, plan=self.plan, baseline=baseline, results=results,
                       seconds=round(seconds, 1), notes=self.notes, tick_rate=rate)
 

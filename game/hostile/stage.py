@@ -152,6 +152,13 @@ class Match:
                 problems.append(f"{self.label} has {lobby.get('players')} players")
         return problems
 
+    async def skipped_ticks(self) -> int | None:
+        """The ticks the server says this lobby skipped so far (None where it does not say)."""
+        reply = await lobby_detail(self.target, self.code)
+        stats = reply.json().get("stats") if reply.status == 200 and reply.is_json else None
+        value = stats.get("skipped_ticks") if isinstance(stats, dict) else None
+        return value if isinstance(value, int) else None
+
     def _fresh(self, since: float) -> bool:
         return all(p.last_state_at > since for p in self.probes)
 
