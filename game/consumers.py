@@ -35,7 +35,7 @@ from game.engine.errors import JoinRefused
 from game.engine.lobby import JoinRequest, Member
 from game.engine.loop import LobbyLoop
 from game.engine.outbox import Outbox
-from game.limits import LIMIT_OF_KIND, ErrorBudget, buckets_for
+from game.limits import LIMIT_OF_KIND, ErrorBudget, buckets_for, client_address
 from game.query import QueryRefused, SocketQuery, parse_socket_query
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
@@ -162,8 +162,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
                            host_token=query.token, resume=query.resume)
 
     def _address(self) -> str | None:
-        client = self.scope.get("client") or (None, None)
-        return client[0]
+        return client_address(self.scope)  # behind a trusted proxy: the address it saw
 
     async def _guest_key(self) -> str:
         """The browser session's guest key, or a fresh one for a session-less client."""

@@ -1,15 +1,23 @@
-"""Per-connection rate limits: token buckets by kind of client message.
+"""Limits: per-connection rate limits, the error budget, and who a client is.
 
 A bucket holds ``burst`` tokens and refills at ``rate`` per second; each message takes one.
 The consumer answers a message that finds its bucket empty with a ``rate_limited`` error, and
 those count toward the connection's error budget, so a persistent flood is closed (4029).
+
+`client_address` is the one place that says which address a request or socket comes from
+(the peer, or behind a trusted proxy the address that proxy saw); `limit_key` is what the
+limits per address count (an IPv6 address by its network, as one host holds a whole /64).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from time import monotonic
+
+from django.conf import settings
 
 # Refusals that say the client is broken or hostile: they count toward the error budget.
 COUNTED_ERRORS = frozenset({"bad_frame", "bad_version", "unknown_kind", "bad_field",
@@ -81,3 +89,82 @@ class ErrorBudget:
             return "send"
         return None
 
+
+
+# -- who a client is -------------------------------------------------------------------------
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(spec: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in spec if item.strip())
+
+
+def trusted_proxies() -> tuple[Network, ...]:
+    """GAME["TRUSTED_PROXIES"] as networks (addresses and CIDRs; checked by the settings)."""
+    return _networks(tuple(settings.GAME.get("TRUSTED_PROXIES") or ()))
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as a peer or an X-Forwarded-For entry gives it (``[v6]:port`` and
+    ``v4:port`` too), IPv4-mapped IPv6 as IPv4; None for anything else."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return mapped or ip
+
+
+def _forwarded_for(scope: dict) -> list[str]:
+    """Every X-Forwarded-For entry of the request, left to right, over all such headers."""
+    entries: list[str] = []
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"x-forwarded-for":
+            entries += value.decode("latin-1").split(",")
+    return entries
+
+
+def client_address(scope: dict) -> str | None:
+    """The client's address for an ASGI scope (HTTP and websocket alike).
+
+    The peer's address, unless the peer is a trusted proxy (GAME["TRUSTED_PROXIES"]): then
+    the right-most X-Forwarded-For entry that is not a trusted proxy, walking from the right
+    (each proxy appends the address it saw, so entries left of it are the client's own say).
+    An entry that is not an address stops the walk at the last trusted hop. No header is
+    read unless the peer is trusted; with no trusted proxies, none ever is."""
+    client = scope.get("client") or (None, None)
+    peer = _ip(str(client[0])) if client[0] is not None else None
+    if peer is None:
+        return client[0]
+    trusted = trusted_proxies()
+    if not trusted or not any(peer in net for net in trusted):
+        return str(peer)
+    found = peer
+    for entry in reversed(_forwarded_for(scope)):
+        ip = _ip(entry)
+        if ip is None:
+            break
+        found = ip
+        if not any(ip in net for net in trusted):
+            break
+    return str(found)
+
+
+def limit_key(address: str | None) -> str:
+    """What the limits per address count: an IPv4 address as is, an IPv6 address by its
+    first GAME["IPV6_PREFIX_BITS"] bits (a network, as one host may hold a /64), "?" for none."""
+    if not address:
+        return "?"
+    bits = settings.GAME.get("IPV6_PREFIX_BITS", 64)
+    if ":" not in address or not bits or bits >= 128:
+        return address
+    try:
+        return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+    except ValueError:
+        return address

@@ -19,6 +19,7 @@ import os
 import signal
 import threading
 from collections import Counter
+from contextvars import ContextVar
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -31,10 +32,15 @@ from game.engine.clock import MonotonicClock
 from game.engine.lobby import LobbyConfig
 from game.engine.loop import LobbyLoop
 from game.engine.registry import LobbyRegistry, RegistryFull
+from game.limits import client_address, limit_key
 
 log = logging.getLogger("game.runtime")
 
 EVENT_TYPE = "lobby.event"  # handled by LobbyConsumer.lobby_event
+
+# What `Runtime.admit_lobby` let through, for the `create_lobby` of the same request (task):
+# (creator identity, address key or None, the cluster's reservation or None).
+_admitted: ContextVar[tuple[str, str | None, Any] | None] = ContextVar("lobby_admitted", default=None)
 
 
 def lobby_group(code: str) -> str:
@@ -59,7 +65,8 @@ class Runtime:
         self.outgoing: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self.writes: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.saved_matches = 0
-        self.connections: Counter[str] = Counter()  # open websockets per client address
+        self.connections: Counter[str] = Counter()  # open websockets per client address (`limit_key`)
+        self.lobby_addresses: dict[str, str] = {}  # code -> its creator's address key, for lobbies made here
         self.tasks = [self.loop.create_task(self._publisher(), name="lobby-publisher"),
                       self.loop.create_task(self._writer(), name="result-writer")]
         self.cluster = None
@@ -75,9 +82,12 @@ class Runtime:
         """Join the cluster (once), before the first lobby is looked up or created."""
         if self.cluster is None:
             return
+        await asyncio.shield(self._start_cluster())
+
+    def _start_cluster(self) -> asyncio.Task:
         if self._started is None:
             self._started = self.loop.create_task(self.cluster.start())
-        await asyncio.shield(self._started)
+        return self._started
 
     # -- LoopHooks ----------------------------------------------------------------------
     def publish(self, code: str, data: bytes) -> None:
@@ -87,6 +97,7 @@ class Runtime:
         self.writes.put_nowait(("match", record))
 
     def lobby_closed(self, code: str) -> None:
+        self.lobby_addresses.pop(code, None)
         loop = self.registry.get(code)
         reason = loop.lobby.close_reason if loop else ""
         self.registry.remove(code)
@@ -104,6 +115,7 @@ class Runtime:
             self.cluster.relay_state(code, epoch, tick, delta, full, **delayed)
 
     def lobby_abandoned(self, loop: LobbyLoop) -> None:
+        self.lobby_addresses.pop(loop.lobby.code, None)
         if self.cluster is not None:
             task = self.loop.create_task(self.cluster.abandoned(loop))
             self.cluster.handovers.add(task)
@@ -111,24 +123,70 @@ class Runtime:
         else:
             self.registry.remove(loop.lobby.code)
 
-    # -- connections -------------------------------------------------------------------
+    # -- limits per client (game.limits; across the cluster: game.cluster.limits) ---------------
     def connection_opened(self, address: str | None) -> bool:
-        """Count a new connection; False when its address has too many already."""
-        key = address or "?"
-        if self.connections[key] >= settings.GAME["MAX_CONNECTIONS_PER_ADDRESS"]:
-            return False
-        self.connections[key] += 1
-        return True
+        """Count a new socket; False when its address has MAX_CONNECTIONS_PER_ADDRESS already
+        (in a cluster: this process's sockets plus the others' as last read from Redis)."""
+        key = limit_key(address)
+        shared = None
+        if self.cluster is not None:
+            self._start_cluster()  # (its node shares the counts once it has joined)
+            shared = self.cluster.limits.connections
+        others = shared.others(key) if shared is not None else 0
+        allowed = self.connections[key] + others < settings.GAME["MAX_CONNECTIONS_PER_ADDRESS"]
+        if allowed:
+            self.connections[key] += 1
+        if shared is not None:
+            shared.changed(key)  # a refusal too: it reads the others' count afresh
+        return allowed
 
     def connection_closed(self, address: str | None) -> None:
-        key = address or "?"
-        self.connections[key] -= 1
-        if self.connections[key] <= 0:
-            del self.connections[key]
+        key = limit_key(address)
+        if self.connections[key] > 1:
+            self.connections[key] -= 1
+        else:
+            self.connections.pop(key, None)
+        if self.cluster is not None:
+            self.cluster.limits.connections.changed(key)
 
-    def lobbies_created_by(self, identity: str) -> int:
-        return sum(1 for loop in self.registry.loops.values()
-                   if loop.lobby.creator_identity == identity and loop.lobby.phase != "closed")
+    async def admit_lobby(self, identity: str, scope: dict) -> bool:
+        """May this client create one more lobby? Both limits apply: MAX_LOBBIES_PER_CLIENT open
+        lobbies per identity, MAX_LOBBIES_PER_ADDRESS per client address; across the cluster
+        when Redis answers, else this process's. A yes holds a place for the `create_lobby`
+        that follows in the same request (a place never used runs out: LOBBY_RESERVE_S)."""
+        game = settings.GAME
+        address = client_address(scope)
+        key = limit_key(address) if address else None
+        limits = (game["MAX_LOBBIES_PER_CLIENT"], game["MAX_LOBBIES_PER_ADDRESS"])
+        reservation = None
+        if self.cluster is not None:
+            reservation = await self.cluster.limits.lobbies.admit(identity, key, limits)
+            if reservation is False:
+                return False
+        if reservation is None:
+            by_identity, by_address = self.lobbies_held_here(identity, key)
+            if by_identity >= limits[0] or (key is not None and by_address >= limits[1]):
+                return False
+        _admitted.set((identity, key, reservation))
+        return True
+
+    def lobbies_held_here(self, identity: str, key: str | None) -> tuple[int, int]:
+        """Open lobbies run by this process made by ``identity``, and from address ``key``."""
+        open_loops = [loop for loop in self.registry.loops.values() if loop.lobby.phase != "closed"]
+        return (sum(1 for loop in open_loops if loop.lobby.creator_identity == identity),
+                sum(1 for loop in open_loops if key is not None and self.lobby_addresses.get(loop.lobby.code) == key))
+
+    async def _count_creation(self, code: str, identity: str | None) -> None:
+        """A lobby made after `admit_lobby` said yes now counts against its creator."""
+        admitted = _admitted.get()
+        if admitted is None or admitted[0] != identity:
+            return
+        _admitted.set(None)
+        _, key, reservation = admitted
+        if key is not None:
+            self.lobby_addresses[code] = key
+        if reservation and self.cluster is not None:
+            await self.cluster.limits.lobbies.bind(reservation, code)
 
     # -- lobbies ------------------------------------------------------------------------
     async def create_lobby(self, *, config: LobbyConfig, created_by_id: int | None,
@@ -149,6 +207,7 @@ class Runtime:
                 raise RegistryFull()
         else:
             loop = self.registry.create(config)
+        await self._count_creation(config.code, config.creator_identity)
         await database_sync_to_async(services.lobby_create)(
             code=config.code, name=config.name, game=config.game_cls.name, private=config.private,
             max_players=config.max_players, tick_rate_hz=config.tick_rate_hz,

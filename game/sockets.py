@@ -21,7 +21,7 @@ from django.conf import settings
 from game import protocol
 from game.engine.clock import wall_ms
 from game.engine.outbox import Outbox
-from game.limits import ErrorBudget, TokenBucket
+from game.limits import ErrorBudget, TokenBucket, client_address
 from game.query import QueryRefused, SocketQuery, parse_socket_query
 from game.runtime import get_runtime
 
@@ -55,8 +55,7 @@ class FramedConsumer(AsyncWebsocketConsumer):
         return query
 
     def address(self) -> str | None:
-        client = self.scope.get("client") or (None, None)
-        return client[0]
+        return client_address(self.scope)  # behind a trusted proxy: the address it saw
 
     async def who(self, query: SocketQuery) -> tuple[str, str, int | None]:
         """``(identity, name, user id)`` as the lobby socket finds them: a logged-in user's

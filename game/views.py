@@ -278,7 +278,7 @@ async def lobbies(request: HttpRequest) -> JsonResponse:
     else:
         guest = await sync_to_async(_ensure_guest)(request)
         identity, creator_name = f"g:{guest}", ""
-    if runtime.lobbies_created_by(identity) >= django_settings.GAME["MAX_LOBBIES_PER_CLIENT"]:
+    if not await runtime.admit_lobby(identity, request.scope):  # per identity and per address
         return JsonResponse({"error": "too_many_lobbies",
                              "msg": "close one of your open lobbies before creating another"}, status=429)
     config = _lobby_config(_json_body(request), code=runtime.registry.new_code(), creator_identity=identity)

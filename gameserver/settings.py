@@ -10,10 +10,13 @@ default (SQLite in WAL mode, the in-process channel layer, one daphne process):
 - ``DATABASE_URL``: selects PostgreSQL through psycopg 3 (``postgres://user:pw@host:5432/db``).
 - ``CSRF_TRUSTED_ORIGINS``: comma-separated origins, when served behind a proxy.
 - ``SQLITE_PATH``: where the embedded database lives (default ``db.sqlite3``).
+- ``GAME_TRUSTED_PROXIES``: comma-separated addresses/CIDRs of the reverse proxies whose
+  X-Forwarded-For says who the client is (unset: the peer's address, no header is read).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -34,6 +37,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name, "")
     items = [item.strip() for item in value.split(",") if item.strip()]
     return items or default
+
+
+def trusted_proxies(name: str) -> list[str]:
+    """Addresses and CIDRs (comma-separated) of the proxies allowed to say who the client is."""
+    items = env_list(name, [])
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an address or a CIDR") from None
+    return items
 
 
 DEBUG = env_bool("DEBUG")
@@ -239,6 +253,14 @@ GAME = {
     "RATE_LIMITS": {"input": (40.0, 40.0), "ping": (5.0, 10.0), "chat": (2.0, 5.0), "command": (5.0, 10.0)},
     "MAX_CONNECTIONS_PER_ADDRESS": int(os.environ.get("GAME_MAX_CONNECTIONS_PER_ADDRESS", "64")),
     "MAX_LOBBIES_PER_CLIENT": int(os.environ.get("GAME_MAX_LOBBIES_PER_CLIENT", "5")),
+    # Open lobbies per client address (both this and the limit per identity apply).
+    "MAX_LOBBIES_PER_ADDRESS": int(os.environ.get("GAME_MAX_LOBBIES_PER_ADDRESS", "5")),
+    # Where a client's address comes from (game.limits.client_address): the peer's address,
+    # unless the peer is one of these proxies (addresses or CIDRs, comma-separated): then the
+    # right-most X-Forwarded-For entry that is not one of them. Empty: no header is ever read.
+    "TRUSTED_PROXIES": trusted_proxies("GAME_TRUSTED_PROXIES"),
+    # Limits per address count an IPv6 client by this long a prefix (one host holds a /64).
+    "IPV6_PREFIX_BITS": int(os.environ.get("GAME_IPV6_PREFIX_BITS", "64")),
     "RECONNECT_GRACE_S": float(os.environ.get("GAME_RECONNECT_GRACE_S", "20")),
     "FINISHED_LINGER_S": 600.0,
     # SIGTERM: stop taking lobbies, let running matches end for at most this long, then hand
@@ -261,4 +283,15 @@ GAME_CLUSTER = {
     "LEASE_TTL_S": float(os.environ.get("GAME_LEASE_TTL_S", "3")),
     # How long the directory keeps a lobby whose owner vanished and that nobody took over.
     "DIRECTORY_TTL_S": 120.0,
+    # Limits shared through Redis (game.cluster.limits): sockets per address, lobbies per
+    # client. After a Redis failure each process counts alone for LIMITS_RETRY_S before it asks
+    # again; Redis calls for a lobby creation give up after LIMITS_TIMEOUT_S; every process
+    # rewrites its socket counts each LIMITS_RESYNC_S (they expire after three times that).
+    "LIMITS_RETRY_S": float(os.environ.get("GAME_LIMITS_RETRY_S", "5")),
+    "LIMITS_TIMEOUT_S": 0.5,
+    "LIMITS_RESYNC_S": 60.0,
+    # A lobby creation let through holds its place this long before the lobby exists.
+    "LOBBY_RESERVE_S": 10.0,
+    # How long a client's record of open lobbies lives after its last creation.
+    "LOBBY_COUNT_TTL_S": 86400.0,
 }

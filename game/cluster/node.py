@@ -24,6 +24,7 @@ from django.conf import settings
 from game import protocol
 from game.cluster.directory import Directory
 from game.cluster.lease import Lease, Leases
+from game.cluster.limits import ClusterLimits
 from game.cluster.ownership import CodeTaken, Ownership  # noqa: F401 (CodeTaken: re-exported)
 from game.cluster.remote import Relay, RemoteConn, join_request_from, refusal_name, relay_group
 from game.engine.loop import LobbyLoop
@@ -59,6 +60,8 @@ class Node(Ownership):
         self.redis = redis_client(cfg, timeout_s=self.ttl_s / 2)
         self.leases = Leases(self.redis, self.prefix, self.ttl_s, cfg["DIRECTORY_TTL_S"])
         self.directory = Directory(self.redis, self.prefix, cfg["DIRECTORY_TTL_S"])
+        self.limits = ClusterLimits(self.redis, self.prefix, runtime.connections, cfg)
+        self.beats = 0  # heartbeats written (`Ownership._heartbeat`)
         self.channel = ""
         self.owned: dict[str, Lease] = {}
         self.remote_conns: dict[tuple[str, int], RemoteConn] = {}
@@ -87,6 +90,7 @@ class Node(Ownership):
                            ("keeper", self._keeper()), ("watchdog", self._watchdog()),
                            ("writer", self._writer())):
             self.tasks.append(self.loop.create_task(coro, name=f"node-{name}"))
+        self.tasks.append(self.limits.start(self.channel))
         log.info("cluster node %s started", self.channel)
 
     async def stop(self) -> None:

@@ -136,7 +136,9 @@ class Ownership:
         return f"{self.prefix}node:{channel}"
 
     async def _heartbeat(self) -> None:
-        await self.redis.set(self._node_key(self.channel), b"1", px=int(self.ttl_s * 1000))
+        before = await self.redis.set(self._node_key(self.channel), b"1", px=int(self.ttl_s * 1000), get=True)
+        self.limits.upkeep(lapsed=before is None and self.beats > 0)  # taken for dead meanwhile
+        self.beats += 1
 
     async def _keeper(self) -> None:
         period = self.ttl_s / 3
