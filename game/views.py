@@ -278,10 +278,11 @@ async def lobbies(request: HttpRequest) -> JsonResponse:
     else:
         guest = await sync_to_async(_ensure_guest)(request)
         identity, creator_name = f"g:{guest}", ""
+    # A body refused (400) is refused before it could count against the client's lobbies.
+    config = _lobby_config(_json_body(request), code=runtime.registry.new_code(), creator_identity=identity)
     if not await runtime.admit_lobby(identity, request.scope):  # per identity and per address
         return JsonResponse({"error": "too_many_lobbies",
                              "msg": "close one of your open lobbies before creating another"}, status=429)
-    config = _lobby_config(_json_body(request), code=runtime.registry.new_code(), creator_identity=identity)
     try:
         loop = await runtime.create_lobby(config=config, created_by_id=user.pk if user.is_authenticated else None,
                                           creator_name=creator_name)

@@ -171,3 +171,16 @@ async def test_a_name_is_cleaned_and_an_empty_one_takes_the_default():
     assert status == 201 and reply["lobby"]["name"] == "Friday"
     status, reply = await post({"game": "pong", "name": " \t "})
     assert status == 201 and reply["lobby"]["name"] == "Pong lobby"
+
+
+async def test_a_refused_body_is_answered_400_even_at_the_lobby_limit_and_never_counts():
+    client = AsyncClient()
+    for _ in range(10):  # refused bodies take nothing from the client's allowance
+        assert (await post_raw(nested(40), client))[0] == 400
+    limit = views.django_settings.GAME["MAX_LOBBIES_PER_CLIENT"]
+    for _ in range(limit):
+        assert (await post_raw(b'{"game": "pong"}', client))[0] == 201
+    status, reply = await post_raw(b'{"game": "chess"}', client)
+    assert status == 400 and reply["field"] == "game"  # the body is judged first
+    status, reply = await post_raw(b'{"game": "pong"}', client)
+    assert status == 429 and reply["error"] == "too_many_lobbies"
