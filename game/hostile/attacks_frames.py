@@ -5,7 +5,6 @@ a spectator or non-host player giving orders."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 import msgpack
@@ -17,8 +16,8 @@ from game.loadtest.wire import OP_BINARY, OP_TEXT
 FATAL_CLOSES = (1006, 1011, 4500)  # the server failed or dropped the socket
 
 
-async def joined(ctx: Context, which: str, query: str) -> Probe:
-    return await open_joined(ctx.target, ctx.lobby(which).code, query)
+async def joined(ctx: Context, which: str, query: str, **options) -> Probe:
+    return await open_joined(ctx.target, ctx.lobby(which).code, query, **options)
 
 
 def _fact(probe: Probe, **more) -> dict:
@@ -139,10 +138,10 @@ def judge_flood(facts: dict) -> Verdict:
 
 # -- a reader that stops reading ------------------------------------------------------------
 
+SLOW_RCVBUF = 4096  # a phone's socket that fills at once: the server's writes are what back up
+
 async def slow_reader(ctx: Context) -> dict:
-    probe = await joined(ctx, "victim", "role=spectator&name=stuck")
-    sock = probe.transport.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    probe = await joined(ctx, "victim", "role=spectator&name=stuck", rcvbuf=SLOW_RCVBUF)
     probe.transport.pause_reading()
     try:
         started, cut_after = time.monotonic(), None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import ssl
 import struct
 import time
 from collections.abc import Callable
@@ -32,9 +33,11 @@ class Probe(WebSocketClient):
     """One websocket that remembers what came: ``welcome``, ``lobby`` (the newest lobby state),
     ``errors`` (codes of error frames), state frames (count, newest tick, arrival), the close."""
 
-    def __init__(self, *, on_state: Callable[["Probe", dict, float], None] | None = None) -> None:
+    def __init__(self, *, on_state: Callable[["Probe", dict, float], None] | None = None,
+                 rcvbuf: int | None = None) -> None:
         super().__init__(max_size=4 << 20)
         self.on_state = on_state
+        self.rcvbuf = rcvbuf  # a small receive buffer, set before connecting (the window stays small)
         self.welcome: dict | None = None
         self.lobby: dict | None = None
         self.errors: list[str] = []  # the codes of error frames, as they came
@@ -46,6 +49,24 @@ class Probe(WebSocketClient):
         self.closed_at: float | None = None
         self.protocol_error = ""
         self.changed = asyncio.Event()
+
+    async def connect(self, url: str, origin: str) -> None:
+        if self.rcvbuf is None:
+            return await super().connect(url, origin)
+        # As WebSocketClient.connect, on a socket whose receive buffer is set before the SYN: set
+        # later, the window the peer saw first stays its measure, and reading on crawls.
+        host, port, secure, request, self._accept = upgrade_request(url, origin)
+        loop = asyncio.get_running_loop()
+        self._opened, self.done = loop.create_future(), loop.create_future()
+        sock = await raw_connection(Target("https" if secure else "http", host, port), rcvbuf=self.rcvbuf)
+        context = ssl.create_default_context() if secure else None
+        await loop.create_connection(lambda: self, sock=sock, ssl=context, server_hostname=host if context else None)
+        self.transport.write(request)
+        try:
+            await self._opened
+        except BaseException:
+            self.abort()
+            raise
 
     # What came.
 
@@ -127,10 +148,10 @@ def handshake_status(exc: BaseException) -> int:
 
 
 async def open_probe(target: Target, path: str, *, origin: str | None = None, timeout: float = 5.0,
-                     on_state=None) -> Probe:
+                     on_state=None, rcvbuf: int | None = None) -> Probe:
     """A websocket to ``path`` on the target, its opening handshake done; raises
     `HandshakeError` (see `handshake_status`), OSError or TimeoutError."""
-    probe = Probe(on_state=on_state)
+    probe = Probe(on_state=on_state, rcvbuf=rcvbuf)
     try:
         await asyncio.wait_for(probe.connect(target.ws_url(path), origin or target.origin), timeout)
     except BaseException:
@@ -139,10 +160,11 @@ async def open_probe(target: Target, path: str, *, origin: str | None = None, ti
     return probe
 
 
-async def open_joined(target: Target, code: str, query: str, *, timeout: float = 5.0, on_state=None) -> Probe:
+async def open_joined(target: Target, code: str, query: str, *, timeout: float = 5.0, on_state=None,
+                      rcvbuf: int | None = None) -> Probe:
     """A websocket that joined lobby ``code`` (its welcome came); raises RuntimeError with the
     close code when the server refused it."""
-    probe = await open_probe(target, lobby_path(code, query), timeout=timeout, on_state=on_state)
+    probe = await open_probe(target, lobby_path(code, query), timeout=timeout, on_state=on_state, rcvbuf=rcvbuf)
     if not await probe.wait(lambda: probe.welcome is not None or probe.gone or probe.close_code is not None,
                             timeout):
         probe.abort()
@@ -210,13 +232,15 @@ def peer_dropped(sock: socket.socket) -> str | None:
     return "answered" if data else "closed"
 
 
-async def raw_connection(target: Target, timeout: float = 5.0) -> socket.socket:
-    """A plain, non-blocking TCP connection to the target."""
+async def raw_connection(target: Target, timeout: float = 5.0, *, rcvbuf: int | None = None) -> socket.socket:
+    """A plain, non-blocking TCP connection to the target (with ``rcvbuf``: that receive buffer)."""
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     family, kind, proto, _name, address = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.setblocking(False)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     try:
         await asyncio.wait_for(loop.sock_connect(sock, address), timeout)
     except BaseException:

@@ -29,13 +29,13 @@ class Plan:
     slow_reader_s: float = 30.0  # how long a socket holds without reading
     handshake_deadline_s: float = 10.0  # by when half-sent handshakes must be dropped
     half_open: int = 32  # half-sent handshakes held at once
-    time_limit_s: float = 110.0  # the whole run; attacks not begun by then are reported as not run
+    time_limit_s: float = 115.0  # the whole run; attacks not begun by then are reported as not run
     only: tuple[str, ...] = ()  # run only these attacks (names); empty: all
 
     @classmethod
     def make(cls, *, quick: bool = False, **overrides) -> "Plan":
         base = dict(baseline_s=1.5, min_window_s=0.4, slow_reader_s=20.0, half_open=16,
-                    time_limit_s=45.0) if quick else {}
+                    time_limit_s=60.0) if quick else {}
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(quick=quick, **base)
 

@@ -48,6 +48,8 @@ def observer_cell(result: Result, baseline_fps: float) -> str:
         return "-"
     share = f" ({100.0 * window['fps'] / baseline_fps:.0f}%)" if baseline_fps > 0 else ""
     lost = f", lost {window['lost']}" if window["lost"] else ""
+    if window.get("skipped"):
+        lost += f" ({window['skipped']} ticks skipped)"
     return f"{window['fps']:.1f}{share}{lost}"
 
 

@@ -16,6 +16,7 @@ from game.hostile.stage import Match, SetupError, Stage
 from game.hostile.target import Target
 
 REPAIRS = 2  # replacements of a harmed lobby per run, at most
+GRACE_S = 5.0  # an attack begun in time may run this much past the run's time limit
 
 
 def batches(attacks: list[Attack]) -> list[list[Attack]]:
@@ -29,9 +30,10 @@ def batches(attacks: list[Attack]) -> list[list[Attack]]:
     return out
 
 
-async def attempt(ctx: Context, attack: Attack) -> tuple[Verdict, dict, float]:
-    """Run one attack within its budget: its verdict, facts and run time."""
-    started, budget = time.monotonic(), attack.budget_s(ctx.plan)
+async def attempt(ctx: Context, attack: Attack, left: float = float("inf")) -> tuple[Verdict, dict, float]:
+    """Run one attack within its budget (and the ``left`` seconds of the run, and a few more):
+    its verdict, facts and run time."""
+    started, budget = time.monotonic(), min(attack.budget_s(ctx.plan), left + GRACE_S)
     try:
         facts = await asyncio.wait_for(attack.run(ctx), budget)
         verdict = attack.judge(facts)
@@ -61,15 +63,16 @@ class Run:
         self.matches.append(match)
         return await self.stage.call(match.start())
 
-    async def play(self, ctx: Context, batch: list[Attack]) -> list[Result]:
+    async def play(self, ctx: Context, batch: list[Attack], left: float) -> list[Result]:
         self.progress(" + ".join(a.name for a in batch))
-        skipped = await ctx.observer.skipped_ticks()
+        observer = ctx.observer
+        before = observer.skipped if observer.skipped is not None else await observer.skipped_ticks()
         start = time.monotonic()
-        outcomes = await asyncio.gather(*(attempt(ctx, attack) for attack in batch))
+        outcomes = await asyncio.gather(*(attempt(ctx, attack, left) for attack in batch))
         await asyncio.sleep(max(0.0, start + self.plan.min_window_s - time.monotonic()))
         end = time.monotonic()
-        skipped = _difference(await ctx.observer.skipped_ticks(), skipped)
-        harm = await ctx.observer.intact(end) + await ctx.victim.intact(end)
+        harm = await observer.intact(end) + await ctx.victim.intact(end)  # (reads the skipped ticks again)
+        skipped = _difference(observer.skipped, before)
         results = [Result(a.name, a.lobby, a.expected, verdict, facts, start, end, seconds, harm=list(harm),
                           skipped=skipped) for a, (verdict, facts, seconds) in zip(batch, outcomes)]
         try:
@@ -118,7 +121,7 @@ class Run:
             now = time.monotonic()
             return [Result(a.name, a.lobby, a.expected, Verdict(False, reason), {}, now, now, 0.0, ran=False)
                     for a in batch]
-        return await self.play(ctx, batch)
+        return await self.play(ctx, batch, left)
 
     async def _clean_up(self) -> None:
         try:

@@ -54,6 +54,7 @@ class Match:
         self.guest: Probe | None = None
         self.host_id = self.guest_id = 0
         self.tick_rate = 20
+        self.skipped: int | None = None  # the lobby's skipped_ticks when its detail was last read
         self._seq: dict[int, int] = {}
 
     @property
@@ -145,6 +146,7 @@ class Match:
         if reply.status != 200 or not reply.is_json:
             problems.append(f"GET /api/lobbies/{self.code} answered {reply.status or reply.error}")
         else:
+            self.skipped = _skipped(reply.json())
             lobby = reply.json().get("lobby", {})
             if lobby.get("phase") != "playing":
                 problems.append(f"{self.label}'s phase is {lobby.get('phase')}")
@@ -155,12 +157,17 @@ class Match:
     async def skipped_ticks(self) -> int | None:
         """The ticks the server says this lobby skipped so far (None where it does not say)."""
         reply = await lobby_detail(self.target, self.code)
-        stats = reply.json().get("stats") if reply.status == 200 and reply.is_json else None
-        value = stats.get("skipped_ticks") if isinstance(stats, dict) else None
-        return value if isinstance(value, int) else None
+        self.skipped = _skipped(reply.json()) if reply.status == 200 and reply.is_json else None
+        return self.skipped
 
     def _fresh(self, since: float) -> bool:
         return all(p.last_state_at > since for p in self.probes)
+
+
+def _skipped(detail: dict) -> int | None:
+    stats = detail.get("stats")
+    value = stats.get("skipped_ticks") if isinstance(stats, dict) else None
+    return value if isinstance(value, int) else None
 
 
 def _ready(lobby: dict | None, member_id: int) -> bool:
