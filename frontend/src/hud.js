@@ -1,6 +1,7 @@
 // The heads-up display: players and scores, the round timer, ping and the connection's state.
 // Everything is written with textContent; the DOM is touched only when something changed.
 import { colourMap } from './render/canvas.js';
+import { inkFor, markFor } from './render/players.js';
 import { el } from './ui/dom.js';
 
 export function formatClock(seconds) {
@@ -22,6 +23,13 @@ export function connectionText(status, now = Date.now()) {
   }
 }
 
+/** A player's colour with its mark on it (render/players.js); the name beside it says who it is. */
+function swatch(colour) {
+  const mark = el('span', { className: 'swatch mark', style: `background: ${colour}; color: ${inkFor(colour)}`, textContent: markFor(colour) });
+  mark.setAttribute('aria-hidden', 'true');
+  return mark;
+}
+
 export class Hud {
   constructor({ scores, timer, ping, connection }) {
     Object.assign(this, { scoresEl: scores, timerEl: timer, pingEl: ping, connEl: connection });
@@ -40,7 +48,7 @@ export class Hud {
     const list = el('ol', {}, ...rows.map((row) => el('li', {
       className: [row.id === you ? 'you' : '', row.id === focus ? 'focus' : '', row.al === false ? 'dead' : ''].join(' ').trim(),
     },
-    el('span', { className: 'swatch', style: `background: ${colours.get(row.id)}` }),
+    swatch(colours.get(row.id)),
     el('span', { className: 'name', textContent: row.n ?? row.id }),
     el('span', {
       className: 'score',

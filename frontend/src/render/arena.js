@@ -2,6 +2,7 @@
 // own player highlighted, the followed one marked, and a banner for countdowns and waits.
 import { BULLET_RADIUS, MAX_HP, PICKUP_RADIUS, WORLD, bulletAt } from '../games/arena.js';
 import { WorldCanvas, colourMap } from './canvas.js';
+import { drawMark } from './players.js';
 
 const R = WORLD.player_radius;
 
@@ -126,6 +127,7 @@ export class ArenaRenderer extends WorldCanvas {
     ctx.strokeStyle = 'rgba(0,0,0,0.6)';
     ctx.lineWidth = 2;
     ctx.stroke();
+    if (!hit) drawMark(ctx, colour, e.x, e.y, R * 1.25);
     this.label(e.al === false ? `${e.n ?? '?'} ✝` : (e.n ?? '?'), e.x, e.y - R - 30,
       { colour: own ? '#ffffff' : colour, size: 22, weight: own ? '800' : '700' });
     this.hpBar(e.x, e.y - R - 12, e.hp ?? MAX_HP);

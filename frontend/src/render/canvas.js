@@ -1,7 +1,8 @@
 // What both renderers share: a canvas that fills its box at the world's aspect ratio (sharp
-// on high-DPI screens), the pointer-to-world mapping, and the player colours.
+// on high-DPI screens), the pointer-to-world mapping, and the player colours (render/players.js).
+import { PLAYER_COLOURS } from './players.js';
 
-export const PLAYER_COLOURS = ['#4fc3f7', '#ff8a65', '#aed581', '#ba68c8', '#ffd54f', '#f06292', '#4db6ac', '#e0e0e0'];
+export { PLAYER_COLOURS };
 
 /** Colour of each player entity id, by the order of the ids (the same on every screen). */
 export function colourMap(entities) {

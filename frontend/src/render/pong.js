@@ -2,6 +2,7 @@
 // the ball, names and big scores.
 import { COURT } from '../games/pong.js';
 import { WorldCanvas, colourMap } from './canvas.js';
+import { drawBadge } from './players.js';
 
 export class PongRenderer extends WorldCanvas {
   constructor(canvas) {
@@ -55,6 +56,7 @@ export class PongRenderer extends WorldCanvas {
       ctx.strokeRect(x - 3, e.y - h / 2 - 3, w + 6, h + 6);
     }
     const quarter = e.side === 0 ? width / 4 : (3 * width) / 4;
+    drawBadge(this.ctx, colour, quarter - 52, 60, 15);
     this.label(String(e.s ?? 0), quarter, 60, { size: 56, weight: '800', colour });
     this.label(e.n ?? '?', quarter, 105, { size: 18, colour: highlight ? '#ffffff' : '#c5cae9' });
   }
