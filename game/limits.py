@@ -54,11 +54,16 @@ class TokenBucket:
 LIMIT_OF_KIND = {"input": "input", "ping": "ping", "chat": "chat", "ready": "command"}
 
 
-def buckets_for(tick_rate: int, limits: dict[str, tuple[float, float]]) -> dict[str, TokenBucket]:
-    """Fresh buckets for one connection. Inputs may come at up to twice the tick rate
-    (clients that send on animation frames), with at least ``limits["input"]``."""
+def input_allowance(tick_rate: int, limits: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    """``(rate, burst)`` of one connection's inputs: up to twice the tick rate (clients that
+    send on animation frames), and at least ``limits["input"]``."""
     rate, burst = limits["input"]
-    out = {"input": TokenBucket(rate=max(rate, 2 * tick_rate), burst=max(burst, 2 * tick_rate))}
+    return max(rate, 2 * tick_rate), max(burst, 2 * tick_rate)
+
+
+def buckets_for(tick_rate: int, limits: dict[str, tuple[float, float]]) -> dict[str, TokenBucket]:
+    """Fresh buckets for one connection (inputs: `input_allowance`)."""
+    out = {"input": TokenBucket(*input_allowance(tick_rate, limits))}
     for name in ("ping", "chat", "command"):
         out[name] = TokenBucket(*limits[name])
     return out

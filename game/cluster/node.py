@@ -67,6 +67,7 @@ class Node(Ownership):
         self.remote_conns: dict[tuple[str, int], RemoteConn] = {}
         self.aborted_joins: set[tuple[str, int]] = set()
         self.relays: dict[str, Relay] = {}
+        self.holding: dict[str, set[RemoteConn]] = {}  # lobby code -> remote members with held inputs
         self.conn_relay: dict[int, Relay] = {}  # local connection id -> its lobby's relay
         self.pending_joins: dict[int, asyncio.Future] = {}
         self.outgoing: dict[str, list] = defaultdict(list)
@@ -129,7 +130,10 @@ class Node(Ownership):
 
     def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None, *,
                     delayed: bool = False, ddelta: bytes | None = None, dfull: bytes | None = None) -> None:
-        """Publish one tick of a lobby's state to every node with members of it."""
+        """Publish one tick of a lobby's state to every node with members of it (and, with the
+        tick, feed its remote members' held inputs to its loop: `RemoteConn.take_input`)."""
+        if code in self.holding:
+            self._feed_held(code)
         self.relays_sent += 1
         message = {"type": STATE_TYPE, "code": code, "epoch": epoch, "tick": tick, "delta": delta, "full": full}
         if delayed:
@@ -219,11 +223,22 @@ class Node(Ownership):
         try:
             cleaned = loop.game_cls.parse_input(raw)
         except InvalidInput as exc:  # the member's process checked it: only a bug lands here
-            member.conn.push_event(protocol.encode_error(code="bad_field", msg=str(exc), ref="input"))
+            member.conn.refuse("bad_field", "input", str(exc))
             return
-        error = loop.submit_input(member, seq, cleaned)
-        if error:
-            member.conn.push_event(protocol.encode_error(code=error, msg=protocol.ERRORS[error], ref="input"))
+        member.conn.take_input(loop, member, seq, cleaned)
+        if member.conn.held:
+            self.holding.setdefault(code, set()).add(member.conn)
+
+    def _feed_held(self, code: str) -> None:
+        loop = self.runtime.registry.get(code)
+        for conn in self.holding.pop(code):
+            member = loop.lobby.members.get(conn.member_id) if loop is not None else None
+            if member is None or member.conn is not conn:
+                conn.held.clear()  # left, or resumed on another connection
+                continue
+            conn.feed(loop, member)
+            if conn.held:
+                self.holding.setdefault(code, set()).add(conn)
 
     def _on_cmd(self, code: str, member_id: int, kind: str, fields: dict) -> None:
         loop = self._owned_loop(code)
@@ -231,10 +246,9 @@ class Node(Ownership):
         if member is None or not member.conn.relayed:
             return
         if protocol.required_role(kind) == "host" and not loop.lobby.is_admin(member):
-            member.conn.push_event(protocol.encode_error(
-                code="forbidden", msg=f"only the host or staff may {kind}", ref=kind))
+            member.conn.refuse("forbidden", kind, f"only the host or staff may {kind}")
         elif not loop.submit_command(member_id, kind, fields):
-            member.conn.push_event(protocol.encode_error(code="overloaded", msg=protocol.ERRORS["overloaded"], ref=kind))
+            member.conn.refuse("overloaded", kind)
 
     def _on_full(self, code: str) -> None:
         loop = self._owned_loop(code)
@@ -245,7 +259,7 @@ class Node(Ownership):
     def _on_deliver(self, conn_id: int, data: bytes) -> None:
         relay = self.conn_relay.get(conn_id)
         if relay is not None:
-            relay.outboxes[conn_id].push_event(data)
+            relay.deliver(conn_id, data)
 
     def _on_close(self, conn_id: int, code: int) -> None:
         relay = self.conn_relay.get(conn_id)

@@ -92,6 +92,7 @@ class Ownership:
             self.dirty_wake.set()
 
     def closed(self, code: str) -> None:
+        self.holding.pop(code, None)
         lease = self.owned.pop(code, None)
         if lease is not None:
             self.dirty.discard(code)
@@ -110,6 +111,7 @@ class Ownership:
         code = loop.lobby.code
         lease = self.owned.pop(code, None)
         self.dirty.discard(code)
+        self.holding.pop(code, None)
         if lease is not None and loop.abandoned == "handover":
             try:
                 await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, None))

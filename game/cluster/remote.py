@@ -7,7 +7,15 @@ one state frame for all of them (`LoopHooks.relay_state`).
 
 On the other processes: a `RemoteLobby` is the consumer's handle on a lobby owned elsewhere
 (the same calls as a local `LobbyLoop`), and a `Relay` hands each relayed state frame to the
-outboxes of the lobby's members connected here.
+outboxes of the lobby's members connected here, and each member's own frames to its outbox —
+error frames through the socket's `ErrorBudget`, as a local lobby's refusals go.
+
+Inputs cross in bursts: what a member's process posted while its event loop was busy or a
+publish was slow leaves in one batch, and the owner hands a batch to its loop between two
+ticks. The loop keeps at most a few inputs pending per player (it applies them each tick), so a
+burst of inputs sent one a tick would be refused as ``overloaded``; the owner's `RemoteConn`
+holds what the loop has no room for and feeds it in at the next ticks, in order. Only more than
+the member's process itself lets through (its input bucket's burst) is refused.
 """
 
 from __future__ import annotations
@@ -15,13 +23,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
+import msgpack
+from django.conf import settings
+
+from game import protocol
 from game.engine.errors import JoinRefused
 from game.engine.lobby import JoinRequest, Member
+from game.limits import ErrorBudget, input_allowance
 
 if TYPE_CHECKING:
     from game.cluster.node import Node
+    from game.engine.loop import LobbyLoop
 
 log = logging.getLogger("game.cluster")
 
@@ -46,10 +61,12 @@ class RemoteConn:
         self.member_id: int | None = None  # set once the join went through
         self.needs_full = True
         self.closed = False
+        self.held: deque[tuple[int, Any]] = deque()  # inputs waiting for room in the loop
 
     def leave(self) -> None:
         """The member's connection is gone: the owner's loop keeps the seat for the grace."""
         self.closed = True
+        self.held.clear()
         loop = self.node._owned_loop(self.code)
         if loop is not None and self.member_id is not None:
             loop.submit_leave(self.member_id, self)
@@ -57,6 +74,31 @@ class RemoteConn:
     def push_event(self, data: bytes) -> None:
         if not self.closed:
             self.node.post(self.channel, ["deliver", self.conn_id, data])
+
+    def refuse(self, code: str, ref: str, msg: str | None = None) -> None:
+        """An error frame for this member (its process lets through one per code and kind a
+        second, and closes the socket for too many: `Relay.deliver`)."""
+        self.push_event(protocol.encode_error(code=code, msg=msg or protocol.ERRORS[code], ref=ref))
+
+    def take_input(self, loop: LobbyLoop, member: Member, seq: int, cleaned: Any) -> None:
+        """An input from the member's process: to the loop, behind any held ones; held while
+        the loop has no room (see the module's docstring), refused past what its process lets
+        through in a burst."""
+        self.held.append((seq, cleaned))
+        self.feed(loop, member)
+        if len(self.held) > input_allowance(loop.tick_rate_hz, settings.GAME["RATE_LIMITS"])[1]:
+            self.held.pop()
+            self.refuse("overloaded", "input")
+
+    def feed(self, loop: LobbyLoop, member: Member) -> None:
+        """Hand held inputs to the loop, oldest first, while it has room."""
+        while self.held:
+            error = loop.submit_input(member, *self.held[0])
+            if error == "overloaded":
+                return
+            self.held.popleft()
+            if error:
+                self.refuse(error, "input")
 
     def push_state(self, data: bytes, *, full: bool) -> None:
         """Unused: state reaches remote members through the lobby's relay, once per process."""
@@ -76,6 +118,7 @@ class Relay:
         self.owner = owner
         self.epoch = epoch
         self.outboxes: dict[int, Any] = {}
+        self.budgets: dict[int, ErrorBudget] = {}  # each socket's, for the error frames the owner sends it
         self.delayed: set[int] = set()  # connections of spectators (who see a delayed feed if the lobby has one)
         self.full_asked_tick = -1
 
@@ -102,12 +145,30 @@ class Relay:
             self.full_asked_tick = message["tick"]
             self.node.post(self.owner, ["full", self.code])
 
-    def add(self, conn_id: int, outbox: Any) -> None:
+    def add(self, conn_id: int, outbox: Any, budget: ErrorBudget) -> None:
         self.outboxes[conn_id] = outbox
+        self.budgets[conn_id] = budget
         self.node.conn_relay[conn_id] = self
+
+    def deliver(self, conn_id: int, data: bytes) -> None:
+        """A frame for one member (welcome, error, eviction): to its outbox. An error frame
+        goes through the socket's budget, as a local refusal does: at most one per code and
+        kind a second, and the socket is closed (4029) for too many."""
+        outbox, budget = self.outboxes.get(conn_id), self.budgets.get(conn_id)
+        if outbox is None:
+            return
+        refused = _refusal(data)
+        if refused is not None and budget is not None:
+            verdict = budget.refuse(*refused)
+            if verdict == "close":
+                outbox.close(protocol.CLOSE["too_many_errors"])
+            if verdict != "send":
+                return
+        outbox.push_event(data)
 
     def discard(self, conn_id: int) -> None:
         self.outboxes.pop(conn_id, None)
+        self.budgets.pop(conn_id, None)
         self.delayed.discard(conn_id)
         if self.node.conn_relay.get(conn_id) is self:
             del self.node.conn_relay[conn_id]
@@ -134,7 +195,7 @@ class RemoteLobby:
 
     async def submit_join(self, req: JoinRequest) -> Member:
         relay = await self.node.relay_for(self.code, self.owner, self.epoch)
-        relay.add(self.conn_id, req.conn)
+        relay.add(self.conn_id, req.conn, ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"]))
         future = asyncio.get_running_loop().create_future()
         self.node.pending_joins[self.conn_id] = future
         fields = {name: getattr(req, name) for name in JoinRequest.__dataclass_fields__ if name != "conn"}
@@ -179,3 +240,14 @@ def join_request_from(fields: dict[str, Any], conn: RemoteConn) -> JoinRequest:
 
 def refusal_name(exc: BaseException) -> str:
     return exc.close if isinstance(exc, JoinRefused) else "server_error"
+
+
+def _refusal(data: bytes) -> tuple[str, Any] | None:
+    """``(code, ref)`` of an error frame, None for any other frame."""
+    try:
+        frame = msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception:
+        return None
+    if not isinstance(frame, dict) or frame.get("k") != "error":
+        return None
+    return str(frame.get("code")), frame.get("ref")
