@@ -6,5 +6,7 @@
 - `node`: this process's presence in the cluster: its channel, what it sends and receives.
 - `remote`: a lobby seen from a process that does not own it, and the owner's view of
   members connected elsewhere.
+- `limits`: the limits that guard shared resources (sockets per address, lobbies per client),
+  counted across the processes.
 - `run`: `make run-cluster`, N daphne processes on one shared socket.
 """
