@@ -22,9 +22,10 @@ from game.hostile import attacks_http as http
 from game.hostile.catalogue import CATALOGUE, NAMES, select
 from game.hostile.http import dechunk, parse_reply
 from game.hostile.measure import clock_offset, window_stats
-from game.hostile.outcome import Context, Plan, Result, Verdict
+from game.hostile.outcome import Attack, Context, Plan, Result, Verdict
 from game.hostile.report import Report, as_json, format_report
-from game.hostile.runner import batches
+from game.hostile.runner import attempt, batches
+from game.hostile.stage import Match
 from game.hostile.target import Target, TargetRefused, parse_target
 
 from .liveserver import ROOT, live_server
@@ -140,6 +141,39 @@ def test_lobby_flood_verdicts():
     assert http.judge_lobby_flood({**refused, "statuses": [201] * 6, "created": 6}) == Verdict(False, "6 created")
     assert not http.judge_lobby_flood({**refused, "json_429": False}).passed
     assert not http.judge_lobby_flood({**refused, "statuses": [201, 429, 201]}).passed  # the limit did not hold
+
+
+# -- harm, and attacks that cannot finish ------------------------------------------------------------
+
+
+def test_harm_to_a_lobby_is_seen_on_its_sockets():
+    match = Match(Target("http", "127.0.0.1", 1), "victim")
+    lobby = {"host": 1, "locked": False, "members": [{"id": 1}, {"id": 2}]}
+    match.host = SimpleNamespace(gone=False, close_code=None, lobby=lobby)
+    match.guest = SimpleNamespace(gone=False, close_code=None, lobby=lobby)
+    match.host_id, match.guest_id = 1, 2
+    assert match.socket_problems() == []
+    match.guest.close_code = 4005
+    match.host.lobby = {"host": 7, "locked": True, "members": [{"id": 1}, {"id": 7}]}
+    assert match.socket_problems() == ["victim guest's socket closed (4005)", "victim's host is now member 7",
+                                       "victim got locked", "victim's guest is no longer a member"]
+
+
+async def test_an_attack_that_hangs_or_cannot_be_made_fails_within_its_budget():
+    async def hangs(ctx):
+        await asyncio.sleep(60)
+
+    async def breaks(ctx):
+        raise RuntimeError("refused with close 4009")
+
+    ctx = toy_context(1)
+    started = time.monotonic()
+    verdict, facts, _seconds = await attempt(ctx, Attack("x", "victim", "-", hangs, lambda f: Verdict(True, ""),
+                                                          lambda plan: 0.2))
+    assert verdict == Verdict(False, "did not finish in 0 s") and time.monotonic() - started < 2
+    verdict, facts, _seconds = await attempt(ctx, Attack("y", "victim", "-", breaks, lambda f: Verdict(True, ""),
+                                                          lambda plan: 5))
+    assert verdict == Verdict(False, "could not attack: refused with close 4009") and "4009" in facts["exception"]
 
 
 # -- the observer's windows ------------------------------------------------------------------------
