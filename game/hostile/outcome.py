@@ -25,7 +25,7 @@ class Plan:
     baseline_s: float = 3.0  # the quiet window measured first
     min_window_s: float = 2.0  # an attack's observer window lasts at least this long
     max_connections: int = 64  # the server's GAME_MAX_CONNECTIONS_PER_ADDRESS
-    lobby_limit: int = 5  # the server's GAME_MAX_LOBBIES_PER_CLIENT
+    lobby_limit: int = 5  # the server's GAME_MAX_LOBBIES_PER_ADDRESS (and _PER_CLIENT)
     slow_reader_s: float = 30.0  # how long a socket holds without reading
     handshake_deadline_s: float = 10.0  # by when half-sent handshakes must be dropped
     half_open: int = 32  # half-sent handshakes held at once

@@ -31,7 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", help="list the attacks and what each expects, and exit")
         parser.add_argument("--max-connections", type=int, help="the server's GAME_MAX_CONNECTIONS_PER_ADDRESS "
                             "(default 64)")
-        parser.add_argument("--lobby-limit", type=int, help="the server's GAME_MAX_LOBBIES_PER_CLIENT (default 5)")
+        parser.add_argument("--lobby-limit", type=int, help="the open lobbies the server lets one client address create "
+                            "(GAME_MAX_LOBBIES_PER_ADDRESS, default 5)")
         parser.add_argument("--slow-reader-s", type=float, help="how long the slow reader holds (default 30, "
                             "quick 20)")
         parser.add_argument("--handshake-deadline-s", type=float,
