@@ -195,8 +195,9 @@ class LobbyConsumer(AsyncWebsocketConsumer):
 
     def on_bytes(self, data: bytes | None) -> None:
         """Handle one binary frame; never awaits, so the server may call it inline."""
-        if self.member is None or self.outbox is None or self.refused:
-            return  # not joined (yet), or being closed: nothing it says matters any more
+        member = self.member
+        if member is None or self.refused or member.conn is not self.outbox:
+            return  # not joined (yet), being closed, or its seat resumed on another connection
         try:
             kind, fields = protocol.decode_client(data)
         except protocol.ProtocolError as exc:

@@ -19,6 +19,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
@@ -102,6 +103,13 @@ def api_view(*methods: str) -> Callable[[Callable], Callable]:
                     return _failure(request, exc)
         return csrf_exempt(run)
     return decorate
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 handler (without DEBUG): JSON under /api/, the stock page elsewhere."""
+    if request.path.startswith("/api/"):
+        return api_error(400, "bad_request", "the request cannot be read (is its Host allowed?)")
+    return defaults.bad_request(request, exception)
 
 
 @csrf_exempt

@@ -6,3 +6,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("game.urls")),
 ]
+
+# Without DEBUG, a request Django refuses before routing (a Host outside ALLOWED_HOSTS, a
+# body it cannot read) is answered by this: JSON under /api/, the usual page elsewhere.
+handler400 = "game.views.bad_request"

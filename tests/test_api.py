@@ -184,3 +184,24 @@ async def test_a_refused_body_is_answered_400_even_at_the_lobby_limit_and_never_
     assert status == 400 and reply["field"] == "game"  # the body is judged first
     status, reply = await post_raw(b'{"game": "pong"}', client)
     assert status == 429 and reply["error"] == "too_many_lobbies"
+
+
+@pytest.mark.parametrize("path", ["/api/lobbies/%C3%A9%C3%A9%C3%A9%C3%A9", "/api/lobbies/gs:lease:X",
+                                  "/api/lobbies/" + "A" * 13, "/api/lobbies/ab/matches"])
+async def test_a_path_that_is_no_lobby_code_is_a_json_404_and_reaches_no_lookup(path, monkeypatch):
+    from game.runtime import get_runtime
+
+    async def no_lookup(code):
+        raise AssertionError(f"looked up {code!r}")
+
+    monkeypatch.setattr(get_runtime(), "lobby_summary", no_lookup)
+    reply = await AsyncClient().get(path)
+    assert reply.status_code == 404 and reply.json()["error"] == "not_found"
+
+
+def test_without_debug_a_foreign_host_under_api_is_a_json_400(settings, client):
+    settings.DEBUG = False
+    reply = client.get("/api/games", HTTP_HOST="evil.example")
+    assert reply.status_code == 400 and reply.json()["error"] == "bad_request"
+    page = client.get("/", HTTP_HOST="evil.example")
+    assert page.status_code == 400 and not page["Content-Type"].startswith("application/json")

@@ -250,3 +250,20 @@ async def test_a_dropped_player_resumes_the_seat_with_the_welcome_token():
     assert welcome["you"] == you and welcome["resumed"] is True
     assert (await alice.event("back"))["id"] == you
     await asyncio.gather(alice.disconnect(), back.disconnect())
+
+
+async def test_a_replaced_connection_s_late_inputs_do_not_count_for_the_seat():
+    runtime, loop = await make_lobby()
+    alice = await join(loop.lobby.code, "alice", token="secret-token")
+    bob = await join(loop.lobby.code, "bob")
+    await start_match(alice, bob)
+    you, token = bob.frames[0]["you"], bob.frames[0]["resume"]
+    tab = await Client(loop.lobby.code, f"name=bob&resume={token}").connect()
+    await tab.until(lambda f: f["k"] == "welcome" and f["resumed"])
+    assert await bob.closed() == protocol.CLOSE["replaced"]
+    await bob.send("input", seq=1000, d={"mx": 1, "my": 0, "aim": 0, "fire": False})  # in flight
+    for _ in range(3):
+        await tab.input({"mx": 0, "my": 1, "aim": 0, "fire": False})
+    frame = await tab.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(you, -1) >= 3)
+    assert frame["ack"][you] == 3  # the old tab's seq 1000 was never applied
+    await asyncio.gather(alice.disconnect(), tab.disconnect())
