@@ -126,7 +126,7 @@ export const CLOSE_MESSAGES = {
   bad_request: 'The link to this lobby is malformed. Go back to the lobby list and join again.',
   staff_only: 'The staff dashboard is for staff users only. Log in with a staff account.',
   lobby_not_found: 'There is no open lobby with this code. It may have closed.',
-  kicked: 'You were kicked from the lobby by the host.',
+  kicked: 'You were kicked from the lobby by its host or by staff.',
   banned: 'You are banned from this lobby.',
   too_slow: 'Your connection fell too far behind the game. Reconnecting…',
   lobby_full: 'Every player seat is taken. You can still join as a spectator.',

@@ -54,6 +54,7 @@ def test_two_players_click_quick_match_and_land_in_the_same_running_match(open_p
     for page in (ann, bob):
         wait_phase(page, "playing")
     assert ann.evaluate("window.__game.lobby.host") is None  # a matchmade lobby has no host
+    assert ann.locator("#ready").is_hidden() and bob.locator("#ready").is_hidden()  # it starts by itself
 
 
 def test_cancel_leaves_the_queue(open_page):

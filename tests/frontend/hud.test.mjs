@@ -22,11 +22,24 @@ test('the connection state reads as words', () => {
   assert.equal(connectionText({ state: 'closed' }), 'Disconnected');
 });
 
-test('players get distinct colours, the same on every screen', () => {
+test('players get distinct colours from their member ids, the same on every screen', () => {
   const colours = colourMap({ p12: {}, p3: {}, b7: {}, ball: {}, p5: {}, c9: {} });
   assert.deepEqual([...colours.keys()], ['p3', 'p5', 'p12']);
-  assert.deepEqual([...colours.values()], PLAYER_COLOURS.slice(0, 3));
+  assert.deepEqual([...colours.values()], [PLAYER_COLOURS[2], PLAYER_COLOURS[4], PLAYER_COLOURS[3]]);
   assert.equal(new Set(PLAYER_COLOURS).size, 8, 'eight players, eight colours');
+});
+
+test('a player keeps their colour when another player leaves', () => {
+  const before = colourMap({ p1: {}, p2: {}, p3: {} });
+  const after = colourMap({ p1: {}, p3: {} });
+  assert.equal(after.get('p3'), before.get('p3'));
+  assert.equal(after.get('p1'), before.get('p1'));
+});
+
+test('ids that fall on a colour in use take the next free one', () => {
+  const colours = colourMap({ p1: {}, p9: {}, p2: {}, p17: {} });
+  assert.equal(new Set(colours.values()).size, 4);
+  assert.deepEqual([colours.get('p1'), colours.get('p2')], PLAYER_COLOURS.slice(0, 2));
 });
 
 test('setting keys read as labels with their unit', () => {

@@ -17,6 +17,8 @@ import { arenaTouch, pongTouch } from '../touch/schemes.js';
 import { getHostToken, getNickname, getResumeToken, setResumeToken } from '../storage.js';
 import { seatsAtStart } from '../ui/bots.js';
 import { Chat } from '../ui/chat.js';
+import { FinalScreen, remover } from '../ui/final.js';
+import { describeSettings } from '../ui/labels.js';
 import { LobbyPanel } from '../ui/lobby-panel.js';
 import { Results } from '../ui/results.js';
 import { notifications, notify } from '../ui/toast.js';
@@ -26,9 +28,6 @@ const HIT_FLASH_MS = 180;
 const QUIET_INPUT_ERRORS = new Set(['not_in_match', 'overloaded']);
 const PING_EVERY_MS = 2000;
 
-const FINAL_TITLES = { kicked: 'Kicked', banned: 'Banned', lobby_closed: 'Lobby closed', lobby_not_found: 'Lobby not found',
-  lobby_full: 'Lobby full', lobby_locked: 'Lobby locked', replaced: 'Opened elsewhere', too_many_connections: 'Too many connections' };
-
 const GAMES = {
   arena: { Renderer: ArenaRenderer, prediction: arenaPrediction, touch: arenaTouch, help: 'Move: WASD or arrow keys · Aim: mouse · Fire: click or Space' },
   pong: { Renderer: PongRenderer, prediction: pongPrediction, touch: pongTouch, help: 'Move your paddle: W/S or ↑/↓' },
@@ -37,7 +36,10 @@ const GAMES = {
 export class GameSession {
   constructor({ code, role, $ }) {
     Object.assign(this, { code, role, $ });
+    this.requestedRole = role; // the seat this page asked for: its resume token is kept under it
     this.you = null;
+    this.knownHost = null; // the host the chat last told of
+    this.removedBy = null; // who kicked or banned this page's member, for the final screen
     this.staff = false;
     this.lobby = null;
     this.game = null;
@@ -53,7 +55,7 @@ export class GameSession {
     this.buffer = new SnapshotBuffer({ renderDelayMs: RENDER_DELAY_MS });
     Object.assign(this, this.widgets($));
     this.net = new Net({
-      url: () => lobbyUrl(window.location, { code, role, name: getNickname(), token: getHostToken(code), resume: getResumeToken(code) }),
+      url: () => lobbyUrl(window.location, { code, role, name: getNickname(), token: getHostToken(code), resume: getResumeToken(code, role) }),
       onFrame: (msg) => this.onFrame(msg),
       onStatus: (status) => this.hud.connection(status),
       onClose: (info) => this.onClose(info),
@@ -81,6 +83,10 @@ export class GameSession {
         root: $('results'), title: $('results-title'), reason: $('results-reason'), live: $('results-live'),
         saved: $('results-saved'), rematch: $('rematch'), dismiss: $('results-dismiss'),
       }, { fetchMatches: () => listMatches(this.code), onRematch: () => send('rematch') }),
+      finalScreen: new FinalScreen({
+        root: $('final'), title: $('final-title'), message: $('final-message'), spectate: $('final-spectate'),
+        retake: $('final-retake'), back: $('final-back'),
+      }, { onRetake: () => window.location.reload() }), // the reload resumes this tab's seat, replacing the other tab
     };
   }
 
@@ -156,7 +162,8 @@ export class GameSession {
 
   onWelcome(msg) {
     Object.assign(this, { you: msg.you, role: msg.role, staff: msg.staff, resumed: msg.resumed });
-    if (msg.resume) setResumeToken(this.code, msg.resume);
+    if (msg.resume) setResumeToken(this.code, this.requestedRole, msg.resume);
+    this.knownHost = msg.lobby.host;
     this.setUpGame(msg.lobby.game);
     this.buffer.clear();
     this.predictor.reset();
@@ -210,7 +217,8 @@ export class GameSession {
     this.rttMs = null;
     this.hud.ping(null);
     if (!info.final) {
-      notify(info.message, { kind: 'warn', timeoutMs: 4000 });
+      // Once per outage: the failed attempts that follow show in the connection badge.
+      if (this.net.state === 'open') notify(info.message, { kind: 'warn', timeoutMs: 4000 });
       return;
     }
     this.final = info;
@@ -218,13 +226,8 @@ export class GameSession {
     this.controls?.dispose();
     this.touch?.dispose();
     clearInterval(this.pinger);
-    this.$('final-title').textContent = FINAL_TITLES[info.name] ?? 'Disconnected';
-    this.$('final-message').textContent = info.message;
-    this.$('final').closest('main').classList.add('ended');
-    this.$('final').dataset.reason = info.name;
-    this.$('final-spectate').hidden = !['lobby_full', 'lobby_locked'].includes(info.name);
-    this.$('final').hidden = false;
-    notify(info.message, { kind: 'error', timeoutMs: 0 });
+    const message = this.finalScreen.show(info, this.removedBy);
+    notify(message, { kind: info.name === 'replaced' ? 'warn' : 'error', timeoutMs: info.name === 'replaced' ? 8000 : 0 });
   }
 
   setUpGame(game) {
@@ -271,6 +274,7 @@ export class GameSession {
     if (phase === 'waiting') {
       let sub = 'The match has not started yet';
       if (this.isAdmin()) sub = 'Start the match when everyone is ready';
+      else if (this.role === 'player' && this.lobby.host === null) sub = 'The match starts when every matched player is here';
       else if (this.role === 'player') sub = this.me()?.ready ? 'Waiting for the host to start' : 'Press “I\'m ready” when you are';
       return { text: 'Waiting for players', sub };
     }
@@ -325,22 +329,27 @@ const FRAMES = {
   pong: GameSession.prototype.onPong,
 };
 
+/** A member was kicked or banned (`what`); when it is this page's, remember by whom. */
+function removal(session, e, what) {
+  if (e.id === session.you) session.removedBy = remover(e.by, session.lobby?.members);
+  session.chat.system(`${e.id === session.you ? 'You were' : `${e.name} was`} ${what} by ${session.nameOf(e.by)}.`);
+}
+
 const EVENTS = {
-  joined(e) { this.chat.system(`${e.name} joined${e.role === 'spectator' ? ' to watch' : ''}.`); },
+  joined(e) { if (e.id !== this.you) this.chat.system(`${e.name} joined${e.role === 'spectator' ? ' to watch' : ''}.`); },
   left(e) { this.chat.system(`${e.name} left.`); },
-  kicked(e) { this.chat.system(`${e.id === this.you ? 'You were' : `${e.name} was`} kicked by ${this.nameOf(e.by)}.`); },
-  banned(e) { this.chat.system(`${e.id === this.you ? 'You were' : `${e.name} was`} banned by ${this.nameOf(e.by)}.`); },
+  kicked(e) { removal(this, e, 'kicked'); },
+  banned(e) { removal(this, e, 'banned'); },
   host(e) {
+    if (e.id === this.knownHost) return; // the welcome told of it already
+    this.knownHost = e.id;
     if (e.id === null) return;
     this.chat.system(`${e.id === this.you ? 'You are' : `${this.nameOf(e.id)} is`} now the host.`);
   },
   away(e) { this.chat.system(`${e.name} lost their connection; their seat is kept for ${Math.round(e.grace_s)} s.`); },
   back(e) { if (e.id !== this.you) this.chat.system(`${e.name} is back.`); },
   locked(e) { this.chat.system(e.locked ? 'The lobby is locked: no new players.' : 'The lobby is open again.'); },
-  settings(e) {
-    const parts = Object.entries(e.changes).map(([k, v]) => `${k.replace(/_hz$/, '').replaceAll('_', ' ')} ${v}`);
-    this.chat.system(`Settings changed: ${parts.join(', ')}.`);
-  },
+  settings(e) { this.chat.system(`Settings changed: ${describeSettings(e.changes)}.`); },
   ready() {},
   chat(e) { this.chat.chat(e, e.id === this.you); },
   countdown(e) {

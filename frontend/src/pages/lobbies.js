@@ -4,6 +4,7 @@
 import { createLobby, listGames, listLobbies } from '../api.js';
 import { getNickname, setHostToken, setNickname } from '../storage.js';
 import { el } from '../ui/dom.js';
+import { icon } from '../ui/icons.js';
 import { settingLabel } from '../ui/labels.js';
 import { settingInputProps, settingValue } from '../ui/setting-input.js';
 import { notify } from '../ui/toast.js';
@@ -78,7 +79,7 @@ export class LobbyBrowser {
       const tr = el('tr', {},
         el('td', { className: 'lobby-name' }, el('strong', { textContent: l.name }), el('small', { textContent: ` ${l.code}` })),
         el('td', { textContent: titles[l.game] ?? l.game }),
-        el('td', { textContent: `${l.players}/${l.max_players}${l.locked ? ' 🔒' : ''}` }),
+        el('td', { textContent: `${l.players}/${l.max_players}` }, ...(l.locked ? [' ', icon('lock', 'locked')] : [])),
         el('td', { textContent: String(l.spectators) }),
         el('td', {}, el('span', { className: `phase phase-${l.phase}`, textContent: PHASES[l.phase] ?? l.phase })),
         el('td', { className: 'actions' }, join, watch));

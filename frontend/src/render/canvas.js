@@ -4,11 +4,21 @@ import { PLAYER_COLOURS } from './players.js';
 
 export { PLAYER_COLOURS };
 
-/** Colour of each player entity id, by the order of the ids (the same on every screen). */
+/** Colour of each player entity id (`p<member id>`), from the member id, so that a player keeps
+ * theirs for the whole lobby whoever joins or leaves, the same on every screen. Member ids are
+ * never reused; ids that fall on a colour in use take the next free one, lower ids first. */
 export function colourMap(entities) {
   const ids = Object.keys(entities).filter((id) => /^p\d+$/.test(id))
     .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
-  return new Map(ids.map((id, i) => [id, PLAYER_COLOURS[i % PLAYER_COLOURS.length]]));
+  const taken = new Set();
+  const colours = new Map();
+  for (const id of ids) {
+    let slot = (Number(id.slice(1)) + PLAYER_COLOURS.length - 1) % PLAYER_COLOURS.length; // member ids start at 1
+    for (let i = 0; i < PLAYER_COLOURS.length && taken.has(slot); i += 1) slot = (slot + 1) % PLAYER_COLOURS.length;
+    taken.add(slot);
+    colours.set(id, PLAYER_COLOURS[slot]);
+  }
+  return colours;
 }
 
 export class WorldCanvas {

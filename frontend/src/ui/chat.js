@@ -2,6 +2,7 @@
 // Chat text comes from other people: it is only ever set with textContent, never as HTML.
 import { MAX_CHAT_CHARS } from '../protocol.js';
 import { el } from './dom.js';
+import { icon } from './icons.js';
 
 const MAX_LINES = 200;
 
@@ -21,7 +22,7 @@ export class Chat {
   /** A chat line: `{name, role, text}`; `own` marks the reader's own lines. */
   chat({ name, role, text }, own = false) {
     this.append(el('li', { className: own ? 'chat own' : 'chat' },
-      el('span', { className: `who role-${role}`, textContent: role === 'spectator' ? `${name} 👁` : name }),
+      el('span', { className: `who role-${role}`, textContent: name }, ...(role === 'spectator' ? [' ', icon('eye', 'spectator')] : [])),
       el('span', { className: 'text', textContent: text })));
   }
 

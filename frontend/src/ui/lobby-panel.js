@@ -4,6 +4,7 @@
 // and its refusals come back as error frames.
 import { BOT_DIFFICULTIES, BOT_SETTINGS, botChanges, botSettings, seatsAtStart } from './bots.js';
 import { el } from './dom.js';
+import { icon } from './icons.js';
 import { settingLabel } from './labels.js';
 import { settingInputProps, settingValue } from './setting-input.js';
 
@@ -65,11 +66,11 @@ export class LobbyPanel {
     this.info(lobby);
     this.members(lobby, you, admin);
     const me = this.me();
-    // The host starts the match and needs no ready flag.
-    this.els.ready.hidden = role !== 'player' || lobby.host === you;
+    // Ready flags only matter before the first match of a lobby with a host, who starts it and
+    // needs none (a rematch takes everyone seated; a matchmade lobby starts by itself).
+    this.els.ready.hidden = role !== 'player' || lobby.host === you || lobby.host === null || lobby.phase !== 'waiting';
     this.els.ready.textContent = me?.ready ? 'Ready ✓ (click to unready)' : "I'm ready";
     this.els.ready.classList.toggle('is-ready', Boolean(me?.ready));
-    this.els.ready.disabled = !['waiting', 'finished'].includes(lobby.phase);
     this.els.followWrap.hidden = role !== 'spectator';
     if (role === 'spectator') this.followOptions(lobby);
     this.els.hostPanel.hidden = !admin;
@@ -80,15 +81,16 @@ export class LobbyPanel {
   }
 
   info(lobby) {
-    const flags = [lobby.private ? 'private' : 'public', lobby.locked ? 'locked 🔒' : null].filter(Boolean).join(' · ');
+    const flags = [lobby.private ? 'private' : 'public', lobby.locked ? 'locked' : null].filter(Boolean).join(' · ');
     this.els.info.replaceChildren(
       el('div', { className: 'phase', textContent: PHASE_TEXT[lobby.phase] ?? lobby.phase, dataset: { phase: lobby.phase } }),
       el('div', { className: 'meta', textContent: `${lobby.game} · ${lobby.players}/${lobby.max_players} players${lobby.bots ? ` + ${lobby.bots} bot${lobby.bots === 1 ? '' : 's'}` : ''} · ${lobby.spectators} watching · ${lobby.tick_rate} Hz` }),
-      el('div', { className: 'meta', textContent: flags }),
+      el('div', { className: 'meta', textContent: flags }, ...(lobby.locked ? [' ', icon('lock', 'locked')] : [])),
     );
   }
 
   members(lobby, you, admin) {
+    const readiness = lobby.phase === 'waiting' && lobby.host !== null; // ready flags mean something
     const items = lobby.members.map((m) => {
       const badges = [];
       if (m.id === lobby.host) badges.push(el('span', { className: 'badge host', textContent: 'host', title: 'Host' }));
@@ -97,8 +99,8 @@ export class LobbyPanel {
       if (m.connected === false) badges.push(el('span', { className: 'badge away', textContent: 'away', title: 'Connection lost; the seat is kept for a while' }));
       if (m.role === 'spectator') badges.push(el('span', { className: 'badge spectator', textContent: 'watching' }));
       else if (m.in_match) badges.push(el('span', { className: 'badge playing', textContent: 'playing' }));
-      else if (m.ready) badges.push(el('span', { className: 'badge ready', textContent: 'ready' }));
-      else if (m.id !== lobby.host && !m.bot) badges.push(el('span', { className: 'badge not-ready', textContent: 'not ready' }));
+      else if (readiness && m.ready) badges.push(el('span', { className: 'badge ready', textContent: 'ready' }));
+      else if (readiness && m.id !== lobby.host && !m.bot) badges.push(el('span', { className: 'badge not-ready', textContent: 'not ready' }));
       const name = el('span', { className: 'name', textContent: m.id === you ? `${m.name} (you)` : m.name });
       const li = el('li', { className: m.id === you ? 'member you' : 'member', dataset: { id: String(m.id) } }, name, ...badges);
       if (admin && m.id !== you) li.append(this.memberActions(m));

@@ -1,6 +1,7 @@
 // The match-over screen: the results announced by the server, then the result as saved
 // (fetched from /api/lobbies/<code>/matches), and a rematch button for the host.
 import { el } from './dom.js';
+import { icon } from './icons.js';
 
 const REASONS = {
   score_limit: 'Score limit reached',
@@ -19,8 +20,9 @@ function table(rows, you) {
   const head = el('thead', {}, el('tr', {}, ...['#', 'Player', 'Score'].map((text) => el('th', { textContent: text }))));
   const body = el('tbody', {}, ...rows.map((r) => {
     const classes = [r.winner ? 'winner' : '', you !== null && r.id === you ? 'you' : ''].join(' ').trim();
-    const cells = [r.rank, `${r.winner ? '🏆 ' : ''}${r.name}`, r.score].map((text) => el('td', { textContent: String(text) }));
-    return el('tr', { className: classes }, ...cells);
+    const name = el('td', { textContent: r.name });
+    if (r.winner) name.prepend(icon('trophy', 'winner'), ' ');
+    return el('tr', { className: classes }, el('td', { textContent: String(r.rank) }), name, el('td', { textContent: String(r.score) }));
   }));
   return el('table', {}, head, body);
 }
