@@ -41,6 +41,7 @@ def test_a_remote_player_sending_one_input_a_tick_is_never_overloaded(cluster):
     """The player's process pauses for 0.6 s (a busy core, a long GC pause): its inputs, sent
     one a tick all along, reach the owner together afterwards. A local player's would be
     applied a tick at a time as they came; the remote player's must not be refused either."""
+    cluster.env["GAME_LEASE_TTL_S"] = "4"  # the pause is far shorter than B's heartbeat lasts
     for name in "AB":
         cluster.start(name)
 
