@@ -9,10 +9,11 @@ in their process: a socket lives on one).
   the next) and reads the others' in one script, which drops the counts of processes whose
   heartbeat key (``<prefix>node:<channel>``, renewed every third of the lease TTL) is gone:
   what a killed process held stops counting within the lease TTL. The handshake never waits
-  for Redis: it decides on this process's own count plus the others' as last read (a
-  refusal, like an accepted socket, has it read again at once). So a burst of handshakes
-  spread over N processes may pass the limit by what the others accepted within one round
-  trip; sequential ones may not.
+  for Redis: it decides on this process's own count plus the others' as this process last
+  read them (read again after each socket it opens, closes or refuses, and every
+  LIMITS_RESYNC_S). So a client spreading sockets over N processes may pass the limit by
+  what the others accepted since that last read — about N - 1 sockets in sequence, more in
+  a burst within one round trip — where it had N times the limit before.
 - Lobbies per identity and per address: ``<prefix>made:i:<identity>`` and
   ``<prefix>made:a:<address>`` are sorted sets of lobby codes (score 0) and of reservations
   (score: when they expire). A lobby counts while its lease or its directory entry exists
