@@ -3,6 +3,8 @@ address it saw) and `limit_key` (what the limits per address count)."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from game.limits import client_address, limit_key
@@ -70,3 +72,13 @@ def test_limits_count_ipv6_by_network(settings):
     assert limit_key(None) == "?"
     settings.GAME = {**settings.GAME, "IPV6_PREFIX_BITS": 128}
     assert limit_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2:aaaa::1"
+
+
+def test_trusted_proxies_come_from_the_environment_and_are_checked():
+    from .test_settings import settings_with
+    env = {"DEBUG": "1", "GAME_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7 ,::1"}
+    assert settings_with(env, "s.GAME['TRUSTED_PROXIES']") == "['10.0.0.0/8', '192.0.2.7', '::1']"
+    assert settings_with({"DEBUG": "1"}, "s.GAME['TRUSTED_PROXIES']") == "[]"
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        settings_with({"DEBUG": "1", "GAME_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, "1")
+    assert "proxy.internal" in refused.value.stderr and "ImproperlyConfigured" in refused.value.stderr
