@@ -6,18 +6,25 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-cluster run-uvicorn test bench bench-quick migrate clean
+.PHONY: run run-cluster run-uvicorn test bench bench-quick migrate superuser clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 
+# pip's own progress shows: the first install takes a minute or two.
 $(STAMP): requirements.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@echo "Installing requirements.txt into $(VENV) (once; a minute or two the first time)"
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -r requirements.txt
 	touch $(STAMP)
 
 migrate: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+
+## An admin account for /admin/ and /staff/ (asks for a name and a password; ARGS=--noinput
+## reads DJANGO_SUPERUSER_USERNAME, _EMAIL and _PASSWORD instead).
+superuser: migrate
+	DEBUG=$${DEBUG:-1} $(PY) manage.py createsuperuser $(ARGS)
 
 ## Start daphne (with the game's websocket protocol: gameserver/daphneserver.py) on
 ## http://$(HOST):$(PORT) with the embedded defaults (SQLite, in-memory layer).
