@@ -86,7 +86,7 @@ class RemoteConn:
         through in a burst."""
         self.held.append((seq, cleaned))
         self.feed(loop, member)
-        if len(self.held) > input_allowance(loop.tick_rate_hz, settings.GAME["RATE_LIMITS"])[1]:
+        if self.held and len(self.held) > input_allowance(loop.tick_rate_hz, settings.GAME["RATE_LIMITS"])[1]:
             self.held.pop()
             self.refuse("overloaded", "input")
 
