@@ -24,7 +24,7 @@ from game.hostile.http import dechunk, parse_reply
 from game.hostile.measure import clock_offset, window_stats
 from game.hostile.outcome import Attack, Context, Plan, Result, Verdict
 from game.hostile.report import Report, as_json, format_report
-from game.hostile.runner import attempt, batches
+from game.hostile.runner import _only_observer_loss, attempt, batches
 from game.hostile.stage import Match
 from game.hostile.target import Target, TargetRefused, parse_target
 
@@ -237,6 +237,16 @@ def test_the_report_names_every_attack_and_fails_on_any_failure():
         assert json.loads(as_json(report))["passed"] is False
     lossy = Report("u", Plan(), {**baseline, "lost": 3, "loss_pct": 2.5}, [result("a")], 1.0)
     assert not lossy.passed and lossy.failures()[0].startswith("baseline")
+
+
+def test_only_a_short_attack_failing_on_the_observer_alone_is_tried_again():
+    assert _only_observer_loss([result("a"), result("b", lost=2)])
+    assert not _only_observer_loss([result("a"), result("b")])
+    assert not _only_observer_loss([result("a", passed=False, lost=2)])
+    assert not _only_observer_loss([result("a", harm=["victim's phase is closed"], lost=2)])
+    long = result("slow-reader", lost=2)
+    long.seconds = 20.0
+    assert not _only_observer_loss([long])
 
 
 def test_the_catalogue_is_bounded_and_selectable():

@@ -98,7 +98,6 @@ class Result:
     seconds: float  # the attack's own run time
     harm: list[str] = field(default_factory=list)  # what is wrong with our lobbies afterwards
     window: dict | None = None  # measure.WindowStats.as_dict() of [start, end)
-    skipped: int = 0  # ticks the server skipped in the observer's lobby meanwhile
     ran: bool = True
 
     MAX_LOSS_PCT = 1.0
