@@ -23,9 +23,13 @@ export function connectionText(status, now = Date.now()) {
   }
 }
 
-/** A player's colour with its mark on it (render/players.js); the name beside it says who it is. */
+/**
+ * A player's colour with its mark on it (render/players.js), drawn by CSS from `data-mark`: the
+ * row's text stays the name and score, and the name beside it says who it is.
+ */
 function swatch(colour) {
-  const mark = el('span', { className: 'swatch mark', style: `background: ${colour}; color: ${inkFor(colour)}`, textContent: markFor(colour) });
+  const mark = el('span', { className: 'swatch mark', style: `background: ${colour}; color: ${inkFor(colour)}`,
+    dataset: { mark: markFor(colour) } });
   mark.setAttribute('aria-hidden', 'true');
   return mark;
 }

@@ -20,8 +20,10 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A daphne on a fresh SQLite with a short countdown; yields its base URL."""
-    with live_server(tmp_path_factory.mktemp("browser"), GAME_COUNTDOWN_S="0.5") as base:
+    """A daphne on a fresh SQLite with a short countdown; yields its base URL. A module's tests
+    make their lobbies from one address, more than the per-address cap allows anyone."""
+    with live_server(tmp_path_factory.mktemp("browser"), GAME_COUNTDOWN_S="0.5", GAME_MAX_LOBBIES_PER_CLIENT="1000",
+                     GAME_MAX_LOBBIES_PER_ADDRESS="1000") as base:
         yield base
 
 
