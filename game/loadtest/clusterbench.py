@@ -45,7 +45,7 @@ SETUPS = {"single": (1, False, False), "single-2": (2, False, False), "cluster-1
 def servers(kind: str, count: int, cluster: bool, workdir: Path, tick_rate: int):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({"DEBUG": "1", "SQLITE_PATH": str(workdir / "bench.sqlite3"), "GAME_LOG_LEVEL": "ERROR",
-                "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_COUNTDOWN_S": "0.5",
+                "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_MAX_LOBBIES_PER_ADDRESS": "100000", "GAME_COUNTDOWN_S": "0.5",
                 "DJANGO_SETTINGS_MODULE": "gameserver.settings", "GAME_DRAIN_S": "1"})
     if cluster:
         env.update({"REDIS_URL": os.environ["REDIS_URL"], "GAME_CLUSTER_PREFIX": f"bench:{uuid.uuid4().hex[:6]}:"})

@@ -13,7 +13,7 @@ from game.loadtest.bots import Plan
 class Command(BaseCommand):
     help = ("Run bot players against a running server and report delivery, latency, bytes, CPU and memory. "
             "Every bot connects from 127.0.0.1: start the server with GAME_MAX_CONNECTIONS_PER_ADDRESS "
-            "above the number of bots.")
+            "above the number of bots and GAME_MAX_LOBBIES_PER_ADDRESS above the number of lobbies.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000",
