@@ -13,6 +13,7 @@ import math
 import pytest
 
 from ..liveserver import create_lobby
+from .a11y import assert_accessible
 from .helpers import wait_phase
 from .phone import PHONES, Finger, centre, inside_viewport, no_horizontal_scroll, phone, screenshot
 
@@ -31,9 +32,9 @@ OWN_BULLETS = """() => {
 }"""
 
 
-def seat_on_phone(open_page, server, game: str, orientation: str):
+def seat_on_phone(open_page, server, game: str, orientation: str, time_limit_s: int = 120):
     """A phone host and a desktop guest in a running match of ``game``; returns both pages."""
-    lobby = create_lobby(server, game=game, name=f"Touch {game} {orientation}", settings={"time_limit_s": 120})
+    lobby = create_lobby(server, game=game, name=f"Touch {game} {orientation}", settings={"time_limit_s": time_limit_s})
     code = lobby["code"]
     phone_page = open_page(f"/play/{code}/", nickname="Pia", host_token=(code, lobby["host_token"]), **phone(orientation))
     wait_phase(phone_page, "waiting")
@@ -142,3 +143,20 @@ def test_pong_paddle_follows_a_drag_on_the_court_and_on_a_pad(open_page, server,
     px, py = centre(page.locator(".touch-drag[data-side=right]"))
     up = to_client(page, 0, 0)[1] - to_client(page, 0, 100)[1]  # 100 world units, in screen pixels (negative)
     hold(page, finger, (px, py + 20), (px, py + 20 + up), MOVED_Y, [low["y"], -80])
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_a_finished_match_on_a_phone_shows_its_result_over_the_screen_and_a_tap_rematches(open_page, server, orientation):
+    page, desk = seat_on_phone(open_page, server, "pong", orientation, time_limit_s=2)
+    page.locator("#results-saved[data-state=saved]").wait_for(timeout=15_000)
+    width, _ = PHONES[orientation]
+    no_horizontal_scroll(page, width)
+    card = page.locator("#results .card").bounding_box()
+    assert card["x"] >= 0 and card["x"] + card["width"] <= width, f"the result card is wider than the screen: {card}"
+    assert card["y"] >= 0, f"the result card starts above the screen: {card}"
+    assert_accessible(page, f"results on a phone ({orientation})")
+    screenshot(page, "touch", f"results-{orientation}")
+    page.locator("#rematch").tap()  # scrolled to where the finger can reach it
+    for p in (page, desk):
+        wait_phase(p, "playing")
+    assert not page.locator("#results").is_visible()
