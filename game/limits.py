@@ -69,6 +69,11 @@ def buckets_for(tick_rate: int, limits: dict[str, tuple[float, float]]) -> dict[
     return out
 
 
+#: Keys (code, refused kind) an error budget remembers; a ``ref`` can be a client's own
+#: string (an unknown kind), so older ones are forgotten past this many.
+MAX_ERROR_KEYS = 64
+
+
 class ErrorBudget:
     """What a socket does with a refusal: at most ``budget`` counted refusals in ``window_s``
     seconds (one more closes the socket, 4029), and at most one error frame per code and
@@ -90,6 +95,8 @@ class ErrorBudget:
                 return "close"
         key = (code, ref if isinstance(ref, str) else None)
         if now - self.last_sent.get(key, -1e9) >= 1.0:
+            if len(self.last_sent) >= MAX_ERROR_KEYS:  # refs are client strings: keep a bound
+                self.last_sent = {k: t for k, t in self.last_sent.items() if now - t < 1.0}
             self.last_sent[key] = now
             return "send"
         return None

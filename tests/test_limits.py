@@ -9,12 +9,20 @@ import pytest
 from django.test import AsyncClient
 
 from game import protocol
-from game.limits import TokenBucket
+from game.limits import MAX_ERROR_KEYS, ErrorBudget, TokenBucket
 
 from .test_consumers import join, make_lobby
 from .wsclient import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_error_budget_remembers_a_bounded_number_of_refused_kinds():
+    budget = ErrorBudget(budget=10**6, window_s=10.0)
+    for i in range(10_000):  # unknown kinds of the client's own making, 1.9 a second
+        assert budget.refuse("unknown_kind", f"kind-{i}" * 100, now=i / 1.9) == "send"
+    assert len(budget.last_sent) <= MAX_ERROR_KEYS
+    assert budget.refuse("unknown_kind", "kind-9999" * 100, now=9999 / 1.9 + 0.5) is None
 
 
 def test_a_bucket_allows_its_burst_then_its_rate():
