@@ -3,7 +3,7 @@
 One `LobbyConsumer` per connection, at ``/ws/lobby/<code>/?role=player|spectator&name=..``.
 It owns an `Outbox`, the only sender of frames to the socket.
 
-Departures from stock Channels, all for the hot path (shared/CHANNELS-NOTES.md):
+Departures from stock Channels, all for the hot path (docs/performance.md, "Channels under a tick loop"):
 `__call__` pumps the client's frames and the channel layer's events in two long-lived
 tasks instead of `await_many_dispatch` (which starts a task and an `asyncio.wait` per
 message); `dispatch` skips `aclose_old_connections` — a thread hop per message — for
@@ -44,7 +44,7 @@ from gameserver.wsframes import RECEIVE_NOW, SEND_NOW
 log = logging.getLogger("game.consumers")
 
 # Messages that skip Channels' per-message `aclose_old_connections` thread hop: their
-# handlers never touch the database (shared/CHANNELS-NOTES.md, item 1).
+# handlers never touch the database (docs/performance.md, "a thread hop per message").
 HOT_MESSAGES = frozenset({"websocket.receive", "lobby.event"})
 
 

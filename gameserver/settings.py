@@ -170,7 +170,7 @@ if REDIS_URL and CHANNEL_LAYER_KIND == "core":
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # Explicit timeouts and pool size: redis-py's defaults trip the layer's
-                # blocking reads (shared/CHANNELS-NOTES.md).
+                # blocking reads (docs/performance.md).
                 "hosts": _REDIS_HOSTS,
                 "capacity": 1000,
                 "expiry": 30,
