@@ -2,7 +2,7 @@
 
 ``GET /api/matches/<id>/replay`` answers ``application/msgpack``: the replay re-simulated
 from its input log into one snapshot per tick (docs/replays.md has every field). Replays
-never change, so each reply is built once, gzipped, and kept in a small in-process LRU; at
+never change, so each response is built once, gzipped, and kept in a small in-process LRU; at
 most one replay is simulated at a time per process, in a worker thread, so a burst of
 requests for long matches neither blocks the event loop nor piles up CPU.
 """
@@ -26,14 +26,14 @@ from game.engine.lobby import RESERVED_EVENTS
 from game.engine.replay import ReplayError, decode, simulate
 from game.models import Match
 
-REPLY_VERSION = 1
+RESPONSE_FORMAT_VERSION = 1
 CACHE_BYTES = 48 * 1024 * 1024
-#: One simulation at a time per process: the others wait for it (and often find its reply).
+#: One simulation at a time per process: the others wait for it (and often find its response).
 _SIMULATING = threading.Lock()
 
 
-class ReplyCache:
-    """Gzipped replies by match id, least recently used first out, within ``max_bytes``.
+class ResponseCache:
+    """Gzipped replay responses (the HTTP body of GET /api/matches/<id>/replay) by match id, least recently used first out, within ``max_bytes``.
     Changed from the event loop's thread only (worker threads merely look)."""
 
     def __init__(self, max_bytes: int) -> None:
@@ -49,7 +49,7 @@ class ReplyCache:
 
     def put(self, key: str, body: bytes) -> None:
         if len(body) > self.max_bytes // 4 or key in self.items:
-            return  # a giant reply would evict everything else for one reader
+            return  # a giant response would evict everything else for one reader
         self.items[key] = body
         self.size += len(body)
         while self.size > self.max_bytes:
@@ -61,11 +61,11 @@ class ReplyCache:
         self.size = 0
 
 
-CACHE = ReplyCache(CACHE_BYTES)
+CACHE = ResponseCache(CACHE_BYTES)
 
 
-def replay_reply(match: Match, blob: bytes) -> dict:
-    """The reply's content: the match re-simulated (ReplayError when it cannot be)."""
+def replay_response(match: Match, blob: bytes) -> dict:
+    """The response body: the match re-simulated (ReplayError when it cannot be)."""
     replay = decode(blob)
     frames, events, last = [], [], None
     for frame in simulate(replay):
@@ -76,7 +76,7 @@ def replay_reply(match: Match, blob: bytes) -> dict:
         last = frame
     assert last is not None and last.result is not None
     outcome = last.result
-    return {"v": REPLY_VERSION, "match": match.id.hex, "game": replay.game, "lobby": match.lobby_code,
+    return {"v": RESPONSE_FORMAT_VERSION, "match": match.id.hex, "game": replay.game, "lobby": match.lobby_code,
             "status": match.status, "reason": match.reason, "ended_at": match.ended_at.isoformat(),
             "tick_rate": replay.tick_rate, "settings": replay.settings,
             "players": [{"id": p.id, "name": p.name} for p in replay.players],
@@ -91,7 +91,7 @@ def _build(match: Match, blob: bytes, key: str) -> bytes:
         cached = CACHE.items.get(key)  # built by the request this one waited for
         if cached is not None:
             return cached
-        packed = msgpack.packb(replay_reply(match, blob), use_bin_type=True, use_single_float=True)
+        packed = msgpack.packb(replay_response(match, blob), use_bin_type=True, use_single_float=True)
         return gzip.compress(packed, 6)
 
 

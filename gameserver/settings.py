@@ -237,10 +237,9 @@ LOGGING = {
     },
 }
 
-# Game server limits and timings; docs/protocol.md documents each one.
+# Game server limits and timings; docs/protocol.md and docs/security.md document each one.
+# (A client frame's size limit is the protocol's own constant, game.protocol.MAX_FRAME_BYTES.)
 GAME = {
-    "MAX_FRAME_BYTES": 4096,
-    "INPUT_QUEUE_PER_LOBBY": 1024,
     "COMMAND_QUEUE_PER_LOBBY": 256,
     "COUNTDOWN_S": float(os.environ.get("GAME_COUNTDOWN_S", "3")),
     "KEYFRAME_INTERVAL_S": 1.0,
@@ -262,7 +261,6 @@ GAME = {
     # Limits per address count an IPv6 client by this long a prefix (one host holds a /64).
     "IPV6_PREFIX_BITS": int(os.environ.get("GAME_IPV6_PREFIX_BITS", "64")),
     "RECONNECT_GRACE_S": float(os.environ.get("GAME_RECONNECT_GRACE_S", "20")),
-    "FINISHED_LINGER_S": 600.0,
     # SIGTERM: stop taking lobbies, let running matches end for at most this long, then hand
     # the lobbies over (cluster) or close them (one process), flush results and exit.
     "DRAIN_S": float(os.environ.get("GAME_DRAIN_S", "30")),
