@@ -1,127 +1,167 @@
 """The commands members send to their lobby: ready, chat, and the host's (start, rematch,
-kick, ban, lock, unlock, transfer, settings, close). A mixin of `Lobby` (kept apart so that each
-file holds one concern): each command either succeeds, adding events for everyone, or raises
-`CommandError` for the sender alone. `Lobby.handle` looks them up in `COMMANDS`.
+kick, ban, lock, unlock, transfer, settings, close), as functions of a `Lobby`.
+
+The loop runs each queued command through `handle`, inside its tick. A command either
+succeeds, adding events for everyone, or raises `CommandError` for the sender alone.
+Commands from outside the lobby's members (staff, the matchmaker) are game.engine.outside's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from game.engine.errors import CommandError
+from game.engine.lobby import Lobby, Member
+from game.engine.outside import OUTSIDE_ID, handle_outside
 from game.engine.settings import clean_lobby_settings
 
-if TYPE_CHECKING:
-    from game.engine.lobby import Lobby, Member
+
+def handle(lobby: Lobby, member_id: int, kind: str, fields: dict[str, Any]) -> None:
+    """Run one decoded command for ``member_id`` (raises CommandError)."""
+    if member_id == OUTSIDE_ID:
+        handle_outside(lobby, kind, fields)
+        return
+    member = lobby.members.get(member_id)
+    if member is None:
+        return  # left before its command came up
+    handler, admin_only = COMMANDS[kind]
+    if admin_only and not lobby.is_admin(member):
+        raise CommandError("forbidden", f"only the host or staff may {kind}")
+    handler(lobby, member, **fields)
 
 
-class LobbyCommands:
-    def cmd_ready(self: Lobby, member: Member, ready: bool) -> None:
-        if member.role != "player":
-            raise CommandError("forbidden", "spectators cannot be ready")
-        if member.ready != ready:
-            member.ready = ready
-            self.events.append({"type": "ready", "id": member.id, "ready": ready})
-            self.changed = True
+def cmd_ready(lobby: Lobby, member: Member, ready: bool) -> None:
+    if member.role != "player":
+        raise CommandError("forbidden", "spectators cannot be ready")
+    if member.ready != ready:
+        member.ready = ready
+        lobby.events.append({"type": "ready", "id": member.id, "ready": ready})
+        lobby.changed = True
 
-    def cmd_chat(self: Lobby, member: Member, text: str) -> None:
-        self.events.append({"type": "chat", "id": member.id, "name": member.name,
-                            "role": member.role, "text": text})
 
-    def cmd_start(self: Lobby, member: Member) -> None:
-        self._require_phase("waiting", "finished", action="start")
-        self._check_startable()
-        assert self.on_start is not None
-        self.on_start()
+def cmd_chat(lobby: Lobby, member: Member, text: str) -> None:
+    lobby.events.append({"type": "chat", "id": member.id, "name": member.name,
+                         "role": member.role, "text": text})
 
-    def _check_startable(self: Lobby) -> None:
-        players = self.humans()  # bots of a match just over are replaced at the start
-        if len(players) + self.bot_seats() < self.game_cls.min_players:
-            raise CommandError("invalid_state",
-                               f"{self.game_cls.title} needs at least {self.game_cls.min_players} players")
-        waiting_for = [m.name for m in players if not m.ready and m.id != self.host_id]
-        if waiting_for:
-            raise CommandError("invalid_state", "not ready: " + ", ".join(waiting_for))
 
-    def cmd_rematch(self: Lobby, member: Member) -> None:
-        """Play again at once with the seated players (they all just played)."""
-        self._require_phase("finished", action="rematch")
-        if len(self.humans()) + self.bot_seats() < self.game_cls.min_players:
-            raise CommandError("invalid_state",
-                               f"{self.game_cls.title} needs at least {self.game_cls.min_players} players")
-        assert self.on_start is not None
-        self.on_start()
+def cmd_start(lobby: Lobby, member: Member) -> None:
+    _require_phase(lobby, "waiting", "finished", action="start")
+    _check_startable(lobby)
+    assert lobby.on_start is not None
+    lobby.on_start()
 
-    def cmd_kick(self: Lobby, member: Member, target: int) -> None:
-        victim = self._target(target, "kick")
-        if victim.id == member.id:
-            raise CommandError("invalid_state", "you cannot kick yourself; leave instead")
-        if victim.staff and not member.staff:
-            raise CommandError("forbidden", "staff cannot be kicked by a host")
-        event = {"type": "kicked", "id": victim.id, "name": victim.name, "by": member.id}
-        self.remove(victim.id, event=event)
-        self.evictions.append((victim, event, 4005))
 
-    def cmd_ban(self: Lobby, member: Member, target: int) -> None:
-        victim = self._target(target, "ban")
-        if victim.id == member.id:
-            raise CommandError("invalid_state", "you cannot ban yourself")
-        if victim.staff:
-            raise CommandError("forbidden", "staff cannot be banned")
-        if not victim.bot:  # a banned bot is only unseated: there is nobody to keep out
-            self.banned_identities.add(victim.identity)
-        if victim.user_id is None and victim.address:
-            self.banned_addresses.add(victim.address)  # guests have nothing better to ban
-        event = {"type": "banned", "id": victim.id, "name": victim.name, "by": member.id}
-        self.remove(victim.id, event=event)
-        self.evictions.append((victim, event, 4006))
+def cmd_rematch(lobby: Lobby, member: Member) -> None:
+    """Play again at once with the seated players (they all just played)."""
+    _require_phase(lobby, "finished", action="rematch")
+    _check_enough_players(lobby)
+    assert lobby.on_start is not None
+    lobby.on_start()
 
-    def cmd_lock(self: Lobby, member: Member) -> None:
-        self._set_locked(True)
 
-    def cmd_unlock(self: Lobby, member: Member) -> None:
-        self._set_locked(False)
+def cmd_kick(lobby: Lobby, member: Member, target: int) -> None:
+    victim = _target(lobby, target, "kick")
+    if victim.id == member.id:
+        raise CommandError("invalid_state", "you cannot kick yourself; leave instead")
+    if victim.staff and not member.staff:
+        raise CommandError("forbidden", "staff cannot be kicked by a host")
+    event = {"type": "kicked", "id": victim.id, "name": victim.name, "by": member.id}
+    lobby.remove(victim.id, event=event)
+    lobby.evictions.append((victim, event, 4005))
 
-    def _set_locked(self: Lobby, locked: bool) -> None:
-        if self.locked != locked:
-            self.locked = locked
-            self.events.append({"type": "locked", "locked": locked})
-            self.changed = True
 
-    def cmd_transfer(self: Lobby, member: Member, target: int) -> None:
-        heir = self._target(target, "make host")
-        if heir.role != "player" or heir.bot:
-            raise CommandError("invalid_state", "only a person holding a seat can be host")
-        self._set_host(heir.id)
+def cmd_ban(lobby: Lobby, member: Member, target: int) -> None:
+    victim = _target(lobby, target, "ban")
+    if victim.id == member.id:
+        raise CommandError("invalid_state", "you cannot ban yourself")
+    if victim.staff:
+        raise CommandError("forbidden", "staff cannot be banned")
+    if not victim.bot:  # a banned bot is only unseated: there is nobody to keep out
+        lobby.banned_identities.add(victim.identity)
+    if victim.user_id is None and victim.address:
+        lobby.banned_addresses.add(victim.address)  # guests have nothing better to ban
+    event = {"type": "banned", "id": victim.id, "name": victim.name, "by": member.id}
+    lobby.remove(victim.id, event=event)
+    lobby.evictions.append((victim, event, 4006))
 
-    def cmd_settings(self: Lobby, member: Member, settings: dict[str, Any]) -> None:
-        self._require_phase("waiting", "finished", action="change settings")
-        changes = clean_lobby_settings(self, settings)
-        for key, value in changes.items():
-            if key in {"name", "max_players", "private", "tick_rate_hz"}:
-                setattr(self, key, value)
-            else:
-                self.settings[key] = value
-        public_names = {"tick_rate_hz": "tick_rate"}  # the names the protocol uses
-        self.events.append({"type": "settings", "changes": {public_names.get(k, k): v for k, v in changes.items()}})
-        self.changed = True
 
-    def cmd_close(self: Lobby, member: Member) -> None:
-        self.close("staff" if member.staff and member.id != self.host_id else "host")
+def cmd_lock(lobby: Lobby, member: Member) -> None:
+    _set_locked(lobby, True)
+
+
+def cmd_unlock(lobby: Lobby, member: Member) -> None:
+    _set_locked(lobby, False)
+
+
+def cmd_transfer(lobby: Lobby, member: Member, target: int) -> None:
+    heir = _target(lobby, target, "make host")
+    if heir.role != "player" or heir.bot:
+        raise CommandError("invalid_state", "only a person holding a seat can be host")
+    lobby.set_host(heir.id)
+
+
+def cmd_settings(lobby: Lobby, member: Member, settings: dict[str, Any]) -> None:
+    _require_phase(lobby, "waiting", "finished", action="change settings")
+    changes = clean_lobby_settings(settings, game_cls=lobby.game_cls, max_players=lobby.max_players,
+                                   humans=len(lobby.humans()))
+    for key, value in changes.items():
+        if key in {"name", "max_players", "private", "tick_rate_hz"}:
+            setattr(lobby, key, value)
+        else:
+            lobby.settings[key] = value
+    public_names = {"tick_rate_hz": "tick_rate"}  # the names the protocol uses
+    lobby.events.append({"type": "settings", "changes": {public_names.get(k, k): v for k, v in changes.items()}})
+    lobby.changed = True
+
+
+def cmd_close(lobby: Lobby, member: Member) -> None:
+    lobby.close("staff" if member.staff and member.id != lobby.host_id else "host")
+
+
+def _require_phase(lobby: Lobby, *phases: str, action: str) -> None:
+    if lobby.phase not in phases:
+        raise CommandError("invalid_state", f"cannot {action} while {lobby.phase}")
+
+
+def _target(lobby: Lobby, target: int, action: str) -> Member:
+    member = lobby.members.get(target)
+    if member is None:
+        raise CommandError("not_found", f"no member {target} to {action}")
+    return member
+
+
+def _check_enough_players(lobby: Lobby) -> None:
+    if len(lobby.humans()) + lobby.bot_seats() < lobby.game_cls.min_players:  # bots of a match just over are replaced
+        raise CommandError("invalid_state",
+                           f"{lobby.game_cls.title} needs at least {lobby.game_cls.min_players} players")
+
+
+def _check_startable(lobby: Lobby) -> None:
+    _check_enough_players(lobby)
+    waiting_for = [m.name for m in lobby.humans() if not m.ready and m.id != lobby.host_id]
+    if waiting_for:
+        raise CommandError("invalid_state", "not ready: " + ", ".join(waiting_for))
+
+
+def _set_locked(lobby: Lobby, locked: bool) -> None:
+    if lobby.locked != locked:
+        lobby.locked = locked
+        lobby.events.append({"type": "locked", "locked": locked})
+        lobby.changed = True
 
 
 # kind -> (handler, host/staff only). Input and ping never reach the lobby's table.
 COMMANDS: dict[str, tuple[Callable[..., None], bool]] = {
-    "ready": (LobbyCommands.cmd_ready, False),
-    "chat": (LobbyCommands.cmd_chat, False),
-    "start": (LobbyCommands.cmd_start, True),
-    "rematch": (LobbyCommands.cmd_rematch, True),
-    "kick": (LobbyCommands.cmd_kick, True),
-    "ban": (LobbyCommands.cmd_ban, True),
-    "lock": (LobbyCommands.cmd_lock, True),
-    "unlock": (LobbyCommands.cmd_unlock, True),
-    "transfer": (LobbyCommands.cmd_transfer, True),
-    "settings": (LobbyCommands.cmd_settings, True),
-    "close": (LobbyCommands.cmd_close, True),
+    "ready": (cmd_ready, False),
+    "chat": (cmd_chat, False),
+    "start": (cmd_start, True),
+    "rematch": (cmd_rematch, True),
+    "kick": (cmd_kick, True),
+    "ban": (cmd_ban, True),
+    "lock": (cmd_lock, True),
+    "unlock": (cmd_unlock, True),
+    "transfer": (cmd_transfer, True),
+    "settings": (cmd_settings, True),
+    "close": (cmd_close, True),
 }

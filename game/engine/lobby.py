@@ -1,8 +1,15 @@
 """A lobby: its seats, roles, host, bans, settings and phase.
 
-The lobby is plain state plus the commands that change it. Only its loop task calls
-these methods (one task per lobby, so nothing needs a lock). Commands either succeed,
-adding events to `events` for everyone, or raise `CommandError` for the sender alone.
+The lobby is plain state plus the membership changes every command builds on (join, remove,
+host, close). Only its loop task calls these methods (one task per lobby, so nothing needs a
+lock). The commands themselves live beside it, as functions of a lobby: its members' in
+`game.engine.commands`, those from outside its members in `game.engine.outside`.
+
+Reserved seats: a lobby formed by matchmaking (game.matchmaking) holds one seat per matched
+player, keyed by a secret seat token and by the player's identity. Only those can sit down
+(others may watch); the lobby has no host (nobody may kick a matched opponent); it starts
+by itself once every reserved seat is taken, or at the matchmaker's deadline
+(``start_reserved``, game.engine.outside) with whoever came.
 
 Phases (docs/lobby-lifecycle.md draws the machine)::
 
@@ -18,10 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from game.engine.errors import CommandError, JoinRefused
-from game.engine.commands import COMMANDS, LobbyCommands
+from game.engine.errors import JoinRefused
 from game.engine.settings import effective_settings
-from game.engine.outside import OUTSIDE_ID, OutsideActions
 from game.engine.tokens import new_token, same_token
 from game.rules.base import Game
 
@@ -115,8 +120,8 @@ class LobbyConfig:
     reserved_seats: dict[str, str] = field(default_factory=dict)
 
 
-class Lobby(OutsideActions, LobbyCommands):
-    """Membership and commands of one lobby; match stepping lives in the loop."""
+class Lobby:
+    """Membership of one lobby; commands and match stepping live beside it."""
 
     def __init__(self, config: LobbyConfig) -> None:
         self.code = config.code
@@ -142,7 +147,9 @@ class Lobby(OutsideActions, LobbyCommands):
         self.close_reason: str | None = None
         self.next_id = 1  # member ids are never reused within a lobby
         self.on_start: Callable[[], None] | None = None  # set by the loop
-        self._init_reserved(config.reserved_seats)
+        self.reserved_seats = dict(config.reserved_seats)  # seat token -> identity of the matched player
+        self.seat_holders: dict[str, int] = {}  # seat token -> id of the member who took it
+        self.matchmade = bool(config.reserved_seats)
 
     def _new_id(self) -> int:
         self.next_id += 1
@@ -208,7 +215,7 @@ class Lobby(OutsideActions, LobbyCommands):
             if claims:
                 self.creator_seated = True
             if claims or (self.host_id is None and not self.matchmade):
-                self._set_host(member.id)
+                self.set_host(member.id)
         self.changed = True
         if seat is not None:
             self.take_reserved(seat, member)
@@ -225,7 +232,7 @@ class Lobby(OutsideActions, LobbyCommands):
         self.events.append(event or {"type": "left", "id": member.id, "name": member.name})
         if self.host_id == member_id:
             successor = next(iter(self.humans()), None)
-            self._set_host(successor.id if successor else None)
+            self.set_host(successor.id if successor else None)
         self.changed = True
         return member
 
@@ -261,36 +268,33 @@ class Lobby(OutsideActions, LobbyCommands):
         self.events.append({"type": "back", "id": member.id, "name": member.name})
         self.changed = True
 
-    def _set_host(self, member_id: int | None) -> None:
+    def set_host(self, member_id: int | None) -> None:
         if self.host_id != member_id:
             self.host_id = member_id
             self.events.append({"type": "host", "id": member_id})
             self.changed = True
 
-    # -- commands ----------------------------------------------------------------
-    def handle(self, member_id: int, kind: str, fields: dict[str, Any]) -> None:
-        """Run one decoded client command for ``member_id`` (raises CommandError)."""
-        if member_id == OUTSIDE_ID:
-            self.handle_outside(kind, fields)
-            return
-        member = self.members.get(member_id)
-        if member is None:
-            return  # left before its command came up
-        handler, admin_only = COMMANDS[kind]
-        if admin_only and not self.is_admin(member):
-            raise CommandError("forbidden", f"only the host or staff may {kind}")
-        handler(self, member, **fields)
+    # -- reserved seats ----------------------------------------------------------
+    def seat_taken(self, token: str) -> bool:
+        return self.seat_holders.get(token) in self.members
 
-    def _require_phase(self, *phases: str, action: str) -> None:
-        if self.phase not in phases:
-            raise CommandError("invalid_state", f"cannot {action} while {self.phase}")
+    def reserved_seat(self, req: JoinRequest) -> str | None:
+        """The free reserved seat ``req`` may take: the one its token names (passed as the
+        lobby's ``token``), else the one held for its identity; None when there is none."""
+        free = [t for t in self.reserved_seats if not self.seat_taken(t)]
+        if req.host_token:
+            for token in free:
+                if same_token(token, req.host_token):
+                    return token
+        return next((t for t in free if self.reserved_seats[t] == req.identity), None)
 
-    def _target(self, target: int, action: str) -> Member:
-        member = self.members.get(target)
-        if member is None:
-            raise CommandError("not_found", f"no member {target} to {action}")
-        return member
+    def take_reserved(self, token: str, member: Member) -> None:
+        """``member`` sat down in the seat of ``token``; start once every seat is taken."""
+        self.seat_holders[token] = member.id
+        if self.phase == "waiting" and self.on_start is not None and all(map(self.seat_taken, self.reserved_seats)):
+            self.on_start()
 
+    # -- closing -----------------------------------------------------------------
     def close(self, reason: str) -> None:
         """Close the lobby: everyone is told, then disconnected with lobby_closed."""
         if self.phase == "closed":

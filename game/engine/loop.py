@@ -21,6 +21,7 @@ from collections import deque
 from typing import Any, Protocol
 
 from game import protocol
+from game.engine.commands import handle as handle_command
 from game.engine.errors import CommandError, JoinRefused
 from game.engine.lobby import JoinRequest, Lobby, Member, NullConnection
 from game.engine.broadcast import StateBroadcast
@@ -346,7 +347,7 @@ class LobbyLoop(MatchPhases, StateBroadcast):
         while self.commands:
             member_id, kind, fields = self.commands.popleft()
             try:
-                self.lobby.handle(member_id, kind, fields)
+                handle_command(self.lobby, member_id, kind, fields)
             except CommandError as exc:
                 self._tell_error(member_id, exc.code, exc.msg, kind)
             except Exception:  # a fault for one sender's command must not end the lobby

@@ -51,6 +51,7 @@ async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int])
 
     from game.consumers import LobbyConsumer
     from game.engine.clock import FakeClock
+    from game.engine.commands import handle as handle_command
     from game.engine.lobby import JoinRequest, Lobby, LobbyConfig
     from game.engine.loop import LobbyLoop
     from game.engine.outbox import Outbox
@@ -84,8 +85,8 @@ async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int])
         consumer.member = future.result()
         consumers.append(consumer)
     for consumer in consumers:
-        lobby.handle(consumer.member.id, "ready", {"ready": True})
-    lobby.handle(consumers[0].member.id, "start", {})
+        handle_command(lobby, consumer.member.id, "ready", {"ready": True})
+    handle_command(lobby, consumers[0].member.id, "start", {})
     loop.step_tick(1.0 / tick_rate)
     assert lobby.phase == "playing", lobby.phase
     # Time the stages: each wraps the one below it, so the report subtracts.
