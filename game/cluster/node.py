@@ -253,7 +253,7 @@ class Node(Ownership):
     def _on_full(self, code: str) -> None:
         loop = self._owned_loop(code)
         if loop is not None:
-            loop.relay_full_wanted = True
+            loop.broadcaster.relay_full_wanted = True
 
     # member side
     def _on_deliver(self, conn_id: int, data: bytes) -> None:

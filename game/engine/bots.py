@@ -9,20 +9,18 @@ a person may join while bots play and takes a seat at the next start.
 `BotDriver.step` runs once per tick inside the lobby's tick, before the queued inputs are
 applied. While the match plays, each bot's policy (`game.bots`) reads the snapshot of the
 tick before — what a client would have seen — and its raw payload goes through the game's
-``parse_input`` and `LobbyLoop.submit_input`, the same path as a person's input.
+``parse_input`` and the loop's ``submit_input``, the same path as a person's input.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from game.bots import DEFAULT_DIFFICULTY, Policy, bot_identity, bot_name, make_policy
 from game.engine.lobby import Lobby, Member, NullConnection
-from game.rules.base import InvalidInput, Rng
-
-if TYPE_CHECKING:
-    from game.engine.loop import LobbyLoop
+from game.rules.base import Game, InvalidInput, Rng, Snapshot
 
 log = logging.getLogger("game.bots")
 
@@ -41,11 +39,16 @@ def seat_bots(lobby: Lobby) -> list[Member]:
 
 
 class BotDriver:
-    """Drives the bots of one match of one loop; made when the match starts."""
+    """Drives the bots of one match; made when the match starts. ``submit_input`` queues an
+    input as the loop queues a person's; ``forfeit`` takes a player out of the match."""
 
-    def __init__(self, loop: LobbyLoop, bots: list[Member], *, seed: int) -> None:
-        self.loop = loop
-        lobby = loop.lobby
+    def __init__(self, lobby: Lobby, game: Game, bots: list[Member], *, seed: int,
+                 submit_input: Callable[[Member, int, Any], str | None],
+                 forfeit: Callable[[Member], None]) -> None:
+        self.lobby = lobby
+        self.game = game
+        self.submit_input = submit_input
+        self.forfeit = forfeit
         difficulty = lobby.settings.get("bot_difficulty", DEFAULT_DIFFICULTY)
         # Each bot's Rng is drawn from the match's seed: a replay of the seed replays the bots.
         self.policies: dict[int, Policy] = {
@@ -55,14 +58,15 @@ class BotDriver:
         self.seq = dict.fromkeys(self.policies, 0)
         self.sent: dict[int, Any] = {}  # the last payload each bot submitted
 
-    def step(self, dt: float) -> None:
-        """Called by the loop once per tick, before inputs are applied. While the match
-        plays, queue each bot's input; when no person is left in the lobby (players or
-        spectators), unseat the bots so the match ends by forfeit; once the match is over,
-        unseat them without a word (the lobby frame shows them gone)."""
+    def step(self, dt: float, seen: Snapshot | None) -> None:
+        """Called by the loop once per tick, before inputs are applied, with the last
+        snapshot sent to clients (None before the first). While the match plays, queue each
+        bot's input; when no person is left in the lobby (players or spectators), unseat the
+        bots so the match ends by forfeit; once the match is over, unseat them without a word
+        (the lobby frame shows them gone)."""
         if not self.policies:
             return  # a match without bots, or its bots are gone already
-        loop, lobby = self.loop, self.loop.lobby
+        lobby = self.lobby
         if lobby.phase not in ("countdown", "playing"):
             lobby.remove_bots()
             self.policies.clear()
@@ -70,12 +74,11 @@ class BotDriver:
         if not any(not m.bot for m in lobby.members.values()):
             self._forfeit_all()
         elif lobby.phase == "playing":
-            self._act(loop)
+            self._act(seen if seen is not None else self.game.snapshot())
 
-    def _act(self, loop: LobbyLoop) -> None:
-        snapshot = loop.prev_snapshot if loop.prev_snapshot is not None else loop.game.snapshot()
-        parse = loop.lobby.game_cls.parse_input
-        members = loop.lobby.members
+    def _act(self, snapshot: Snapshot) -> None:
+        parse = self.lobby.game_cls.parse_input
+        members = self.lobby.members
         for member_id, policy in self.policies.items():
             member = members.get(member_id)
             if member is None or not member.in_match:
@@ -86,18 +89,14 @@ class BotDriver:
             try:
                 cleaned = parse(raw)
             except InvalidInput:
-                log.warning("lobby %s: bot %s made an invalid input %r", loop.lobby.code, member.name, raw)
+                log.warning("lobby %s: bot %s made an invalid input %r", self.lobby.code, member.name, raw)
                 continue
-            if loop.submit_input(member, self.seq[member_id], cleaned) is None:
+            if self.submit_input(member, self.seq[member_id], cleaned) is None:
                 self.seq[member_id] += 1
                 self.sent[member_id] = raw
 
     def _forfeit_all(self) -> None:
         """Nobody is left to play with or watch the bots: take them out of the match."""
-        game = self.loop.game
-        for member in self.loop.lobby.remove_bots():
-            if member.in_match and game is not None:
-                member.in_match = False
-                game.remove_player(member.id)
-                self.loop.recorder.removed(self.loop.match_ticks, member.id)  # replays see it too
+        for member in self.lobby.remove_bots():
+            self.forfeit(member)
         self.policies.clear()

@@ -1,90 +1,146 @@
-"""Frames out of the tick loop: each tick's state encoded once and offered to every member,
-live or delayed (`game.engine.delayed`), local or on another process (one relayed frame).
+"""How a lobby's frames leave its loop: the one place that decides who gets which frame.
 
-A mixin of `LobbyLoop` (kept apart to keep each file about one concern).
+Lobby frames (the lobby's state after a change) and event frames go to every member through
+the lobby's channel-layer group (``publish``: `LoopHooks.publish`). State frames leave once a
+tick while a match runs, encoded once, then offered to three audiences:
+
+- live: the members connected to this process who watch the match as it is played (a delta
+  against the tick before, or a full snapshot at each keyframe and for whoever needs one);
+- delayed: spectators of a lobby with ``spectator_delay`` set, who see it that many seconds
+  late (`game.engine.delayed`);
+- relayed: the members connected to other processes of a cluster, who all get one relayed
+  frame (live and delayed) through ``relay`` (`LoopHooks.relay_state`), whatever their number.
+
+State frames go straight into each member's connection (an `Outbox` for a local socket);
+nothing here awaits. Answers to one connection (its welcome, its errors) are not broadcast:
+the loop hands those to that connection.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
 from game import protocol
+from game.engine.delayed import DelayedFeed
 from game.engine.delta import diff
+from game.engine.lobby import Connection, Lobby, Member
 
-if TYPE_CHECKING:
-    from game.engine.loop import LobbyLoop
+#: ``publish(code, frame)``: `LoopHooks.publish`.
+Publish = Callable[[str, bytes], None]
+#: ``relay(code, epoch, tick, delta, full, *, delayed, ddelta, dfull)``: `LoopHooks.relay_state`.
+Relay = Callable[..., None]
 
 
-class StateBroadcast:
-    def _broadcast_state(self: LobbyLoop) -> None:
-        """Encode this tick's state once (full and/or delta) and offer it to every member."""
-        game = self.game
-        assert game is not None
-        snapshot = game.snapshot()
-        now = self.clock.wall_ms()
-        ack = {m.id: m.last_seq for m in self.roster.values() if m.in_match}
-        keyframe = self.prev_snapshot is None or self.tick - self.last_full_tick >= self._keyframe_ticks()
-        full = delta = None
-        events, self.game_events = self.game_events, []
+class TickFrames:
+    """One tick's live state, and its frames: encoded when first asked for, then shared."""
+
+    __slots__ = ("ack", "delta", "events", "full", "now_ms", "snapshot", "tick")
+
+    def __init__(self, tick: int, now_ms: int, snapshot: dict, ack: dict[int, int], events: list[dict]) -> None:
+        self.tick, self.now_ms, self.snapshot, self.ack, self.events = tick, now_ms, snapshot, ack, events
+        self.delta: bytes | None = None
+        self.full: bytes | None = None
+
+    def full_frame(self) -> bytes:
+        if self.full is None:
+            self.full = protocol.encode_full(tick=self.tick, time=self.now_ms, snapshot=self.snapshot,
+                                             ack=self.ack, ev=self.events)
+        return self.full
+
+
+class Broadcaster:
+    """The frames of one lobby; for its state frames, what was sent last, when the next
+    keyframe is due, the delayed feed, and whether the relayed frame must be a full one."""
+
+    def __init__(self, lobby: Lobby, *, keyframe_interval_s: float, publish: Publish, relay: Relay) -> None:
+        self.lobby = lobby
+        self.keyframe_interval_s = keyframe_interval_s
+        self.publish = publish
+        self.relay = relay
+        self.prev_snapshot: dict | None = None  # the last live snapshot sent (what clients saw)
+        self.last_full_tick = 0
+        self.delayed = DelayedFeed()  # spectators' late view, when the lobby sets spectator_delay
+        self.delayed_match: str | None = None  # the match the delayed feed holds
+        self.relay_full_wanted = False  # another process asked for a full frame
+
+    def send_lobby(self, now_ms: int) -> None:
+        """Called by the loop after a tick that changed the lobby: its state, to everyone."""
+        self.publish(self.lobby.code, protocol.encode_lobby(lobby=self.lobby.state(), time=now_ms))
+
+    def send_events(self, tick: int, now_ms: int, events: list[dict]) -> None:
+        """Called by the loop after a tick with lobby events: one frame of them, to everyone."""
+        self.publish(self.lobby.code, events_frame(tick, now_ms, events))
+
+    def new_match(self) -> None:
+        """Called as a match starts: its first frame is a keyframe."""
+        self.prev_snapshot = None
+
+    def send_state(self, *, tick: int, now_ms: int, snapshot: dict, ack: dict[int, int], events: list[dict],
+                   match_id: str, epoch: int) -> None:
+        """Called by the loop once a tick while a match counts down or plays (and once more
+        with the final positions as it ends): offer this tick's state to every member."""
+        frames = TickFrames(tick, now_ms, snapshot, ack, events)
+        keyframe = self.prev_snapshot is None or tick - self.last_full_tick >= self._keyframe_ticks()
         if keyframe:
-            full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
-            self.last_full_tick = self.tick
+            frames.full_frame()
+            self.last_full_tick = tick
         else:
-            delta = protocol.encode_delta(tick=self.tick, time=now, base=self.tick - 1,
-                                          delta=diff(self.prev_snapshot, snapshot), ack=ack, ev=events)
-        delay = self._spectator_delay()
-        delayed: list = []
+            frames.delta = protocol.encode_delta(tick=tick, time=now_ms, base=tick - 1,
+                                                 delta=diff(self.prev_snapshot, snapshot), ack=ack, ev=events)
+        delay = self._delay_ticks()
+        late, relayed, relay_full = self._send_live(frames, delay)
+        ddelta = dfull = None
+        if delay:
+            if self.delayed_match != match_id:
+                self.delayed.reset()
+                self.delayed_match = match_id
+            self.delayed.push(tick, snapshot, events)
+            ddelta, dfull = self._send_delayed(late, relay_full, now_ms, draining=False)
+        if relayed:
+            full = frames.full_frame() if relay_full else frames.full
+            self._relay(tick, epoch, frames.delta, full, delayed=bool(delay), ddelta=ddelta, dfull=dfull)
+        self.prev_snapshot = snapshot
+
+    def play_out_delayed(self, *, tick: int, now_ms: int, epoch: int) -> None:
+        """Called once a tick after a match while the delayed feed still holds some of it:
+        the delayed spectators see its last seconds, a tick a tick."""
+        members = self.lobby.members.values()
+        late = [m.conn for m in members if _watches_late(m) and not m.conn.relayed]
+        relayed = any(m.conn.relayed for m in members)
+        ddelta, dfull = self._send_delayed(late, self.relay_full_wanted, now_ms, draining=True)
+        if relayed and (ddelta is not None or dfull is not None):
+            self._relay(tick, epoch, None, None, delayed=True, ddelta=ddelta, dfull=dfull)
+
+    # -- the three audiences -----------------------------------------------------------
+    def _send_live(self, frames: TickFrames, delay: int) -> tuple[list[Connection], bool, bool]:
+        """Offer the live frames to the members here who watch live. Returns who it passed
+        over: the connections that watch late, whether members on other processes wait for
+        the relayed frame, and whether that frame must be a full one."""
+        late: list[Connection] = []
         relayed, relay_full = False, self.relay_full_wanted
+        delta = frames.delta
         for member in self.lobby.members.values():
             conn = member.conn
-            if conn.relayed:  # on another process: one relayed frame serves them all, below
+            if conn.relayed:  # on another process: one relayed frame serves them all
                 relayed = True
                 if conn.needs_full:
                     relay_full, conn.needs_full = True, False
-                continue
-            if delay and self._watches_late(member):
-                delayed.append(conn)
-                continue
-            if delta is not None and not conn.needs_full:
+            elif delay and _watches_late(member):
+                late.append(conn)
+            elif delta is not None and not conn.needs_full:
                 conn.push_state(delta, full=False)
             else:
-                if full is None:
-                    full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
-                conn.push_state(full, full=True)
-        ddelta = dfull = None
-        if delay:
-            if self.delayed_match != self.match_id:
-                self.delayed.reset()
-                self.delayed_match = self.match_id
-            self.delayed.push(self.tick, snapshot, events)
-            ddelta, dfull = self._delayed_frames(delayed, relay_full, now, draining=False)
-        if relayed:
-            if relay_full and full is None:
-                full = protocol.encode_full(tick=self.tick, time=now, snapshot=snapshot, ack=ack, ev=events)
-            self.relay_full_wanted = False
-            self.hooks.relay_state(self.lobby.code, self.epoch, self.tick, delta, full,
-                                   delayed=bool(delay), ddelta=ddelta, dfull=dfull)
-        self.prev_snapshot = snapshot
+                conn.push_state(frames.full_frame(), full=True)
+        return late, relayed, relay_full
 
-    def _keyframe_ticks(self: LobbyLoop) -> int:
-        return max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
-
-    @staticmethod
-    def _watches_late(member) -> bool:
-        """Who gets the delayed feed when the lobby has one: spectators, not staff."""
-        return member.role == "spectator" and not member.staff
-
-    def _spectator_delay(self: LobbyLoop) -> int:
-        """How many ticks behind the spectators are (0: live)."""
-        seconds = self.lobby.settings.get("spectator_delay", 0)
-        return round(seconds * self.lobby.tick_rate_hz) if seconds else 0
-
-    def _delayed_frames(self: LobbyLoop, conns: list, want_full: bool, now: int, *,
-                        draining: bool) -> tuple[bytes | None, bytes | None]:
-        """Encode this tick's delayed frames once and offer them to the delayed spectators."""
+    def _send_delayed(self, conns: list[Connection], want_full: bool, now_ms: int, *,
+                      draining: bool) -> tuple[bytes | None, bytes | None]:
+        """Encode this tick's delayed frames once and offer them to the delayed spectators
+        here; returns them, for the relayed frame."""
         want_full = want_full or any(conn.needs_full for conn in conns)
-        delta, full = self.delayed.frames(delay_ticks=self._spectator_delay(), keyframe_ticks=self._keyframe_ticks(),
-                                          now_ms=now, want_full=want_full, draining=draining)
+        delta, full = self.delayed.frames(delay_ticks=self._delay_ticks(), keyframe_ticks=self._keyframe_ticks(),
+                                          now_ms=now_ms, want_full=want_full, draining=draining)
         for conn in conns:
             if delta is not None and not conn.needs_full:
                 conn.push_state(delta, full=False)
@@ -92,12 +148,25 @@ class StateBroadcast:
                 conn.push_state(full, full=True)
         return delta, full
 
-    def _play_out_delayed(self: LobbyLoop) -> None:
-        """After the match: the delayed spectators still see its last seconds, a tick a tick."""
-        conns = [m.conn for m in self.lobby.members.values() if self._watches_late(m) and not m.conn.relayed]
-        relayed = any(m.conn.relayed for m in self.lobby.members.values())
-        ddelta, dfull = self._delayed_frames(conns, self.relay_full_wanted, self.clock.wall_ms(), draining=True)
-        if relayed and (ddelta is not None or dfull is not None):
-            self.relay_full_wanted = False
-            self.hooks.relay_state(self.lobby.code, self.epoch, self.tick, None, None,
-                                   delayed=True, ddelta=ddelta, dfull=dfull)
+    def _relay(self, tick: int, epoch: int, delta: bytes | None, full: bytes | None, **delayed: Any) -> None:
+        """One frame for all the members on other processes (their processes hand it on)."""
+        self.relay_full_wanted = False
+        self.relay(self.lobby.code, epoch, tick, delta, full, **delayed)
+
+    # -- timing ------------------------------------------------------------------------
+    def _keyframe_ticks(self) -> int:
+        return max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
+
+    def _delay_ticks(self) -> int:
+        """How many ticks behind the delayed spectators are (0: live)."""
+        seconds = self.lobby.settings.get("spectator_delay", 0)
+        return round(seconds * self.lobby.tick_rate_hz) if seconds else 0
+
+
+def events_frame(tick: int, now_ms: int, events: list[dict]) -> bytes:
+    return protocol.encode_events(tick=tick, time=now_ms, events=events)
+
+
+def _watches_late(member: Member) -> bool:
+    """Who gets the delayed feed when the lobby has one: spectators, not staff."""
+    return member.role == "spectator" and not member.staff

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What the tick loop reads time from (`MonotonicClock`, or `FakeClock` in tests)."""
+
+    def now(self) -> float: ...
+    def wall_ms(self) -> int: ...
+    async def sleep_until(self, deadline: float) -> None: ...
 
 
 def wall_ms() -> int:

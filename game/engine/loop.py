@@ -2,10 +2,10 @@
 
 Each tick, in order: apply queued joins, leaves and commands; advance the phase
 (countdown, playing); apply queued inputs and step the game by exactly ``1/tick_rate``
-seconds; then hand the tick's frames out without awaiting anyone: state frames go
-straight into the outboxes of the lobby's connections (encoded once for all), lobby
-and event frames go to `LoopHooks.publish` (the channel-layer group), finished matches
-to `LoopHooks.save_match`.
+seconds; then hand the tick's frames out without awaiting anyone: state frames through the
+lobby's `Broadcaster` (game.engine.broadcast), lobby and event frames to `LoopHooks.publish`
+(the channel-layer group), finished matches to `LoopHooks.save_match`. The match itself —
+its game, roster, replay log and bots — is a `Match` (game.engine.match).
 
 Deadlines are ``start + n * period`` on a monotonic clock, so sleeping never adds up to
 drift. A tick that ends after the next deadline is an overrun: counted and logged;
@@ -17,31 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from typing import Any, Protocol
 
 from game import protocol
+from game.engine.broadcast import Broadcaster, events_frame
+from game.engine.clock import Clock
 from game.engine.commands import handle as handle_command
 from game.engine.errors import CommandError, JoinRefused
 from game.engine.lobby import JoinRequest, Lobby, Member, NullConnection
-from game.engine.broadcast import StateBroadcast
-from game.engine.delayed import DelayedFeed
-from game.engine.match import MatchPhases
-from game.engine.outside import OUTSIDE_ID
+from game.engine.match import Match
+from game.engine.queues import LobbyQueues
 from game.engine.stats import LoopStats
-from game.rules.base import Game
 
 log = logging.getLogger("game.loop")
 
 
 # Where the frames of a player who dropped go while their seat waits: nowhere.
 DETACHED = NullConnection()
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-    def wall_ms(self) -> int: ...
-    async def sleep_until(self, deadline: float) -> None: ...
 
 
 class LoopHooks(Protocol):
@@ -68,103 +60,34 @@ class LoopHooks(Protocol):
         """The loop stopped without closing its lobby: its lease was lost or handed over."""
 
 
-class LobbyLoop(MatchPhases, StateBroadcast):
-    """Owns one lobby and its match; every change to them happens in `step_tick`."""
+class LobbyLoop(LobbyQueues):
+    """Owns one lobby and its match; every change to them happens in `step_tick`, which
+    empties the queues connections fill (`LobbyQueues`, the lobby's handle)."""
 
     def __init__(self, lobby: Lobby, *, clock: Clock, hooks: LoopHooks, countdown_s: float = 3.0,
                  keyframe_interval_s: float = 1.0, empty_ttl_s: float = 60.0,
                  max_commands: int = 256, max_pending_inputs: int = 8, max_catchup_ticks: int = 5,
                  grace_s: float = 20.0):
-        self.lobby = lobby
+        super().__init__(lobby, max_commands=max_commands, max_pending_inputs=max_pending_inputs)
         self.clock = clock
         self.hooks = hooks
         self.countdown_s = countdown_s
-        self.keyframe_interval_s = keyframe_interval_s
         self.empty_ttl_s = empty_ttl_s
-        self.max_commands = max_commands
-        self.max_pending_inputs = max_pending_inputs
         self.max_catchup_ticks = max_catchup_ticks
         self.grace_s = grace_s
-        self.control: deque[tuple[str, Any]] = deque()  # joins and leaves, bounded by connections
-        self.commands: deque[tuple[int, str, dict]] = deque()
-        self.inputs: deque[tuple[int, int, Any]] = deque()
         self.tick = 0
         self.stats = LoopStats()
-        self.game: Game | None = None
-        self.match_id: str | None = None
-        self.match_saved = True
-        self.roster: dict[int, Member] = {}
-        self.countdown_left = 0.0
-        self.prev_snapshot: dict | None = None
-        self.game_events: list[dict] = []
-        self.last_full_tick = 0
+        self.match: Match | None = None  # the match counting down or playing, else the last one
+        self.broadcaster = Broadcaster(lobby, keyframe_interval_s=keyframe_interval_s, publish=hooks.publish,
+                                       relay=hooks.relay_state)
         self.empty_for = 0.0
-        self.match_started_ms = 0.0
-        self.match_ticks = 0
         self.task: asyncio.Task | None = None
         # Cluster ownership (game.cluster): the lease's epoch, stamped on relayed frames and
         # saved records; the time the lease runs out unless renewed; why the loop gave up.
         self.epoch = 0
         self.lease_deadline: float | None = None
         self.abandoned: str | None = None
-        self.relay_full_wanted = False
-        self.delayed = DelayedFeed()  # spectators' late view, when the lobby sets spectator_delay
-        self.delayed_match: str | None = None
         lobby.on_start = self._begin_match
-
-    # -- what a consumer asks of its lobby (game.cluster.remote.RemoteLobby answers the same) --
-    @property
-    def game_cls(self) -> type[Game]:
-        return self.lobby.game_cls
-
-    @property
-    def tick_rate_hz(self) -> int:
-        return self.lobby.tick_rate_hz
-
-    def is_admin(self, member: Member) -> bool:
-        return self.lobby.is_admin(member)
-
-    # -- called by consumers (never blocks, never awaits) ---------------------------------
-    def submit_join(self, req: JoinRequest) -> asyncio.Future:
-        """Queue a join; the future resolves to the Member or fails with JoinRefused."""
-        future = asyncio.get_running_loop().create_future()
-        if self.lobby.phase == "closed":
-            future.set_exception(JoinRefused("lobby_closed"))
-        else:
-            self.control.append(("join", (req, future)))
-        return future
-
-    def submit_leave(self, member_id: int, conn: object = None) -> None:
-        """Queue the end of a connection (``conn``: which one, as a seat may have moved on)."""
-        self.control.append(("leave", (member_id, conn)))
-
-    def submit_command(self, member_id: int, kind: str, fields: dict) -> bool:
-        """Queue a lobby command; False when the lobby's command queue is full."""
-        if len(self.commands) >= self.max_commands:
-            return False
-        self.commands.append((member_id, kind, fields))
-        return True
-
-    def submit_staff_command(self, kind: str, fields: dict, *, actor: str) -> bool:
-        """Queue a command from outside the lobby's members, with staff rights: ``kick`` and
-        ``close`` from the staff dashboard, ``start_reserved`` from the matchmaker
-        (game.engine.outside); ``actor`` names who acted, for the log. False when the lobby's
-        command queue is full."""
-        if len(self.commands) >= self.max_commands:
-            return False
-        self.commands.append((OUTSIDE_ID, kind, {**fields, "actor": actor}))
-        return True
-
-    def submit_input(self, member: Member, seq: int, cleaned: Any, raw: Any = None) -> str | None:
-        """Queue a cleaned input for the next tick; returns an error code when refused.
-        (``raw``, the input as the client sent it, is for `RemoteLobby`, which forwards it.)"""
-        if not member.in_match or self.lobby.phase not in ("countdown", "playing"):
-            return "not_in_match"
-        if member.pending_inputs >= self.max_pending_inputs:
-            return "overloaded"
-        member.pending_inputs += 1
-        self.inputs.append((member.id, seq, cleaned))
-        return None
 
     def abandon(self, reason: str) -> None:
         """Stop ticking at once, leaving the lobby open for another owner (cluster only)."""
@@ -173,12 +96,10 @@ class LobbyLoop(MatchPhases, StateBroadcast):
 
     def match_info(self) -> dict[str, Any] | None:
         """The match being counted down or played, as the cluster's lobby state keeps it."""
-        if self.game is None or self.match_saved or self.lobby.phase not in ("countdown", "playing"):
+        match = self.match
+        if match is None or match.saved or self.lobby.phase not in ("countdown", "playing"):
             return None
-        return {"id": self.match_id, "seed": self.game.seed, "started_ms": self.match_started_ms,
-                "settings": dict(self.lobby.settings), "tick_rate": self.lobby.tick_rate_hz,
-                "roster": [{"id": m.id, "name": m.name, "identity": m.identity, "user_id": m.user_id}
-                           for m in self.roster.values()]}
+        return match.info()
 
     # -- the task ----------------------------------------------------------------------
     def start(self) -> asyncio.Task:
@@ -233,30 +154,32 @@ class LobbyLoop(MatchPhases, StateBroadcast):
             return
         closing = self._closing_events()  # match_over of a match cut short, then lobby_closed
         self._flush()
+        last = events_frame(self.tick, self.clock.wall_ms(), closing)
         for member in list(self.lobby.members.values()):
-            member.conn.push_event(self._events_frame(closing))
+            member.conn.push_event(last)
             member.conn.close(protocol.CLOSE["lobby_closed"])
-        while self.control:
-            op, arg = self.control.popleft()
-            if op == "join":
-                arg[1].cancelled() or arg[1].done() or arg[1].set_exception(JoinRefused("lobby_closed"))
+        self._refuse_queued_joins("lobby_closed")
         self.hooks.lobby_closed(self.lobby.code)
 
     def _finish_abandoned(self) -> None:
         """The lobby lives on elsewhere: keep its members' connections for the cluster to
         move (`LoopHooks.lobby_abandoned`), record a match that was played as aborted (the
         next owner records the same match id, so one row is kept either way)."""
-        if self.game is not None and not self.match_saved:
-            if self.match_started_ms:
+        match = self.match
+        if match is not None and not match.saved:
+            if match.started_ms:
                 self._end_match("aborted", self.abandoned, announce=False)
-            self.match_saved = True
+            match.saved = True
             if self.lobby.phase in ("countdown", "playing"):
-                self.lobby.phase = "waiting" if not self.match_started_ms else "finished"
+                self.lobby.phase = "waiting" if not match.started_ms else "finished"
+        self._refuse_queued_joins("moved")
+        self.hooks.lobby_abandoned(self)
+
+    def _refuse_queued_joins(self, close: str) -> None:
         while self.control:
             op, arg = self.control.popleft()
             if op == "join":
-                arg[1].cancelled() or arg[1].done() or arg[1].set_exception(JoinRefused("moved"))
-        self.hooks.lobby_abandoned(self)
+                arg[1].cancelled() or arg[1].done() or arg[1].set_exception(JoinRefused(close))
 
     # -- one tick ----------------------------------------------------------------------
     def step_tick(self, dt: float) -> None:
@@ -264,10 +187,11 @@ class LobbyLoop(MatchPhases, StateBroadcast):
         self._apply_control()
         self._release_absent(dt)
         self._apply_commands()
+        match = self.match
         if self.lobby.phase == "countdown":
-            self._count_down(dt)
-        if self.bot_driver is not None:
-            self.bot_driver.step(dt)  # bots' inputs join the queue before _play applies it
+            match.count_down(dt, self.clock.wall_ms())
+        if match is not None:  # bots' inputs join the queue before _play applies it
+            match.bots.step(dt, self.broadcaster.prev_snapshot)
         if self.lobby.phase == "playing":
             self._play(dt)
         else:
@@ -323,18 +247,15 @@ class LobbyLoop(MatchPhases, StateBroadcast):
             return  # gone already, or the seat was resumed on a newer connection
         if member.role == "player" and self.grace_s > 0 and self.lobby.phase != "closed":
             self.lobby.detach(member, DETACHED, self.grace_s)
-            if member.in_match and self.game is not None:
-                self.game.apply_input(member.id, self.lobby.game_cls.neutral_input())  # let go of the keys
-                self.recorder.input(self.match_ticks, member.id, self.lobby.game_cls.neutral_input())
+            if member.in_match and self.match is not None:
+                self.match.let_go(member)
             return
         self._remove(member_id)
 
     def _remove(self, member_id: int) -> None:
         member = self.lobby.remove(member_id)
-        if member is not None and member.in_match and self.game is not None:
-            member.in_match = False
-            self.game.remove_player(member_id)
-            self.recorder.removed(self.match_ticks, member_id)
+        if member is not None and self.match is not None:
+            self.match.forfeit(member)
 
     def _release_absent(self, dt: float) -> None:
         """Give up the seats of players away for longer than the grace period."""
@@ -370,30 +291,86 @@ class LobbyLoop(MatchPhases, StateBroadcast):
         if self.empty_for >= self.empty_ttl_s:
             self.lobby.close("empty")
 
-    # -- frames out --------------------------------------------------------------------
-    def _events_frame(self, events: list[dict]) -> bytes:
-        return protocol.encode_events(tick=self.tick, time=self.clock.wall_ms(), events=events)
-
+    # -- frames out (game.engine.broadcast) ------------------------------------------------
     def _flush(self) -> None:
-        lobby = self.lobby
+        """The tick's frames: evictions told, then the lobby and its events, then the state."""
+        lobby, out, now = self.lobby, self.broadcaster, self.clock.wall_ms()
         for victim, event, code in lobby.evictions:
-            if victim.in_match and self.game is not None:  # a kicked player forfeits the match
-                victim.in_match = False
-                self.game.remove_player(victim.id)
-                self.recorder.removed(self.match_ticks, victim.id)
-            victim.conn.push_event(self._events_frame([event]))
+            if self.match is not None:  # a kicked player forfeits the match
+                self.match.forfeit(victim)
+            victim.conn.push_event(events_frame(self.tick, now, [event]))  # the group's copy comes after the close
             victim.conn.close(code)
         lobby.evictions.clear()
         if lobby.changed:
             lobby.changed = False
-            self.hooks.publish(lobby.code, protocol.encode_lobby(lobby=lobby.state(), time=self.clock.wall_ms()))
+            out.send_lobby(now)
             self.hooks.lobby_changed(self)
         if lobby.events:
             events = [e for e in lobby.events if e.get("type") != "lobby_closed"]
             lobby.events = []
             if events:
-                self.hooks.publish(lobby.code, self._events_frame(events))
+                out.send_events(self.tick, now, events)
         if lobby.phase in ("countdown", "playing"):
             self._broadcast_state()
-        elif self.delayed.pending:
-            self._play_out_delayed()
+        elif out.delayed.pending:
+            out.play_out_delayed(tick=self.tick, now_ms=now, epoch=self.epoch)
+
+    def _broadcast_state(self) -> None:
+        """This tick's state, to every member (`Broadcaster.send_state`)."""
+        match = self.match
+        events, match.events = match.events, []
+        self.broadcaster.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), snapshot=match.game.snapshot(),
+                                    ack=match.ack(), events=events, match_id=match.id, epoch=self.epoch)
+
+    # -- the match ---------------------------------------------------------------------
+    def _begin_match(self) -> None:
+        """Called by the lobby's start/rematch command: seat the players, count down."""
+        self.match = match = Match(self.lobby, countdown_s=self.countdown_s, submit_input=self.submit_input)
+        self.broadcaster.new_match()
+        self.lobby.phase = "countdown"
+        self.lobby.changed = True
+        self.lobby.events.append({"type": "countdown", "seconds": round(self.countdown_s), "match": match.id})
+
+    def _play(self, dt: float) -> None:
+        match = self.match
+        match.play(self.inputs, dt)
+        if match.game.finished:
+            self._end_match("finished", None)
+
+    def _resumed(self, member: Member) -> None:
+        """A seat taken back on a new connection starts a new input sequence: its ``seq`` may
+        start again from 0 (``ack`` shows -1 until its first input is applied); inputs of the
+        old connection still queued are dropped."""
+        kept = [entry for entry in self.inputs if entry[0] != member.id]
+        member.pending_inputs -= len(self.inputs) - len(kept)
+        self.inputs.clear()
+        self.inputs.extend(kept)
+        member.last_seq = -1
+
+    def _end_match(self, status: str, reason: str | None, *, announce: bool = True) -> dict:
+        """Record the match (exactly once) and move the lobby to finished; returns its
+        ``match_over`` event, which ``announce`` adds to the lobby's events (a closing loop
+        sends it itself, before ``lobby_closed``)."""
+        record, over = self.match.finish(status, reason, now_ms=self.clock.wall_ms(), epoch=self.epoch)
+        self.hooks.save_match(record)
+        self.stats.matches_ended += 1
+        if announce:
+            self._broadcast_state()  # the final positions, before the results
+            self.lobby.events.append(over)
+        if self.lobby.phase != "closed":
+            self.lobby.phase = "finished"
+        self.lobby.changed = True
+        return over
+
+    def _closing_events(self) -> list[dict]:
+        """What a closing lobby sends each member last: a match that was played is saved as
+        aborted (reason ``lobby_<close reason>``) and its ``match_over`` comes first; then
+        ``lobby_closed``. A match still counting down is dropped unsaved."""
+        closing = [{"type": "lobby_closed", "reason": self.lobby.close_reason}]
+        match = self.match
+        if match is not None and not match.saved:
+            if match.started_ms:
+                reason = f"lobby_{self.lobby.close_reason or 'closed'}"
+                closing.insert(0, self._end_match("aborted", reason, announce=False))
+            match.saved = True
+        return closing

@@ -7,7 +7,8 @@ import secrets
 from typing import Any
 
 from game.engine.lobby import Lobby, LobbyConfig
-from game.engine.loop import Clock, LobbyLoop, LoopHooks
+from game.engine.clock import Clock
+from game.engine.loop import LobbyLoop, LoopHooks
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
 CODE_LENGTH = 6

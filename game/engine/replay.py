@@ -4,9 +4,9 @@ The rules are deterministic (see `game.rules.base`): the same seed, players, set
 ordered inputs between the same fixed steps give the same match. So a replay records only
 what changes a game from outside, each at the match tick (steps done so far) it happened:
 
-- the cleaned inputs the tick applied (`MatchPhases._play`),
-- the neutral input applied when a player's connection drops (`LobbyLoop._leave`),
-- the players removed for good during the match (`LobbyLoop._remove`, evictions).
+- the cleaned inputs the tick applied (`Match.play`),
+- the neutral input applied when a player's connection drops (`Match.let_go`),
+- the players removed for good during the match (`Match.forfeit`: left, evicted, or a bot unseated).
 
 `simulate` runs the rules again from the registry and yields every tick's snapshot; the
 blob also holds the result the live match ended with, and `simulate` refuses a replay

@@ -90,7 +90,7 @@ async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int])
     loop.step_tick(1.0 / tick_rate)
     assert lobby.phase == "playing", lobby.phase
     # Time the stages: each wraps the one below it, so the report subtracts.
-    game_obj = loop.game
+    game_obj = loop.match.game
     for name, owner, attr in (("tick", loop, "step_tick"), ("play", loop, "_play"),
                               ("broadcast", loop, "_broadcast_state"), ("step", game_obj, "step"),
                               ("snapshot", game_obj, "snapshot")):
@@ -102,7 +102,7 @@ async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int])
         original = getattr(module, attr)
         setattr(module, attr, _Timed(spent, name, original))
         _RESTORE.append((module, attr, original))
-    loop.recorder = _TimedRecorder(loop.recorder, spent)
+    loop.match.recorder = _TimedRecorder(loop.match.recorder, spent)
     for consumer in consumers:
         consumer.outbox.push_state = _Timed(spent, "fan-out", consumer.outbox.push_state)
     return loop, consumers

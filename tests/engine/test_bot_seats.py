@@ -98,7 +98,7 @@ async def test_a_person_takes_a_bots_seat_at_the_next_start():
     loop.submit_command(host.id, "start", {})
     loop.step_tick(DT)
     assert loop.lobby.phase == "countdown" and bots_of(loop) == []  # no seat left for a bot
-    assert set(loop.roster) == {host.id, bob.id}
+    assert set(loop.match.roster) == {host.id, bob.id}
 
 
 async def test_a_full_lobby_of_people_still_refuses_players():
@@ -137,4 +137,4 @@ async def test_kicking_or_banning_a_bot_unseats_it_and_bans_nobody():
     loop.step_tick(DT)
     assert conn.errors() == [] and len(bots_of(loop)) == 1
     assert loop.lobby.banned_identities == set() and loop.lobby.banned_addresses == set()
-    assert loop.game.fighters[first.id].left and loop.game.fighters[second.id].left
+    assert loop.match.game.fighters[first.id].left and loop.match.game.fighters[second.id].left

@@ -78,7 +78,7 @@ async def test_bots_are_seated_at_the_start_and_marked_in_the_lobby_frame():
     loop.submit_command(host.id, "start", {})
     loop.step_tick(DT)
     ids = bot_ids(loop)
-    assert len(ids) == 2 and set(loop.roster) == ids | {host.id}
+    assert len(ids) == 2 and set(loop.match.roster) == ids | {host.id}
     lobby = [f for f in hooks.published if f["k"] == "lobby"][-1]["lobby"]
     marked = {m["id"]: m for m in lobby["members"]}
     assert marked[host.id]["bot"] is False and all(marked[i]["bot"] and marked[i]["in_match"] for i in ids)
@@ -101,7 +101,7 @@ async def test_bots_play_through_the_input_path_and_are_acknowledged():
     ack = conn.states[-1]["ack"]
     assert all(ack[bot] >= 0 for bot in ids) and ack[host.id] == -1
     first = next(f for f in conn.states if f["k"] == "full")["s"]["e"]
-    latest = loop.game.snapshot()["e"]
+    latest = loop.match.game.snapshot()["e"]
     for b in ids:  # both bots went somewhere
         assert (first[f"p{b}"]["x"], first[f"p{b}"]["y"]) != (latest[f"p{b}"]["x"], latest[f"p{b}"]["y"])
 

@@ -69,14 +69,14 @@ async def test_a_stale_or_repeated_seq_is_dropped_silently_and_not_acknowledged(
     start(loop, alice, bob)
     loop.submit_input(alice, 5, 1)
     loop.step_tick(DT)
-    assert loop.game.scores[alice.id] == 1 and a.states[-1]["ack"][alice.id] == 5
+    assert loop.match.game.scores[alice.id] == 1 and a.states[-1]["ack"][alice.id] == 5
     for stale in (5, 4, 0):  # repeated, then going backwards
         assert loop.submit_input(alice, stale, 1) is None  # queued: no error is ever sent
     loop.step_tick(DT)
-    assert loop.game.scores[alice.id] == 1 and a.states[-1]["ack"][alice.id] == 5 and a.errors() == []
+    assert loop.match.game.scores[alice.id] == 1 and a.states[-1]["ack"][alice.id] == 5 and a.errors() == []
     loop.submit_input(alice, 6, 1)
     loop.step_tick(DT)
-    assert loop.game.scores[alice.id] == 2 and a.states[-1]["ack"][alice.id] == 6
+    assert loop.match.game.scores[alice.id] == 2 and a.states[-1]["ack"][alice.id] == 6
 
 
 async def test_a_resumed_seat_starts_a_new_seq_and_drops_the_old_connections_queued_inputs():
@@ -90,11 +90,11 @@ async def test_a_resumed_seat_starts_a_new_seq_and_drops_the_old_connections_que
     req.resume = bob.resume_token
     loop.submit_join(req)
     loop.step_tick(DT)
-    assert b.closed == 4012 and bob.pending_inputs == 0 and loop.game.scores[bob.id] == 0
+    assert b.closed == 4012 and bob.pending_inputs == 0 and loop.match.game.scores[bob.id] == 0
     assert b2.states[-1]["ack"][bob.id] == -1
     loop.submit_input(bob, 0, 1)  # the new connection counts from 0 again
     loop.step_tick(DT)
-    assert loop.game.scores[bob.id] == 1 and b2.states[-1]["ack"][bob.id] == 0
+    assert loop.match.game.scores[bob.id] == 1 and b2.states[-1]["ack"][bob.id] == 0
 
 
 async def close_mid_match(closer: str) -> tuple:

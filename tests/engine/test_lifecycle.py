@@ -81,9 +81,9 @@ async def test_inputs_apply_at_next_tick_and_are_acknowledged():
     loop.submit_command(alice.id, "start", {})
     run_ticks(loop, 4)
     assert loop.submit_input(alice, 7, 1) is None
-    assert loop.game.scores[alice.id] == 0  # queued, not applied yet
+    assert loop.match.game.scores[alice.id] == 0  # queued, not applied yet
     loop.step_tick(DT)
-    assert loop.game.scores[alice.id] == 1
+    assert loop.match.game.scores[alice.id] == 1
     last = b.states[-1]
     assert last["ack"][alice.id] == 7
     assert last["ev"] == [{"type": "scored", "id": alice.id}]  # game events ride on the state frame
@@ -106,10 +106,10 @@ async def test_finished_match_is_saved_exactly_once_with_results():
 async def test_rematch_starts_a_new_match_with_a_new_id():
     loop, hooks, (alice, a), (bob, b) = await seated_pair()
     alice_wins(loop, alice, bob)
-    first = loop.match_id
+    first = loop.match.id
     loop.submit_command(alice.id, "rematch", {})
     loop.step_tick(DT)
-    assert loop.lobby.phase == "countdown" and loop.match_id != first
+    assert loop.lobby.phase == "countdown" and loop.match.id != first
 
 
 async def test_full_lobby_refuses_players_but_takes_spectators():

@@ -21,7 +21,7 @@ def play_a_match(loop, members, cls, rng, ticks: int) -> None:
             loop.submit_input(m, t, cls.parse_input({"mx": rng.choice([-1, 0, 1]), "my": rng.choice([-1, 0, 1]),
                                                      "aim": rng.uniform(-3.1, 3.1), "fire": rng.random() < 0.1}))
         loop.step_tick(DT)
-    loop.game.finished = True  # the time limit, early
+    loop.match.game.finished = True  # the time limit, early
     loop.step_tick(DT)
     assert loop.lobby.phase == "finished"
 

@@ -96,7 +96,7 @@ async def test_a_matchmade_lobby_has_no_host_and_starts_once_every_seat_is_taken
     assert loop.lobby.phase == "countdown"
     run_ticks(loop, 3)
     assert loop.lobby.phase == "playing"
-    assert {m.id for m in loop.roster.values()} == {ann.result().id, bob.result().id}
+    assert {m.id for m in loop.match.roster.values()} == {ann.result().id, bob.result().id}
     loop.submit_command(ann.result().id, "kick", {"target": bob.result().id})
     loop.step_tick(DT)
     assert a.errors() == ["forbidden"]  # nobody may remove a matched opponent

@@ -34,7 +34,7 @@ async def test_remote_members_get_one_relayed_frame_per_tick_and_a_full_one_when
     assert first[4] is not None and protocol.decode_server(first[4])["k"] == "full"  # new member: a full frame
     later = relayed[-1]
     assert later[3] is not None and later[4] is None  # then deltas only
-    loop.relay_full_wanted = True  # another process asked for a full frame
+    loop.broadcaster.relay_full_wanted = True  # another process asked for a full frame
     loop.step_tick(DT)
     assert hooks.relayed[-1][4] is not None and hooks.relayed[-1][3] is not None
 
@@ -72,7 +72,7 @@ async def test_an_abandoned_match_is_recorded_aborted_and_the_state_round_trips(
     run_ticks(loop, 6)
     assert loop.lobby.phase == "playing"
     state = lobby_state(loop.lobby, loop.match_info())
-    assert state["match"]["id"] == loop.match_id and state["match"]["started_ms"]
+    assert state["match"]["id"] == loop.match.id and state["match"]["started_ms"]
     loop.epoch = 7
     loop.abandon("handover")
     loop._finish_loop()

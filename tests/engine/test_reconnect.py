@@ -33,7 +33,7 @@ async def test_a_dropped_player_resumes_the_same_seat_and_score():
     future = loop.submit_join(req)
     loop.step_tick(DT)
     again = future.result()
-    assert again is bob and bob.connected and loop.game.scores[bob.id] == 1
+    assert again is bob and bob.connected and loop.match.game.scores[bob.id] == 1
     welcome = b2.events[0]
     assert welcome["you"] == bob.id and welcome["resumed"] is True
     assert b2.states and b2.states[0]["k"] == "full"

@@ -54,8 +54,8 @@ def tick(loop, game_cls, rng, live: dict[int, dict] | None = None) -> None:
         if member.in_match and member.connected:
             loop.submit_input(member, member.last_seq + 1, game_cls.parse_input(payload(game_cls, rng)))
     loop.step_tick(DT)
-    if live is not None and loop.game is not None:
-        live.setdefault(loop.match_ticks, loop.game.snapshot())
+    if live is not None and loop.match is not None:
+        live.setdefault(loop.match.ticks, loop.match.game.snapshot())
 
 
 def until_saved(loop, hooks, game_cls, rng, live=None, *, limit=20_000) -> dict:
@@ -105,7 +105,7 @@ async def test_an_arena_match_with_a_drop_a_return_and_a_kick_replays():
         tick(loop, Arena, rng)
     loop.submit_command(host.id, "kick", {"target": carol.id})
     tick(loop, Arena, rng)
-    kicked_at = loop.match_ticks  # evictions happen after the tick's step
+    kicked_at = loop.match.ticks  # evictions happen after the tick's step
     record = until_saved(loop, hooks, Arena, rng)
     assert record["reason"] == "time_up" and record["ticks"] == 15 * 20
     log = decode(record["replay"]).log

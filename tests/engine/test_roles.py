@@ -130,5 +130,5 @@ async def test_a_kicked_player_leaves_the_running_match():
         loop.step_tick(DT)
     loop.submit_command(alice.id, "kick", {"target": bob.id})
     loop.step_tick(DT)
-    assert bob.id not in loop.game.scores and not bob.in_match
+    assert bob.id not in loop.match.game.scores and not bob.in_match
     assert bob.id not in a.states[-1]["ack"]
