@@ -29,11 +29,10 @@ from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
 from game import protocol
-from game.cluster.remote import RemoteLobby
 from game.engine.clock import wall_ms
 from game.engine.errors import JoinRefused
+from game.engine.handle import LobbyHandle
 from game.engine.lobby import JoinRequest, Member
-from game.engine.loop import LobbyLoop
 from game.engine.outbox import Outbox
 from game.limits import LIMIT_OF_KIND, ErrorBudget, buckets_for, client_address
 from game.query import QueryRefused, SocketQuery, parse_socket_query
@@ -52,7 +51,7 @@ class LobbyConsumer(AsyncWebsocketConsumer):
     """A player's or spectator's connection to one lobby."""
 
     member: Member | None = None
-    lobby_loop: LobbyLoop | RemoteLobby | None = None  # the lobby, run here or by another process
+    lobby_loop: LobbyHandle | None = None  # the lobby, run here or by another process
     outbox: Outbox | None = None
     refused = False  # closed for too many errors: what it sent after that is not read
 

@@ -13,6 +13,18 @@ from game.engine.outbox import TOTALS
 from game.runtime import Runtime
 
 
+#: What a runtime's `figures` may report: name -> (metric, type, help).
+RUNTIME_FIGURES = {
+    "leases": ("game_cluster_leases", "gauge", "Lobby leases this process holds (the lobbies it ticks)."),
+    "remote_members": ("game_cluster_remote_members", "gauge",
+                       "Members of this process's lobbies connected to other processes."),
+    "relayed_lobbies": ("game_cluster_relayed_lobbies", "gauge", "Lobbies owned elsewhere with members connected here."),
+    "relays_sent": ("game_cluster_relay_frames_sent_total", "counter", "State frames published to other processes."),
+    "relays_received": ("game_cluster_relay_frames_received_total", "counter",
+                        "State frames relayed here from other processes."),
+}
+
+
 def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
     if labels:
         inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
@@ -42,22 +54,9 @@ def render(runtime: Runtime) -> str:
         "# HELP game_matches_saved_total Matches written to the database.", "# TYPE game_matches_saved_total counter",
         _line("game_matches_saved_total", runtime.saved_matches),
     ]
-    node = runtime.cluster
-    if node is not None:
-        out += [
-            "# HELP game_cluster_leases Lobby leases this process holds (the lobbies it ticks).",
-            "# TYPE game_cluster_leases gauge", _line("game_cluster_leases", len(node.owned)),
-            "# HELP game_cluster_remote_members Members of this process's lobbies connected to other processes.",
-            "# TYPE game_cluster_remote_members gauge", _line("game_cluster_remote_members", len(node.remote_conns)),
-            "# HELP game_cluster_relayed_lobbies Lobbies owned elsewhere with members connected here.",
-            "# TYPE game_cluster_relayed_lobbies gauge", _line("game_cluster_relayed_lobbies", len(node.relays)),
-            "# HELP game_cluster_relay_frames_sent_total State frames published to other processes.",
-            "# TYPE game_cluster_relay_frames_sent_total counter",
-            _line("game_cluster_relay_frames_sent_total", node.relays_sent),
-            "# HELP game_cluster_relay_frames_received_total State frames relayed here from other processes.",
-            "# TYPE game_cluster_relay_frames_received_total counter",
-            _line("game_cluster_relay_frames_received_total", node.relays_received),
-        ]
+    for key, value in runtime.figures().items():  # a cluster node's (game.cluster.node.Node.figures)
+        name, kind, help_text = RUNTIME_FIGURES[key]
+        out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", _line(name, value)]
     per_lobby = [
         ("game_lobby_ticks_total", "counter", "Ticks run by the lobby's loop.", "ticks"),
         ("game_lobby_overruns_total", "counter", "Ticks that ended after the next deadline.", "overruns"),

@@ -1,22 +1,24 @@
 """The process's game runtime: the lobby registry wired to Channels and the database.
 
-This is the one place where the engine meets infrastructure. It implements the engine's
-`LoopHooks` without ever blocking a tick:
+This is the one place where the engine meets infrastructure. A runtime implements the
+engine's `LoopHooks` without ever blocking a tick:
 
 - ``publish`` queues an event frame for the publisher task, which `group_send`s it to the
   lobby's channel-layer group (``lobby_group``);
 - ``save_match`` queues a record for the writer task, which saves it through
   `database_sync_to_async`, retrying until the database takes it (saving is idempotent by
   match id, so a retry never writes twice).
+
+Which runtime a process has is chosen once, from settings, as Channels chooses its layer:
+``GAME_RUNTIME`` names `LocalRuntime` (every lobby runs in this process) or
+`game.cluster.runtime.ClusterRuntime` (processes share lobbies through Redis), and
+`get_runtime` makes it. Both share `Runtime`; nothing else asks which one it has.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import os
-import signal
 import threading
 from collections import Counter
 from contextvars import ContextVar
@@ -26,12 +28,14 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull, MessageTooLarge
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils.module_loading import import_string
 
-from game import services
+from game import services, sigterm
 from game.engine.clock import MonotonicClock
+from game.engine.handle import LobbyHandle
 from game.engine.lobby import LobbyConfig
 from game.engine.loop import LobbyLoop
-from game.engine.registry import LobbyRegistry, RegistryFull
+from game.engine.registry import LobbyRegistry
 from game.limits import client_address, limit_key
 
 log = logging.getLogger("game.runtime")
@@ -39,7 +43,7 @@ log = logging.getLogger("game.runtime")
 EVENT_TYPE = "lobby.event"  # handled by LobbyConsumer.lobby_event
 
 # What `Runtime.admit_lobby` let through, for the `create_lobby` of the same request (task):
-# (creator identity, address key or None, the cluster's reservation or None).
+# (creator identity, address key or None, a shared reservation or None).
 _admitted: ContextVar[tuple[str, str | None, Any] | None] = ContextVar("lobby_admitted", default=None)
 
 
@@ -48,8 +52,13 @@ def lobby_group(code: str) -> str:
     return f"lobby.{code}"
 
 
+class Draining(Exception):
+    """This process is shutting down and takes no new lobbies."""
+
+
 class Runtime:
-    """Registry, publisher and writer of one process (bound to one event loop)."""
+    """Registry, publisher and writer of one process (bound to one event loop): what both
+    runtimes share. The methods that raise NotImplementedError are where they differ."""
 
     def __init__(self) -> None:
         game = settings.GAME
@@ -69,25 +78,13 @@ class Runtime:
         self.lobby_addresses: dict[str, str] = {}  # code -> its creator's address key, for lobbies made here
         self.tasks = [self.loop.create_task(self._publisher(), name="lobby-publisher"),
                       self.loop.create_task(self._writer(), name="result-writer")]
-        self.cluster = None
-        if settings.GAME_CLUSTER["ENABLED"]:
-            from game.cluster.node import Node
-            self.cluster = Node(self)
-        self._started: asyncio.Task | None = None
         self.draining = False
         if game.get("HANDLE_SIGTERM") and threading.current_thread() is threading.main_thread():
-            self._install_sigterm()
+            sigterm.install(self.loop, self.drain, lambda: self.draining)
 
     async def ready(self) -> None:
-        """Join the cluster (once), before the first lobby is looked up or created."""
-        if self.cluster is None:
-            return
-        await asyncio.shield(self._start_cluster())
-
-    def _start_cluster(self) -> asyncio.Task:
-        if self._started is None:
-            self._started = self.loop.create_task(self.cluster.start())
-        return self._started
+        """Called before a lobby is looked up, listed or created (a cluster joins, once)."""
+        raise NotImplementedError
 
     # -- LoopHooks ----------------------------------------------------------------------
     def publish(self, code: str, data: bytes) -> None:
@@ -101,43 +98,27 @@ class Runtime:
         loop = self.registry.get(code)
         reason = loop.lobby.close_reason if loop else ""
         self.registry.remove(code)
-        if self.cluster is not None:
-            self.cluster.closed(code)
         self.writes.put_nowait(("lobby_closed", {"code": code, "reason": reason or ""}))
 
     def lobby_changed(self, loop: LobbyLoop) -> None:
-        if self.cluster is not None:
-            self.cluster.changed(loop)
+        raise NotImplementedError
 
     def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None,
                     **delayed: Any) -> None:
-        if self.cluster is not None:
-            self.cluster.relay_state(code, epoch, tick, delta, full, **delayed)
+        raise NotImplementedError
 
     def lobby_abandoned(self, loop: LobbyLoop) -> None:
-        self.lobby_addresses.pop(loop.lobby.code, None)
-        if self.cluster is not None:
-            task = self.loop.create_task(self.cluster.abandoned(loop))
-            self.cluster.handovers.add(task)
-            task.add_done_callback(self.cluster.handovers.discard)
-        else:
-            self.registry.remove(loop.lobby.code)
+        raise NotImplementedError
 
     # -- limits per client (game.limits; across the cluster: game.cluster.limits) ---------------
     def connection_opened(self, address: str | None) -> bool:
         """Count a new socket; False when its address has MAX_CONNECTIONS_PER_ADDRESS already
         (in a cluster: this process's sockets plus the others' as last read from Redis)."""
         key = limit_key(address)
-        shared = None
-        if self.cluster is not None:
-            self._start_cluster()  # (its node shares the counts once it has joined)
-            shared = self.cluster.limits.connections
-        others = shared.others(key) if shared is not None else 0
-        allowed = self.connections[key] + others < settings.GAME["MAX_CONNECTIONS_PER_ADDRESS"]
+        allowed = self.connections[key] + self.others_connections(key) < settings.GAME["MAX_CONNECTIONS_PER_ADDRESS"]
         if allowed:
             self.connections[key] += 1
-        if shared is not None:
-            shared.changed(key)  # a refusal too: it reads the others' count afresh
+        self.connections_changed(key)  # a refusal too: a cluster reads the others' count afresh
         return allowed
 
     def connection_closed(self, address: str | None) -> None:
@@ -146,8 +127,15 @@ class Runtime:
             self.connections[key] -= 1
         else:
             self.connections.pop(key, None)
-        if self.cluster is not None:
-            self.cluster.limits.connections.changed(key)
+        self.connections_changed(key)
+
+    def others_connections(self, key: str) -> int:
+        """Called as a socket opens: the sockets of address ``key`` on other processes."""
+        raise NotImplementedError
+
+    def connections_changed(self, key: str) -> None:
+        """Called when this process's count for ``key`` changed, or a socket was refused."""
+        raise NotImplementedError
 
     async def admit_lobby(self, identity: str, scope: dict) -> bool:
         """May this client create one more lobby? Both limits apply: MAX_LOBBIES_PER_CLIENT open
@@ -158,17 +146,24 @@ class Runtime:
         address = client_address(scope)
         key = limit_key(address) if address else None
         limits = (game["MAX_LOBBIES_PER_CLIENT"], game["MAX_LOBBIES_PER_ADDRESS"])
-        reservation = None
-        if self.cluster is not None:
-            reservation = await self.cluster.limits.lobbies.admit(identity, key, limits)
-            if reservation is False:
-                return False
+        reservation = await self.reserve_lobby(identity, key, limits)
+        if reservation is False:
+            return False
         if reservation is None:
             by_identity, by_address = self.lobbies_held_here(identity, key)
             if by_identity >= limits[0] or (key is not None and by_address >= limits[1]):
                 return False
         _admitted.set((identity, key, reservation))
         return True
+
+    async def reserve_lobby(self, identity: str, key: str | None, limits: tuple[int, int]) -> Any:
+        """Called by `admit_lobby`: a place for one more lobby counted across processes,
+        False for no, or None when only this process's count can say."""
+        raise NotImplementedError
+
+    async def bind_lobby(self, reservation: Any, code: str) -> None:
+        """Called when the lobby ``reserve_lobby`` held a place for exists, as ``code``."""
+        raise NotImplementedError
 
     def lobbies_held_here(self, identity: str, key: str | None) -> tuple[int, int]:
         """Open lobbies run by this process made by ``identity``, and from address ``key``."""
@@ -185,8 +180,8 @@ class Runtime:
         _, key, reservation = admitted
         if key is not None:
             self.lobby_addresses[code] = key
-        if reservation and self.cluster is not None:
-            await self.cluster.limits.lobbies.bind(reservation, code)
+        if reservation:
+            await self.bind_lobby(reservation, code)
 
     # -- lobbies ------------------------------------------------------------------------
     async def create_lobby(self, *, config: LobbyConfig, created_by_id: int | None,
@@ -194,111 +189,65 @@ class Runtime:
         """Create and run a lobby here (in a cluster: under a fresh lease on its code)."""
         if self.draining:
             raise Draining()
-        if self.cluster is not None:
-            from game.cluster.node import CodeTaken
-            await self.ready()
-            for _ in range(5):
-                try:
-                    loop = await self.cluster.create(config)
-                    break
-                except CodeTaken:
-                    config = dataclasses.replace(config, code=self.registry.new_code())
-            else:
-                raise RegistryFull()
-        else:
-            loop = self.registry.create(config)
-        await self._count_creation(config.code, config.creator_identity)
+        loop = await self.open_lobby(config)
+        code = loop.lobby.code
+        await self._count_creation(code, config.creator_identity)
         await database_sync_to_async(services.lobby_create)(
-            code=config.code, name=config.name, game=config.game_cls.name, private=config.private,
+            code=code, name=config.name, game=config.game_cls.name, private=config.private,
             max_players=config.max_players, tick_rate_hz=config.tick_rate_hz,
             created_by_id=created_by_id, creator_name=creator_name)
         return loop
 
-    async def locate(self, code: str):
-        """The lobby ``code`` as a consumer uses it: a local `LobbyLoop`, a
-        `game.cluster.remote.RemoteLobby` owned by another process, or None."""
-        if self.cluster is None:
-            loop = self.registry.get(code)
-            return loop if loop is not None and loop.lobby.phase != "closed" else None
-        await self.ready()
-        return await self.cluster.locate(code)
+    async def open_lobby(self, config: LobbyConfig) -> LobbyLoop:
+        """Called by `create_lobby`: start the lobby's loop here (under another code when
+        ``config.code`` is taken elsewhere)."""
+        raise NotImplementedError
+
+    async def locate(self, code: str) -> LobbyHandle | None:
+        """The open lobby ``code`` as a consumer uses it, wherever it runs; None if none."""
+        raise NotImplementedError
 
     async def public_lobbies(self) -> list[dict[str, Any]]:
-        if self.cluster is None:
-            return self.registry.public()
-        await self.ready()
-        return [s for s in await self.cluster.directory.summaries()
-                if not s.get("private") and s.get("phase") != "closed"]
+        """The summaries of the open public lobbies."""
+        raise NotImplementedError
 
     async def lobby_summary(self, code: str) -> dict[str, Any] | None:
         loop = self.registry.get(code)
         if loop is not None:
             return {"lobby": loop.lobby.summary(), "stats": loop.stats.as_dict()}
-        if self.cluster is not None:
-            await self.ready()
-            summary = await self.cluster.directory.summary(code.upper())
-            if summary is not None:
-                return {"lobby": summary}
-        return None
+        summary = await self.summary_elsewhere(code.upper())
+        return {"lobby": summary} if summary is not None else None
+
+    async def summary_elsewhere(self, code: str) -> dict[str, Any] | None:
+        """Called by `lobby_summary` for a lobby not run here: its summary, if it runs elsewhere."""
+        raise NotImplementedError
+
+    def figures(self) -> dict[str, int]:
+        """More figures for /metrics (game.metrics), by name under ``game_cluster_``."""
+        raise NotImplementedError
 
     async def flush(self) -> None:
         """Wait until every queued frame is published and every record written."""
         await self.outgoing.join()
         await self.writes.join()
 
-    # -- graceful shutdown (SIGTERM) --------------------------------------------------------
-    def _install_sigterm(self) -> None:
-        """On SIGTERM: drain (`drain`), then let the server's own SIGTERM handling stop it."""
-        previous = signal.getsignal(signal.SIGTERM)
-        previous_handle = getattr(self.loop, "_signal_handlers", {}).get(signal.SIGTERM)
-
-        def hand_back() -> None:
-            self.loop.remove_signal_handler(signal.SIGTERM)
-            if previous_handle is not None:
-                self.loop.add_signal_handler(signal.SIGTERM, previous_handle._callback, *previous_handle._args)
-            else:
-                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        async def drain_then_exit() -> None:
-            try:
-                await self.drain()
-            finally:
-                hand_back()
-
-        def on_sigterm() -> None:
-            if not self.draining:
-                log.warning("SIGTERM: draining before exit")
-                self.loop.create_task(drain_then_exit())
-
-        try:
-            self.loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-        except (NotImplementedError, RuntimeError, ValueError):
-            log.info("no SIGTERM handler on this event loop; stopping is immediate")
-
+    # -- graceful shutdown (SIGTERM: game.sigterm) ------------------------------------------
     async def drain(self) -> None:
         """Stop taking lobbies; let running matches end (at most DRAIN_S seconds); then hand
         each lobby to another process (cluster) or close it (one process); flush results."""
         self.draining = True
         limit = settings.GAME["DRAIN_S"]
-        if self.cluster is not None:
-            self.cluster.draining = True
         deadline = self.loop.time() + limit
         while self.loop.time() < deadline and any(
                 loop.lobby.phase in ("countdown", "playing") for loop in self.registry.loops.values()):
             await asyncio.sleep(0.1)
-        if self.cluster is not None:
-            loops = list(self.registry.loops.values())
-            for loop in loops:
-                loop.abandon("handover")
-            await asyncio.gather(*(loop.task for loop in loops if loop.task), return_exceptions=True)
-            await asyncio.gather(*list(self.cluster.handovers), return_exceptions=True)
-            self.cluster.move_members_away()
-            await asyncio.wait_for(self.flush(), limit)
-            await self.cluster.stop()
-        else:
-            await self.shutdown(timeout_s=limit)
+        await self.let_go(timeout_s=limit)
         log.warning("drained: %d matches saved by this process", self.saved_matches)
+
+    async def let_go(self, *, timeout_s: float) -> None:
+        """Called by `drain` once running matches ended or the time ran out: the lobbies
+        leave this process (closed, or handed over), results are flushed."""
+        raise NotImplementedError
 
     async def shutdown(self, timeout_s: float = 10.0) -> None:
         """Stop every lobby (running matches are saved as aborted), then flush for at most
@@ -351,17 +300,63 @@ class Runtime:
                 delay = min(delay * 2, 5.0)
 
 
-class Draining(Exception):
-    """This process is shutting down and takes no new lobbies."""
+class LocalRuntime(Runtime):
+    """Every lobby runs in this process, alone (the embedded default)."""
+
+    async def ready(self) -> None:
+        pass
+
+    def lobby_changed(self, loop: LobbyLoop) -> None:
+        pass  # nobody else keeps a copy
+
+    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None,
+                    **delayed: Any) -> None:
+        pass  # every member is connected here
+
+    def lobby_abandoned(self, loop: LobbyLoop) -> None:
+        self.lobby_addresses.pop(loop.lobby.code, None)
+        self.registry.remove(loop.lobby.code)
+
+    def others_connections(self, key: str) -> int:
+        return 0
+
+    def connections_changed(self, key: str) -> None:
+        pass
+
+    async def reserve_lobby(self, identity: str, key: str | None, limits: tuple[int, int]) -> Any:
+        return None
+
+    async def bind_lobby(self, reservation: Any, code: str) -> None:
+        pass
+
+    async def open_lobby(self, config: LobbyConfig) -> LobbyLoop:
+        return self.registry.create(config)
+
+    async def locate(self, code: str) -> LobbyHandle | None:
+        loop = self.registry.get(code)
+        return loop if loop is not None and loop.lobby.phase != "closed" else None
+
+    async def public_lobbies(self) -> list[dict[str, Any]]:
+        return self.registry.public()
+
+    async def summary_elsewhere(self, code: str) -> dict[str, Any] | None:
+        return None
+
+    def figures(self) -> dict[str, int]:
+        return {}
+
+    async def let_go(self, *, timeout_s: float) -> None:
+        await self.shutdown(timeout_s=timeout_s)
 
 
 _runtime: Runtime | None = None
 
 
 def get_runtime() -> Runtime:
-    """The runtime of the running event loop (a new loop, as in tests, gets a new one)."""
+    """The runtime of the running event loop, of the class ``settings.GAME_RUNTIME`` names
+    (a new loop, as in tests, gets a new one)."""
     global _runtime
     loop = asyncio.get_running_loop()
     if _runtime is None or _runtime.loop is not loop or loop.is_closed():
-        _runtime = Runtime()
+        _runtime = import_string(settings.GAME_RUNTIME)()
     return _runtime

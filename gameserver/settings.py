@@ -293,3 +293,7 @@ GAME_CLUSTER = {
     # How long a client's record of open lobbies lives after its last creation.
     "LOBBY_COUNT_TTL_S": 86400.0,
 }
+
+# The process's runtime (game.runtime.get_runtime), chosen here once as CHANNEL_LAYERS is: every
+# lobby in this process, or lobbies shared with the other processes through Redis.
+GAME_RUNTIME = "game.cluster.runtime.ClusterRuntime" if GAME_CLUSTER["ENABLED"] else "game.runtime.LocalRuntime"

@@ -17,3 +17,4 @@ CHANNEL_LAYERS = {
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 GAME = {**GAME, "COUNTDOWN_S": 0.2, "HANDLE_SIGTERM": False}  # noqa: F405
 GAME_CLUSTER = {**GAME_CLUSTER, "ENABLED": False}  # noqa: F405  (tests/cluster runs real processes)
+GAME_RUNTIME = "game.runtime.LocalRuntime"

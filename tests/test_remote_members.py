@@ -6,7 +6,8 @@ and the error frames the owner sends a remote member pass through the socket's e
 from __future__ import annotations
 
 from game import protocol
-from game.cluster.remote import Relay, RemoteConn
+from game.cluster.guests import RemoteConn
+from game.cluster.remote import Relay
 from game.engine.lobby import JoinRequest
 from game.limits import ErrorBudget
 from game.rules import get_game
@@ -16,18 +17,15 @@ from .engine.test_lifecycle import DT, join
 
 
 class FakeNode:
-    """What a `RemoteConn` and a `Relay` ask of their node: posting, and the owned loop."""
+    """What a `RemoteConn` asks of its node's mail and a `Relay` of its node's relays:
+    posting, and the relays by connection."""
 
-    def __init__(self, loop=None) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
         self.posted: list[list] = []
         self.conn_relay: dict = {}
 
     def post(self, channel: str, item: list) -> None:
         self.posted.append(item)
-
-    def _owned_loop(self, code: str):
-        return self.loop
 
     def errors(self) -> list[str]:
         return [protocol.decode_server(item[2])["code"] for item in self.posted
@@ -38,7 +36,7 @@ async def playing_with_a_remote_guest():
     pong = get_game("pong")
     loop, _clock, _hooks = make_loop(game_cls=pong, max_players=2)
     host, _conn = await join(loop, "host", creator=True)
-    node = FakeNode(loop)
+    node = FakeNode()
     remote = RemoteConn(node, "node-b", 7, loop.lobby.code)
     future = loop.submit_join(JoinRequest(name="guest", role="player", identity="g:guest", conn=remote))
     loop.step_tick(DT)

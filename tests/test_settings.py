@@ -23,6 +23,7 @@ def settings_with(env: dict[str, str], expr: str) -> str:
 def test_embedded_defaults_when_nothing_is_set():
     assert settings_with({"DEBUG": "1"}, "s.DATABASES['default']['ENGINE']") == "django.db.backends.sqlite3"
     assert settings_with({"DEBUG": "1"}, "s.CHANNEL_LAYERS['default']['BACKEND']").endswith("InMemoryChannelLayer")
+    assert settings_with({"DEBUG": "1"}, "s.GAME_RUNTIME") == "game.runtime.LocalRuntime"
 
 
 def test_urls_select_redis_and_postgresql():
@@ -33,6 +34,8 @@ def test_urls_select_redis_and_postgresql():
                          "s.CHANNEL_LAYERS['default']['BACKEND']") == "channels_redis.core.RedisChannelLayer"
     assert settings_with(env, "s.GAME_CLUSTER['ENABLED']") == "True"
     assert settings_with({**env, "GAME_CLUSTER": "0"}, "s.GAME_CLUSTER['ENABLED']") == "False"
+    assert settings_with(env, "s.GAME_RUNTIME") == "game.cluster.runtime.ClusterRuntime"
+    assert settings_with({**env, "GAME_CLUSTER": "0"}, "s.GAME_RUNTIME") == "game.runtime.LocalRuntime"
     db = settings_with(env, "[s.DATABASES['default'][k] for k in ('ENGINE','NAME','USER','PASSWORD','HOST','PORT')]")
     assert db == "['django.db.backends.postgresql', 'games', 'u', 'p@ss', 'db.internal', '6543']"
 

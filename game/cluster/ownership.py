@@ -1,27 +1,27 @@
 """Which process runs which lobby: leases taken, renewed and lost; the directory kept up to
-date; lobbies taken over from a vanished owner or handed over on shutdown; dead nodes noticed.
+date; lobbies taken over from a vanished owner or handed over on shutdown.
 
-A mixin of `game.cluster.node.Node` (kept apart so that each file holds one concern).
+One `Ownership` per node (game.cluster.node). It knows the lobbies this process runs and
+where the others run; members connected through other processes are game.cluster.guests',
+and this process's members of lobbies run elsewhere game.cluster.remote's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from django.conf import settings
 
-from game import protocol
-from game.cluster.lease import Lease
-from game.cluster.remote import RemoteLobby, relay_group
+from game.cluster.directory import Directory
+from game.cluster.lease import Lease, Leases
+from game.cluster.mail import Mailbox
 from game.cluster.snapshot import lobby_state, restore_lobby
+from game.engine.lobby import LobbyConfig
 from game.engine.loop import DETACHED, LobbyLoop
-from game.rules import get_game
-
-if TYPE_CHECKING:
-    from game.cluster.node import Node
+from game.engine.registry import LobbyRegistry
 
 log = logging.getLogger("game.cluster")
 
@@ -30,14 +30,39 @@ class CodeTaken(Exception):
     """Another process already owns a lobby with this code."""
 
 
+class Elsewhere(NamedTuple):
+    """A lobby another process runs: its owner's node and lease epoch, its game and tick rate."""
+
+    owner: str
+    epoch: int
+    game: str
+    tick_rate: int
+
+
 class Ownership:
+    """The leases of the lobbies this process runs, and the directory's copy of their state."""
+
+    def __init__(self, redis, mail: Mailbox, registry: LobbyRegistry, *,
+                 save_match: Callable[[dict[str, Any]], None]) -> None:
+        cfg = settings.GAME_CLUSTER
+        self.mail = mail  # its channel names this process as an owner
+        self.registry = registry
+        self.save_match = save_match
+        self.ttl_s = cfg["LEASE_TTL_S"]
+        self.leases = Leases(redis, cfg["PREFIX"], self.ttl_s, cfg["DIRECTORY_TTL_S"])
+        self.directory = Directory(redis, cfg["PREFIX"], cfg["DIRECTORY_TTL_S"])
+        self.owned: dict[str, Lease] = {}
+        self.dirty: set[str] = set()  # lobbies whose state the directory has yet to get
+        self.dirty_wake = asyncio.Event()
+        self.draining = False  # shutting down: take over nothing
+
     # -- lobbies ---------------------------------------------------------------------
-    async def create(self: Node, config) -> LobbyLoop:
+    async def create(self, config: LobbyConfig) -> LobbyLoop:
         """Take the lease of a new lobby's code and run it here."""
-        lease = await self.leases.acquire(config.code, self.channel)
+        lease = await self.leases.acquire(config.code, self.mail.channel)
         if lease is None:
             raise CodeTaken(config.code)
-        loop = self.runtime.registry.create(config)
+        loop = self.registry.create(config)
         self._own(loop, lease)
         await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, None))
         return loop
@@ -47,27 +72,29 @@ class Ownership:
         loop.epoch = lease.epoch
         loop.lease_deadline = loop.clock.now() + self.ttl_s * 0.8
 
-    async def locate(self, code: str) -> LobbyLoop | RemoteLobby | None:
-        """The lobby ``code``: run here (taking it over if its owner is gone), run elsewhere,
+    def owned_loop(self, code: str) -> LobbyLoop | None:
+        """The loop of lobby ``code`` if this process runs it under a lease now."""
+        loop = self.registry.get(code)
+        return loop if loop is not None and loop.abandoned is None and code in self.owned else None
+
+    async def find(self, code: str) -> LobbyLoop | Elsewhere | None:
+        """Where lobby ``code`` runs: here (taking it over if its owner is gone), elsewhere,
         or None when the cluster has no such lobby."""
         for _ in range(int(self.ttl_s * 10) + 20):
-            loop = self.runtime.registry.get(code)
+            loop = self.registry.get(code)
             if loop is not None and loop.abandoned is None:
                 return loop
             holder = (await self.leases.holders([code]))[code]
-            if holder is not None and holder.node != self.channel:
+            if holder is not None and holder.node != self.mail.channel:
                 summary = await self.directory.summary(code)
                 if summary is None:
                     return None
-                return RemoteLobby(self, code, holder.node, holder.epoch, get_game(summary["game"]),
-                                   summary["tick_rate"])
+                return Elsewhere(holder.node, holder.epoch, summary["game"], summary["tick_rate"])
             if holder is None:
                 state = await self.directory.state(code)
-                if state is None:
+                if state is None or self.draining:
                     return None
-                if self.draining:
-                    return None
-                lease = await self.leases.acquire(code, self.channel)
+                lease = await self.leases.acquire(code, self.mail.channel)
                 if lease is not None:
                     return self._take_over(state, lease)
             await asyncio.sleep(0.1)  # our own loop is handing over, or a race for the lease
@@ -77,26 +104,27 @@ class Ownership:
         """Run a lobby whose owner is gone, from the state it last saved."""
         grace = settings.GAME["RECONNECT_GRACE_S"]
         lobby = restore_lobby(state, detached=DETACHED, grace_s=grace)
-        loop = self.runtime.registry.adopt(lobby)
+        loop = self.registry.adopt(lobby)
         self._own(loop, lease)
         match = state.get("match")
         if match and match.get("started_ms"):
-            self.runtime.save_match(aborted_record(state, match, lease.epoch, loop.clock.wall_ms()))
+            self.save_match(aborted_record(state, match, lease.epoch, loop.clock.wall_ms()))
         self.changed(loop)
         log.warning("took over lobby %s (epoch %d) from a lost owner", lease.code, lease.epoch)
         return loop
 
     def changed(self, loop: LobbyLoop) -> None:
+        """Called when an owned lobby changed: its state goes to the directory at once."""
         if loop.lobby.code in self.owned:
             self.dirty.add(loop.lobby.code)
             self.dirty_wake.set()
 
     def closed(self, code: str) -> None:
-        self.holding.pop(code, None)
+        """Called when a lobby's loop ended: it leaves the directory, its lease is released."""
         lease = self.owned.pop(code, None)
         if lease is not None:
             self.dirty.discard(code)
-            self.loop.create_task(self._forget(lease))
+            asyncio.get_running_loop().create_task(self._forget(lease))
 
     async def _forget(self, lease: Lease) -> None:
         try:
@@ -105,62 +133,31 @@ class Ownership:
         except Exception:
             log.warning("lobby %s: could not remove it from the directory", lease.code, exc_info=True)
 
-    async def abandoned(self, loop: LobbyLoop) -> None:
-        """A loop stopped without closing: hand the lobby over (or it was lost), then move
-        every member so that they reconnect and resume with the next owner."""
+    async def hand_over(self, loop: LobbyLoop) -> None:
+        """A loop stopped without closing: on a handover, save its state and release the
+        lease for the next owner (a lease lost needs neither); it no longer runs here."""
         code = loop.lobby.code
         lease = self.owned.pop(code, None)
         self.dirty.discard(code)
-        self.holding.pop(code, None)
         if lease is not None and loop.abandoned == "handover":
             try:
                 await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, None))
                 await self.leases.release(lease)
             except Exception:
                 log.warning("lobby %s: handover could not be saved", code, exc_info=True)
-        self.runtime.registry.remove(code)
-        for key, conn in list(self.remote_conns.items()):
-            if conn.code == code:
-                del self.remote_conns[key]
-        for member in loop.lobby.members.values():
-            if member.connected:
-                member.conn.close(protocol.CLOSE["moved"])
-        log.warning("lobby %s left this process (%s)", code, loop.abandoned)
+        self.registry.remove(code)
 
-    def move_members_away(self) -> None:
-        """Shutting down: members here of lobbies owned elsewhere reconnect to another process."""
-        for relay in list(self.relays.values()):
-            relay.move_all(protocol.CLOSE["moved"])
-        self.relays.clear()
-
-    # -- keeping leases, heartbeats and the directory ----------------------------------
-    def _node_key(self, channel: str) -> str:
-        return f"{self.prefix}node:{channel}"
-
-    async def _heartbeat(self) -> None:
-        before = await self.redis.set(self._node_key(self.channel), b"1", px=int(self.ttl_s * 1000), get=True)
-        self.limits.upkeep(lapsed=before is None and self.beats > 0)  # taken for dead meanwhile
-        self.beats += 1
-
-    async def _keeper(self) -> None:
-        period = self.ttl_s / 3
-        while True:
-            began = time.monotonic()
-            try:
-                await self._renew()
-                await self._heartbeat()
-            except Exception:
-                log.warning("cluster upkeep failed (leases run out unless renewed)", exc_info=True)
-            await asyncio.sleep(max(0.05, period - (time.monotonic() - began)))
-
-    async def _renew(self) -> None:
+    # -- keeping leases and the directory ----------------------------------------------
+    async def renew(self) -> None:
+        """Renew every lease held (called by the node's keeper, every third of the TTL); a
+        loop whose lease was lost stops ticking."""
         leases = list(self.owned.values())
         if not leases:
             return
-        sent = self.loop.time()
+        sent = asyncio.get_running_loop().time()
         held = await self.leases.renew(leases)
         for lease, ok in zip(leases, held):
-            loop = self.runtime.registry.get(lease.code)
+            loop = self.registry.get(lease.code)
             if loop is None or self.owned.get(lease.code) is not lease:
                 continue
             if ok:
@@ -169,7 +166,7 @@ class Ownership:
                 log.error("lobby %s: lease lost; this process stops ticking it", lease.code)
                 loop.abandon("lease_lost")
 
-    async def _writer(self) -> None:
+    async def run_writer(self) -> None:
         """Save each changed lobby's state at once (a match that started is known to the
         directory within milliseconds, so a successor can record it if this process dies)."""
         while True:
@@ -185,7 +182,7 @@ class Ownership:
     async def _write_dirty(self) -> None:
         dirty, self.dirty = self.dirty, set()
         for code in dirty:
-            lease, loop = self.owned.get(code), self.runtime.registry.get(code)
+            lease, loop = self.owned.get(code), self.registry.get(code)
             if lease is None or loop is None or loop.abandoned is not None:
                 continue
             try:
@@ -196,42 +193,6 @@ class Ownership:
             if not ok:
                 log.error("lobby %s: directory write fenced off; lease lost", code)
                 loop.abandon("lease_lost")
-
-    async def _watchdog(self) -> None:
-        while True:
-            await asyncio.sleep(min(1.0, self.ttl_s / 3))
-            try:
-                await self._watch_owners()
-                await self._watch_member_nodes()
-            except Exception:
-                log.warning("cluster watchdog failed", exc_info=True)
-
-    async def _watch_owners(self) -> None:
-        """Members here of a lobby whose owner is gone or replaced move (4013) and resume."""
-        codes = list(self.relays)
-        for code, holder in (await self.leases.holders(codes)).items():
-            relay = self.relays.get(code)
-            if relay is None:
-                continue
-            if holder is None or (holder.node, holder.epoch) != (relay.owner, relay.epoch):
-                log.warning("lobby %s: its owner is gone or replaced; moving %d members",
-                            code, len(relay.outboxes))
-                del self.relays[code]
-                relay.move_all(protocol.CLOSE["moved"])
-                await self.layer.group_discard(relay_group(code), self.channel)
-
-    async def _watch_member_nodes(self) -> None:
-        """Members connected through a node that died: their seats wait for them to resume."""
-        nodes = sorted({channel for channel, _ in self.remote_conns})
-        if not nodes:
-            return
-        alive = await self.redis.mget([self._node_key(n) for n in nodes])
-        for node, beat in zip(nodes, alive):
-            if beat is not None:
-                continue
-            for key in [k for k in self.remote_conns if k[0] == node]:
-                self.remote_conns.pop(key).leave()
-            log.warning("node %s is gone; its members' seats wait for them", node)
 
 
 def aborted_record(state: dict[str, Any], match: dict[str, Any], epoch: int, now_ms: int) -> dict[str, Any]:

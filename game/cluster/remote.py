@@ -1,21 +1,12 @@
-"""Members and lobbies across processes.
+"""Lobbies owned by another process, seen from this one.
 
-On the owner: a `RemoteConn` stands for a member whose websocket is on another process. The
-loop hands it the member's own frames (welcome, errors, evictions), which go to that process
-through the channel layer; it never gets state frames one by one: each tick the loop relays
-one state frame for all of them (`LoopHooks.relay_state`).
-
-On the other processes: a `RemoteLobby` is the consumer's handle on a lobby owned elsewhere
-(the same calls as a local `LobbyLoop`), and a `Relay` hands each relayed state frame to the
-outboxes of the lobby's members connected here, and each member's own frames to its outbox —
-error frames through the socket's `ErrorBudget`, as a local lobby's refusals go.
-
-Inputs cross in bursts: what a member's process posted while its event loop was busy or a
-publish was slow leaves in one batch, and the owner hands a batch to its loop between two
-ticks. The loop keeps at most a few inputs pending per player (it applies them each tick), so a
-burst of inputs sent one a tick would be refused as ``overloaded``; the owner's `RemoteConn`
-holds what the loop has no room for and feeds it in at the next ticks, in order. Only more than
-the member's process itself lets through (its input bucket's burst) is refused.
+A `RemoteLobby` is a consumer's handle on such a lobby (a `game.engine.handle.LobbyHandle`,
+as a local `LobbyLoop` is): its calls go to the owner through the node's mail. A `Relay`
+hands each state frame the owner relays to the outboxes of the lobby's members connected
+here, and each member's own frames to its outbox — error frames through the socket's
+`ErrorBudget`, as a local lobby's refusals go. `Relays` keeps one relay per such lobby and
+answers what owners send back (``deliver``, ``close``, ``joined``, ``refused``, state frames),
+each called by the node's receiver.
 """
 
 from __future__ import annotations
@@ -23,97 +14,111 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgpack
 from django.conf import settings
 
 from game import protocol
+from game.cluster.mail import Mailbox, relay_group
 from game.engine.errors import JoinRefused
 from game.engine.lobby import JoinRequest, Member
-from game.limits import ErrorBudget, input_allowance
-
-if TYPE_CHECKING:
-    from game.cluster.node import Node
-    from game.engine.loop import LobbyLoop
+from game.limits import ErrorBudget
 
 log = logging.getLogger("game.cluster")
 
 _conn_ids = itertools.count(1)
 
 
-def relay_group(code: str) -> str:
-    """The group of the nodes that relay lobby ``code``'s state frames to local members."""
-    return f"relay.{code}"
+class Relays:
+    """This process's members of lobbies owned elsewhere, one `Relay` per lobby."""
 
+    def __init__(self, mail: Mailbox) -> None:
+        self.mail = mail
+        self.relays: dict[str, Relay] = {}  # lobby code -> its relay
+        self.conn_relay: dict[int, Relay] = {}  # local connection id -> its lobby's relay
+        self.pending_joins: dict[int, asyncio.Future] = {}
+        self.received = 0  # state frames relayed here
 
-class RemoteConn:
-    """The owner's side of a member connected to another process (a loop `Connection`)."""
+    def post(self, channel: str, item: list) -> None:
+        self.mail.post(channel, item)
 
-    relayed = True
+    # -- what owners send ----------------------------------------------------------------
+    def on_state(self, message: dict[str, Any]) -> None:
+        relay = self.relays.get(message["code"])
+        if relay is not None:
+            self.received += 1
+            relay.state(message)
 
-    def __init__(self, node: Node, channel: str, conn_id: int, code: str) -> None:
-        self.node = node
-        self.channel = channel
-        self.conn_id = conn_id
-        self.code = code
-        self.member_id: int | None = None  # set once the join went through
-        self.needs_full = True
-        self.closed = False
-        self.held: deque[tuple[int, Any]] = deque()  # inputs waiting for room in the loop
+    def on_deliver(self, conn_id: int, data: bytes) -> None:
+        relay = self.conn_relay.get(conn_id)
+        if relay is not None:
+            relay.deliver(conn_id, data)
 
-    def leave(self) -> None:
-        """The member's connection is gone: the owner's loop keeps the seat for the grace."""
-        self.closed = True
-        self.held.clear()
-        loop = self.node._owned_loop(self.code)
-        if loop is not None and self.member_id is not None:
-            loop.submit_leave(self.member_id, self)
+    def on_close(self, conn_id: int, code: int) -> None:
+        relay = self.conn_relay.get(conn_id)
+        if relay is not None:
+            relay.outboxes[conn_id].close(code)
 
-    def push_event(self, data: bytes) -> None:
-        if not self.closed:
-            self.node.post(self.channel, ["deliver", self.conn_id, data])
+    def on_joined(self, conn_id: int, seat: dict) -> None:
+        future = self.pending_joins.pop(conn_id, None)
+        if future is not None and not future.done():
+            future.set_result(seat)
 
-    def refuse(self, code: str, ref: str, msg: str | None = None) -> None:
-        """An error frame for this member (its process lets through one per code and kind a
-        second, and closes the socket for too many: `Relay.deliver`)."""
-        self.push_event(protocol.encode_error(code=code, msg=msg or protocol.ERRORS[code], ref=ref))
+    def on_refused(self, conn_id: int, close: str) -> None:
+        future = self.pending_joins.pop(conn_id, None)
+        if future is not None and not future.done():
+            future.set_exception(JoinRefused(close))
 
-    def take_input(self, loop: LobbyLoop, member: Member, seq: int, cleaned: Any) -> None:
-        """An input from the member's process: to the loop, behind any held ones; held while
-        the loop has no room (see the module's docstring), refused past what its process lets
-        through in a burst."""
-        self.held.append((seq, cleaned))
-        self.feed(loop, member)
-        if self.held and len(self.held) > input_allowance(loop.tick_rate_hz, settings.GAME["RATE_LIMITS"])[1]:
-            self.held.pop()
-            self.refuse("overloaded", "input")
+    # -- relays come and go --------------------------------------------------------------
+    async def relay_for(self, code: str, owner: str, epoch: int) -> Relay:
+        relay = self.relays.get(code)
+        if relay is not None and relay.epoch < epoch:
+            # A newer owner than the one this process relays for (the watchdog has not seen it
+            # yet): the members here joined the old one; they move and resume with the new one.
+            relay.move_all(protocol.CLOSE["moved"])
+            relay = self.relays[code] = Relay(self, code, owner, epoch)
+        elif relay is None:
+            relay = self.relays[code] = Relay(self, code, owner, epoch)
+            await self.mail.layer.group_add(relay_group(code), self.mail.channel)
+        return relay
 
-    def feed(self, loop: LobbyLoop, member: Member) -> None:
-        """Hand held inputs to the loop, oldest first, while it has room."""
-        while self.held:
-            error = loop.submit_input(member, *self.held[0])
-            if error == "overloaded":
-                return
-            self.held.popleft()
-            if error:
-                self.refuse(error, "input")
+    async def drop(self, code: str, conn_id: int) -> None:
+        """A connection here left lobby ``code``; the last one takes the relay with it."""
+        relay = self.relays.get(code)
+        if relay is None:
+            return
+        relay.discard(conn_id)
+        if not relay.outboxes and self.relays.get(code) is relay:
+            del self.relays[code]
+            await self.mail.layer.group_discard(relay_group(code), self.mail.channel)
 
-    def push_state(self, data: bytes, *, full: bool) -> None:
-        """Unused: state reaches remote members through the lobby's relay, once per process."""
+    async def check_owners(self, holders: dict[str, Any]) -> None:
+        """Called by the node's watchdog with each relayed lobby's lease holder: members
+        here of a lobby whose owner is gone or replaced move (4013) and resume."""
+        for code, holder in holders.items():
+            relay = self.relays.get(code)
+            if relay is None:
+                continue
+            if holder is None or (holder.node, holder.epoch) != (relay.owner, relay.epoch):
+                log.warning("lobby %s: its owner is gone or replaced; moving %d members",
+                            code, len(relay.outboxes))
+                del self.relays[code]
+                relay.move_all(protocol.CLOSE["moved"])
+                await self.mail.layer.group_discard(relay_group(code), self.mail.channel)
 
-    def close(self, code: int) -> None:
-        if not self.closed:
-            self.closed = True
-            self.node.post(self.channel, ["close", self.conn_id, code])
+    def move_all(self) -> None:
+        """Shutting down: every member here of a lobby owned elsewhere reconnects to another process."""
+        for relay in list(self.relays.values()):
+            relay.move_all(protocol.CLOSE["moved"])
+        self.relays.clear()
 
 
 class Relay:
     """The members of one remotely owned lobby connected to this process."""
 
-    def __init__(self, node: Node, code: str, owner: str, epoch: int) -> None:
-        self.node = node
+    def __init__(self, relays: Relays, code: str, owner: str, epoch: int) -> None:
+        self.relays = relays
         self.code = code
         self.owner = owner
         self.epoch = epoch
@@ -143,12 +148,12 @@ class Relay:
                 outbox.push_state(full, full=True)
         if want_full and self.full_asked_tick != message["tick"]:
             self.full_asked_tick = message["tick"]
-            self.node.post(self.owner, ["full", self.code])
+            self.relays.post(self.owner, ["full", self.code])
 
     def add(self, conn_id: int, outbox: Any, budget: ErrorBudget) -> None:
         self.outboxes[conn_id] = outbox
         self.budgets[conn_id] = budget
-        self.node.conn_relay[conn_id] = self
+        self.relays.conn_relay[conn_id] = self
 
     def deliver(self, conn_id: int, data: bytes) -> None:
         """A frame for one member (welcome, error, eviction): to its outbox. An error frame
@@ -170,8 +175,8 @@ class Relay:
         self.outboxes.pop(conn_id, None)
         self.budgets.pop(conn_id, None)
         self.delayed.discard(conn_id)
-        if self.node.conn_relay.get(conn_id) is self:
-            del self.node.conn_relay[conn_id]
+        if self.relays.conn_relay.get(conn_id) is self:
+            del self.relays.conn_relay[conn_id]
 
     def move_all(self, close_code: int) -> None:
         """The owner is gone or changed: close every local member's socket so that its
@@ -184,8 +189,9 @@ class Relay:
 class RemoteLobby:
     """A consumer's handle on a lobby owned by another process (one per connection)."""
 
-    def __init__(self, node: Node, code: str, owner: str, epoch: int, game_cls, tick_rate_hz: int) -> None:
-        self.node = node
+    def __init__(self, relays: Relays, code: str, owner: str, epoch: int, game_cls, tick_rate_hz: int) -> None:
+        self.relays = relays
+        self.mail = relays.mail
         self.code = code
         self.owner = owner
         self.epoch = epoch
@@ -194,18 +200,18 @@ class RemoteLobby:
         self.conn_id = next(_conn_ids)
 
     async def submit_join(self, req: JoinRequest) -> Member:
-        relay = await self.node.relay_for(self.code, self.owner, self.epoch)
+        relay = await self.relays.relay_for(self.code, self.owner, self.epoch)
         relay.add(self.conn_id, req.conn, ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"]))
         future = asyncio.get_running_loop().create_future()
-        self.node.pending_joins[self.conn_id] = future
+        self.relays.pending_joins[self.conn_id] = future
         fields = {name: getattr(req, name) for name in JoinRequest.__dataclass_fields__ if name != "conn"}
-        self.node.post(self.owner, ["join", self.code, self.node.channel, self.conn_id, fields])
+        self.mail.post(self.owner, ["join", self.code, self.mail.channel, self.conn_id, fields])
         try:
             seat = await future
         except BaseException:  # refused, or given up on (the socket closed, a timeout)
-            self.node.pending_joins.pop(self.conn_id, None)
-            self.node.post(self.owner, ["abort", self.code, self.node.channel, self.conn_id])
-            await self.node.relay_drop(self.code, self.conn_id)
+            self.relays.pending_joins.pop(self.conn_id, None)
+            self.mail.post(self.owner, ["abort", self.code, self.mail.channel, self.conn_id])
+            await self.relays.drop(self.code, self.conn_id)
             raise
         if seat["role"] == "spectator" and not seat["staff"]:
             relay.delayed.add(self.conn_id)
@@ -214,32 +220,23 @@ class RemoteLobby:
                       resume_token=seat["resume"])
 
     def submit_leave(self, member_id: int, conn: object = None) -> None:
-        self.node.post(self.owner, ["leave", self.code, self.node.channel, self.conn_id, member_id])
-        self.node.loop.create_task(self.node.relay_drop(self.code, self.conn_id))
+        self.mail.post(self.owner, ["leave", self.code, self.mail.channel, self.conn_id, member_id])
+        asyncio.get_running_loop().create_task(self.relays.drop(self.code, self.conn_id))
 
     def submit_input(self, member: Member, seq: int, cleaned: Any, raw: Any = None) -> str | None:
         """Forward an input as the client sent it (checked here already; the owner parses it
         again, as a cleaned input need not survive msgpack); a refusal comes back from the
         owner as an error frame."""
-        self.node.post(self.owner, ["input", self.code, member.id, seq, raw])
+        self.mail.post(self.owner, ["input", self.code, member.id, seq, raw])
         return None
 
     def submit_command(self, member_id: int, kind: str, fields: dict) -> bool:
-        self.node.post(self.owner, ["cmd", self.code, member_id, kind, fields])
+        self.mail.post(self.owner, ["cmd", self.code, member_id, kind, fields])
         return True
 
     def is_admin(self, member: Member) -> bool:
         """Unknown here: the owner's lobby checks host commands and refuses with `forbidden`."""
         return True
-
-
-def join_request_from(fields: dict[str, Any], conn: RemoteConn) -> JoinRequest:
-    known = set(JoinRequest.__dataclass_fields__) - {"conn"}
-    return JoinRequest(conn=conn, **{k: v for k, v in fields.items() if k in known})
-
-
-def refusal_name(exc: BaseException) -> str:
-    return exc.close if isinstance(exc, JoinRefused) else "server_error"
 
 
 def _refusal(data: bytes) -> tuple[str, Any] | None:

@@ -1,0 +1,116 @@
+"""The runtime of a process in a cluster (``GAME_RUNTIME``, chosen by settings with REDIS_URL).
+
+Lobbies are shared with the other processes through this process's `Node`: one is created
+under a lease on its code, found wherever it runs (a lobby run elsewhere is a `RemoteLobby`),
+listed from the directory, and handed over, not closed, when this process drains. The limits
+per client count across the processes (game.cluster.limits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+from game.cluster.node import Node
+from game.cluster.ownership import CodeTaken
+from game.engine.handle import LobbyHandle
+from game.engine.lobby import LobbyConfig
+from game.engine.loop import LobbyLoop
+from game.engine.registry import RegistryFull
+from game.runtime import Runtime
+
+
+class ClusterRuntime(Runtime):
+    """A `Runtime` whose lobbies are shared with other processes through Redis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.node = Node(layer=self.layer, registry=self.registry, connections=self.connections,
+                         save_match=self.save_match)
+        self._started: asyncio.Task | None = None
+        self.handovers: set[asyncio.Task] = set()
+
+    async def ready(self) -> None:
+        """Join the cluster (once), before the first lobby is looked up or created."""
+        await asyncio.shield(self._start())
+
+    def _start(self) -> asyncio.Task:
+        if self._started is None:
+            self._started = self.loop.create_task(self.node.start())
+        return self._started
+
+    # -- LoopHooks ----------------------------------------------------------------------
+    def lobby_closed(self, code: str) -> None:
+        super().lobby_closed(code)
+        self.node.closed(code)
+
+    def lobby_changed(self, loop: LobbyLoop) -> None:
+        self.node.ownership.changed(loop)
+
+    def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None,
+                    **delayed: Any) -> None:
+        self.node.relay_state(code, epoch, tick, delta, full, **delayed)
+
+    def lobby_abandoned(self, loop: LobbyLoop) -> None:
+        self.lobby_addresses.pop(loop.lobby.code, None)
+        task = self.loop.create_task(self.node.abandoned(loop))
+        self.handovers.add(task)
+        task.add_done_callback(self.handovers.discard)
+
+    # -- limits per client, across the cluster ------------------------------------------
+    def others_connections(self, key: str) -> int:
+        self._start()  # (its node shares the counts once it has joined)
+        return self.node.limits.connections.others(key)
+
+    def connections_changed(self, key: str) -> None:
+        self.node.limits.connections.changed(key)
+
+    async def reserve_lobby(self, identity: str, key: str | None, limits: tuple[int, int]) -> Any:
+        return await self.node.limits.lobbies.admit(identity, key, limits)
+
+    async def bind_lobby(self, reservation: Any, code: str) -> None:
+        await self.node.limits.lobbies.bind(reservation, code)
+
+    # -- lobbies ------------------------------------------------------------------------
+    async def open_lobby(self, config: LobbyConfig) -> LobbyLoop:
+        """Run the lobby here under a fresh lease on its code (a code taken: another one)."""
+        await self.ready()
+        for _ in range(5):
+            try:
+                return await self.node.ownership.create(config)
+            except CodeTaken:
+                config = dataclasses.replace(config, code=self.registry.new_code())
+        raise RegistryFull()
+
+    async def locate(self, code: str) -> LobbyHandle | None:
+        await self.ready()
+        return await self.node.locate(code)
+
+    async def public_lobbies(self) -> list[dict[str, Any]]:
+        await self.ready()
+        return [s for s in await self.node.ownership.directory.summaries()
+                if not s.get("private") and s.get("phase") != "closed"]
+
+    async def summary_elsewhere(self, code: str) -> dict[str, Any] | None:
+        await self.ready()
+        return await self.node.ownership.directory.summary(code)
+
+    def figures(self) -> dict[str, int]:
+        return self.node.figures()
+
+    # -- draining -----------------------------------------------------------------------
+    async def drain(self) -> None:
+        self.node.ownership.draining = True  # take over no lobby from now on
+        await super().drain()
+
+    async def let_go(self, *, timeout_s: float) -> None:
+        """Hand every lobby to another process, send this process's members elsewhere, flush."""
+        loops = list(self.registry.loops.values())
+        for loop in loops:
+            loop.abandon("handover")
+        await asyncio.gather(*(loop.task for loop in loops if loop.task), return_exceptions=True)
+        await asyncio.gather(*list(self.handovers), return_exceptions=True)
+        self.node.relays.move_all()
+        await asyncio.wait_for(self.flush(), timeout_s)
+        await self.node.stop()
