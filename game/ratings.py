@@ -1,7 +1,7 @@
 """Glicko-2 ratings (Glickman, "Example of the Glicko-2 system", 2013). Pure: no Django.
 
 Glicko-2 rather than Elo: it tracks how sure it is of each rating (the deviation ``rd``),
-so new and returning players move fast and settled ones slowly, and a free-for-all arena
+so new and returning players move fast and settled ones slowly, and a free-for-all
 match is scored as a set of pairwise results against every opponent.
 """
 

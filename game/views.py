@@ -30,7 +30,7 @@ from game.engine.settings import (DEFAULT_TICK_RATE, MAX_LOBBY_NAME_CHARS, MAX_T
                                   lobby_settings_schema)
 from game.engine.tokens import same_token
 from game.engine.registry import RegistryFull
-from game.rules import game_catalog, get_game
+from game.rules import default_game, game_catalog, get_game
 from game.rules.base import InvalidInput
 from game.runtime import Draining, get_runtime
 
@@ -162,12 +162,13 @@ def player(request: HttpRequest, player_id: int) -> HttpResponse:
 
 @api_view("GET")
 def games(request: HttpRequest) -> JsonResponse:
-    """The games, with every setting's type, default and bounds (docs/api.md)."""
+    """The games, with every setting's type, default and bounds and the fields of an input
+    (docs/api.md)."""
     described = []
     for entry in game_catalog():
         cls = get_game(entry["name"])
         described.append({**entry, "bots": has_policy(cls.name), "settings": cls.describe_settings(),
-                          "lobby_settings": lobby_settings_schema(cls)})
+                          "input": cls.describe_input(), "lobby_settings": lobby_settings_schema(cls)})
     return JsonResponse({"games": described})
 
 
@@ -246,7 +247,7 @@ def _lobby_config(data: Any, *, code: str, creator_identity: str | None) -> Lobb
     unknown = sorted(set(data) - set(CREATE_FIELDS))
     if unknown:
         raise _bad_field(unknown[0], f"unknown field {unknown[0]!r}; the fields are " + ", ".join(CREATE_FIELDS))
-    game = data.get("game", "arena")
+    game = data.get("game", default_game())
     try:
         game_cls = get_game(game) if isinstance(game, str) else None
     except KeyError:

@@ -62,6 +62,15 @@ async def test_games_publish_each_settings_type_default_and_range():
     assert lobby["bot_difficulty"] == {"type": "enum", "default": "normal", "choices": ["easy", "normal", "hard"]}
     assert lobby["name"]["max_length"] == 40 and lobby["private"] == {"type": "bool", "default": False}
     assert games["pong"]["lobby_settings"]["max_players"] == {"type": "int", "default": 2, "min": 2, "max": 2}
+    assert games["pong"]["input"] == {"my": {"type": "axis", "min": -1, "max": 1, "default": 0}}
+    assert arena["input"]["fire"] == {"type": "flag", "default": False}
+
+
+async def test_a_lobby_created_without_a_game_plays_the_first_registered():
+    status, reply = await post({"name": "No game named"})
+    assert status == 201
+    detail = (await AsyncClient().get(f"/api/lobbies/{reply['code']}")).json()
+    assert detail["lobby"]["game"] == next(iter(GAMES))
 
 
 # -- item 4: JSON everywhere under /api/ ---------------------------------------------------

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, ClassVar, Protocol
 
-from game.rules.base import Rng, Snapshot
+from game.rules.base import Rng, Snapshot, player_key
 
 DIFFICULTIES: tuple[str, ...] = ("easy", "normal", "hard")
 DEFAULT_DIFFICULTY = "normal"
@@ -48,7 +48,7 @@ class Policy:
         if difficulty not in DIFFICULTIES:
             raise ValueError(f"unknown bot difficulty {difficulty!r}")
         self.member_id = member_id
-        self.me_key = f"p{member_id}"  # the bot's entity in the snapshot (both games name players so)
+        self.me_key = player_key(member_id)  # the bot's entity in the snapshot
         self.difficulty = difficulty
         self.skill = self.SKILLS[difficulty]
         self.rng = rng

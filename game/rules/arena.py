@@ -36,15 +36,21 @@ from game.rules.arena_map import (  # noqa: F401
     move,
 )
 from game.rules.base import (
+    MAX_INPUT_KEYS,
+    Axis,
     Event,
+    Flag,
     Game,
+    InputField,
     InvalidInput,
+    Number,
     PlayerInfo,
     Result,
     Rng,
     Setting,
     Snapshot,
     finite,
+    player_key,
     shared_places,
 )
 
@@ -58,7 +64,6 @@ PICKUP_RADIUS = 14.0
 _PICKUP_REACH2 = (PICKUP_RADIUS + PLAYER_RADIUS) ** 2  # squared distance within which a pickup is taken
 COIN_EVERY_S, MAX_COINS = 4.0, 3
 HEALTH_EVERY_S, MAX_HEALTH, HEALTH_AMOUNT = 10.0, 1, 50
-MAX_INPUT_KEYS = 16  # an input map is four fields; a few unknown ones are ignored, a heap is refused
 MAX_AIM = 1e6  # radians; any finite aim is accepted, its magnitude clamped before normalising
 
 
@@ -97,7 +102,7 @@ class Fighter:
     key: str = field(default="", compare=False, repr=False)  # its snapshot entry's id, "p<id>"
 
     def __post_init__(self) -> None:
-        self.key = f"p{self.info.id}"
+        self.key = player_key(self.info.id)
 
 
 @dataclass
@@ -136,6 +141,14 @@ class Arena(Game):
     max_players = 8
     settings_schema: ClassVar[dict[str, Setting]] = {"score_limit": Setting(10, 1, 3600),
                                                      "time_limit_s": Setting(180, 1, 3600)}
+    # parse_input below takes these fields, faster than the default, as a `Controls`.
+    input_schema: ClassVar[dict[str, InputField]] = {"mx": Axis(), "my": Axis(), "aim": Number(-MAX_AIM, MAX_AIM, 0.0), "fire": Flag()}
+    events: ClassVar[dict[str, str]] = {
+        "hit": "player `id` was hit by player `by` and has `hp` left",
+        "kill": "player `killer` eliminated player `victim`",
+        "respawn": "player `id` is back in play",
+        "pickup": "player `id` took the `kind` (coin or health) `item`",
+    }
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         super().__init__(seed=seed, players=players, settings=settings)
@@ -153,8 +166,7 @@ class Arena(Game):
         self.coin_timer = COIN_EVERY_S
         self.health_timer = HEALTH_EVERY_S
         self.reason = ""
-        self.announced = False
-        self.events: list[Event] = []
+        self.step_events: list[Event] = []
 
     # -- inputs ------------------------------------------------------------------------
     @classmethod
@@ -207,13 +219,12 @@ class Arena(Game):
     # -- simulation --------------------------------------------------------------------
     def step(self, dt: float) -> list[Event]:
         """Advance by ``dt`` seconds: respawns, movement and firing in seat order, bullets,
-        pickups, the clock, then the end of the round. A finished game does not change; its
-        first step after finishing only reports ``match_over`` if no step did yet."""
+        pickups, the clock, then the end of the round. A finished game does not change."""
         if self.finished:
-            return self._announce()
+            return []
         self.tick += 1
         self.step_dt = dt
-        self.events = []
+        self.step_events = []
         for fighter in self.fighters.values():
             self._step_fighter(fighter, dt)
         self._step_bullets(dt)
@@ -223,16 +234,10 @@ class Arena(Game):
             self._finish("score_limit")
         elif self.time_left <= 1e-9:  # float steps: 180 s of 1/30 s may leave a crumb
             self._finish("time_up")
-        return self.events + self._announce()
+        return self.step_events
 
     def _finish(self, reason: str) -> None:
         self.finished, self.reason = True, reason
-
-    def _announce(self) -> list[Event]:
-        if not self.finished or self.announced:
-            return []
-        self.announced = True
-        return [{"type": "match_over", "reason": self.reason, "winner": self.result().winner}]
 
     def _step_fighter(self, f: Fighter, dt: float) -> None:
         if f.left:
@@ -271,7 +276,7 @@ class Arena(Game):
     def _respawn(self, f: Fighter) -> None:
         f.x, f.y = self._spawn_point(pool=2)
         f.hp, f.alive, f.protected_for, f.cooldown = MAX_HP, True, PROTECTION_S, 0.0
-        self.events.append({"type": "respawn", "id": f.info.id})
+        self.step_events.append({"type": "respawn", "id": f.info.id})
 
     def _step_bullets(self, dt: float) -> None:
         substeps = max(1, math.ceil(BULLET_SPEED * dt / BULLET_SUBSTEP))
@@ -321,7 +326,7 @@ class Arena(Game):
         if victim.protected_for > 0.0:
             return
         victim.hp = max(0, victim.hp - DAMAGE)
-        self.events.append({"type": "hit", "id": victim.info.id, "by": shooter_id, "hp": victim.hp})
+        self.step_events.append({"type": "hit", "id": victim.info.id, "by": shooter_id, "hp": victim.hp})
         if victim.hp > 0:
             return
         victim.alive, victim.respawn_in = False, RESPAWN_S
@@ -330,7 +335,7 @@ class Arena(Game):
         if shooter is not None and not shooter.left:
             shooter.kills += 1
             shooter.score += 1
-        self.events.append({"type": "kill", "killer": shooter_id, "victim": victim.info.id})
+        self.step_events.append({"type": "kill", "killer": shooter_id, "victim": victim.info.id})
 
     def _step_pickups(self, dt: float) -> None:
         pickups = self.pickups
@@ -360,7 +365,7 @@ class Arena(Game):
             f.score += 1
         else:
             f.hp = min(MAX_HP, f.hp + HEALTH_AMOUNT)
-        self.events.append({"type": "pickup", "id": f.info.id, "kind": kind, "item": item})
+        self.step_events.append({"type": "pickup", "id": f.info.id, "kind": kind, "item": item})
 
     def _spawn_pickup(self, kind: str, most: int) -> None:
         """Place one ``kind`` at a random free spot, unless ``most`` of them lie about already."""

@@ -1,34 +1,92 @@
-"""The game interface every rules module implements.
+"""The game interface every rules module implements: the whole contract between a game and
+the engine, the browser and the tools. `manage.py startgame NAME` writes a game that keeps it
+(docs/new-game.md walks through one).
 
-A rules module is pure and deterministic: its state is a function of the seed, the
-player list, the settings and the ordered inputs applied between fixed `step(dt)` calls.
-It imports nothing from Django, Channels, asyncio, `time` or `random`; randomness comes
-from the seeded `Rng` kept in the game's state.
+A game is a subclass of `Game` in ``game/rules/<name>.py``, registered by one line in
+``game/rules/__init__.py``; its browser module is ``frontend/src/games/<name>.js`` and its
+optional bot ``game/bots/<name>.py`` (found by that name).
 
-The engine owns time, queues, roles and the lobby lifecycle; a game only answers these
-calls, always from the lobby's single tick task:
+**Pure and deterministic.** The state is a function of the seed, the player list, the
+settings and the ordered inputs applied between fixed `step(dt)` calls. A rules module
+imports nothing from Django, Channels, asyncio, `time` or `random`; randomness comes from
+the seeded `Rng` kept in the game's state. So a match can be replayed from its input log
+(game/engine/replay.py), which is why a change of how a match plays bumps `rules_version`.
+
+**The class declares** (class attributes, read without making a match):
+
+- ``name`` (a lowercase identifier, `valid_name`: the registry key, the lobby's ``game``, the module
+  names) and ``title`` (for people); ``min_players`` / ``max_players``: the seats.
+- ``rules_version``: an integer to bump whenever a change makes an old input log play
+  differently; replays recorded under another version are refused instead of lying.
+- ``settings_schema``: ``{key: Setting}``, what a host may change, each with its type,
+  default and bounds. The lobby page builds its form from them (GET /api/games), the server
+  refuses any other value (`clean_settings`), and the match gets them all in ``settings``.
+- ``input_schema``: ``{key: Axis() | Number(lo, hi) | Flag()}``, the map a player sends each
+  input tick (the ``d`` of an ``input`` frame). The default `parse_input` cleans a payload by
+  it; a game may write its own `parse_input` (faster, or returning another type) that takes
+  the same fields. A one-off input (a click on a cell) is an optional `Number` field.
+- ``events``: ``{type: what it says}``, every event type `step` may return. The lobby's own
+  event types (`ENGINE_EVENTS`: ``match_over``, ``joined``, ...) are not a game's to use;
+  the engine announces the end of a match itself, from `finished` and `result`.
+
+**The engine calls**, always from the lobby's single tick task:
 
 - ``Game(seed=..., players=..., settings=...)``: a new match, called when play starts.
-- ``apply_input(player, payload)``: one validated input of one player; applied at the
-  start of the tick after it arrived, in arrival order.
+- ``apply_input(player, cleaned)``: one cleaned input of one player; applied at the start
+  of the tick after it arrived, in arrival order.
 - ``remove_player(player)``: the player left for good during the match.
 - ``step(dt)``: advance the simulation by exactly ``dt`` seconds (the tick period).
-  Returns the events that happened during the step.
+  Returns the events that happened during the step: ``{"type": ..., field: value}`` maps of
+  msgpack-able values, shown to everyone (the browser module words them).
 - ``snapshot()``: the whole visible state, made only of msgpack-able values, shaped as
   ``{"g": {global fields}, "e": {entity_id: {field: value}}}`` so the engine can compute
-  deltas without knowing the game.
-- ``finished`` / ``result()``: whether the match is over, and its outcome.
+  deltas without knowing the game. **Each seated player is the entity** ``player_key(id)``
+  (``"p<id>"``) with at least ``n`` (name) and ``s`` (score), while they play: the scores,
+  colours, followed player, prediction of the own player and bots all find players so. A
+  global ``t`` is read as the seconds left, ``sl`` as the score limit.
+- ``finished`` / ``result()``: whether the match is over, and its outcome (`Result`:
+  scores, ranking, winner or None for a draw, reason, shared places). The engine saves it,
+  rates the players and announces ``match_over`` the tick ``finished`` turns true.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
+from game.rules.fields import (  # noqa: F401  (a game imports everything it needs from here)
+    MAX_INPUT_KEYS,
+    Axis,
+    Flag,
+    InputField,
+    InvalidInput,
+    Number,
+    Setting,
+    clean_input,
+    finite,
+    setting_of_default,
+)
 
-class InvalidInput(ValueError):
-    """Raised by `parse_input` when an input payload is malformed or out of range."""
+#: The lobby's own event types: the engine sends them, a game's events never use them
+#: (game/engine/lobby.py drops a game event of these types; tests/rules/test_contract.py
+#: keeps the two lists equal).
+ENGINE_EVENTS = frozenset({
+    "joined", "left", "kicked", "banned", "host", "locked", "settings", "chat", "ready",
+    "countdown", "match_start", "match_over", "lobby_closed", "away", "back",
+})
+
+
+
+def valid_name(name: str) -> bool:
+    """Whether ``name`` may name a game: 2 to 24 lowercase ASCII letters, digits and
+    underscores, starting with a letter (it names modules, URLs and database rows)."""
+    return (2 <= len(name) <= 24 and name.isascii() and name.isidentifier() and name[0].isalpha()
+            and name == name.lower())
+
+
+def player_key(player: int) -> str:
+    """The snapshot entity id of seated player ``player``: ``"p<id>"``."""
+    return f"p{player}"
 
 
 @dataclass(frozen=True)
@@ -108,89 +166,40 @@ class Rng:
         return lo + self.next_u32() % (hi - lo + 1)
 
 
-def finite(value: Any, *, lo: float, hi: float, name: str) -> float:
-    """Return ``value`` as a float clamped to [lo, hi]; refuse non-numbers, NaN and inf."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInput(f"{name} must be a number")
-    try:
-        f = float(value)
-    except OverflowError:
-        raise InvalidInput(f"{name} is out of range") from None
-    if not math.isfinite(f):
-        raise InvalidInput(f"{name} must be finite")
-    return min(hi, max(lo, f))
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting a host may change before a match: its default (whose type is the
-    setting's: bool, int or float) and, for a number, the range it must lie in, both ends
-    included. A value of another type or outside the range is refused, never clamped."""
-
-    default: bool | int | float
-    lo: int | float = 0
-    hi: int | float = 0
-
-    @property
-    def kind(self) -> str:
-        """``"bool"``, ``"int"`` or ``"float"``, as GET /api/games publishes it."""
-        if isinstance(self.default, bool):
-            return "bool"
-        return "int" if isinstance(self.default, int) else "float"
-
-    def clean(self, key: str, value: Any) -> bool | int | float:
-        """``value`` if it is of this setting's type and in its range; else InvalidInput,
-        naming the bound. An int setting takes integers only (2.0 and 2.5 are refused); a
-        float one takes integers too. NaN and infinities fail the range."""
-        kind = self.kind
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise InvalidInput(f"{key} must be a boolean")
-            return value
-        number = int if kind == "int" else (int, float)
-        if isinstance(value, bool) or not isinstance(value, number) or not self.lo <= value <= self.hi:
-            what = "an integer" if kind == "int" else "a number"
-            raise InvalidInput(f"{key} must be {what} in [{self.lo}, {self.hi}]")
-        return value if kind == "int" else float(value)
-
-    def describe(self) -> dict[str, Any]:
-        """``{"type", "default"}``, and ``"min"`` / ``"max"`` for a number."""
-        if self.kind == "bool":
-            return {"type": "bool", "default": self.default}
-        return {"type": self.kind, "default": self.default, "min": self.lo, "max": self.hi}
-
-
-def _setting_of_default(default: Any) -> Setting:
-    """The setting of a game that declares only ``default_settings`` (the bounds settings
-    were once clamped to)."""
-    if isinstance(default, bool):
-        return Setting(default)
-    return Setting(default, 1, 3600) if isinstance(default, int) else Setting(float(default), 0.0, 1e6)
-
-
 class Game:
-    """Base class of a game's rules. Subclasses set the class attributes and hooks."""
+    """Base class of a game's rules. Subclasses set the class attributes and the hooks; the
+    module docstring says when the engine calls each."""
 
-    #: Registry key, also used on the wire and in the database.
+    #: Registry key (see `valid_name`), also used on the wire, in URLs and in the database.
     name: ClassVar[str] = ""
     #: Human title for lobby lists.
     title: ClassVar[str] = ""
     min_players: ClassVar[int] = 1
     max_players: ClassVar[int] = 8
+    #: Bump when a change of the rules makes old input logs play differently: replays
+    #: recorded with another version are refused (game/engine/replay.py).
+    rules_version: ClassVar[int] = 0
     #: Settings a host may change before start: {name: Setting}. A game declares this (or,
     #: the older way, only ``default_settings``: ints then range over 1..3600).
     settings_schema: ClassVar[dict[str, Setting]] = {}
     #: The settings' defaults, {name: default}; made from ``settings_schema``.
     default_settings: ClassVar[dict[str, Any]] = {}
+    #: The fields of a player's input: {key: Axis() | Number(lo, hi) | Flag()}.
+    input_schema: ClassVar[dict[str, InputField]] = {}
+    #: Every event type `step` returns: {type: what it says, naming its fields}. (A class
+    #: attribute: an instance keeps the events of its step under another name.)
+    events: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "settings_schema" in cls.__dict__:
             cls.default_settings = {key: s.default for key, s in cls.settings_schema.items()}
         elif "default_settings" in cls.__dict__:
-            cls.settings_schema = {key: _setting_of_default(v) for key, v in cls.default_settings.items()}
+            cls.settings_schema = {key: setting_of_default(v) for key, v in cls.default_settings.items()}
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
+        """A new match: ``players`` in seat order, ``settings`` cleaned (defaults filled in
+        here). Called when play starts."""
         self.seed = seed
         self.settings = {**self.default_settings, **settings}
         self.tick = 0
@@ -215,12 +224,20 @@ class Game:
         return {key: setting.describe() for key, setting in cls.settings_schema.items()}
 
     @classmethod
+    def describe_input(cls) -> dict[str, dict[str, Any]]:
+        """Each input field's type, range and default, as GET /api/games publishes them."""
+        return {key: field.describe() for key, field in cls.input_schema.items()}
+
+    @classmethod
     def parse_input(cls, payload: Any) -> Any:
         """Validate a client's input payload; return a cleaned value or raise InvalidInput.
+        Called on the receiving side, outside the tick, so the tick only sees clean inputs;
+        the cleaned value is what a replay logs, so it is msgpack-able.
 
-        Called on the receiving side, outside the tick, so the tick only sees clean inputs.
-        """
-        raise NotImplementedError
+        By default: a map with every field of ``input_schema`` (`clean_input`)."""
+        if not cls.input_schema:
+            raise NotImplementedError(f"{cls.__name__} declares no input_schema")
+        return clean_input(cls.name, cls.input_schema, payload)
 
     @classmethod
     def neutral_input(cls) -> Any:
@@ -229,21 +246,26 @@ class Game:
         return cls.parse_input({})
 
     def apply_input(self, player: int, cleaned: Any) -> None:
-        """Apply one cleaned input of ``player``. Called by the tick, in arrival order."""
+        """Apply one cleaned input of ``player``. Called by the tick, in arrival order,
+        before the step; an input of a player not (or no longer) playing is ignored."""
         raise NotImplementedError
 
     def remove_player(self, player: int) -> None:
-        """Called when ``player`` leaves the match for good."""
+        """Called when ``player`` leaves the match for good: their entity goes, their score
+        stays in the result. A game that cannot go on without them sets ``finished``."""
         raise NotImplementedError
 
     def step(self, dt: float) -> list[Event]:
-        """Advance by ``dt`` seconds; return the events of this step."""
+        """Advance by ``dt`` seconds; return the events of this step (types of ``events``).
+        A finished game no longer changes and returns no events."""
         raise NotImplementedError
 
     def snapshot(self) -> Snapshot:
-        """The visible state: ``{"g": {...}, "e": {entity_id: {...}}}``."""
+        """The visible state: ``{"g": {...}, "e": {entity_id: {...}}}``, players as
+        ``player_key(id)`` entities with ``n`` and ``s``."""
         raise NotImplementedError
 
     def result(self) -> Result:
-        """The outcome; meaningful once ``finished`` is true (or for an aborted match)."""
+        """The outcome; meaningful once ``finished`` is true (or for an aborted match, whose
+        reason is then ``"aborted"``)."""
         raise NotImplementedError

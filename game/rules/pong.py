@@ -15,8 +15,11 @@ import math
 from typing import Any, ClassVar
 
 from game.rules.base import (
+    MAX_INPUT_KEYS,
+    Axis,
     Event,
     Game,
+    InputField,
     InvalidInput,
     PlayerInfo,
     Result,
@@ -24,6 +27,7 @@ from game.rules.base import (
     Setting,
     Snapshot,
     finite,
+    player_key,
     shared_places,
 )
 
@@ -36,7 +40,6 @@ BALL_SUBSTEP = 6.0  # px: under half a paddle's width plus the ball's, so no bal
 MAX_SERVE_ANGLE = math.radians(30)
 MAX_BOUNCE_ANGLE = math.radians(55)
 SERVE_DELAY_S = 1.0
-MAX_INPUT_KEYS = 16
 
 
 class Pong(Game):
@@ -48,6 +51,10 @@ class Pong(Game):
     max_players = 2
     settings_schema: ClassVar[dict[str, Setting]] = {"score_limit": Setting(5, 1, 3600),
                                                      "time_limit_s": Setting(120, 1, 3600)}
+    input_schema: ClassVar[dict[str, InputField]] = {"my": Axis()}  # negative is up; parse_input returns the float alone
+    events: ClassVar[dict[str, str]] = {"serve": "the ball is served toward player `toward`",
+                                        "return": "player `id` returned the ball",
+                                        "point": "player `id` scored"}
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         super().__init__(seed=seed, players=players, settings=settings)
@@ -58,7 +65,6 @@ class Pong(Game):
         self.scores = {p.id: 0 for p in self.players}
         self.time_left = float(self.settings["time_limit_s"])
         self.reason = ""
-        self.announced = False
         self.forfeited: int | None = None
         self.bx, self.by, self.vx, self.vy = WIDTH / 2, HEIGHT / 2, 0.0, 0.0
         self.serve_in = SERVE_DELAY_S
@@ -94,10 +100,9 @@ class Pong(Game):
     # -- simulation --------------------------------------------------------------------
     def step(self, dt: float) -> list[Event]:
         """Advance by ``dt`` seconds: paddles, then the serve pause or the ball, the clock,
-        then the end of the match. A finished game does not change; its first step after
-        finishing only reports ``match_over`` if no step did yet."""
+        then the end of the match. A finished game does not change."""
         if self.finished:
-            return self._announce()
+            return []
         self.tick += 1
         events: list[Event] = []
         half = PADDLE_H / 2
@@ -114,13 +119,7 @@ class Pong(Game):
             self.finished, self.reason = True, "score_limit"
         elif self.time_left <= 1e-9:  # float steps may leave a crumb
             self.finished, self.reason = True, "time_up"
-        return events + self._announce()
-
-    def _announce(self) -> list[Event]:
-        if not self.finished or self.announced:
-            return []
-        self.announced = True
-        return [{"type": "match_over", "reason": self.reason, "winner": self.result().winner}]
+        return events
 
     def _serve(self, events: list[Event]) -> None:
         self.serve_in = 0.0
@@ -180,7 +179,7 @@ class Pong(Game):
         centre, side = 0 left / 1 right, s = score, n = name; a forfeited paddle is not
         shown) and ``ball`` (x, y, vx, vy in px/s; at rest in the centre between points)."""
         entities: dict[str, dict[str, Any]] = {
-            f"p{p.id}": {"y": round(self.paddle_y[p.id], 1), "side": self.side(p.id), "s": self.scores[p.id],
+            player_key(p.id): {"y": round(self.paddle_y[p.id], 1), "side": self.side(p.id), "s": self.scores[p.id],
                          "n": p.name}
             for p in self.players if p.id != self.forfeited}
         entities["ball"] = {"x": round(self.bx, 1), "y": round(self.by, 1), "vx": round(self.vx), "vy": round(self.vy)}
