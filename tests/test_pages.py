@@ -47,3 +47,23 @@ def test_pages_draw_icons_rather_than_emoji_a_system_may_lack(client):
     html = client.get(f"/players/{Player.objects.get(identity='g:a').id}/").content.decode()
     assert 'class="icon icon-trophy"' in html and "🏆" not in html
     assert "page narrow" in html and "panel" in html
+
+
+@pytest.mark.parametrize("path", ["/", "/play/ABCDEF/", "/leaderboard/pong/"])
+def test_every_page_lists_the_registered_games_and_their_browser_modules(client, path):
+    """frontend/src/registry.js reads this list: each game's module, which exists."""
+    import json
+
+    from django.contrib.staticfiles import finders
+
+    from game.rules import GAMES
+
+    html = client.get(path).content.decode()
+    found = re.search(r'<script id="game-modules" type="application/json">(.*?)</script>', html, re.S)
+    assert found, "no list of game modules"
+    listed = json.loads(found.group(1))
+    assert [g["name"] for g in listed] == list(GAMES)
+    for game in listed:
+        assert game["title"] == GAMES[game["name"]].title
+        assert game["module"] == f"/static/frontend/games/{game['name']}.js"
+        assert finders.find(f"frontend/games/{game['name']}.js"), f"{game['name']} has no browser module"

@@ -34,31 +34,37 @@ function swatch(colour) {
   return mark;
 }
 
+// Until a game is set: every player's score as a number, highest first.
+const PLAIN = { score: (row) => ({ text: String(row.s ?? 0), title: 'points' }), compare: (a, b) => (b.s ?? 0) - (a.s ?? 0) };
+
 export class Hud {
   constructor({ scores, timer, ping, connection }) {
     Object.assign(this, { scoresEl: scores, timerEl: timer, pingEl: ping, connEl: connection });
     this.lastScores = '';
+    this.game = PLAIN;
+  }
+
+  /** The game whose `score(row)` and `compare(a, b)` write and order the scores (registry.js). */
+  setGame(spec) {
+    this.game = spec;
+    this.lastScores = '';
   }
 
   /** `state`: the newest snapshot {g, e}; `you`: the own entity id; `focus`: the followed one. */
-  scores(state, { you, focus, game }) {
+  scores(state, { you, focus }) {
     const entities = state?.e ?? {};
     const colours = colourMap(entities);
-    const rows = [...colours.keys()].map((id) => ({ id, ...entities[id] }))
-      .sort((a, b) => (b.s ?? 0) - (a.s ?? 0) || (a.d ?? 0) - (b.d ?? 0));
-    const key = JSON.stringify([rows.map((r) => [r.id, r.n, r.s, r.k, r.d, r.al]), you, focus, state?.g?.sl]);
+    const rows = [...colours.keys()].map((id) => ({ id, ...entities[id] })).sort(this.game.compare);
+    const cells = rows.map((row) => this.game.score(row));
+    const key = JSON.stringify([rows.map((r, i) => [r.id, r.n, r.al, cells[i].text]), you, focus, state?.g?.sl]);
     if (key === this.lastScores) return;
     this.lastScores = key;
-    const list = el('ol', {}, ...rows.map((row) => el('li', {
+    const list = el('ol', {}, ...rows.map((row, i) => el('li', {
       className: [row.id === you ? 'you' : '', row.id === focus ? 'focus' : '', row.al === false ? 'dead' : ''].join(' ').trim(),
     },
     swatch(colours.get(row.id)),
     el('span', { className: 'name', textContent: row.n ?? row.id }),
-    el('span', {
-      className: 'score',
-      textContent: game === 'arena' ? `${row.s ?? 0}  ·  ${row.k ?? 0}/${row.d ?? 0}` : String(row.s ?? 0),
-      title: game === 'arena' ? 'score · kills/deaths' : 'points',
-    }))));
+    el('span', { className: 'score', textContent: cells[i].text, title: cells[i].title }))));
     const limit = el('div', { className: 'limit', textContent: state?.g?.sl ? `First to ${state.g.sl}` : '' });
     this.scoresEl.replaceChildren(list, limit);
   }

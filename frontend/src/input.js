@@ -1,12 +1,16 @@
-// Keyboard and mouse to game inputs, and the loop that sends them at the tick rate.
-// Keys are read by physical position (`code`), so WASD is ZQSD on an AZERTY keyboard.
-// Arena: WASD or arrows move, the mouse aims, a click or Space fires. Pong: W/S or arrows.
+// The keyboard and mouse as a game reads them, and the loop that sends inputs at the tick rate.
+// Which keys a game takes and what it sends is the game's (`input` in its module, registry.js);
+// this module only follows the devices. Keys are read by physical position (`code`), so WASD
+// is ZQSD on an AZERTY keyboard.
 
-const UP = new Set(['KeyW', 'ArrowUp']);
-const DOWN = new Set(['KeyS', 'ArrowDown']);
-const LEFT = new Set(['KeyA', 'ArrowLeft']);
-const RIGHT = new Set(['KeyD', 'ArrowRight']);
-const GAME_KEYS = new Set([...UP, ...DOWN, ...LEFT, ...RIGHT, 'Space']);
+/** Key codes that games share: the direction pairs and the usual fire key. */
+export const KEYS = Object.freeze({
+  up: Object.freeze(['KeyW', 'ArrowUp']),
+  down: Object.freeze(['KeyS', 'ArrowDown']),
+  left: Object.freeze(['KeyA', 'ArrowLeft']),
+  right: Object.freeze(['KeyD', 'ArrowRight']),
+  fire: Object.freeze(['Space']),
+});
 
 function typingIn(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
@@ -18,61 +22,72 @@ function pressing(target, code) {
 }
 
 /**
- * Follow the keys and the mouse. `toWorld(clientX, clientY)` maps a pointer to world
- * coordinates; `origin()` is the own player's position (for the aim angle), or null.
+ * Follow the keys the game takes (`keys`: codes) and the mouse on `surface`, whose pointer
+ * `toWorld(clientX, clientY)` maps to world coordinates. What a game's `sample(c, view)` reads:
+ * `axis(negative, positive)`, `down(code)`, `pointer` (the mouse in world units, or null),
+ * `pressed` (the main button held), `clicked` (a click since the last input, even one shorter
+ * than an input interval) and `click` (that click's world point, or null: a one-off input).
  */
 export class Controls {
-  constructor({ game, surface, toWorld = () => null, origin = () => null, target = window }) {
-    Object.assign(this, { game, surface, toWorld, origin, target });
-    this.keys = new Set();
-    this.mouse = null;
-    this.mouseDown = false;
-    this.clicked = false; // a click shorter than one input interval still fires once
+  constructor({ keys = [], surface, toWorld = () => null, target = window }) {
+    Object.assign(this, { surface, toWorld, target });
+    this.gameKeys = new Set(keys);
+    this.held = new Set();
+    this.pointer = null;
+    this.pressed = false;
+    this.clicked = false;
+    this.click = null;
     this.enabled = true;
     this.listeners = [
       [target, 'keydown', (e) => this.key(e, true)],
       [target, 'keyup', (e) => this.key(e, false)],
-      [target, 'blur', () => this.keys.clear()],
-      [surface, 'mousemove', (e) => { this.mouse = this.toWorld(e.clientX, e.clientY); }],
-      [surface, 'mousedown', (e) => { if (e.button === 0) { this.mouseDown = true; this.clicked = true; } }],
-      [target, 'mouseup', (e) => { if (e.button === 0) this.mouseDown = false; }],
+      [target, 'blur', () => this.held.clear()],
+      [surface, 'mousemove', (e) => { this.pointer = this.toWorld(e.clientX, e.clientY); }],
+      [surface, 'mousedown', (e) => this.mouseDown(e)],
+      [target, 'mouseup', (e) => { if (e.button === 0) this.pressed = false; }],
       [surface, 'contextmenu', (e) => e.preventDefault()],
     ];
     for (const [el, type, fn] of this.listeners) el.addEventListener(type, fn);
   }
 
   key(event, down) {
-    if (!this.enabled || typingIn(event.target) || !GAME_KEYS.has(event.code) || pressing(event.target, event.code)) return;
+    if (!this.enabled || typingIn(event.target) || !this.gameKeys.has(event.code) || pressing(event.target, event.code)) return;
     event.preventDefault(); // arrows and Space would scroll the page
-    if (down) this.keys.add(event.code);
-    else this.keys.delete(event.code);
+    if (down) this.held.add(event.code);
+    else this.held.delete(event.code);
   }
 
+  mouseDown(event) {
+    if (event.button !== 0) return;
+    this.pressed = true;
+    if (!this.enabled) return;
+    this.clicked = true;
+    this.click = this.toWorld(event.clientX, event.clientY);
+  }
+
+  /** Whether the key `code` is held. */
+  down(code) {
+    return this.held.has(code);
+  }
+
+  /** -1, 0 or 1: a key of `negative` held, none or both, a key of `positive` held. */
   axis(negative, positive) {
-    const has = (set) => [...set].some((code) => this.keys.has(code));
+    const has = (codes) => codes.some((code) => this.held.has(code));
     return (has(positive) ? 1 : 0) - (has(negative) ? 1 : 0);
   }
 
-  /** The input payload (`d`) for this moment. */
-  sample() {
-    const my = this.axis(UP, DOWN);
-    if (this.game === 'pong') return { my };
-    const mx = this.axis(LEFT, RIGHT);
-    const fire = this.mouseDown || this.clicked || this.keys.has('Space');
+  /** This tick's input payload (`d`), as the game's `input.sample(c, view)` makes it; the click
+   * it saw is used up. */
+  sample(input, view) {
+    const d = input.sample(this, view);
     this.clicked = false;
-    return { mx, my, aim: this.aim(), fire };
-  }
-
-  aim() {
-    const from = this.origin();
-    if (!from || !this.mouse) return this.lastAim ?? 0;
-    this.lastAim = Math.atan2(this.mouse.y - from.y, this.mouse.x - from.x);
-    return this.lastAim;
+    this.click = null;
+    return d;
   }
 
   dispose() {
     for (const [el, type, fn] of this.listeners) el.removeEventListener(type, fn);
-    this.keys.clear();
+    this.held.clear();
   }
 }
 

@@ -43,8 +43,8 @@ export function interpolateEntity(older, newer, t, { fields = ['x', 'y'], angles
 
 /**
  * The globals drawn between two snapshots: `base` (the newer's unless told), with `n` — a
- * game's step count, when both have one — blended like positions. The arena places its
- * bullets by step (`bulletAt`, games/arena.js), so they move smoothly between frames too.
+ * game's step count, when both have one — blended like positions. A game that places things
+ * by step (a bullet flying straight) then moves them smoothly between frames too.
  */
 export function interpolateGlobals(older, newer, t, base = newer) {
   if (typeof older?.n !== 'number' || typeof newer?.n !== 'number') return base;

@@ -1,8 +1,8 @@
 // Touch as one more source of game input, beside the keyboard and mouse (input.js): a pad of
 // on-screen controls under or beside the game view, which the game's touch scheme chooses
-// (touch/schemes.js), and fingers on the game view itself. Each input the keyboard and mouse
-// make goes through `apply`, which folds in what the fingers say. Shown on touch screens to
-// players; a keyboard or screen reader user never meets it (the pad is aria-hidden).
+// (`touch` in its module, registry.js), and fingers on the game view itself. Each input the
+// keyboard and mouse make goes through `apply`, which folds in what the fingers say. Shown on
+// touch screens to players; a keyboard or screen reader user never meets it (aria-hidden).
 import { STICK, TouchTracker, knobOffset } from './touch/gestures.js';
 import { el } from './ui/dom.js';
 
@@ -77,7 +77,7 @@ export class TouchControls {
     if (this.visible) this.onShow();
   }
 
-  /** The input `d` with the fingers folded in; `view`: {own, dt} as touch/schemes.js describes. */
+  /** The input `d` with the fingers folded in; `view`: {own, dt} as registry.js describes. */
   apply(d, view) {
     return this.visible ? this.scheme.apply(d, this.tracker.read(), view) : d;
   }

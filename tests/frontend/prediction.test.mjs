@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { arenaPrediction, move } from '../../frontend/src/games/arena.js';
-import { pongPrediction } from '../../frontend/src/games/pong.js';
+import { prediction as arenaPrediction, move } from '../../frontend/src/games/arena.js';
+import { prediction as pongPrediction } from '../../frontend/src/games/pong.js';
 import { Predictor } from '../../frontend/src/prediction.js';
 
 const right = { mx: 1, my: 0, aim: 0, fire: false };

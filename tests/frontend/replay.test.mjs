@@ -156,13 +156,15 @@ test('fields an entity lacks are not invented (a pong paddle has no x)', () => {
   assert.deepEqual(sampleFrames(pong, 0.5).e.p1, { y: 150, side: 0 });
 });
 
-test('players hit within the flash window are marked', () => {
+test('entities an event flashes within the flash window are marked', () => {
   const byTick = eventsByTick([[3, [{ type: 'hit', id: 2, by: 1, hp: 75 }]], [5, [{ type: 'kill', killer: 1, victim: 2 }]]]);
-  assert.deepEqual([...hitsAt(byTick, 3, 4)], ['p2']);
-  assert.deepEqual([...hitsAt(byTick, 6.9, 4)], ['p2']);
-  assert.deepEqual([...hitsAt(byTick, 7, 4)], []);
-  assert.deepEqual([...hitsAt(byTick, 2.9, 4)], []);
-  assert.deepEqual([...hitsAt(eventsByTick(undefined), 3, 4)], []);
+  const flash = (e) => (e.type === 'hit' ? `p${e.id}` : null); // as a game's module says
+  assert.deepEqual([...hitsAt(byTick, 3, 4, flash)], ['p2']);
+  assert.deepEqual([...hitsAt(byTick, 6.9, 4, flash)], ['p2']);
+  assert.deepEqual([...hitsAt(byTick, 7, 4, flash)], []);
+  assert.deepEqual([...hitsAt(byTick, 2.9, 4, flash)], []);
+  assert.deepEqual([...hitsAt(eventsByTick(undefined), 3, 4, flash)], []);
+  assert.deepEqual([...hitsAt(byTick, 3, 4, () => null)], []);
 });
 
 const { encode } = await import('@msgpack/msgpack');

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { COURT } from '../../frontend/src/games/pong.js';
+import { touch as arenaTouch } from '../../frontend/src/games/arena.js';
+import { COURT, touch as pongTouch } from '../../frontend/src/games/pong.js';
 import { STICK, TouchTracker, aimAngle, knobOffset, paddleAxis, stickVector } from '../../frontend/src/touch/gestures.js';
-import { arenaTouch, pongTouch } from '../../frontend/src/touch/schemes.js';
 
 const close = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 const origin = { x: 100, y: 200 };

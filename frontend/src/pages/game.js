@@ -1,19 +1,16 @@
 // The game page: one session in one lobby, as a player or a spectator. It wires the socket,
 // the snapshot buffer, prediction, input, the renderer, the HUD and the lobby panels, and
-// turns every frame and event into what the person sees.
+// turns every frame and event into what the person sees. What belongs to the game (how it
+// draws, plays, predicts, scores and words its events) comes from its module (registry.js).
 import { listGames, listMatches } from '../api.js';
-import { arenaPrediction } from '../games/arena.js';
-import { pongPrediction } from '../games/pong.js';
 import { Hud } from '../hud.js';
 import { Controls, InputLoop } from '../input.js';
 import { Net } from '../net.js';
 import { Predictor } from '../prediction.js';
 import { ProtocolError, describeError, encodeClient, lobbyUrl } from '../protocol.js';
-import { ArenaRenderer } from '../render/arena.js';
-import { PongRenderer } from '../render/pong.js';
+import { loadGames } from '../registry.js';
 import { SnapshotBuffer } from '../snapshots.js';
 import { TouchControls } from '../touch.js';
-import { arenaTouch, pongTouch } from '../touch/schemes.js';
 import { getHostToken, getNickname, getResumeToken, setResumeToken } from '../storage.js';
 import { seatsAtStart } from '../ui/bots.js';
 import { Chat } from '../ui/chat.js';
@@ -28,14 +25,17 @@ const HIT_FLASH_MS = 180;
 const QUIET_INPUT_ERRORS = new Set(['not_in_match', 'overloaded']);
 const PING_EVERY_MS = 2000;
 
-const GAMES = {
-  arena: { Renderer: ArenaRenderer, prediction: arenaPrediction, touch: arenaTouch, help: 'Move: WASD or arrow keys · Aim: mouse · Fire: click or Space' },
-  pong: { Renderer: PongRenderer, prediction: pongPrediction, touch: pongTouch, help: 'Move your paddle: W/S or ↑/↓' },
-};
+// A game without prediction shows its own player as the server sends it; one without touch
+// controls is played by keys and mouse.
+const NO_PREDICTION = { read: () => null, step: (state) => state };
+const NO_TOUCH = { visible: false, apply: (d) => d, setPlayer() {}, dispose() {} };
 
 export class GameSession {
-  constructor({ code, role, $ }) {
-    Object.assign(this, { code, role, $ });
+  /** `games`: name -> spec of every game this page can show (registry.js). */
+  constructor({ code, role, $, games }) {
+    Object.assign(this, { code, role, $, games });
+    this.spec = null;
+    this.lastInput = null; // the last payload sent: a game may read it (to keep an aim when nothing aims)
     this.requestedRole = role; // the seat this page asked for: its resume token is kept under it
     this.you = null;
     this.knownHost = null; // the host the chat last told of
@@ -53,6 +53,7 @@ export class GameSession {
     this.lastView = null;
     this.hits = new Map(); // entity id -> until when it flashes as hit
     this.buffer = new SnapshotBuffer({ renderDelayMs: RENDER_DELAY_MS });
+    this.predictor = new Predictor(NO_PREDICTION); // the game's, once it is known
     Object.assign(this, this.widgets($));
     this.net = new Net({
       url: () => lobbyUrl(window.location, { code, role, name: getNickname(), token: getHostToken(code), resume: getResumeToken(code, role) }),
@@ -120,9 +121,9 @@ export class GameSession {
 
   /** This tick's input: the keyboard and mouse's, with the fingers' folded in. */
   sample() {
-    const d = this.touch.apply(this.controls.sample(), { own: this.ownState(), dt: 1 / (this.lobby?.tick_rate || 20) });
-    if (d.aim !== undefined) this.controls.lastAim = d.aim; // drawn at once, and kept when nothing aims
-    return d;
+    const view = { own: this.ownState(), last: this.lastInput, dt: 1 / (this.lobby?.tick_rate || 20) };
+    this.lastInput = this.touch.apply(this.controls.sample(this.spec.input, view), view);
+    return this.lastInput;
   }
 
   /** The own entity as drawn: predicted, else the newest from the server; null for none. */
@@ -147,7 +148,8 @@ export class GameSession {
   }
 
   playing() {
-    return this.role === 'player' && this.lobby?.phase === 'playing' && Boolean(this.me()?.in_match) && this.net.open;
+    return this.role === 'player' && this.lobby?.phase === 'playing' && Boolean(this.me()?.in_match) && this.net.open
+      && this.spec !== null;
   }
 
   nameOf(id) {
@@ -192,7 +194,7 @@ export class GameSession {
     // Game events ride on state frames; they illustrate the state, so even a frame whose
     // delta cannot be applied still tells its events.
     for (const event of msg.ev ?? []) EVENTS.game.call(this, event);
-    if (!this.buffer.push(msg, performance.now()) || this.role !== 'player') return;
+    if (!this.buffer.push(msg, performance.now()) || this.role !== 'player' || !this.spec) return;
     const own = this.buffer.latest().snapshot.e[`p${this.you}`];
     this.predictor.reconcile(own, msg.ack?.[this.you]);
   }
@@ -230,19 +232,26 @@ export class GameSession {
     notify(message, { kind: info.name === 'replaced' ? 'warn' : 'error', timeoutMs: info.name === 'replaced' ? 8000 : 0 });
   }
 
+  /** Set the page up for `game` (once: a lobby's game never changes) from its module. */
   setUpGame(game) {
     if (this.game === game) return;
-    const spec = GAMES[game] ?? GAMES.arena;
+    this.game = game;
+    const spec = this.games.get(game);
+    if (!spec) {
+      notify(`This page cannot show ${game}: its browser module did not load. Try reloading.`, { kind: 'error', timeoutMs: 0 });
+      return;
+    }
     const canvas = this.$('canvas');
     const toWorld = (x, y) => this.renderer.toWorld(x, y);
-    this.game = game;
+    this.spec = spec;
     this.renderer = new spec.Renderer(canvas);
     this.$('stage').style.setProperty('--world-aspect', `${this.renderer.width} / ${this.renderer.height}`);
-    this.predictor = new Predictor(spec.prediction);
-    this.controls = new Controls({ game, surface: canvas, toWorld, origin: () => this.ownState() });
+    this.hud.setGame(spec);
+    this.predictor = new Predictor(spec.prediction ?? NO_PREDICTION);
+    this.controls = new Controls({ keys: spec.input.keys, surface: canvas, toWorld });
     this.controls.enabled = this.role === 'player';
-    this.touch = new TouchControls({ scheme: spec.touch, surface: canvas, host: this.$('stage').parentElement, toWorld,
-      own: () => this.ownState(), onShow: () => this.showHelp(spec) });
+    this.touch = spec.touch ? new TouchControls({ scheme: spec.touch, surface: canvas, host: this.$('stage').parentElement,
+      toWorld, own: () => this.ownState(), onShow: () => this.showHelp(spec) }) : NO_TOUCH;
     this.touch.setPlayer(this.role === 'player');
     this.showHelp(spec);
   }
@@ -258,12 +267,12 @@ export class GameSession {
     const state = this.buffer.sample(now);
     const own = this.role === 'player' && this.you !== null ? `p${this.you}` : null;
     let predicted = own && this.lobby?.phase === 'playing' ? this.predictor.view(now) : null;
-    // The own aim follows the mouse at once, like the own movement.
-    if (predicted && this.game === 'arena' && this.controls.lastAim !== undefined) predicted = { ...predicted, a: this.controls.lastAim };
+    // What the game draws of its own player at once besides its movement (an aim, say).
+    if (predicted && this.spec.prediction?.show) predicted = this.spec.prediction.show(predicted, this.lastInput);
     const focus = this.role === 'spectator' && this.focus !== null ? `p${this.focus}` : null;
     for (const [id, until] of this.hits) if (until < now) this.hits.delete(id);
     this.renderer.draw({ state, own, predicted, focus, hits: this.hits, banner: this.banner(now), now });
-    this.hud.scores(state, { you: own, focus, game: this.game });
+    this.hud.scores(state, { you: own, focus });
     this.hud.timer(state, this.lobby?.phase);
     this.lastView = { state, own, predicted };
   }
@@ -369,16 +378,22 @@ const EVENTS = {
     this.chat.system(winner ? `Match over: ${winner.name} wins.` : 'Match over.');
   },
   lobby_closed() { this.chat.system('The lobby was closed.'); },
+  /** An event of the game's own, as its module words it and flashes it. */
   game(e) {
-    if (e.type === 'hit') this.hits.set(`p${e.id}`, performance.now() + HIT_FLASH_MS);
-    if (e.type === 'kill') this.chat.system(`${this.nameOf(e.killer)} eliminated ${this.nameOf(e.victim)}.`, 'kill');
-    else if (e.type === 'point') this.chat.system(`Point for ${this.nameOf(e.id)}.`, 'kill');
+    if (!this.spec) return;
+    const flash = this.spec.flash(e);
+    if (flash !== null && flash !== undefined) this.hits.set(flash, performance.now() + HIT_FLASH_MS);
+    const line = this.spec.describe(e, (id) => this.nameOf(id));
+    if (line) this.chat.system(line, 'game-event');
   },
 };
 
-/** Start the game page for lobby `code` as `role` ("player" or "spectator"). */
-export function startGamePage(doc, { code, role }) {
-  const session = new GameSession({ code, role, $: (id) => doc.getElementById(id) });
+/** Start the game page for lobby `code` as `role` ("player" or "spectator"), once the games'
+ * modules are loaded (a module that fails costs its own game only). */
+export async function startGamePage(doc, { code, role }) {
+  const { games, failed } = await loadGames();
+  for (const { name, error } of failed) console.error(`the ${name} module did not load`, error);
+  const session = new GameSession({ code, role, $: (id) => doc.getElementById(id), games });
   window.__game = session.testHook();
   session.start();
   return session;

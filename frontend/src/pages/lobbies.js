@@ -1,7 +1,9 @@
 // The lobby browser: the public lobbies (polled every ~2 s), the create-lobby form built
-// from /api/games, quick match per game (pages/queue.js), join or watch by code, and the
-// nickname kept in localStorage.
+// from /api/games (with the chosen game's controls, from its module: registry.js), quick
+// match per game (pages/queue.js), join or watch by code, and the nickname kept in
+// localStorage.
 import { createLobby, listGames, listLobbies } from '../api.js';
+import { loadGames } from '../registry.js';
 import { getNickname, setHostToken, setNickname } from '../storage.js';
 import { el } from '../ui/dom.js';
 import { icon } from '../ui/icons.js';
@@ -19,6 +21,7 @@ export class LobbyBrowser {
   constructor($) {
     this.$ = $;
     this.games = [];
+    this.specs = new Map(); // name -> the game's module (registry.js), for its help line
     this.timer = null;
     this.failing = false;
     this.queue = null;
@@ -42,6 +45,7 @@ export class LobbyBrowser {
         storeSeat: setHostToken, notify: (message) => notify(message, { kind: 'warn' }), onClose: () => this.quickButtons(true) });
     window.addEventListener('pagehide', () => this.queue.close());
     listGames().then(({ games }) => this.setGames(games)).catch((err) => notify(err.message));
+    loadGames().then(({ games }) => { this.specs = games; this.gameFields(); });
     this.refresh();
     document.addEventListener('visibilitychange', () => { if (!document.hidden) this.refresh(); });
   }
@@ -113,6 +117,7 @@ export class LobbyBrowser {
   gameFields() {
     const game = this.games.find((g) => g.name === this.$('create-game').value);
     if (!game) return;
+    this.$('create-help').textContent = this.specs.get(game.name)?.help ?? '';
     const max = this.$('create-max');
     Object.assign(max, { min: String(game.min_players), max: String(game.max_players), value: String(game.max_players) });
     // Each setting's input carries the type and bounds /api/games publishes (the server refuses the rest).

@@ -1,16 +1,15 @@
 // The replay page: fetches a saved match as the server re-simulated it (one snapshot per
-// tick, GET /api/matches/<id>/replay), then plays it with the live game's renderers and
-// HUD: play/pause, seek, speed, keyboard, and smooth motion between ticks.
+// tick, GET /api/matches/<id>/replay), then plays it with the live game's renderer and
+// HUD (its module, found in the registry): play/pause, seek, speed, keyboard, and smooth
+// motion between ticks.
 import { decode } from '@msgpack/msgpack';
 import { Hud } from '../hud.js';
-import { ArenaRenderer } from '../render/arena.js';
-import { PongRenderer } from '../render/pong.js';
+import { listedGames, loadGame } from '../registry.js';
 import { eventsByTick, hitsAt, sampleFrames } from '../replay/frames.js';
 import { ReplayPlayer, formatTime } from '../replay/player.js';
 import { notify } from '../ui/toast.js';
 
 export const REPLY_VERSION = 1;
-const RENDERERS = { arena: ArenaRenderer, pong: PongRenderer };
 const HIT_FLASH_S = 0.18;
 const SEEK_STEP_S = 5;
 const REASONS = { score_limit: 'score limit', time_up: 'time up', forfeit: 'forfeit' };
@@ -39,15 +38,30 @@ export async function fetchReplay(matchId, fetchImpl = fetch) {
   return data;
 }
 
+/** The spec of the game a replay shows (registry.js); an Error with a readable message when
+ * this page cannot show it. */
+export async function replayGame(name, list = listedGames(), load = undefined) {
+  const entry = list.find((g) => g.name === name);
+  if (!entry) throw new Error(`This server has no game named “${name}” any more, so its replay cannot be shown.`);
+  try {
+    return await loadGame(entry, load);
+  } catch (err) {
+    throw new Error(`The page for ${entry.title} cannot be loaded (${err.message}); try reloading.`);
+  }
+}
+
 export class ReplayView {
-  /** `replay`: the decoded reply; `$`: id -> element. */
-  constructor(replay, $) {
-    Object.assign(this, { replay, $ });
+  /** `replay`: the decoded reply; `spec`: its game's (registry.js); `$`: id -> element. */
+  constructor(replay, spec, $) {
+    Object.assign(this, { replay, spec, $ });
     this.player = new ReplayPlayer({ frameCount: replay.frames.length, tickRate: replay.tick_rate });
     this.events = eventsByTick(replay.events);
     this.flashTicks = Math.max(1, Math.round(HIT_FLASH_S * replay.tick_rate));
-    this.renderer = new (RENDERERS[replay.game] ?? ArenaRenderer)($('canvas'));
+    this.renderer = new spec.Renderer($('canvas'));
+    $('stage').style.setProperty('--world-width', String(this.renderer.width));
+    $('stage').style.setProperty('--world-height', String(this.renderer.height));
     this.hud = new Hud({ scores: $('scores'), timer: $('timer'), ping: null, connection: null });
+    this.hud.setGame(spec);
     this.dragging = false;
     this.lastState = null;
     this.shown = {};
@@ -99,9 +113,9 @@ export class ReplayView {
     const { player, replay } = this;
     const position = player.update(now);
     const state = sampleFrames(replay.frames, position);
-    const hits = hitsAt(this.events, position, this.flashTicks);
+    const hits = hitsAt(this.events, position, this.flashTicks, this.spec.flash);
     this.renderer.draw({ state, own: null, predicted: null, focus: null, hits, banner: this.banner(), now });
-    this.hud.scores(state, { you: null, focus: null, game: replay.game });
+    this.hud.scores(state, { you: null, focus: null });
     this.hud.timer(state, 'playing');
     this.showControls(position);
     this.lastState = state;
@@ -162,8 +176,10 @@ export async function startReplayPage(doc, { matchId }) {
   const $ = (id) => doc.getElementById(id);
   window.__replay = { ready: false, error: null };
   let replay;
+  let spec;
   try {
     replay = await fetchReplay(matchId);
+    spec = await replayGame(replay.game);
   } catch (err) {
     window.__replay.error = err.message;
     $('loading').querySelector('h2').textContent = 'No replay';
@@ -172,7 +188,7 @@ export async function startReplayPage(doc, { matchId }) {
     return null;
   }
   $('loading').hidden = true;
-  const view = new ReplayView(replay, $);
+  const view = new ReplayView(replay, spec, $);
   view.start();
   window.__replay = view.testHook();
   return view;

@@ -1,4 +1,4 @@
-// What both renderers share: a canvas that fills its box at the world's aspect ratio (sharp
+// What every game's renderer shares: a canvas that fills its box at the world's aspect ratio (sharp
 // on high-DPI screens), the pointer-to-world mapping, and the player colours (render/players.js).
 import { PLAYER_COLOURS } from './players.js';
 

@@ -43,7 +43,7 @@ export function drawMark(ctx, colour, x, y, size) {
   ctx.fillText(markFor(colour), x, y + size * 0.06);
 }
 
-/** A disc in the colour with its mark on it, radius `r`: the pong scoreboard's badge. */
+/** A disc in the colour with its mark on it, radius `r`: a badge beside a score drawn in the world. */
 export function drawBadge(ctx, colour, x, y, r) {
   ctx.fillStyle = colour;
   ctx.beginPath();

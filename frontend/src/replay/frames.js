@@ -1,5 +1,6 @@
 // What a replay shows at a fractional tick: the two frames around it blended with the live
-// view's entity interpolation (snapshots.js), and the players hit just before. Pure.
+// view's entity interpolation (snapshots.js), and the entities flashing from events just
+// before (a hit). Pure.
 import { interpolateEntity, interpolateGlobals } from '../snapshots.js';
 
 const MOVING = ['x', 'y', 'a']; // what interpolateEntity blends (positions and the aim angle)
@@ -40,12 +41,18 @@ export function eventsByTick(events) {
   return new Map((events ?? []).map(([tick, list]) => [tick, list]));
 }
 
-/** Entity ids (`p<id>`) hit within the `windowTicks` ticks up to `position`: they flash red. */
-export function hitsAt(byTick, position, windowTicks) {
+/**
+ * The entity ids that events within the `windowTicks` ticks up to `position` make flash:
+ * `flash(event)` names the entity an event flashes, or null (the game's `flash`, registry.js).
+ */
+export function hitsAt(byTick, position, windowTicks, flash) {
   const hits = new Set();
   const newest = Math.floor(position);
   for (let tick = Math.max(0, newest - windowTicks + 1); tick <= newest; tick += 1) {
-    for (const event of byTick.get(tick) ?? []) if (event.type === 'hit') hits.add(`p${event.id}`);
+    for (const event of byTick.get(tick) ?? []) {
+      const id = flash(event);
+      if (id !== null && id !== undefined) hits.add(id);
+    }
   }
   return hits;
 }

@@ -27,7 +27,7 @@ export function knobOffset(origin, point, radius = STICK.radius) {
   return { x: (dx / distance) * radius, y: (dy / distance) * radius };
 }
 
-/** The angle (radians, as the arena's `aim`) from `from` to `to`; null without both or when they coincide. */
+/** The angle (radians, 0 along +x, y down) from `from` to `to`; null without both or when they coincide. */
 export function aimAngle(from, to) {
   if (!from || !to || (from.x === to.x && from.y === to.y)) return null;
   return Math.atan2(to.y - from.y, to.x - from.x);
@@ -46,7 +46,7 @@ export function paddleAxis(target, y, stepPx) {
 
 /**
  * The fingers on the controls, by pointer id, each with a role: `stick` (moves), `fire` (the
- * fire button), `aim` (a finger on the arena: aims there and fires) or `drag` (moves a paddle).
+ * fire button), `aim` (a finger on the game view: points there) or `drag` (drags something along).
  * A press shorter than one input still fires once: `read` reports `shot` until it is read.
  */
 export class TouchTracker {

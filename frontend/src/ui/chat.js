@@ -1,4 +1,4 @@
-// The chat box and the lobby's log: chat lines and system lines (joins, kicks, kills).
+// The chat box and the lobby's log: chat lines and system lines (joins, kicks, the game's events).
 // Chat text comes from other people: it is only ever set with textContent, never as HTML.
 import { MAX_CHAT_CHARS } from '../protocol.js';
 import { el } from './dom.js';

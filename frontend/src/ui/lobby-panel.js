@@ -84,7 +84,7 @@ export class LobbyPanel {
     const flags = [lobby.private ? 'private' : 'public', lobby.locked ? 'locked' : null].filter(Boolean).join(' · ');
     this.els.info.replaceChildren(
       el('div', { className: 'phase', textContent: PHASE_TEXT[lobby.phase] ?? lobby.phase, dataset: { phase: lobby.phase } }),
-      el('div', { className: 'meta', textContent: `${lobby.game} · ${lobby.players}/${lobby.max_players} players${lobby.bots ? ` + ${lobby.bots} bot${lobby.bots === 1 ? '' : 's'}` : ''} · ${lobby.spectators} watching · ${lobby.tick_rate} Hz` }),
+      el('div', { className: 'meta', textContent: `${this.games[lobby.game]?.title ?? lobby.game} · ${lobby.players}/${lobby.max_players} players${lobby.bots ? ` + ${lobby.bots} bot${lobby.bots === 1 ? '' : 's'}` : ''} · ${lobby.spectators} watching · ${lobby.tick_rate} Hz` }),
       el('div', { className: 'meta', textContent: flags }, ...(lobby.locked ? [' ', icon('lock', 'locked')] : [])),
     );
   }
