@@ -26,17 +26,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
+def live_server(tmp_path: Path, kind: str = "daphne", *, root: Path = ROOT, **env_overrides: str):
     """Migrate a fresh SQLite file and run daphne (or ``kind``) on it; yields the base http URL.
 
     The embedded defaults are used whatever the environment says (no Redis, no PostgreSQL).
+    ``root``: the project to serve (another copy of it, say).
     """
-    with live_server_process(tmp_path, kind, **env_overrides) as (base, _proc):
+    with live_server_process(tmp_path, kind, root=root, **env_overrides) as (base, _proc):
         yield base
 
 
 @contextmanager
-def live_server_process(tmp_path: Path, kind: str = "daphne", **env_overrides: str):
+def live_server_process(tmp_path: Path, kind: str = "daphne", *, root: Path = ROOT, **env_overrides: str):
     """`live_server`, yielding ``(base URL, the server's Popen)``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
@@ -45,9 +46,9 @@ def live_server_process(tmp_path: Path, kind: str = "daphne", **env_overrides: s
                 "GAME_DRAIN_S": "1"})  # teardown stops the server mid-match: do not wait for it
     env.update(env_overrides)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                   cwd=ROOT, env=env, check=True, timeout=120)
+                   cwd=root, env=env, check=True, timeout=120)
     log = open(tmp_path / f"{kind}.log", "wb")
-    proc = subprocess.Popen(server_command(kind, port, tick_rate=20), cwd=ROOT, env=env, stdout=log, stderr=log)
+    proc = subprocess.Popen(server_command(kind, port, tick_rate=20), cwd=root, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
