@@ -40,7 +40,7 @@ run-cluster: migrate
 run-uvicorn: migrate
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/uvicorn gameserver.asgi:application --host $(HOST) --port $(PORT) \
 		--loop uvloop --ws gameserver.wsprotocol:GameWebSocketProtocol --ws-max-size 65536 \
-		--ws-per-message-deflate false --no-access-log
+		--http gameserver.wsprotocol:GameH11Protocol --ws-per-message-deflate false --no-access-log
 
 ## Capacity sweep (tens of minutes): writes docs/benchmarks.md. Not a test.
 bench: $(STAMP)

@@ -25,25 +25,54 @@ input, and a queue and a task wake-up per input on the way to the consumer
   left to Twisted. Daphne has no backpressure, so it never says "wait" for a full buffer
   (docs/performance.md, "Daphne versus uvicorn").
 
-Everything else — the handshake, accept and close, pings, timeouts, text frames, errors — is
-daphne's and autobahn's own path. `rundaphne` also runs Twisted's asyncio reactor on uvloop
+What daphne lacks, added for clients that attack or fall behind (docs/protocol.md, Limits):
+
+- **Backpressure**: the protocol is its socket's streaming producer. When Twisted holds more
+  than 64 KiB unsent for it, ``send_now`` says no and daphne's send waits until Twisted has
+  written it all, so the outbox keeps only the newest state frame and closes a client too far
+  behind (4008), as under uvicorn. Reading pauses while the application is `MAX_QUEUED`
+  messages behind.
+- **Closing**: once the server sends a close (the application's, a timeout, or a frame autobahn
+  refuses: 1002, 1007, 1009 — autobahn would reset the connection instead), nothing more the
+  client sent is parsed or handed over (`_stop_reading`).
+- **Handshakes**: `GameHTTPChannel` gives each request a deadline and each address a cap on
+  unfinished ones (gameserver/wsframes.py, `HandshakeGuard`).
+
+Everything else — the handshake, accept, pings, timeouts, text frames — is daphne's and
+autobahn's own path. `rundaphne` also runs Twisted's asyncio reactor on uvloop
 (``GAME_DAPHNE_UVLOOP=0`` keeps asyncio's own loop).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from autobahn.util import encode_truncate
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
+from twisted.web.http import HTTPChannel, _GenericHTTPChannelProtocol
 
-from gameserver.wsframes import RECEIVE_NOW, SEND_NOW, frame_header, split_binary_frames
+from gameserver.wsframes import (
+    CLOSE_DISCARD_BYTES,
+    CLOSE_TIMEOUT_S,
+    HANDSHAKES,
+    MAX_QUEUED,
+    RECEIVE_NOW,
+    SEND_NOW,
+    frame_header,
+    limit_unsent,
+    split_binary_frames,
+)
 
 log = logging.getLogger("gameserver.daphneserver")
+
+MAX_MESSAGE_SIZE = 65536  # what `make run` passes; the launcher's default for both size options
 
 
 class GameDaphneProtocol(WebSocketProtocol):
@@ -51,9 +80,35 @@ class GameDaphneProtocol(WebSocketProtocol):
 
     receive_now: Callable[[bytes], None] | None = None
     _limit: int | None = None  # `_size_limit`, worked out once
+    _closing = False  # the server sent its close: input is dropped unparsed (`_stop_reading`)
+    _discarded = 0  # bytes dropped since
+    _read_paused = False  # reading paused on the application's backlog
+    _write_paused = False  # Twisted holds more than it should for this socket: senders wait
+    _producing = False  # registered as the transport's producer
+    _waiters: list[asyncio.Future] | None = None  # senders waiting for `resumeProducing`
 
     def set_receive_now(self, handler: Callable[[bytes], None] | None) -> None:
         self.receive_now = handler
+
+    # -- connection ------------------------------------------------------------------------
+    def connectionMade(self) -> None:
+        """Runs when daphne hands the upgraded socket over: the protocol becomes the socket's
+        streaming producer, in place of daphne's HTTP channel (idle from now on), and the
+        kernel holds little unsent for it (`limit_unsent`)."""
+        super().connectionMade()
+        transport = self.transport
+        limit_unsent(getattr(transport, "socket", None))
+        try:
+            if transport.producer is not None:
+                transport.unregisterProducer()
+            transport.registerProducer(self, True)
+            self._producing = True
+        except (AttributeError, RuntimeError):  # a transport without it: no backpressure
+            log.debug("no producer registered for %r", transport)
+
+    def connectionLost(self, reason: Any) -> None:
+        self._wake_writers()
+        super().connectionLost(reason)
 
     # -- in --------------------------------------------------------------------------------
     def _size_limit(self) -> int | None:
@@ -80,16 +135,23 @@ class GameDaphneProtocol(WebSocketProtocol):
             if offset == len(data):
                 return
             data = data[offset:]
+        elif self._closing:
+            self._discarded += len(data)
+            if self._discarded > CLOSE_DISCARD_BYTES:
+                self.dropConnection(abort=True)
+            return
         super().dataReceived(data)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         """A message autobahn parsed (split across reads, fragmented, text): binary ones take
         the same hand-over as the short path, so messages keep their order."""
-        if isBinary and not self.muted:
-            self.last_ping = time.time()
+        if self.muted:
+            return
+        self.last_ping = time.time()
+        if isBinary:
             self._deliver(payload)
         else:
-            super().onMessage(payload, isBinary)
+            self._queue({"type": "websocket.receive", "text": payload.decode("utf8")})
 
     def _deliver(self, payload: bytes) -> None:
         handler = self.receive_now
@@ -101,14 +163,80 @@ class GameDaphneProtocol(WebSocketProtocol):
                 self.receive_now = None
                 self.sendCloseFrame(code=1011)  # as daphne does when the application fails
             return
-        self.application_queue.put_nowait({"type": "websocket.receive", "bytes": payload})
+        self._queue({"type": "websocket.receive", "bytes": payload})
+
+    def _queue(self, message: dict) -> None:
+        """Queue a message for the application, pausing reads only on a backlog."""
+        queue = self.application_queue
+        queue.put_nowait(message)
+        if not self._read_paused and queue.qsize() >= MAX_QUEUED:
+            self._read_paused = True
+            self.transport.pauseProducing()
+
+    def resume_reading(self) -> None:
+        """Called when the application took the last queued message."""
+        if self._read_paused:
+            self._read_paused = False
+            self.transport.resumeProducing()
+
+    # -- closing ---------------------------------------------------------------------------
+    def sendCloseFrame(self, code: int | None = None, reasonUtf8: bytes | None = None, isReply: bool = False) -> None:
+        """autobahn's close frame, for every close this side sends; when it starts the close
+        (the application's, daphne's timeout, a failure) rather than answering one, reading stops."""
+        starting = self.state == self.STATE_OPEN and not isReply
+        super().sendCloseFrame(code=code, reasonUtf8=reasonUtf8, isReply=isReply)
+        if starting:
+            self._stop_reading()
+
+    def _fail_connection(self, code: int = 1001, reason: str = "going away") -> None:
+        """Runs when autobahn refuses what the client sent (1002, 1007, 1009). A server's autobahn
+        drops the TCP connection (the client sees a reset, not the close code); here the close
+        frame goes out and the close goes on as any the server starts."""
+        if self.state != self.STATE_OPEN:
+            super()._fail_connection(code, reason)
+            return
+        self.failedByMe = True
+        self.wasClean, self.wasNotCleanReason = False, reason
+        self.sendCloseFrame(code=code, reasonUtf8=encode_truncate(reason, 123))
+
+    def dropConnection(self, abort: bool = False) -> None:
+        """autobahn's end of the TCP connection. Its orderly one (after the client's close, as a
+        server does) waits for Twisted to write all it holds, forever for a client that reads
+        nothing: past `CLOSE_TIMEOUT_S`, the connection is aborted."""
+        super().dropConnection(abort)
+        if not abort:
+            self.factory._batched_timer.call_later(CLOSE_TIMEOUT_S, self._abort_if_connected)
+
+    def _abort_if_connected(self) -> None:
+        if getattr(self.transport, "connected", False):
+            self.transport.abortConnection()
+
+    def _stop_reading(self) -> None:
+        """Runs once the server has sent its close frame: nothing the client sent after it is
+        parsed or handed over (autobahn's unparsed input is dropped), the socket is half-closed
+        once the frame is written, and autobahn's close timeout (`CLOSE_TIMEOUT_S`) or
+        `CLOSE_DISCARD_BYTES` of input aborts it unless the client closes first."""
+        self._closing = True
+        self.data = b""
+        transport = self.transport
+        if self._producing:  # a paused producer would hold the half-close back
+            self._producing = False
+            transport.unregisterProducer()
+        self._wake_writers()
+        self.resume_reading()  # reads go on, to see the client's end of the connection
+        lose_write = getattr(transport, "loseWriteConnection", None)
+        if lose_write is not None:
+            lose_write()
+        else:  # no half-close: closed once the frame is written
+            transport.loseConnection()
 
     # -- out -------------------------------------------------------------------------------
     def send_now(self, data: bytes) -> bool:
         """Write ``data`` as one binary frame now; False, having written nothing, unless the
-        connection is open, sends no fragmented message, compresses nothing and ``data`` is
-        within the message size limit."""
-        if (self.state != self.STATE_OPEN or self.send_state != self.SEND_STATE_GROUND or self.send_queue
+        connection is open, Twisted takes writes (`pauseProducing`), no fragmented message is
+        being sent, nothing is compressed and ``data`` is within the message size limit."""
+        if (self._write_paused or self.state != self.STATE_OPEN or self.send_state != self.SEND_STATE_GROUND
+                or self.send_queue
                 or self._perMessageCompress is not None or self.muted
                 or 0 < self.maxMessagePayloadSize < len(data)):  # over the limit: autobahn's error, as before
             return False
@@ -122,9 +250,9 @@ class GameDaphneProtocol(WebSocketProtocol):
         try:
             idle = (not transport._tempDataBuffer and len(transport.dataBuffer) == transport.offset
                     and transport.connected and not transport.disconnecting and not transport._writeDisconnected)
-            sock = transport.socket if idle else None
+            sock, backed_up = (transport.socket if idle else None), not idle
         except AttributeError:  # not a plain TCP transport (TLS, a test's fake): Twisted writes
-            sock = None
+            sock, backed_up = None, False
         if sock is not None:
             try:
                 sent = sock.send(frame)
@@ -132,15 +260,102 @@ class GameDaphneProtocol(WebSocketProtocol):
                 sent = 0
             if sent == len(frame):
                 return
-            frame = frame[sent:]
+            frame, backed_up = frame[sent:], True
         transport.write(frame)
+        if backed_up and self._producing:
+            # The kernel holds all it may (`limit_unsent`): senders wait until Twisted has
+            # written what it holds, which then calls `resumeProducing`.
+            self._write_paused = transport.producerPaused = True
+
+    def pauseProducing(self) -> None:
+        """Called by Twisted when it holds more than its buffer size (64 KiB) for this socket."""
+        self._write_paused = True
+
+    def resumeProducing(self) -> None:
+        """Called by Twisted once it has written all it held for this socket."""
+        self._write_paused = False
+        self._wake_writers()
+
+    def stopProducing(self) -> None:
+        """Called by Twisted when the connection is lost."""
+        self._wake_writers()
+
+    def writable(self) -> asyncio.Future:
+        """A future that is done when Twisted takes writes again or the connection goes away."""
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        return waiter
+
+    def _wake_writers(self) -> None:
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class _ReceiveQueue(asyncio.Queue):
+    """An application's receive queue that resumes its connection's reads once emptied."""
+
+    def __init__(self, protocol: GameDaphneProtocol) -> None:
+        super().__init__()
+        self.protocol = protocol
+
+    async def get(self) -> Any:
+        message = await super().get()
+        if self.protocol._read_paused and self.empty():
+            self.protocol.resume_reading()
+        return message
+
+
+class GameHTTPChannel(HTTPChannel):
+    """Twisted's HTTP/1.1 channel, as daphne uses it, with a deadline and a per-address cap on
+    unfinished requests (`gameserver.wsframes.HANDSHAKES`): a request — a websocket upgrade
+    included — must be whole within ``GAME_HANDSHAKE_TIMEOUT_S`` of the connection's accept (or,
+    kept alive, of its next request's first byte), else the connection is dropped. Twisted's
+    own idle timeout starts again with every byte, and daphne's and autobahn's websocket timeouts
+    only start once the request is whole."""
+
+    _handshake: Any = None  # the unfinished request's `Handshake`; None once it is whole
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self._begin_request()
+
+    def _begin_request(self) -> None:
+        transport = self.transport
+        address = getattr(transport.getPeer(), "host", None)
+        self._handshake = HANDSHAKES.begin(address, transport.abortConnection, self.callLater)
+        if self._handshake is None:
+            transport.abortConnection()
+
+    def dataReceived(self, data: bytes) -> None:
+        """Runs for each read before the upgrade: the first byte of a kept-alive connection's
+        next request starts its deadline."""
+        if self._handshake is None and not self._handlingRequest and not self.transport.disconnecting:
+            self._begin_request()
+        super().dataReceived(data)
+
+    def allContentReceived(self) -> None:
+        """Runs when the request is whole (before daphne upgrades a websocket)."""
+        HANDSHAKES.end(self._handshake)
+        self._handshake = None
+        super().allContentReceived()
+
+    def connectionLost(self, reason: Any) -> None:
+        HANDSHAKES.end(self._handshake)
+        self._handshake = None
+        super().connectionLost(reason)
 
 
 class GameDaphneServer(Server):
-    """daphne's `Server`, building `GameDaphneProtocol` connections and giving their
-    applications the two scope extensions."""
+    """daphne's `Server`, building `GameDaphneProtocol` connections on `GameHTTPChannel`s,
+    giving their applications the two scope extensions, and making a send wait while Twisted
+    holds too much for the socket."""
 
     _ws_factory: Any = None
+    _http_factory: Any = None
 
     @property
     def ws_factory(self) -> Any:
@@ -151,16 +366,50 @@ class GameDaphneServer(Server):
         # `Server.run` makes daphne's factory here; its connections are the game's protocol.
         if factory is not None:
             factory.protocol = GameDaphneProtocol
+            factory.setProtocolOptions(closeHandshakeTimeout=CLOSE_TIMEOUT_S)
         self._ws_factory = factory
 
+    @property
+    def http_factory(self) -> Any:
+        return self._http_factory
+
+    @http_factory.setter
+    def http_factory(self, factory: Any) -> None:
+        # Twisted's factory builds `_GenericHTTPChannelProtocol(HTTPChannel())` (it would switch
+        # to HTTP/2 on a TLS connection that negotiates it): the same, around the game's channel.
+        if factory is not None:
+            factory.protocol = lambda: _GenericHTTPChannelProtocol(GameHTTPChannel())
+        self._http_factory = factory
+
     def create_application(self, protocol: Any, scope: dict) -> Any:
-        if isinstance(protocol, GameDaphneProtocol):
-            scope["extensions"] = {**(scope.get("extensions") or {}), RECEIVE_NOW: protocol.set_receive_now,
-                                   SEND_NOW: protocol.send_now}
-        return super().create_application(protocol, scope)
+        """daphne's, with the extensions and a queue that resumes paused reads."""
+        if not isinstance(protocol, GameDaphneProtocol):
+            return super().create_application(protocol, scope)
+        scope["extensions"] = {**(scope.get("extensions") or {}), RECEIVE_NOW: protocol.set_receive_now,
+                               SEND_NOW: protocol.send_now}
+        assert "application_instance" not in self.connections[protocol]
+        queue = _ReceiveQueue(protocol)
+        scope.setdefault("asgi", {"version": "3.0"})
+        instance = self.application(scope=scope, receive=queue.get, send=partial(self.handle_reply, protocol))
+        if protocol not in self.connections:
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+            instance, loop=asyncio.get_event_loop())
+        return queue
+
+    async def handle_reply(self, protocol: Any, message: dict) -> None:
+        """daphne's send; a ``websocket.send`` waits while Twisted asks its producer to pause."""
+        if getattr(protocol, "_write_paused", False) and message["type"] == "websocket.send":
+            await protocol.writable()
+        await super().handle_reply(protocol, message)
 
 
 class GameCommandLine(CommandLineInterface):
-    """daphne's command line, running `GameDaphneServer`."""
+    """daphne's command line, running `GameDaphneServer`; websocket messages and frames are
+    limited to `MAX_MESSAGE_SIZE` unless its options say otherwise (daphne's own default is 1 MiB)."""
 
     server_class = GameDaphneServer
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parser.set_defaults(websocket_max_message_size=MAX_MESSAGE_SIZE, websocket_max_frame_size=MAX_MESSAGE_SIZE)

@@ -1,8 +1,16 @@
 """What both game websocket protocols share (gameserver/wsprotocol.py for uvicorn,
-gameserver/daphneserver.py for daphne): the names of the scope extensions, and the framing of
-the hot messages — whole, final, binary frames — read and written without a library."""
+gameserver/daphneserver.py for daphne): the names of the scope extensions, the framing of
+the hot messages — whole, final, binary frames — read and written without a library, the
+limits of a connection the server is closing, and the book of unfinished handshakes."""
 
 from __future__ import annotations
+
+import os
+import socket
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
 
 try:  # the C version that websockets ships; the pure-Python one is the fallback
     from websockets.speedups import apply_mask
@@ -17,6 +25,42 @@ RECEIVE_NOW = "game.receive_now"
 #: The scope extension of the direct write: ``extensions[SEND_NOW](payload) -> bool`` writes one
 #: binary frame now, or returns False, having written nothing, when it would have to wait.
 SEND_NOW = "game.send_now"
+
+MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
+#: Once the server sends a close (the application's, a timeout, or a frame it refuses: 1002,
+#: 1007, 1009), nothing more the client sent is parsed: its bytes are counted and dropped while
+#: the server waits for the client to close too. Past this many bytes, or CLOSE_TIMEOUT_S, the
+#: connection is aborted.
+CLOSE_DISCARD_BYTES = 256 * 1024
+CLOSE_TIMEOUT_S = 2.0
+#: Bytes the kernel may hold not yet sent on a websocket (TCP_NOTSENT_LOWAT). Without it, the
+#: kernel takes megabytes for a client that stopped reading (its send buffer grows to
+#: net.ipv4.tcp_wmem's maximum): stale frames pile up there, where the outbox cannot replace
+#: them, and the server's backpressure starts only minutes later. Data in flight is not
+#: counted, so a healthy client's throughput is unchanged. Past it, the server buffers the
+#: rest of a frame and has its senders wait until that is written: from then on, the outbox
+#: holds the newest state frame only.
+UNSENT_LIMIT = 4096
+
+
+def reset_on_close(sock: object) -> None:
+    """Have closing ``sock`` reset the connection (SO_LINGER 0) rather than leave the kernel
+    trying to send what it holds, behind a window a client that reads nothing keeps shut."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # type: ignore[attr-defined]
+    except (OSError, AttributeError):
+        pass
+
+
+def limit_unsent(sock: object) -> None:
+    """Set `UNSENT_LIMIT` on a websocket's socket, where the system has the option."""
+    option = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+    if option is None or sock is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, option, UNSENT_LIMIT)  # type: ignore[attr-defined]
+    except (OSError, AttributeError):  # not TCP (a unix socket), or not a socket
+        pass
 
 
 def frame_header(length: int) -> bytes:
@@ -54,3 +98,82 @@ def split_binary_frames(data: bytes, max_size: int | None) -> tuple[list[bytes],
         payloads.append(apply_mask(data[start:start + length], data[head:start]))
         offset = start + length
     return payloads, offset
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class Handshake:
+    """One connection's unfinished request, from TCP accept (or, on a kept-alive connection, from
+    the first byte of its next request) until the server has the whole request."""
+
+    __slots__ = ("address", "drop", "started", "timer")
+
+    def __init__(self, address: str | None, drop: Callable[[], None], started: float) -> None:
+        self.address, self.drop, self.started = address, drop, started
+        self.timer: Any = None
+
+
+class HandshakeGuard:
+    """The unfinished handshakes of this server process, for both servers' HTTP protocols.
+
+    Each has ``timeout_s`` to finish; past it, its connection is dropped. An address may have
+    ``per_address`` of them; a connection beyond that has only ``grace_s`` (a burst of honest
+    connections, accepted before any was read, finishes well within it), and when the address
+    already has ``per_address`` unfinished for longer than ``grace_s``, a new connection is
+    refused at once. A connection without an address (a unix socket) has the deadline only.
+    """
+
+    def __init__(self, timeout_s: float, per_address: int, grace_s: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout_s, self.per_address, self.grace_s, self.clock = timeout_s, per_address, grace_s, clock
+        self.pending: dict[str | None, dict[Handshake, None]] = {}  # per address, oldest first
+
+    def begin(self, address: str | None, drop: Callable[[], None],
+              call_later: Callable[[float, Callable[[], None]], Any]) -> Handshake | None:
+        """Called when a connection is accepted, or a kept-alive one starts its next request;
+        None when the connection is refused (the caller drops it), else its `Handshake`."""
+        now = self.clock()
+        pending = self.pending.setdefault(address, {}) if address is not None else {}
+        limit = self.timeout_s
+        if address is not None and len(pending) >= self.per_address:
+            old = 0
+            for handshake in pending:
+                if now - handshake.started < self.grace_s:
+                    break
+                old += 1
+            if old >= self.per_address:
+                return None
+            limit = min(limit, self.grace_s)
+        handshake = Handshake(address, drop, now)
+        pending[handshake] = None
+        handshake.timer = call_later(limit, lambda: self._expire(handshake))
+        return handshake
+
+    def end(self, handshake: Handshake | None) -> None:
+        """Called when the server has the whole request, or the connection is gone (again: no harm)."""
+        if handshake is None:
+            return
+        timer, handshake.timer = handshake.timer, None
+        if timer is not None:
+            timer.cancel()
+        pending = self.pending.get(handshake.address)
+        if pending is not None:
+            pending.pop(handshake, None)
+            if not pending:
+                del self.pending[handshake.address]
+
+    def _expire(self, handshake: Handshake) -> None:
+        handshake.timer = None  # fired: nothing to cancel
+        self.end(handshake)
+        handshake.drop()
+
+
+#: The process's book, read from the environment once: ``GAME_HANDSHAKE_TIMEOUT_S`` (5 s) and
+#: ``GAME_HANDSHAKES_PER_ADDRESS`` (16).
+HANDSHAKES = HandshakeGuard(_env_number("GAME_HANDSHAKE_TIMEOUT_S", 5.0),
+                            int(_env_number("GAME_HANDSHAKES_PER_ADDRESS", 16)))

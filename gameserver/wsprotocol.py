@@ -45,13 +45,25 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 from websockets.streams import StreamReader
 
-from gameserver.wsframes import RECEIVE_NOW, SEND_NOW, frame_header, split_binary_frames
+from gameserver.wsframes import (
+    CLOSE_DISCARD_BYTES,
+    CLOSE_TIMEOUT_S,
+    HANDSHAKES,
+    MAX_QUEUED,
+    RECEIVE_NOW,
+    SEND_NOW,
+    frame_header,
+    limit_unsent,
+    reset_on_close,
+    split_binary_frames,
+)
 
-MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
 AT_EOF = StreamReader.at_eof.__code__  # where the library's parser waits between frames
 
 log = logging.getLogger("gameserver.wsprotocol")
@@ -80,6 +92,19 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
 
     receive_now: Callable[[bytes], None] | None = None
     _idle: bool | None = None  # `_parser_idle`'s answer about the parser, while it holds
+    _closing = False  # the server sent its close: input is dropped unparsed (`_stop_reading`)
+    _discarded = 0  # bytes dropped since
+
+    def connection_made(self, transport: Any) -> None:
+        """Runs when uvicorn hands the upgraded socket over: the kernel holds little unsent for
+        it (`limit_unsent`), and `send_now` says no while the transport holds anything, so
+        that backpressure reaches the outbox at once."""
+        super().connection_made(transport)
+        limit_unsent(transport.get_extra_info("socket"))
+        try:  # senders wait as soon as the transport buffers anything the kernel did not take
+            transport.set_write_buffer_limits(high=0)
+        except (AttributeError, NotImplementedError):
+            pass
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -114,6 +139,9 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
             if offset == len(data):
                 return
             data = data[offset:]
+        elif self._closing:
+            self._discard(len(data))
+            return
         self._idle = None  # the library's parser moves
         super().data_received(data)
 
@@ -166,8 +194,122 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
         return False
 
     async def send(self, message: Any) -> None:
-        if (message["type"] == "websocket.send" and (data := message.get("bytes")) is not None
-                and self.send_now(data)):
+        if message["type"] == "websocket.send":
+            if (data := message.get("bytes")) is not None and self.send_now(data):
+                return
+        elif message["type"] == "websocket.close" and self._close_now(message):
             return
         self._idle = None  # an accept or a close changes what the parser may be given
         await super().send(message)
+
+    # -- closing ---------------------------------------------------------------------------
+    def _close_now(self, message: Any) -> bool:
+        """The application's ``websocket.close`` on an open connection: the close frame goes
+        out at once, even while the transport asks writers to wait (the library's `send` would
+        wait for it, forever for a client that stopped reading), and reading stops."""
+        if (self.close_sent or self.disconnected or not self.handshake_complete or self.initial_response is not None
+                or self.conn.state is not State.OPEN or self.transport.is_closing()):
+            return False
+        code, reason = message.get("code", 1000), message.get("reason") or ""
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self._stop_reading()
+        return True
+
+    def handle_parser_exception(self) -> None:
+        """Runs when the library refused a frame (1002, 1007, 1009: its close frame is ready) or the
+        hand-over failed (1011). Unlike the library's way, the socket is not closed at once with
+        the client's bytes unread (which resets the connection, and the client may never see the
+        close frame): it is half-closed after the close frame, as any close the server starts."""
+        sent = self.conn.close_sent
+        code, reason = (sent.code, sent.reason) if sent is not None else (1006, "")
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self._stop_reading()
+
+    def _stop_reading(self) -> None:
+        """Runs once the server has sent its close frame: nothing the client sent after it is
+        parsed or handed to the application, the socket is half-closed once the frame is
+        written, and the connection is aborted after `CLOSE_TIMEOUT_S` or `CLOSE_DISCARD_BYTES`
+        unless the client closes first."""
+        self._closing = True
+        transport = self.transport
+        if transport.is_closing():
+            return
+        if self.read_paused:  # reads go on, to see the client's end of the connection
+            self.read_paused = False
+            transport.resume_reading()
+        can_write_eof = getattr(transport, "can_write_eof", None)
+        if can_write_eof is None or not can_write_eof():
+            transport.close()  # no half-close: closed once the frame is written
+            return
+        transport.write_eof()
+        self.loop.call_later(CLOSE_TIMEOUT_S, self._abort)
+
+    def keepalive_timeout(self) -> None:
+        """Runs when the client did not answer a ping in time. The library's close ends with
+        `transport.close()`, which waits for the buffer to be written, forever for a client that
+        reads nothing: past `CLOSE_TIMEOUT_S`, the connection is aborted."""
+        super().keepalive_timeout()
+        self.loop.call_later(CLOSE_TIMEOUT_S, self._abort)
+
+    def handle_close(self, event: Any) -> None:
+        """The client's close frame: the library answers and closes; aborted as in `keepalive_timeout`."""
+        super().handle_close(event)
+        self.loop.call_later(CLOSE_TIMEOUT_S, self._abort)
+
+    def _discard(self, size: int) -> None:
+        self._discarded += size
+        if self._discarded > CLOSE_DISCARD_BYTES:
+            self._abort()
+
+    def _abort(self) -> None:
+        if not self.disconnected:
+            reset_on_close(self.transport.get_extra_info("socket"))  # uvloop's abort alone sends no reset
+            self.transport.abort()
+
+
+class GameH11Protocol(H11Protocol):
+    """uvicorn's h11 HTTP protocol with a deadline and a per-address cap on unfinished requests
+    (`gameserver.wsframes.HANDSHAKES`), which uvicorn does not have: a request — a websocket
+    upgrade included — must be whole within ``GAME_HANDSHAKE_TIMEOUT_S`` of the connection's
+    accept (or, kept alive, of its next request's first byte), else the connection is dropped.
+
+        uvicorn ... --http gameserver.wsprotocol:GameH11Protocol
+    """
+
+    _handshake: Any = None  # the unfinished request's `Handshake`; None once it is whole
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._begin_request()
+
+    def _begin_request(self) -> None:
+        address = self.client[0] if self.client else None
+        self._handshake = HANDSHAKES.begin(address, self.transport.abort, self.loop.call_later)
+        if self._handshake is None:
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        """Runs for each read: the first byte of a kept-alive connection's next request starts
+        its deadline; the request's end (a whole request, an upgrade) ends it."""
+        if self._handshake is None and self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._begin_request()
+        super().data_received(data)
+        if self._handshake is not None and self.conn.their_state is not h11.IDLE \
+                and self.conn.their_state is not h11.SEND_BODY:
+            HANDSHAKES.end(self._handshake)
+            self._handshake = None
+
+    def handle_websocket_upgrade(self, event: Any) -> None:
+        HANDSHAKES.end(self._handshake)  # the request is whole: the websocket's own rules apply
+        self._handshake = None
+        super().handle_websocket_upgrade(event)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        HANDSHAKES.end(self._handshake)
+        self._handshake = None
+        super().connection_lost(exc)

@@ -102,18 +102,23 @@ def same_as_daphne(chunks: list[bytes]):
     return ours
 
 
-@pytest.mark.parametrize("bad", [
-    client_frame(OP_BINARY, b"x" * (MAX_SIZE + 1)),  # over the size limit: 1009
-    client_frame(OP_BINARY, b"abc", masked=False),  # an unmasked client frame: 1002
-    bytes([0x82 | 0x40, 0x83]) + b"\0\0\0\0abc",  # a reserved bit without an extension: 1002
-    client_frame(OP_BINARY, b"x" * 70000),  # a 64-bit length
+@pytest.mark.parametrize(("bad", "code"), [
+    (client_frame(OP_BINARY, b"x" * (MAX_SIZE + 1)), 1009),  # over the size limit
+    (client_frame(OP_BINARY, b"abc", masked=False), 1002),  # an unmasked client frame
+    (bytes([0x82 | 0x40, 0x83]) + b"\0\0\0\0abc", 1002),  # a reserved bit without an extension
+    (client_frame(OP_BINARY, b"x" * 70000), 1009),  # a 64-bit length
 ])
-def test_bad_frames_get_autobahns_close(bad):
-    messages, _written, proto = same_as_daphne([client_frame(OP_BINARY, b"ok"), bad + client_frame(OP_BINARY, b"late")])
-    assert messages[0] == {"type": "websocket.receive", "bytes": b"ok"}
-    assert len(messages) == 1  # nothing after the bad frame is delivered
-    # autobahn fails the connection (servers drop it: failByDrop), the same with either class
-    assert proto.state != proto.STATE_OPEN and proto.transport.disconnecting
+def test_bad_frames_get_a_close_frame_where_daphne_resets(bad, code):
+    chunks = [client_frame(OP_BINARY, b"ok"), bad + client_frame(OP_BINARY, b"late")]
+    messages, written, proto = run(GameDaphneProtocol, chunks)
+    stock_messages, stock_written, stock = run(WebSocketProtocol, chunks)
+    # nothing after the bad frame is delivered, with either class
+    assert messages == stock_messages == [{"type": "websocket.receive", "bytes": b"ok"}]
+    # stock daphne's autobahn drops the TCP connection: the client never sees the code
+    assert stock_written == b"" and stock.state == stock.STATE_CLOSED
+    # the game's class sends autobahn's close frame, and parses nothing more
+    assert written[0] == 0x88 and int.from_bytes(written[2:4], "big") == code
+    assert proto.state == proto.STATE_CLOSING and proto.data == b"" and proto.transport.disconnecting
 
 
 def test_a_close_frame_is_answered_by_autobahn():

@@ -5,25 +5,28 @@ moves on. The outbox keeps every event frame (in order) but only the newest stat
 when a client falls behind, stale state is replaced, never queued. A delta frame cannot
 replace an unsent frame (the client would miss what the dropped frame changed), so the
 outbox drops both and asks the loop for a full snapshot instead. A client whose unsent
-events exceed ``max_events``, or whose socket took nothing for ``stall_limit_s``, is too slow
-to keep and is closed (4008).
+events exceed ``max_events``, or whose socket took no frame for ``stall_limit_s`` while frames
+waited, is too slow to keep and is closed (4008) at once: the send it is stuck in is left to the server, which
+aborts the connection when its close times out.
 
-Why frames are written inline: a connection's ``send`` (daphne's, through Channels) is a
-coroutine that finishes without ever suspending — the server copies the bytes into its own
-buffer. Starting a task per frame, or waking a writer task per connection per tick, costs
-more than the write itself (shared/CHANNELS-NOTES.md). So the outbox runs ``send`` inline
-(`_run_inline`), and only when a send really suspends (a server with backpressure, such as
-uvicorn, or a slow test double) does it hand the rest of that send to a task and buffer
-what comes meanwhile — which is exactly when replacing stale state matters. A server that
-offers a plain write that says whether it took the frame (``send_now``: the game's uvicorn and
-daphne protocol classes, ``game.send_now``) is tried first, and the coroutine is made only when
-it says no.
+Why frames are written inline: a connection's ``send`` is a coroutine that finishes without
+ever suspending while the server takes writes — it copies the bytes into its own buffer.
+Starting a task per frame, or waking a writer task per connection per tick, costs more than
+the write itself (docs/performance.md). So the outbox runs ``send`` inline (`_run_inline`),
+and only when a send really suspends (the game's uvicorn and daphne protocol classes, while
+the socket is backed up, or a slow test double) does it hand the rest of that send to a task
+and buffer what comes meanwhile — which is exactly when replacing stale state matters. A
+server that offers a plain write that says whether it took the frame (``send_now``: the game's
+uvicorn and daphne protocol classes, ``game.send_now``) is tried first, and the coroutine is
+made only when it says no. A close runs inline the same way, so a close decided while the
+server hands a frame over (the error budget's 4029) reaches the server before it reads on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -32,6 +35,9 @@ from typing import Any
 log = logging.getLogger("game.outbox")
 
 CLOSE_TOO_SLOW = 4008
+#: How long frames may wait without the socket taking one before the client is closed as too
+#: slow (``GAME_OUTBOX_STALL_S``).
+STALL_LIMIT_S = float(os.environ.get("GAME_OUTBOX_STALL_S", "10"))
 
 
 def _run_inline(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -92,7 +98,7 @@ class Outbox:
         close: Callable[[int], Awaitable[None]],
         *,
         max_events: int = 256,
-        stall_limit_s: float = 15.0,
+        stall_limit_s: float = STALL_LIMIT_S,
         send_now: Callable[[bytes], bool] | None = None,
     ) -> None:
         self._send = send
@@ -102,7 +108,7 @@ class Outbox:
         self._state: bytes | None = None
         self._close_code: int | None = None
         self._busy = False  # a send is suspended in a task
-        self._busy_since = 0.0
+        self._busy_since = 0.0  # when the socket last took a frame while busy
         self.stall_limit_s = stall_limit_s
         self.max_events = max_events
         self.needs_full = True  # a new connection starts from a full snapshot
@@ -111,6 +117,7 @@ class Outbox:
         self.sent_bytes = 0
         self.closed = False
         self.task: asyncio.Task | None = None
+        self._close_task: asyncio.Task | None = None  # a close that suspended
 
     @property
     def pending_frames(self) -> int:
@@ -162,11 +169,54 @@ class Outbox:
         self._pump()
 
     def close(self, code: int) -> None:
-        """Send the queued events, then close the connection with ``code``."""
-        if self._close_code is None and not self.closed:
-            self._close_code = code
-            self._state = None
+        """Send the queued events, then close the connection with ``code`` — inline when nothing
+        waits. While a send is stuck, a 4008 closes at once (the queued events are dropped: the
+        client reads nothing), and any other close waits at most the rest of ``stall_limit_s``."""
+        if self._close_code is not None or self.closed:
+            return
+        self._close_code = code
+        self._state = None
+        if not self._busy:
             self._pump()
+        elif code == CLOSE_TOO_SLOW:
+            self._give_up()
+        else:
+            wait = self._busy_since + self.stall_limit_s - time.monotonic()
+            asyncio.get_running_loop().call_later(max(wait, 0.0), self._give_up_if_stuck)
+
+    def _give_up_if_stuck(self) -> None:
+        if not self._busy or self.closed:
+            return
+        wait = self._busy_since + self.stall_limit_s - time.monotonic()
+        if wait > 0:  # the socket took a frame meanwhile
+            asyncio.get_running_loop().call_later(wait, self._give_up_if_stuck)
+        else:
+            self._give_up()
+
+    def _give_up(self) -> None:
+        """Close now, past a stuck send (left to the server, which ends it with the connection)."""
+        self._events.clear()
+        self._close_now()
+
+    def _close_now(self) -> None:
+        """Run the close inline; a close that suspends is finished by a task."""
+        code, self._close_code = self._close_code, None
+        self.closed = True
+        try:
+            coro = self._close(code)
+            waiting_on = _run_inline(coro)
+        except Exception:
+            log.debug("close failed; the connection is going away", exc_info=True)
+            return
+        if waiting_on is not None:
+            self._close_task = asyncio.get_running_loop().create_task(self._finish_close(coro, waiting_on))
+
+    @staticmethod
+    async def _finish_close(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
+        try:
+            await _finish(coro, waiting_on)
+        except Exception:
+            log.debug("close failed; the connection is going away", exc_info=True)
 
     def _next(self) -> bytes | None:
         if self._events:
@@ -195,23 +245,25 @@ class Outbox:
                 self._start_drain(coro, waiting_on)
                 return
         if self._close_code is not None:
-            self._start_drain(None, None)
+            self._close_now()
 
-    def _start_drain(self, coro: Coroutine[Any, Any, Any] | None, waiting_on: Any) -> None:
+    def _start_drain(self, coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
         self._busy, self._busy_since = True, time.monotonic()
         self.task = asyncio.get_running_loop().create_task(self._drain(coro, waiting_on))
 
-    async def _drain(self, coro: Coroutine[Any, Any, Any] | None, waiting_on: Any) -> None:
+    async def _drain(self, coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
         """Finish a suspended send, then keep writing (awaiting) until caught up."""
         try:
-            if coro is not None:
-                await _finish(coro, waiting_on)
+            await _finish(coro, waiting_on)
+            self._busy_since = time.monotonic()  # the socket took a frame: the stall clock starts again
             while (data := self._next()) is not None:
                 await self._send(data)
                 self._count(data)
-            if self._close_code is not None:
+                self._busy_since = time.monotonic()
+            if self._close_code is not None and not self.closed:
+                code, self._close_code = self._close_code, None
                 self.closed = True
-                await self._close(self._close_code)
+                await self._close(code)
         except Exception:
             log.debug("send failed; the connection is going away", exc_info=True)
             self.closed = True
