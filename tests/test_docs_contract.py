@@ -47,7 +47,7 @@ def test_api_md_lists_every_error_code_the_api_answers():
 def test_api_md_documents_every_api_path():
     paths = {str(p.pattern) for p in urls.urlpatterns if str(p.pattern).startswith("api/")}
     for path in paths:
-        documented = "/" + re.sub(r"<(?:str|int):(\w+)>", r"<\1>", path).replace("match_id", "id")
+        documented = "/" + re.sub(r"<(?:str|int|lobbycode):(\w+)>", r"<\1>", path).replace("match_id", "id")
         assert f"`GET {documented}`" in API or f"`POST {documented}`" in API, f"docs/api.md lacks {documented}"
     assert "(api.md)" in PROTOCOL  # linked from the protocol
 
