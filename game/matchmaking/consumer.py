@@ -32,7 +32,8 @@ class QueueConsumer(FramedConsumer):
         except KeyError:
             await self.close(protocol.CLOSE["unknown_game"])
             return
-        self.identity, self.name, _user_id = await self.who(query)
+        who = await self.who(query)
+        self.identity, self.name = who.identity, who.name
         self.matchmaker = get_matchmaking().matchmaker(game_cls)
         self.matchmaker.watch(self)
 
