@@ -90,7 +90,7 @@ TOTALS = Totals()
 class Outbox:
     """Frames waiting for one connection."""
 
-    relayed = False  # a local socket (the cluster's RemoteConn is relayed: game.cluster.remote)
+    relayed = False  # a local socket (the cluster's RemoteConn is relayed: game.cluster.guests)
 
     def __init__(
         self,
