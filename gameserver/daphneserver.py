@@ -3,44 +3,33 @@
     python -m gameserver.rundaphne -b 127.0.0.1 -p 8000 gameserver.asgi:application
 
 It is daphne — its command line, its `Server`, Twisted and autobahn — with one protocol
-subclass, the counterpart of gameserver/wsprotocol.py under uvicorn. Profiled under load,
-stock daphne spent most of a frame's CPU outside the game: autobahn building each frame
-(with log calls whose arguments are formatted even when nothing logs), Twisted registering
-the socket for writing and unregistering it around every write, autobahn's parser for each
-input, and a queue and a task wake-up per input on the way to the consumer
-(docs/performance.md). `GameDaphneProtocol`:
+subclass, the counterpart of gameserver/wsprotocol.py under uvicorn. Stock daphne spent most
+of a frame's CPU outside the game (docs/performance.md). `GameDaphneProtocol`:
 
-- **In**: when autobahn's parser is between frames (no frame under way, nothing buffered, no
-  fragmented message, state OPEN, no compression), each whole, final, masked binary frame at
-  the start of the received bytes is unmasked here; the first byte that is not one (a ping,
-  a close, text, a fragment, a partial frame, one over the size limit) and all after it go to
-  autobahn, which is then exactly where it would have been.
-- **Handing over**: the scope extension ``game.receive_now`` (gameserver/wsframes.py), as
-  under uvicorn: a binary message that finds the application's queue empty is given to the
-  consumer's plain function at once, instead of through the queue and a task wake-up.
-- **Out**: the scope extension ``game.send_now`` writes one binary frame (header + payload)
-  on an open connection without compression; when Twisted holds nothing unsent for the
-  socket it goes to the socket at once (what Twisted's next write-ready callback would have
-  done, without registering the socket for it), and anything the kernel does not take is
-  left to Twisted. Daphne has no backpressure, so it never says "wait" for a full buffer
-  (docs/performance.md, "Daphne versus uvicorn").
+- **In**: while autobahn's parser is between frames, each whole, final, masked binary frame
+  at the start of a read is unmasked here; from the first byte that is not one (a ping, text,
+  a fragment, a partial frame, one over the size limit) on, autobahn parses, from exactly
+  where it would have been.
+- **Handing over** (``game.receive_now``, gameserver/wsframes.py), as under uvicorn: a binary
+  message that finds the application's queue empty is given to the consumer's plain function.
+- **Out** (``game.send_now``): one binary frame, straight to the socket when Twisted holds
+  nothing unsent for it (without registering the socket for writing); Twisted keeps the rest.
 
-What daphne lacks, added for clients that attack or fall behind (docs/protocol.md, Limits):
+What daphne lacks, for clients that attack or fall behind (docs/protocol.md, Limits):
 
-- **Backpressure**: the protocol is its socket's streaming producer. When Twisted holds more
-  than 64 KiB unsent for it, ``send_now`` says no and daphne's send waits until Twisted has
-  written it all, so the outbox keeps only the newest state frame and closes a client too far
-  behind (4008), as under uvicorn. Reading pauses while the application is `MAX_QUEUED`
-  messages behind.
+- **Backpressure**: the protocol is its socket's streaming producer. Once the kernel holds all
+  it may unsent (`limit_unsent`) and Twisted has to keep some of a frame, ``send_now`` says no
+  and daphne's send waits until Twisted has written it all: the outbox keeps the newest state
+  frame only and closes a client too far behind (4008), as under uvicorn. Reading pauses
+  while the application is `MAX_QUEUED` messages behind.
 - **Closing**: once the server sends a close (the application's, a timeout, or a frame autobahn
-  refuses: 1002, 1007, 1009 — autobahn would reset the connection instead), nothing more the
+  refuses: 1002, 1007, 1008, 1009 — autobahn would reset the connection), nothing more the
   client sent is parsed or handed over (`_stop_reading`).
 - **Handshakes**: `GameHTTPChannel` gives each request a deadline and each address a cap on
   unfinished ones (gameserver/wsframes.py, `HandshakeGuard`).
 
-Everything else — the handshake, accept, pings, timeouts, text frames — is daphne's and
-autobahn's own path. `rundaphne` also runs Twisted's asyncio reactor on uvloop
-(``GAME_DAPHNE_UVLOOP=0`` keeps asyncio's own loop).
+The rest — the handshake, accept, timeouts, text frames — is daphne's and autobahn's own
+path. `rundaphne` runs Twisted's asyncio reactor on uvloop (``GAME_DAPHNE_UVLOOP=0``: not).
 """
 
 from __future__ import annotations
@@ -60,11 +49,13 @@ from twisted.web.http import HTTPChannel, _GenericHTTPChannelProtocol
 
 from gameserver.wsframes import (
     CLOSE_DISCARD_BYTES,
+    CLOSE_POLICY,
     CLOSE_TIMEOUT_S,
     HANDSHAKES,
     MAX_QUEUED,
     RECEIVE_NOW,
     SEND_NOW,
+    ControlBudget,
     frame_header,
     limit_unsent,
     split_binary_frames,
@@ -86,6 +77,7 @@ class GameDaphneProtocol(WebSocketProtocol):
     _write_paused = False  # Twisted holds more than it should for this socket: senders wait
     _producing = False  # registered as the transport's producer
     _waiters: list[asyncio.Future] | None = None  # senders waiting for `resumeProducing`
+    _control: ControlBudget | None = None  # the client's pings and pongs (made at the first)
 
     def set_receive_now(self, handler: Callable[[bytes], None] | None) -> None:
         self.receive_now = handler
@@ -165,6 +157,21 @@ class GameDaphneProtocol(WebSocketProtocol):
             return
         self._queue({"type": "websocket.receive", "bytes": payload})
 
+    def onPing(self, payload: bytes) -> None:
+        """A ping autobahn parsed: answered while within `ControlBudget`, else closed with 1008."""
+        if self._control_allowed():
+            super().onPing(payload)
+
+    def onPong(self, payload: bytes) -> None:
+        self._control_allowed()
+
+    def _control_allowed(self) -> bool:
+        budget = self._control = self._control or ControlBudget()
+        if budget.take():
+            return True
+        self._fail_connection(CLOSE_POLICY, "too many ping or pong frames")
+        return False
+
     def _queue(self, message: dict) -> None:
         """Queue a message for the application, pausing reads only on a backlog."""
         queue = self.application_queue
@@ -189,9 +196,8 @@ class GameDaphneProtocol(WebSocketProtocol):
             self._stop_reading()
 
     def _fail_connection(self, code: int = 1001, reason: str = "going away") -> None:
-        """Runs when autobahn refuses what the client sent (1002, 1007, 1009). A server's autobahn
-        drops the TCP connection (the client sees a reset, not the close code); here the close
-        frame goes out and the close goes on as any the server starts."""
+        """Runs when autobahn refuses what the client sent (1002, 1007, 1009; 1008 here). It would
+        drop the TCP connection (the client sees a reset, not the code): the close frame goes out."""
         if self.state != self.STATE_OPEN:
             super()._fail_connection(code, reason)
             return
@@ -200,9 +206,8 @@ class GameDaphneProtocol(WebSocketProtocol):
         self.sendCloseFrame(code=code, reasonUtf8=encode_truncate(reason, 123))
 
     def dropConnection(self, abort: bool = False) -> None:
-        """autobahn's end of the TCP connection. Its orderly one (after the client's close, as a
-        server does) waits for Twisted to write all it holds, forever for a client that reads
-        nothing: past `CLOSE_TIMEOUT_S`, the connection is aborted."""
+        """autobahn's end of the TCP connection. The orderly one waits for Twisted to write all
+        it holds, forever for a client that reads nothing: aborted after `CLOSE_TIMEOUT_S`."""
         super().dropConnection(abort)
         if not abort:
             self.factory._batched_timer.call_later(CLOSE_TIMEOUT_S, self._abort_if_connected)
@@ -310,12 +315,10 @@ class _ReceiveQueue(asyncio.Queue):
 
 
 class GameHTTPChannel(HTTPChannel):
-    """Twisted's HTTP/1.1 channel, as daphne uses it, with a deadline and a per-address cap on
-    unfinished requests (`gameserver.wsframes.HANDSHAKES`): a request — a websocket upgrade
-    included — must be whole within ``GAME_HANDSHAKE_TIMEOUT_S`` of the connection's accept (or,
-    kept alive, of its next request's first byte), else the connection is dropped. Twisted's
-    own idle timeout starts again with every byte, and daphne's and autobahn's websocket timeouts
-    only start once the request is whole."""
+    """Twisted's HTTP/1.1 channel with a deadline and a per-address cap on unfinished requests
+    (`gameserver.wsframes.HANDSHAKES`), from accept (or a kept-alive connection's next byte) to
+    the whole request. Twisted's idle timeout starts again with every byte, and daphne's and
+    autobahn's websocket timeouts only start once the request is whole."""
 
     _handshake: Any = None  # the unfinished request's `Handshake`; None once it is whole
 
@@ -349,37 +352,34 @@ class GameHTTPChannel(HTTPChannel):
         super().connectionLost(reason)
 
 
+def _adapt_ws_factory(factory: Any) -> None:
+    factory.protocol = GameDaphneProtocol
+    factory.setProtocolOptions(closeHandshakeTimeout=CLOSE_TIMEOUT_S)
+
+
+def _adapt_http_factory(factory: Any) -> None:
+    # Twisted's factory builds `_GenericHTTPChannelProtocol(HTTPChannel())` (it would switch to
+    # HTTP/2 on a TLS connection that negotiates it): the same, around the game's channel.
+    factory.protocol = lambda: _GenericHTTPChannelProtocol(GameHTTPChannel())
+
+
+def _adapted(name: str, adapt: Callable[[Any], None]) -> property:
+    """An attribute of `GameDaphneServer` that has ``adapt`` change a factory set to it."""
+    def setter(server: Any, factory: Any) -> None:
+        if factory is not None:
+            adapt(factory)
+        setattr(server, name, factory)
+    return property(lambda server: getattr(server, name, None), setter)
+
+
 class GameDaphneServer(Server):
     """daphne's `Server`, building `GameDaphneProtocol` connections on `GameHTTPChannel`s,
     giving their applications the two scope extensions, and making a send wait while Twisted
     holds too much for the socket."""
 
-    _ws_factory: Any = None
-    _http_factory: Any = None
-
-    @property
-    def ws_factory(self) -> Any:
-        return self._ws_factory
-
-    @ws_factory.setter
-    def ws_factory(self, factory: Any) -> None:
-        # `Server.run` makes daphne's factory here; its connections are the game's protocol.
-        if factory is not None:
-            factory.protocol = GameDaphneProtocol
-            factory.setProtocolOptions(closeHandshakeTimeout=CLOSE_TIMEOUT_S)
-        self._ws_factory = factory
-
-    @property
-    def http_factory(self) -> Any:
-        return self._http_factory
-
-    @http_factory.setter
-    def http_factory(self, factory: Any) -> None:
-        # Twisted's factory builds `_GenericHTTPChannelProtocol(HTTPChannel())` (it would switch
-        # to HTTP/2 on a TLS connection that negotiates it): the same, around the game's channel.
-        if factory is not None:
-            factory.protocol = lambda: _GenericHTTPChannelProtocol(GameHTTPChannel())
-        self._http_factory = factory
+    # `Server.run` makes daphne's two factories and sets them here: they are adapted first.
+    ws_factory = _adapted("_ws_factory", _adapt_ws_factory)
+    http_factory = _adapted("_http_factory", _adapt_http_factory)
 
     def create_application(self, protocol: Any, scope: dict) -> Any:
         """daphne's, with the extensions and a queue that resumes paused reads."""
@@ -398,8 +398,8 @@ class GameDaphneServer(Server):
         return queue
 
     async def handle_reply(self, protocol: Any, message: dict) -> None:
-        """daphne's send; a ``websocket.send`` waits while Twisted asks its producer to pause."""
-        if getattr(protocol, "_write_paused", False) and message["type"] == "websocket.send":
+        """daphne's send; a ``websocket.send`` waits while the socket is backed up."""
+        while getattr(protocol, "_write_paused", False) and message["type"] == "websocket.send":
             await protocol.writable()
         await super().handle_reply(protocol, message)
 

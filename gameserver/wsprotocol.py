@@ -53,17 +53,20 @@ from websockets.streams import StreamReader
 
 from gameserver.wsframes import (
     CLOSE_DISCARD_BYTES,
+    CLOSE_POLICY,
     CLOSE_TIMEOUT_S,
     HANDSHAKES,
     MAX_QUEUED,
     RECEIVE_NOW,
     SEND_NOW,
+    ControlBudget,
     frame_header,
     limit_unsent,
     reset_on_close,
     split_binary_frames,
 )
 
+LIBRARY_SLICE = 4096  # bytes given to the library's parser at a time
 AT_EOF = StreamReader.at_eof.__code__  # where the library's parser waits between frames
 
 log = logging.getLogger("gameserver.wsprotocol")
@@ -94,6 +97,7 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
     _idle: bool | None = None  # `_parser_idle`'s answer about the parser, while it holds
     _closing = False  # the server sent its close: input is dropped unparsed (`_stop_reading`)
     _discarded = 0  # bytes dropped since
+    _control: ControlBudget | None = None  # the client's pings and pongs (made at the first)
 
     def connection_made(self, transport: Any) -> None:
         """Runs when uvicorn hands the upgraded socket over: the kernel holds little unsent for
@@ -143,7 +147,33 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
             self._discard(len(data))
             return
         self._idle = None  # the library's parser moves
-        super().data_received(data)
+        # The library parses all it is given before its events are seen: given in slices, it
+        # parses at most one slice past a frame that makes the server close.
+        for start in range(0, len(data), LIBRARY_SLICE):
+            if self._closing or self.transport.is_closing():
+                self._discard(len(data) - start)
+                return
+            super().data_received(data[start:start + LIBRARY_SLICE] if len(data) > LIBRARY_SLICE else data)
+
+    def handle_ping(self) -> None:
+        """A ping the library parsed (it queued the pong): answered while within `ControlBudget`,
+        else closed with 1008."""
+        if self._closing:
+            return
+        if self._control_allowed():
+            super().handle_ping()
+
+    def handle_pong(self, event: Any) -> None:
+        if not self._closing and self._control_allowed():
+            super().handle_pong(event)
+
+    def _control_allowed(self) -> bool:
+        budget = self._control = self._control or ControlBudget()
+        if budget.take():
+            return True
+        self.conn.fail(CLOSE_POLICY, "too many ping or pong frames")
+        self.handle_parser_exception()
+        return False
 
     def _deliver(self, payload: bytes) -> None:
         handler = self.receive_now
