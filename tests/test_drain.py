@@ -34,17 +34,17 @@ async def start_match(base: str, lobby: dict) -> tuple[object, object]:
                 return host, guest
 
 
-async def events_until_closed(ws) -> tuple[list[str], int | None]:
-    kinds: list[str] = []
+async def events_until_closed(ws) -> tuple[list[dict], int | None]:
+    events: list[dict] = []
     try:
         async with asyncio.timeout(20):
             async for data in ws:
                 frame = protocol.decode_server(data)
                 if frame["k"] == "event":
-                    kinds += [e["type"] for e in frame["e"]]
+                    events += frame["e"]
     except websockets.ConnectionClosed:
         pass
-    return kinds, ws.close_code
+    return events, ws.close_code
 
 
 @pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
@@ -54,21 +54,24 @@ def test_sigterm_lets_the_running_match_end_within_the_drain_time(tmp_path, kind
         lobby = create_lobby(base, game="arena", name="drain", tick_rate=20,
                              settings={"time_limit_s": time_limit_s})
 
-        async def scenario() -> tuple[list[str], int | None, float]:
+        async def scenario() -> tuple[list[dict], int | None, float]:
             host, guest = await start_match(base, lobby)
             proc.send_signal(signal.SIGTERM)
             sent = time.monotonic()
-            kinds, code = await events_until_closed(guest)
+            events, code = await events_until_closed(guest)
             waited = time.monotonic() - sent
             host.transport.abort()  # the server is gone: no closing handshake to wait for
-            return kinds, code, waited
+            return events, code, waited
 
-        kinds, code, waited = asyncio.run(scenario())
+        events, code, waited = asyncio.run(scenario())
         assert proc.wait(30) in (0, -signal.SIGTERM)
         rows = sqlite3.connect(tmp_path / "live.sqlite3").execute("select status from game_match").fetchall()
+    kinds = [e["type"] for e in events]
+    over = [(e["status"], e["reason"]) for e in events if e["type"] == "match_over"]
     assert rows == [(status,)]
     assert code == protocol.CLOSE["lobby_closed"] and "lobby_closed" in kinds
     if status == "finished":  # played to its end: about 3 s, well before the drain time ran out
-        assert "match_over" in kinds and waited < 6
-    else:  # cut at the drain time
-        assert "match_over" not in kinds and waited >= 5.5
+        assert over == [("finished", "time_up")] and waited < 6
+    else:  # cut at the drain time: its match_over says so, just before lobby_closed (docs/protocol.md)
+        assert over == [("aborted", "lobby_shutdown")] and kinds[-2:] == ["match_over", "lobby_closed"]
+        assert waited >= 5.5
