@@ -255,9 +255,9 @@ class GameDaphneProtocol(WebSocketProtocol):
         try:
             idle = (not transport._tempDataBuffer and len(transport.dataBuffer) == transport.offset
                     and transport.connected and not transport.disconnecting and not transport._writeDisconnected)
-            sock, backed_up = (transport.socket if idle else None), not idle
+            sock = transport.socket if idle else None
         except AttributeError:  # not a plain TCP transport (TLS, a test's fake): Twisted writes
-            sock, backed_up = None, False
+            sock = idle = None
         if sock is not None:
             try:
                 sent = sock.send(frame)
@@ -265,11 +265,11 @@ class GameDaphneProtocol(WebSocketProtocol):
                 sent = 0
             if sent == len(frame):
                 return
-            frame, backed_up = frame[sent:], True
+            frame = frame[sent:]
         transport.write(frame)
-        if backed_up and self._producing:
-            # The kernel holds all it may (`limit_unsent`): senders wait until Twisted has
-            # written what it holds, which then calls `resumeProducing`.
+        if idle is not None and self._producing:
+            # Twisted holds some: the kernel took all it may (`limit_unsent`). Senders wait
+            # until Twisted has written it, which then calls `resumeProducing`.
             self._write_paused = transport.producerPaused = True
 
     def pauseProducing(self) -> None:

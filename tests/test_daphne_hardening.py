@@ -203,3 +203,28 @@ def test_unfinished_handshakes_have_a_deadline_and_a_cap_per_address(tmp_path, k
         RawSocket(base, f"/ws/lobby/{code}/?name=fine").join().sock.close()
         for sock in socks:
             sock.close()
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One whole HTTP response (with a Content-Length) from a kept-alive connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+@SERVERS
+def test_a_kept_alive_connection_has_the_deadline_for_its_next_request(tmp_path, kind):
+    with live_server_process(tmp_path, kind, GAME_HANDSHAKE_TIMEOUT_S="2") as (base, _proc):
+        host = address(base)[0]
+        with socket.create_connection(address(base)) as sock:
+            sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            assert b" 200 " in read_response(sock).split(b"\r\n")[0]
+            sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n".encode())  # never finished
+            started = time.monotonic()
+            wait_for(lambda: not held_open([sock]), timeout=8)
+            assert time.monotonic() - started > 1.5

@@ -155,6 +155,19 @@ def test_daphne_pauses_reading_on_a_backlog_and_resumes_when_the_application_cat
     asyncio.run(scenario())
 
 
+def test_the_launcher_limits_messages_to_64_kib_and_daphne_builds_the_guarded_http_channel():
+    from daphne.http_protocol import HTTPFactory
+
+    from gameserver.daphneserver import GameCommandLine, GameHTTPChannel
+
+    args = GameCommandLine().parser.parse_args(["gameserver.asgi:application"])
+    assert args.websocket_max_message_size == args.websocket_max_frame_size == 65536  # daphne's: 1 MiB
+    server = GameDaphneServer.__new__(GameDaphneServer)
+    server.http_factory = factory = HTTPFactory(server)  # what `Server.run` does
+    assert server.http_factory is factory
+    assert isinstance(factory.buildProtocol(None)._channel, GameHTTPChannel)
+
+
 # -- uvicorn ------------------------------------------------------------------------------------
 
 
