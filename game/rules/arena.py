@@ -137,6 +137,7 @@ class Arena(Game):
 
     name = "arena"
     title = "Arena"
+    titles: ClassVar[dict[str, str]] = {"hi": "अखाड़ा"}
     min_players = 2
     max_players = 8
     settings_schema: ClassVar[dict[str, Setting]] = {"score_limit": Setting(10, 1, 3600),

@@ -15,7 +15,8 @@ the seeded `Rng` kept in the game's state. So a match can be replayed from its i
 **The class declares** (class attributes, read without making a match):
 
 - ``name`` (a lowercase identifier, `valid_name`: the registry key, the lobby's ``game``, the module
-  names) and ``title`` (for people); ``min_players`` / ``max_players``: the seats.
+  names) and ``title`` (for people; ``titles``: in the site's other languages, docs/i18n.md);
+  ``min_players`` / ``max_players``: the seats.
 - ``rules_version``: an integer to bump whenever a change makes an old input log play
   differently; replays recorded under another version are refused instead of lying.
 - ``settings_schema``: ``{key: Setting}``, what a host may change, each with its type,
@@ -172,8 +173,11 @@ class Game:
 
     #: Registry key (see `valid_name`), also used on the wire, in URLs and in the database.
     name: ClassVar[str] = ""
-    #: Human title for lobby lists.
+    #: Human title for lobby lists (English).
     title: ClassVar[str] = ""
+    #: The title in the site's other languages (settings.LANGUAGES): {language code: title}.
+    #: A language missing here shows ``title`` (tests/test_i18n_server.py wants them all).
+    titles: ClassVar[dict[str, str]] = {}
     min_players: ClassVar[int] = 1
     max_players: ClassVar[int] = 8
     #: Bump when a change of the rules makes old input logs play differently: replays

@@ -47,6 +47,7 @@ class Pong(Game):
 
     name = "pong"
     title = "Pong"
+    titles: ClassVar[dict[str, str]] = {"hi": "पोंग"}
     min_players = 2
     max_players = 2
     settings_schema: ClassVar[dict[str, Setting]] = {"score_limit": Setting(5, 1, 3600),

@@ -15,6 +15,7 @@ from django.templatetags.static import static
 from django.utils.html import json_script
 from django.utils.safestring import SafeString
 
+from game.i18n import game_title
 from game.rules import default_game as first_game
 from game.rules import game_catalog
 
@@ -27,8 +28,8 @@ def browser_module(name: str) -> str:
 
 
 def browser_games() -> list[dict[str, Any]]:
-    """``[{name, title, module (its URL)}]`` in registration order."""
-    return [{"name": g["name"], "title": g["title"], "module": static(browser_module(g["name"]))}
+    """``[{name, title (in the page's language), module (its URL)}]`` in registration order."""
+    return [{"name": g["name"], "title": game_title(g["name"]), "module": static(browser_module(g["name"]))}
             for g in game_catalog()]
 
 
