@@ -12,7 +12,7 @@ message); `dispatch` skips `aclose_old_connections` — a thread hop per message
 messages whose handlers never touch the database; and under the game's websocket protocol
 classes (uvicorn's gameserver/wsprotocol.py, daphne's gameserver/daphneserver.py), frames are
 handed to `on_bytes` inside the server's read callback rather than through the receive queue
-(``game.receive_now``, gameserver/wsframes.py). So `on_bytes` and its handlers never await.
+(``game.receive_now``, game/extensions.py). So `on_bytes` and its handlers never await.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from django.conf import settings
 
 from game import protocol
 from game.engine.errors import JoinRefused
+from game.extensions import RECEIVE_NOW, offered
 from game.engine.handle import LobbyHandle
 from game.engine.lobby import JoinRequest, Member
 from game.limits import buckets_for
@@ -34,7 +35,6 @@ from game.query import SocketQuery
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
 from game.sockets import FramedConsumer, frame_sender
-from gameserver.wsframes import RECEIVE_NOW
 
 log = logging.getLogger("game.consumers")
 
@@ -75,7 +75,7 @@ class LobbyConsumer(FramedConsumer):
         """Like `_pump`, with a short way for the most frequent message: a client frame.
         Once joined, a server offering ``game.receive_now`` (gameserver/wsprotocol.py) hands
         frames straight to `on_bytes` instead of waking this task for each."""
-        receive_now = self.scope.get("extensions", {}).get(RECEIVE_NOW)
+        receive_now = offered(self.scope, RECEIVE_NOW)
         while True:
             message = await receive()
             if message["type"] == "websocket.receive" and self.member is not None:
@@ -137,7 +137,7 @@ class LobbyConsumer(FramedConsumer):
         """Called when the socket closes, for any reason: leave the lobby."""
         if self.member is not None and self.lobby_loop is not None:
             self.lobby_loop.submit_leave(self.member.id, self.outbox)
-        receive_now = self.scope.get("extensions", {}).get(RECEIVE_NOW)
+        receive_now = offered(self.scope, RECEIVE_NOW)
         if receive_now is not None:
             receive_now(None)
         await super().disconnect(code)

@@ -7,7 +7,7 @@ set of rules: refusals at connect time are a close code sent right after the han
 refused frame gets an ``error`` frame (at most one per code and kind a second) and counts
 against the error budget, frames are rate limited, each client address has a bounded number of
 sockets, and frames leave through an `Outbox` — written with the server's plain
-``game.send_now`` where it is offered (gameserver/wsframes.py).
+``game.send_now`` where it is offered (game/extensions.py).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from django.conf import settings
 from game import protocol
 from game.engine.clock import wall_ms
 from game.engine.outbox import Outbox
+from game.extensions import SEND_NOW, offered
 from game.limits import LIMIT_OF_KIND, ErrorBudget, TokenBucket, client_address
 from game.query import QueryRefused, SocketQuery, parse_socket_query
 from game.runtime import get_runtime
-from gameserver.wsframes import SEND_NOW
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class FramedConsumer(AsyncWebsocketConsumer):
             return None
         self.address_counted = True
         self.outbox = Outbox(self._send_frame, self._close_from_outbox, max_events=game["OUTBOX_MAX_EVENTS"],
-                             send_now=self.scope.get("extensions", {}).get(SEND_NOW))
+                             send_now=offered(self.scope, SEND_NOW))
         limits = game["RATE_LIMITS"]
         self.buckets = {"ping": TokenBucket(*limits["ping"]), "command": TokenBucket(*limits["command"])}
         return query

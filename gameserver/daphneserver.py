@@ -10,7 +10,7 @@ of a frame's CPU outside the game (docs/performance.md). `GameDaphneProtocol`:
   at the start of a read is unmasked here; from the first byte that is not one (a ping, text,
   a fragment, a partial frame, one over the size limit) on, autobahn parses, from exactly
   where it would have been.
-- **Handing over** (``game.receive_now``, gameserver/wsframes.py), as under uvicorn: a binary
+- **Handing over** (``game.receive_now``, game/extensions.py), as under uvicorn: a binary
   message that finds the application's queue empty is given to the consumer's plain function.
 - **Out** (``game.send_now``): one binary frame, straight to the socket when Twisted holds
   nothing unsent for it (without registering the socket for writing); Twisted keeps the rest.
@@ -47,14 +47,13 @@ from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.web.http import HTTPChannel, _GenericHTTPChannelProtocol
 
+from game.extensions import RECEIVE_NOW, SEND_NOW
 from gameserver.wsframes import (
     CLOSE_DISCARD_BYTES,
     CLOSE_POLICY,
     CLOSE_TIMEOUT_S,
     HANDSHAKES,
     MAX_QUEUED,
-    RECEIVE_NOW,
-    SEND_NOW,
     ControlBudget,
     frame_header,
     limit_unsent,

@@ -1,6 +1,6 @@
 """What both game websocket protocols share (gameserver/wsprotocol.py for uvicorn,
-gameserver/daphneserver.py for daphne): the names of the scope extensions, the framing of
-the hot messages — whole, final, binary frames — read and written without a library, the
+gameserver/daphneserver.py for daphne; the scope extensions they offer are named by the game,
+game/extensions.py): the framing of the hot messages — whole, final, binary frames — read and written without a library, the
 limits of a connection the server is closing, and the book of unfinished handshakes."""
 
 from __future__ import annotations
@@ -19,13 +19,6 @@ except ImportError:  # pragma: no cover
 
 FIN_BINARY = 0x82  # FIN bit + binary opcode, no reserved bits
 MASK_BIT = 0x80
-#: The scope extension of the hand-over: ``extensions[RECEIVE_NOW](f)`` has the server call
-#: ``f(payload)`` for each binary message that finds the receive queue empty (``f(None)`` ends it).
-RECEIVE_NOW = "game.receive_now"
-#: The scope extension of the direct write: ``extensions[SEND_NOW](payload) -> bool`` writes one
-#: binary frame now, or returns False, having written nothing, when it would have to wait.
-SEND_NOW = "game.send_now"
-
 MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
 #: Once the server sends a close (the application's, a timeout, or a frame it refuses: 1002,
 #: 1007, 1009), nothing more the client sent is parsed: its bytes are counted and dropped while

@@ -51,14 +51,13 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.protocol import State
 from websockets.streams import StreamReader
 
+from game.extensions import RECEIVE_NOW, SEND_NOW
 from gameserver.wsframes import (
     CLOSE_DISCARD_BYTES,
     CLOSE_POLICY,
     CLOSE_TIMEOUT_S,
     HANDSHAKES,
     MAX_QUEUED,
-    RECEIVE_NOW,
-    SEND_NOW,
     ControlBudget,
     frame_header,
     limit_unsent,

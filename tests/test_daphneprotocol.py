@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.testing import StringTransport
 
+from game.extensions import RECEIVE_NOW, SEND_NOW
 from gameserver import rundaphne
 from gameserver.daphneserver import GameDaphneProtocol, GameDaphneServer
-from gameserver.wsframes import RECEIVE_NOW, SEND_NOW, frame_header
+from gameserver.wsframes import frame_header
 
 from .test_wsprotocol import (
     OP_BINARY,

@@ -1,6 +1,7 @@
 """The server's layers, read from its source: no import circle among its modules (imports made
 only for type checking count too); the engine imports no framework and nothing above it;
-nothing outside game/cluster imports it (settings name the cluster's runtime, once)."""
+nothing outside game/cluster imports it (settings name the cluster's runtime, once); the
+server (gameserver/) depends on the game, never the game on the server."""
 
 from __future__ import annotations
 
@@ -93,6 +94,12 @@ def test_only_the_cluster_imports_the_cluster():
     outside = {name for name, deps in edges.items() if not name.startswith("game.cluster")
                and any(dep.startswith("game.cluster") for dep in deps)}
     assert outside == set()
+
+
+def test_the_game_never_imports_the_server():
+    edges = graph()
+    assert {name for name, deps in edges.items() if name.startswith("game.")
+            and any(dep.startswith("gameserver") for dep in deps)} == set()
 
 
 def _all_imports(path: Path) -> set[str]:
