@@ -1,11 +1,21 @@
-// The HTTP API: lobbies, games and saved matches, as JSON. Errors carry a readable message.
+// The HTTP API: lobbies, games and saved matches, as JSON. Errors carry a readable message:
+// the catalog's sentence for the refusal's code (locale/*.js: api.<code>).
+import { has, t, withDetail } from './i18n.js';
 
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, code = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
+    this.code = code;
   }
+}
+
+/** What a person reads for a refusal: HTTP `status`, the JSON `body` ({error, msg}) or null. */
+export function refusalText(status, body) {
+  const key = `api.${body?.error}`;
+  const text = body?.error && has(key) ? t(key) : t('api.refused', { status });
+  return withDetail(text, body?.msg);
 }
 
 function csrfToken() {
@@ -18,7 +28,7 @@ async function request(path, options = {}) {
   try {
     reply = await fetch(path, { credentials: 'same-origin', ...options });
   } catch {
-    throw new ApiError('The server cannot be reached. Check your connection.', 0);
+    throw new ApiError(t('api.unreachable'), 0);
   }
   let body = null;
   try {
@@ -26,10 +36,7 @@ async function request(path, options = {}) {
   } catch {
     body = null;
   }
-  if (!reply.ok) {
-    const detail = body?.msg ?? (reply.status === 404 ? 'not found' : `HTTP ${reply.status}`);
-    throw new ApiError(`The server refused: ${detail}.`, reply.status);
-  }
+  if (!reply.ok) throw new ApiError(refusalText(reply.status, body), reply.status, body?.error ?? null);
   return body;
 }
 

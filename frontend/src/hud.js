@@ -1,5 +1,6 @@
 // The heads-up display: players and scores, the round timer, ping and the connection's state.
 // Everything is written with textContent; the DOM is touched only when something changed.
+import { t } from './i18n.js';
 import { colourMap } from './render/canvas.js';
 import { inkFor, markFor } from './render/players.js';
 import { el } from './ui/dom.js';
@@ -12,14 +13,14 @@ export function formatClock(seconds) {
 /** What a person reads about the connection (from `Net.status()`). */
 export function connectionText(status, now = Date.now()) {
   switch (status.state) {
-    case 'open': return 'Connected';
-    case 'connecting': return status.attempt ? `Reconnecting… (attempt ${status.attempt})` : 'Connecting…';
+    case 'open': return t('conn.open');
+    case 'connecting': return status.attempt ? t('conn.reconnecting_attempt', { n: status.attempt }) : t('conn.connecting');
     case 'reconnecting': {
       const secs = Math.max(0, Math.ceil(((status.retryAt ?? now) - now) / 1000));
-      return `Connection lost, retrying in ${secs} s`;
+      return t('conn.retrying', { s: secs });
     }
-    case 'closed': return 'Disconnected';
-    default: return 'Not connected';
+    case 'closed': return t('conn.closed');
+    default: return t('conn.idle');
   }
 }
 
@@ -35,7 +36,7 @@ function swatch(colour) {
 }
 
 // Until a game is set: every player's score as a number, highest first.
-const PLAIN = { score: (row) => ({ text: String(row.s ?? 0), title: 'points' }), compare: (a, b) => (b.s ?? 0) - (a.s ?? 0) };
+const PLAIN = { score: (row) => ({ text: String(row.s ?? 0), title: t('hud.points') }), compare: (a, b) => (b.s ?? 0) - (a.s ?? 0) };
 
 export class Hud {
   constructor({ scores, timer, ping, connection }) {
@@ -65,7 +66,7 @@ export class Hud {
     swatch(colours.get(row.id)),
     el('span', { className: 'name', textContent: row.n ?? row.id }),
     el('span', { className: 'score', textContent: cells[i].text, title: cells[i].title }))));
-    const limit = el('div', { className: 'limit', textContent: state?.g?.sl ? `First to ${state.g.sl}` : '' });
+    const limit = el('div', { className: 'limit', textContent: state?.g?.sl ? t('hud.first_to', { n: state.g.sl }) : '' });
     this.scoresEl.replaceChildren(list, limit);
   }
 
@@ -75,7 +76,7 @@ export class Hud {
   }
 
   ping(rttMs) {
-    const text = rttMs === null ? 'ping –' : `ping ${Math.round(rttMs)} ms`;
+    const text = rttMs === null ? t('hud.ping_none') : t('hud.ping', { ms: Math.round(rttMs) });
     if (this.pingEl.textContent !== text) this.pingEl.textContent = text;
     this.pingEl.dataset.quality = rttMs === null ? '' : rttMs < 80 ? 'good' : rttMs < 200 ? 'fair' : 'poor';
   }
@@ -84,6 +85,6 @@ export class Hud {
     const text = connectionText(status);
     if (this.connEl.textContent !== text) this.connEl.textContent = text;
     this.connEl.dataset.state = status.state;
-    this.connEl.title = `WebSocket readyState: ${status.readyState}`;
+    this.connEl.title = t('conn.ready_state', { state: status.readyState });
   }
 }

@@ -2,6 +2,7 @@
 // checks that the tables agree) plus the words a person reads when something is refused.
 // docs/protocol.md is the human copy of the tables.
 import { decode, encode } from '@msgpack/msgpack';
+import { t, withDetail } from './i18n.js';
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 4096;
@@ -103,42 +104,11 @@ export const STAFF_CLIENT_KINDS = {
   ping: CLIENT_KINDS.ping,
 };
 
-// What a person reads for each error code (the server's own `msg` is shown beside it).
-export const ERROR_MESSAGES = {
-  bad_frame: 'The game client sent something the server could not read.',
-  bad_version: 'This page is out of date. Reload it to get the current version.',
-  unknown_kind: 'The game client sent a request the server does not know.',
-  bad_field: 'That value was not accepted.',
-  frame_too_large: 'That message was too long to send.',
-  forbidden: 'You are not allowed to do that.',
-  invalid_state: 'That is not possible right now.',
-  not_found: 'That person is no longer in the lobby.',
-  rate_limited: 'You are sending too fast. Slow down a little.',
-  overloaded: 'The lobby is busy; your last action was dropped. Try again.',
-  not_in_match: 'You are not playing in the current match.',
-  queue_full: 'Too many players are waiting for a match right now. Try again in a minute.',
-  server_error: 'The server could not carry that out. The game goes on; try again.',
-};
-
-// What a person reads when the server closes the connection with one of its codes.
-export const CLOSE_MESSAGES = {
-  bad_version: 'This page is out of date. Reload it to play.',
-  bad_request: 'The link to this lobby is malformed. Go back to the lobby list and join again.',
-  staff_only: 'The staff dashboard is for staff users only. Log in with a staff account.',
-  lobby_not_found: 'There is no open lobby with this code. It may have closed.',
-  kicked: 'You were kicked from the lobby by its host or by staff.',
-  banned: 'You are banned from this lobby.',
-  too_slow: 'Your connection fell too far behind the game. Reconnecting…',
-  lobby_full: 'Every player seat is taken. You can still join as a spectator.',
-  lobby_locked: 'The host locked this lobby. You can still join as a spectator.',
-  lobby_closed: 'The lobby was closed.',
-  replaced: 'You opened this seat in another tab or window; this one is no longer connected.',
-  moved: 'The lobby is moving to another server. Reconnecting…',
-  unknown_game: 'There is no game by that name to find a match for.',
-  too_many_errors: 'The server closed the connection after too many refused requests.',
-  too_many_connections: 'Too many connections from your network. Close some game tabs and reload.',
-  server_error: 'The server ran into a problem. Reconnecting…',
-};
+// What a person reads for each error code and each close: catalog keys (locale/*.js), the
+// server's own `msg` is protocol text in English (shown beside it on English pages only).
+export const ERROR_MESSAGES = Object.freeze(Object.fromEntries(Object.keys(ERRORS).map((code) => [code, `error.${code}`])));
+export const CLOSE_MESSAGES = Object.freeze(Object.fromEntries(
+  Object.values(CLOSE_CODES).map(([name]) => [name, `close.${name}`])));
 
 // Closes after which reconnecting cannot help (or would take the seat back from another tab):
 // the person must do something else.
@@ -155,8 +125,7 @@ export class ProtocolError extends Error {
 
 /** A readable message for an error frame `{code, msg}`. */
 export function describeError(code, msg) {
-  const human = ERROR_MESSAGES[code] ?? 'The server refused that request.';
-  return msg ? `${human} (${msg})` : human;
+  return withDetail(t(ERROR_MESSAGES[code] ?? 'error.unknown'), msg);
 }
 
 /** `{name, message, final}` for a websocket close code (server codes and standard ones). */
@@ -164,11 +133,10 @@ export function describeClose(code) {
   const entry = CLOSE_CODES[code];
   if (entry) {
     const [name] = entry;
-    return { name, message: CLOSE_MESSAGES[name], final: FINAL_CLOSES.has(name) };
+    return { name, message: t(CLOSE_MESSAGES[name]), final: FINAL_CLOSES.has(name) };
   }
-  if (code === 1000) return { name: 'normal', message: 'Disconnected.', final: false };
-  if (code === 1001) return { name: 'going_away', message: 'The server is restarting. Reconnecting…', final: false };
-  return { name: 'connection_lost', message: 'The connection to the server was lost. Reconnecting…', final: false };
+  const name = { 1000: 'normal', 1001: 'going_away' }[code] ?? 'connection_lost';
+  return { name, message: t(`close.${name}`), final: false };
 }
 
 /** Encode one client frame; throws ProtocolError for an unknown kind, a missing field or a frame too large.

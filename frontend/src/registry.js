@@ -6,6 +6,9 @@
 // A game module's default export is its spec; `gameSpec` checks it and fills in what it
 // leaves out:
 //   name         the rules' name (game/rules/<name>.py)
+//   messages     the game's texts, {en: {key: text}, hi: {...}}, every key in every language
+//                (i18n.js: gameText adds them under game.<name>.; docs/i18n.md); `help`,
+//                `touch.help` and what `score` and `describe` say are looked up there
 //   help         one line: how to play with the keyboard and mouse
 //   Renderer     a class: `new Renderer(canvas)` draws the game's world on the page's canvas.
 //                It has `width`, `height` (world units), `toWorld(clientX, clientY)`,
@@ -29,11 +32,14 @@
 //   describe(e, nameOf) a game event as a chat line, or null; nameOf(member id) -> name
 //   flash(e)     the entity id a game event makes flash (a hit), or null
 
+import { t } from './i18n.js';
+
 const DEFAULTS = Object.freeze({
+  messages: Object.freeze({}),
   help: '',
   touch: null,
   prediction: null,
-  score: (row) => ({ text: String(row.s ?? 0), title: 'points' }),
+  score: (row) => ({ text: String(row.s ?? 0), title: t('hud.points') }),
   compare: (a, b) => (b.s ?? 0) - (a.s ?? 0),
   describe: () => null,
   flash: () => null,
@@ -49,7 +55,7 @@ export function gameSpec(name, spec) {
   return Object.freeze({ ...DEFAULTS, ...spec, input: Object.freeze({ keys: [], ...spec.input }) });
 }
 
-/** The registered games as the page lists them: [{name, title, module}]. */
+/** The registered games as the page lists them: [{name, title (in the page's language), module}]. */
 export function listedGames(doc = globalThis.document) {
   const script = doc?.getElementById('game-modules');
   return script ? JSON.parse(script.textContent) : [];
@@ -73,4 +79,9 @@ export async function loadGames(list = listedGames(), load = undefined) {
     else failed.push({ name: list[i].name, error: outcome.reason });
   });
   return { games, failed };
+}
+
+/** Game `name`'s title in the page's language (from the page's list), else its name. */
+export function gameTitle(name, list = listedGames()) {
+  return list.find((g) => g.name === name)?.title ?? name;
 }

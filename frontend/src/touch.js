@@ -3,10 +3,9 @@
 // (`touch` in its module, registry.js), and fingers on the game view itself. Each input the
 // keyboard and mouse make goes through `apply`, which folds in what the fingers say. Shown on
 // touch screens to players; a keyboard or screen reader user never meets it (aria-hidden).
+import { has, t } from './i18n.js';
 import { STICK, TouchTracker, knobOffset } from './touch/gestures.js';
 import { el } from './ui/dom.js';
-
-const PAD_LABELS = { stick: 'Move', fire: 'Fire', drag: 'Drag ↕' };
 
 /** True on a device whose main pointer is a finger. */
 export function touchScreen(win = window) {
@@ -45,7 +44,7 @@ export class TouchControls {
     const pads = this.scheme.pads.map((role, i) => {
       const pad = el('div', { className: `touch-control touch-${role}`, dataset: { role, side: i ? 'right' : 'left' } });
       if (role === 'stick') pad.append(el('span', { className: 'touch-knob' }));
-      pad.append(el('span', { className: 'touch-label', textContent: PAD_LABELS[role] ?? role }));
+      pad.append(el('span', { className: 'touch-label', textContent: has(`touch.${role}`) ? t(`touch.${role}`) : role }));
       return pad;
     });
     const pad = el('div', { id: 'touch-pad', className: 'touch-pad', hidden: true }, ...pads);

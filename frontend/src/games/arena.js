@@ -2,7 +2,8 @@
 // client can predict its own player), its renderer, and how keys, mouse and touch play it.
 // tests/frontend/movement.test.mjs runs the port against tests/fixtures/arena_movement.json,
 // the fixture the Python rules are checked against too. The default export is the game's
-// spec (registry.js).
+// spec (registry.js); its words, in every language, are MESSAGES (i18n.js: gameText).
+import { gameText } from '../i18n.js';
 import { KEYS } from '../input.js';
 import { WorldCanvas, colourMap } from '../render/canvas.js';
 import { drawMark } from '../render/players.js';
@@ -21,6 +22,24 @@ export const WORLD = Object.freeze({
     [200, 380, 40, 140], [1360, 380, 40, 140],
   ]),
 });
+
+/** Everything the arena says to people, in each language (docs/i18n.md). */
+export const MESSAGES = Object.freeze({
+  en: {
+    help: 'Move: WASD or arrow keys · Aim: mouse · Fire: click or Space',
+    touch_help: 'Move: the stick · Aim and fire: tap or hold on the arena, or hold Fire',
+    score_title: 'score · kills/deaths',
+    kill: '{killer} eliminated {victim}.',
+  },
+  hi: {
+    help: 'चलना: WASD या तीर वाली कुंजियाँ · निशाना: माउस · फ़ायर: क्लिक या Space',
+    touch_help: 'चलना: स्टिक · निशाना और फ़ायर: अखाड़े पर टैप करें या उँगली रखे रहें, या फ़ायर दबाए रखें',
+    score_title: 'स्कोर · ढेर किए/ढेर हुए',
+    kill: '{killer} ने {victim} को ढेर कर दिया।',
+  },
+});
+const t = gameText('arena', MESSAGES);
+
 export const MAX_HP = 100;
 export const BULLET_RADIUS = 4;
 export const PICKUP_RADIUS = 14;
@@ -242,7 +261,7 @@ const input = {
 export const touch = Object.freeze({
   pads: Object.freeze(['stick', 'fire']),
   surface: 'aim',
-  help: 'Move: the stick · Aim and fire: tap or hold on the arena, or hold Fire',
+  help: t('touch_help'),
   apply(d, fingers, { own }) {
     const out = { ...d };
     const push = fingers.stick ? stickVector(fingers.stick.origin, fingers.stick.point) : { x: 0, y: 0 };
@@ -270,13 +289,14 @@ export const prediction = Object.freeze({
 
 export default Object.freeze({
   name: 'arena',
-  help: 'Move: WASD or arrow keys · Aim: mouse · Fire: click or Space',
+  messages: MESSAGES,
+  help: t('help'),
   Renderer: ArenaRenderer,
   input,
   touch,
   prediction,
-  score: (row) => ({ text: `${row.s ?? 0}  ·  ${row.k ?? 0}/${row.d ?? 0}`, title: 'score · kills/deaths' }),
+  score: (row) => ({ text: `${row.s ?? 0}  ·  ${row.k ?? 0}/${row.d ?? 0}`, title: t('score_title') }),
   compare: (a, b) => (b.s ?? 0) - (a.s ?? 0) || (a.d ?? 0) - (b.d ?? 0),
-  describe: (e, nameOf) => (e.type === 'kill' ? `${nameOf(e.killer)} eliminated ${nameOf(e.victim)}.` : null),
+  describe: (e, nameOf) => (e.type === 'kill' ? t('kill', { killer: nameOf(e.killer), victim: nameOf(e.victim) }) : null),
   flash: (e) => (e.type === 'hit' ? `p${e.id}` : null),
 });

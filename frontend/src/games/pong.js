@@ -1,6 +1,7 @@
 // Pong in the browser: its court and paddle step (ported from game/rules/pong.py for drawing and
 // for predicting the own paddle), its renderer, and how keys and touch play it. The default
-// export is the game's spec (registry.js).
+// export is the game's spec (registry.js); its words, in every language, are MESSAGES.
+import { gameText } from '../i18n.js';
 import { KEYS } from '../input.js';
 import { WorldCanvas, colourMap } from '../render/canvas.js';
 import { drawBadge } from '../render/players.js';
@@ -15,6 +16,21 @@ export const COURT = Object.freeze({
   paddle_speed: 420,
   ball_radius: 8,
 });
+
+/** Everything pong says to people, in each language (docs/i18n.md). */
+export const MESSAGES = Object.freeze({
+  en: {
+    help: 'Move your paddle: W/S or ↑/↓',
+    touch_help: 'Drag up or down, on the court or a pad, to move your paddle',
+    point: 'Point for {name}.',
+  },
+  hi: {
+    help: 'अपना पैडल चलाएँ: W/S या ↑/↓',
+    touch_help: 'पैडल चलाने के लिए कोर्ट या पैड पर उँगली ऊपर-नीचे खींचें',
+    point: '{name} को एक अंक मिला।',
+  },
+});
+const t = gameText('pong', MESSAGES);
 
 /** One paddle step: `my` in [-1, 1] at paddle_speed for `dt` seconds, kept on the court. */
 export function movePaddle(y, my, dt, court = COURT) {
@@ -100,7 +116,7 @@ export class PongRenderer extends WorldCanvas {
 export const touch = Object.freeze({
   pads: Object.freeze(['drag', 'drag']),
   surface: 'drag',
-  help: 'Drag up or down, on the court or a pad, to move your paddle',
+  help: t('touch_help'),
   apply(d, fingers, { own, dt }) {
     const drag = fingers.drag;
     if (!drag || !own) return d;
@@ -119,10 +135,11 @@ export const prediction = Object.freeze({
 
 export default Object.freeze({
   name: 'pong',
-  help: 'Move your paddle: W/S or ↑/↓',
+  messages: MESSAGES,
+  help: t('help'),
   Renderer: PongRenderer,
   input: { keys: [...KEYS.up, ...KEYS.down], sample: (c) => ({ my: c.axis(KEYS.up, KEYS.down) }) },
   touch,
   prediction,
-  describe: (e, nameOf) => (e.type === 'point' ? `Point for ${nameOf(e.id)}.` : null),
+  describe: (e, nameOf) => (e.type === 'point' ? t('point', { name: nameOf(e.id) }) : null),
 });

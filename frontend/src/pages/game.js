@@ -7,21 +7,21 @@ import { Hud } from '../hud.js';
 import { Controls, InputLoop } from '../input.js';
 import { Net } from '../net.js';
 import { Predictor } from '../prediction.js';
+import { t } from '../i18n.js';
 import { ProtocolError, describeError, encodeClient, lobbyUrl } from '../protocol.js';
-import { loadGames } from '../registry.js';
+import { gameTitle, loadGames } from '../registry.js';
 import { SnapshotBuffer } from '../snapshots.js';
 import { TouchControls } from '../touch.js';
 import { getHostToken, getNickname, getResumeToken, setResumeToken } from '../storage.js';
 import { seatsAtStart } from '../ui/bots.js';
 import { Chat } from '../ui/chat.js';
-import { FinalScreen, remover } from '../ui/final.js';
-import { describeSettings } from '../ui/labels.js';
+import { FinalScreen } from '../ui/final.js';
 import { LobbyPanel } from '../ui/lobby-panel.js';
 import { Results } from '../ui/results.js';
 import { notifications, notify } from '../ui/toast.js';
+import { EVENTS } from './lobby-events.js';
 
 const RENDER_DELAY_MS = 100;
-const HIT_FLASH_MS = 180;
 const QUIET_INPUT_ERRORS = new Set(['not_in_match', 'overloaded']);
 const PING_EVERY_MS = 2000;
 
@@ -60,7 +60,7 @@ export class GameSession {
       onFrame: (msg) => this.onFrame(msg),
       onStatus: (status) => this.hud.connection(status),
       onClose: (info) => this.onClose(info),
-      onBadFrame: () => notify('The server sent a message this page cannot read. Try reloading.', { kind: 'warn' }),
+      onBadFrame: () => notify(t('game.bad_frame'), { kind: 'warn' }),
     });
     this.inputLoop = new InputLoop({
       sample: () => this.sample(),
@@ -111,11 +111,11 @@ export class GameSession {
       bytes = encodeClient(kind, fields);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      notify('That message is too long to send.', { kind: 'warn' });
+      notify(t('game.too_long'), { kind: 'warn' });
       return false;
     }
     if (this.net.send(bytes)) return true;
-    notify('Not connected to the lobby right now; try again in a moment.', { kind: 'warn' });
+    notify(t('game.not_connected'), { kind: 'warn' });
     return false;
   }
 
@@ -153,7 +153,7 @@ export class GameSession {
   }
 
   nameOf(id) {
-    if (id === 0) return 'staff'; // an action from the staff dashboard, from outside the lobby
+    if (id === 0) return t('who.staff'); // an action from the staff dashboard, from outside the lobby
     return this.lobby?.members.find((m) => m.id === id)?.name ?? `#${id}`;
   }
 
@@ -171,23 +171,24 @@ export class GameSession {
     this.predictor.reset();
     this.inputLoop.start(msg.tick_rate);
     this.onLobby({ lobby: msg.lobby });
-    const as = msg.role === 'spectator' ? 'a spectator' : msg.host ? 'the host' : 'a player';
-    if (msg.resumed) this.chat.system('Reconnected: you have your seat back.');
-    else this.chat.system(`You joined “${msg.lobby.name}” as ${as}.`);
+    const as = msg.role === 'spectator' ? 'spectator' : msg.host ? 'host' : 'player';
+    if (msg.resumed) this.chat.system(t('chat.reconnected'));
+    else this.chat.system(t(`chat.joined_as_${as}`, { lobby: msg.lobby.name }));
   }
 
   onLobby({ lobby }) {
     const previous = this.lobby;
     this.lobby = lobby;
     if (previous && previous.tick_rate !== lobby.tick_rate) this.inputLoop.start(lobby.tick_rate);
-    if (previous && previous.host !== this.you && lobby.host === this.you) notify('You are now the host of this lobby.', { kind: 'info' });
+    if (previous && previous.host !== this.you && lobby.host === this.you) notify(t('game.now_host'), { kind: 'info' });
     this.panel.update({ lobby, you: this.you, role: this.role, staff: this.staff });
     this.results.setAdmin(this.isAdmin(), seatsAtStart(lobby));
     this.$('lobby-name').textContent = lobby.name;
-    document.title = `${lobby.name} · ${lobby.game}`;
+    document.title = `${lobby.name} · ${gameTitle(lobby.game)}`;
     const delay = lobby.settings?.spectator_delay ?? 0;
-    const late = this.role === 'spectator' && delay > 0 && !this.staff ? ` · ${delay} s behind (anti-cheat delay)` : '';
-    this.$('role-badge').textContent = `${this.role === 'spectator' ? 'Spectator' : 'Player'} · ${lobby.spectators} watching${late}`;
+    const badge = [t(`badge.${this.role}`), t('badge.watching', { n: lobby.spectators })];
+    if (this.role === 'spectator' && delay > 0 && !this.staff) badge.push(t('badge.delay', { s: delay }));
+    this.$('role-badge').textContent = badge.join(' · ');
   }
 
   onState(msg) {
@@ -238,7 +239,7 @@ export class GameSession {
     this.game = game;
     const spec = this.games.get(game);
     if (!spec) {
-      notify(`This page cannot show ${game}: its browser module did not load. Try reloading.`, { kind: 'error', timeoutMs: 0 });
+      notify(t('game.module_failed', { game: gameTitle(game) }), { kind: 'error', timeoutMs: 0 });
       return;
     }
     const canvas = this.$('canvas');
@@ -258,7 +259,7 @@ export class GameSession {
 
   showHelp(spec) {
     const help = this.touch.visible ? spec.touch.help : spec.help;
-    this.$('help').textContent = this.role === 'spectator' ? 'You are watching. Pick a player to follow in the lobby panel.' : help;
+    this.$('help').textContent = this.role === 'spectator' ? t('game.watching_help') : help;
   }
 
   // -- drawing ------------------------------------------------------------------------------
@@ -279,21 +280,21 @@ export class GameSession {
 
   banner(now) {
     const phase = this.lobby?.phase;
-    if (this.final || !phase) return this.final ? null : { text: 'Connecting…' };
+    if (this.final || !phase) return this.final ? null : { text: t('banner.connecting') };
     if (phase === 'waiting') {
-      let sub = 'The match has not started yet';
-      if (this.isAdmin()) sub = 'Start the match when everyone is ready';
-      else if (this.role === 'player' && this.lobby.host === null) sub = 'The match starts when every matched player is here';
-      else if (this.role === 'player') sub = this.me()?.ready ? 'Waiting for the host to start' : 'Press “I\'m ready” when you are';
-      return { text: 'Waiting for players', sub };
+      let sub = 'banner.not_started';
+      if (this.isAdmin()) sub = 'banner.start_when_ready';
+      else if (this.role === 'player' && this.lobby.host === null) sub = 'banner.matched_start';
+      else if (this.role === 'player') sub = this.me()?.ready ? 'banner.wait_host_start' : 'banner.press_ready';
+      return { text: t('banner.waiting'), sub: t(sub) };
     }
     if (phase === 'countdown') {
       const left = this.countdownEnd ? Math.max(1, Math.ceil((this.countdownEnd - now) / 1000)) : null;
-      return { text: left ? String(left) : 'Get ready', sub: 'The match is about to start' };
+      return { text: left ? String(left) : t('banner.get_ready'), sub: t('banner.about_to_start') };
     }
-    if (phase === 'playing' && now < this.goUntil) return { text: 'GO!' };
+    if (phase === 'playing' && now < this.goUntil) return { text: t('banner.go') };
     if (phase === 'finished' && !this.results.visible) {
-      return { text: 'Match over', sub: this.isAdmin() ? 'Press Rematch to play again' : 'Waiting for the host' };
+      return { text: t('banner.over'), sub: t(this.isAdmin() ? 'banner.press_rematch' : 'banner.wait_host') };
     }
     return null;
   }
@@ -336,56 +337,6 @@ const FRAMES = {
   event: GameSession.prototype.onEvents,
   error: GameSession.prototype.onError,
   pong: GameSession.prototype.onPong,
-};
-
-/** A member was kicked or banned (`what`); when it is this page's, remember by whom. */
-function removal(session, e, what) {
-  if (e.id === session.you) session.removedBy = remover(e.by, session.lobby?.members);
-  session.chat.system(`${e.id === session.you ? 'You were' : `${e.name} was`} ${what} by ${session.nameOf(e.by)}.`);
-}
-
-const EVENTS = {
-  joined(e) { if (e.id !== this.you) this.chat.system(`${e.name} joined${e.role === 'spectator' ? ' to watch' : ''}.`); },
-  left(e) { this.chat.system(`${e.name} left.`); },
-  kicked(e) { removal(this, e, 'kicked'); },
-  banned(e) { removal(this, e, 'banned'); },
-  host(e) {
-    if (e.id === this.knownHost) return; // the welcome told of it already
-    this.knownHost = e.id;
-    if (e.id === null) return;
-    this.chat.system(`${e.id === this.you ? 'You are' : `${this.nameOf(e.id)} is`} now the host.`);
-  },
-  away(e) { this.chat.system(`${e.name} lost their connection; their seat is kept for ${Math.round(e.grace_s)} s.`); },
-  back(e) { if (e.id !== this.you) this.chat.system(`${e.name} is back.`); },
-  locked(e) { this.chat.system(e.locked ? 'The lobby is locked: no new players.' : 'The lobby is open again.'); },
-  settings(e) { this.chat.system(`Settings changed: ${describeSettings(e.changes)}.`); },
-  ready() {},
-  chat(e) { this.chat.chat(e, e.id === this.you); },
-  countdown(e) {
-    this.countdownEnd = performance.now() + e.seconds * 1000;
-    this.results.hide();
-    this.predictor.reset();
-  },
-  match_start() {
-    this.countdownEnd = null;
-    this.goUntil = performance.now() + 800;
-    this.chat.system('The match has started!');
-  },
-  match_over(e) {
-    const players = this.lobby ? seatsAtStart(this.lobby) : 0; // bots fill seats for a rematch
-    this.results.show(e, { you: this.you, admin: this.isAdmin(), members: players });
-    const winner = e.results.find((r) => r.winner);
-    this.chat.system(winner ? `Match over: ${winner.name} wins.` : 'Match over.');
-  },
-  lobby_closed() { this.chat.system('The lobby was closed.'); },
-  /** An event of the game's own, as its module words it and flashes it. */
-  game(e) {
-    if (!this.spec) return;
-    const flash = this.spec.flash(e);
-    if (flash !== null && flash !== undefined) this.hits.set(flash, performance.now() + HIT_FLASH_MS);
-    const line = this.spec.describe(e, (id) => this.nameOf(id));
-    if (line) this.chat.system(line, 'game-event');
-  },
 };
 
 /** Start the game page for lobby `code` as `role` ("player" or "spectator"), once the games'

@@ -3,7 +3,8 @@
 // match per game (pages/queue.js), join or watch by code, and the nickname kept in
 // localStorage.
 import { createLobby, listGames, listLobbies } from '../api.js';
-import { loadGames } from '../registry.js';
+import { clockTime, t } from '../i18n.js';
+import { gameTitle, loadGames } from '../registry.js';
 import { getNickname, setHostToken, setNickname } from '../storage.js';
 import { el } from '../ui/dom.js';
 import { icon } from '../ui/icons.js';
@@ -13,7 +14,6 @@ import { notify } from '../ui/toast.js';
 import { QueuePanel } from './queue.js';
 
 const POLL_MS = 2000;
-const PHASES = { waiting: 'Waiting', countdown: 'Starting', playing: 'Playing', finished: 'Match over', closed: 'Closed' };
 
 const playUrl = (code, role = 'player') => `/play/${encodeURIComponent(code)}/${role === 'spectator' ? '?role=spectator' : ''}`;
 
@@ -57,11 +57,11 @@ export class LobbyBrowser {
       const { lobbies } = await listLobbies();
       this.render(lobbies);
       this.failing = false;
-      this.$('lobbies-status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      this.$('lobbies-status').textContent = t('time.updated', { time: clockTime(new Date()) });
     } catch (err) {
-      if (!this.failing) notify(`Could not load the lobbies. ${err.message}`, { kind: 'warn' });
+      if (!this.failing) notify(t('lobbies.load_failed', { error: err.message }), { kind: 'warn' });
       this.failing = true;
-      this.$('lobbies-status').textContent = 'Offline: retrying…';
+      this.$('lobbies-status').textContent = t('lobbies.offline');
     }
     this.timer = setTimeout(() => this.refresh(), POLL_MS);
   }
@@ -69,23 +69,22 @@ export class LobbyBrowser {
   render(lobbies) {
     const body = this.$('lobby-rows');
     this.$('no-lobbies').hidden = lobbies.length > 0;
-    const titles = Object.fromEntries(this.games.map((g) => [g.name, g.title]));
     body.replaceChildren(...lobbies.map((l) => {
       const full = l.players >= l.max_players;
-      const join = el('a', { className: 'button primary', href: playUrl(l.code), textContent: 'Join' });
+      const join = el('a', { className: 'button primary', href: playUrl(l.code), textContent: t('lobbies.join') });
       if (full || l.locked) {
         join.classList.add('disabled');
         join.removeAttribute('href');
-        join.title = full ? 'Every seat is taken' : 'The host locked this lobby';
+        join.title = full ? t('lobbies.full') : t('lobbies.locked');
         join.setAttribute('aria-disabled', 'true');
       }
-      const watch = el('a', { className: 'button', href: playUrl(l.code, 'spectator'), textContent: 'Spectate' });
+      const watch = el('a', { className: 'button', href: playUrl(l.code, 'spectator'), textContent: t('lobbies.spectate') });
       const tr = el('tr', {},
         el('td', { className: 'lobby-name' }, el('strong', { textContent: l.name }), el('small', { textContent: ` ${l.code}` })),
-        el('td', { textContent: titles[l.game] ?? l.game }),
-        el('td', { textContent: `${l.players}/${l.max_players}` }, ...(l.locked ? [' ', icon('lock', 'locked')] : [])),
+        el('td', { textContent: gameTitle(l.game) }),
+        el('td', { textContent: `${l.players}/${l.max_players}` }, ...(l.locked ? [' ', icon('lock', t('lobbies.locked_icon'))] : [])),
         el('td', { textContent: String(l.spectators) }),
-        el('td', {}, el('span', { className: `phase phase-${l.phase}`, textContent: PHASES[l.phase] ?? l.phase })),
+        el('td', {}, el('span', { className: `phase phase-${l.phase}`, textContent: t(`phase.${l.phase}`) })),
         el('td', { className: 'actions' }, join, watch));
       tr.dataset.code = l.code;
       return tr;
@@ -95,14 +94,15 @@ export class LobbyBrowser {
   setGames(games) {
     this.games = games;
     const select = this.$('create-game');
-    select.replaceChildren(...games.map((g) => el('option', { value: g.name, textContent: `${g.title} (${g.min_players}–${g.max_players} players)` })));
+    select.replaceChildren(...games.map((g) => el('option', { value: g.name,
+      textContent: t('lobbies.game_option', { title: gameTitle(g.name), min: g.min_players, max: g.max_players }) })));
     this.gameFields();
     this.$('quick-games').replaceChildren(...games.map((g) => {
-      const button = el('button', { type: 'button', className: 'primary', textContent: `Quick match: ${g.title}` });
+      const button = el('button', { type: 'button', className: 'primary', textContent: t('lobbies.quick', { title: gameTitle(g.name) }) });
       button.dataset.game = g.name;
       button.addEventListener('click', () => {
         this.quickButtons(false);
-        this.queue.open(g);
+        this.queue.open({ ...g, title: gameTitle(g.name) });
       });
       return button;
     }));
@@ -124,7 +124,7 @@ export class LobbyBrowser {
     this.$('create-settings').replaceChildren(...Object.entries(game.default_settings).map(([key, value]) => {
       const props = settingInputProps(game.settings?.[key], value);
       const input = el('input', { ...props, name: key, ...(props.type === 'checkbox' ? { checked: value } : { value: String(value) }) });
-      return el('label', { className: 'field' }, el('span', { textContent: settingLabel(key) }), input);
+      return el('label', { className: 'field' }, el('span', { textContent: settingLabel(key, game.name) }), input);
     }));
   }
 
@@ -159,7 +159,7 @@ export class LobbyBrowser {
     setNickname(this.$('nickname').value);
     const code = this.$('join-code').value.trim().toUpperCase();
     if (!/^[A-Z0-9]{3,12}$/.test(code)) {
-      notify('Enter the lobby code you were given (letters and digits).', { kind: 'warn' });
+      notify(t('lobbies.bad_code'), { kind: 'warn' });
       return;
     }
     window.location.assign(playUrl(code, role));

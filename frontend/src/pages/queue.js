@@ -1,6 +1,7 @@
 // Quick match: the matchmaking queue of one game (/ws/queue/<game>/). The view shows the place
 // in the queue, how many wait, the time waited and the rating window; on `matched` it keeps the
 // seat token (as the lobby's token, which the game page sends) and goes to the lobby.
+import { t, withDetail } from '../i18n.js';
 import { Net } from '../net.js';
 import {
   QUEUE_CLIENT_KINDS, QUEUE_SERVER_KINDS, decodeServer, describeError, encodeClient, queueUrl,
@@ -23,15 +24,15 @@ export function formatWait(seconds) {
  * frames; the rest is the server's word.
  */
 export function queueView(status, receivedAt, now) {
-  if (!status) return { state: 'connecting', headline: 'Connecting to the queue…', waiting: '–', position: '–', wait: '–', window: '–' };
+  if (!status) return { state: 'connecting', headline: t('queue.connecting'), waiting: '–', position: '–', wait: '–', window: '–' };
   const waiting = String(status.waiting);
-  if (!status.queued) return { state: 'idle', headline: 'Not in the queue', waiting, position: '–', wait: '–', window: '–' };
+  if (!status.queued) return { state: 'idle', headline: t('queue.idle'), waiting, position: '–', wait: '–', window: '–' };
   const waited = status.wait_s + Math.max(0, now - receivedAt) / 1000;
   return {
     state: 'queued',
-    headline: `Looking for ${status.waiting > 1 ? 'players near your rating' : 'an opponent'}…`,
+    headline: t(status.waiting > 1 ? 'queue.looking_players' : 'queue.looking_opponent'),
     waiting,
-    position: `${status.position} of ${status.waiting}`,
+    position: t('queue.position', { position: status.position, waiting: status.waiting }),
     wait: formatWait(waited),
     window: `${status.rating} ± ${status.window}`,
   };
@@ -56,9 +57,9 @@ export class QueueSession {
       onStatus: (s) => this.connection(s.state),
       onClose: (info) => {
         if (!info.final) return;
-        this.finish('closed', info.name === 'replaced' ? 'You joined this queue in another tab or window; this one stopped.' : info.message);
+        this.finish('closed', info.name === 'replaced' ? t('queue.replaced') : info.message);
       },
-      onBadFrame: (err) => this.onError(err.message),
+      onBadFrame: (err) => this.onError(withDetail(t('queue.bad_frame'), err.message)),
       WebSocketImpl,
       random,
     });
@@ -112,8 +113,8 @@ export class QueueSession {
   }
 
   view(now = this.now()) {
-    if (this.state === 'matched') return { ...queueView(this.status, this.receivedAt, now), state: 'matched', headline: 'Match found! Joining…' };
-    if (this.state === 'cancelled' || this.state === 'closed') return { ...queueView(null, 0, now), state: this.state, headline: 'Not in the queue' };
+    if (this.state === 'matched') return { ...queueView(this.status, this.receivedAt, now), state: 'matched', headline: t('queue.matched') };
+    if (this.state === 'cancelled' || this.state === 'closed') return { ...queueView(null, 0, now), state: this.state, headline: t('queue.idle') };
     return queueView(this.status, this.receivedAt, now);
   }
 }

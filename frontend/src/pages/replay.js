@@ -3,16 +3,18 @@
 // HUD (its module, found in the registry): play/pause, seek, speed, keyboard, and smooth
 // motion between ticks.
 import { decode } from '@msgpack/msgpack';
+import { refusalText } from '../api.js';
 import { Hud } from '../hud.js';
+import { t, withDetail } from '../i18n.js';
 import { listedGames, loadGame } from '../registry.js';
 import { eventsByTick, hitsAt, sampleFrames } from '../replay/frames.js';
 import { ReplayPlayer, formatTime } from '../replay/player.js';
+import { reasonText } from '../ui/results.js';
 import { notify } from '../ui/toast.js';
 
 export const REPLY_VERSION = 1;
 const HIT_FLASH_S = 0.18;
 const SEEK_STEP_S = 5;
-const REASONS = { score_limit: 'score limit', time_up: 'time up', forfeit: 'forfeit' };
 
 /** The replay of match `matchId`, decoded; an Error with a readable message when refused. */
 export async function fetchReplay(matchId, fetchImpl = fetch) {
@@ -20,20 +22,20 @@ export async function fetchReplay(matchId, fetchImpl = fetch) {
   try {
     reply = await fetchImpl(`/api/matches/${encodeURIComponent(matchId)}/replay`, { credentials: 'same-origin' });
   } catch {
-    throw new Error('The server cannot be reached. Check your connection.');
+    throw new Error(t('api.unreachable'));
   }
   if (!reply.ok) {
-    let detail = `HTTP ${reply.status}`;
+    let body = null;
     try {
-      detail = (await reply.json()).msg ?? detail;
+      body = await reply.json();
     } catch {
-      // not JSON: keep the status
+      // not JSON: the status says it
     }
-    throw new Error(`This replay cannot be shown: ${detail}.`);
+    throw new Error(t('replay.refused', { reason: refusalText(reply.status, body) }));
   }
   const data = decode(new Uint8Array(await reply.arrayBuffer()));
   if (data?.v !== REPLY_VERSION || !Array.isArray(data.frames) || !data.frames.length || !(data.tick_rate > 0)) {
-    throw new Error('This replay is in a format this page does not know; try reloading.');
+    throw new Error(t('replay.bad_format'));
   }
   return data;
 }
@@ -42,11 +44,11 @@ export async function fetchReplay(matchId, fetchImpl = fetch) {
  * this page cannot show it. */
 export async function replayGame(name, list = listedGames(), load = undefined) {
   const entry = list.find((g) => g.name === name);
-  if (!entry) throw new Error(`This server has no game named “${name}” any more, so its replay cannot be shown.`);
+  if (!entry) throw new Error(t('replay.no_game', { name }));
   try {
     return await loadGame(entry, load);
   } catch (err) {
-    throw new Error(`The page for ${entry.title} cannot be loaded (${err.message}); try reloading.`);
+    throw new Error(withDetail(t('replay.module_failed', { title: entry.title }), err.message));
   }
 }
 
@@ -125,11 +127,11 @@ export class ReplayView {
     const { player, replay } = this;
     if (player.ended && !player.playing) {
       const winner = replay.result.winner;
-      const reason = REASONS[replay.result.reason] ?? replay.result.reason;
-      if (replay.status === 'aborted') return { text: 'Match aborted', sub: 'The replay ends where the match stopped' };
-      return { text: winner === null || winner === undefined ? 'Draw' : `${this.names.get(winner) ?? '?'} wins`, sub: reason };
+      if (replay.status === 'aborted') return { text: t('replay.aborted'), sub: t('replay.aborted_sub') };
+      const text = winner === null || winner === undefined ? t('replay.draw') : t('replay.wins', { name: this.names.get(winner) ?? '?' });
+      return { text, sub: reasonText(replay.result.reason) };
     }
-    if (player.position === 0 && !player.playing) return { text: 'Replay', sub: 'Press Space or Play to start' };
+    if (player.position === 0 && !player.playing) return { text: t('replay.title'), sub: t('replay.press_play') };
     return null;
   }
 
@@ -138,9 +140,9 @@ export class ReplayView {
     const { $, player } = this;
     const tick = Math.floor(position);
     const view = {
-      play: player.playing ? 'Pause' : player.ended ? 'Replay' : 'Play',
+      play: t(player.playing ? 'replay.pause' : player.ended ? 'replay.again' : 'replay.play'),
       clock: `${formatTime(player.timeAt(position))} / ${formatTime(player.duration)}`,
-      tick: `tick ${tick} / ${player.last}`,
+      tick: t('replay.tick', { tick, last: player.last }),
       speed: String(player.speed),
     };
     for (const [id, text] of Object.entries(view)) {
@@ -182,7 +184,7 @@ export async function startReplayPage(doc, { matchId }) {
     spec = await replayGame(replay.game);
   } catch (err) {
     window.__replay.error = err.message;
-    $('loading').querySelector('h2').textContent = 'No replay';
+    $('loading').querySelector('h2').textContent = t('replay.none');
     $('loading').querySelector('p').textContent = err.message;
     notify(err.message, { kind: 'error', timeoutMs: 0 });
     return null;

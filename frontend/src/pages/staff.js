@@ -1,6 +1,9 @@
 // The staff dashboard (/staff/): this server process's lobbies, totals and matchmaking queues,
 // live over /ws/staff/ (a `dashboard` frame about once a second), with close and kick buttons.
+import { connectionText } from '../hud.js';
+import { clockTime, t } from '../i18n.js';
 import { Net } from '../net.js';
+import { gameTitle } from '../registry.js';
 import {
   STAFF_CLIENT_KINDS, STAFF_SERVER_KINDS, decodeServer, describeError, encodeClient, staffUrl,
 } from '../protocol.js';
@@ -24,30 +27,31 @@ const ms = (value) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
 
 /** The process totals as [label, value] pairs (pure). */
 export function processFigures(p) {
-  const phases = Object.entries(p.phases).filter(([, n]) => n > 0).map(([phase, n]) => `${n} ${phase}`).join(', ');
+  const phases = Object.entries(p.phases).filter(([, n]) => n > 0)
+    .map(([phase, n]) => t('staff.phase_count', { n, phase: t(`phase.word.${phase}`) })).join(', ');
   return [
-    ['Process', String(p.pid)],
-    ['Lobbies', phases ? `${p.lobbies} (${phases})` : String(p.lobbies)],
-    ['Players', String(p.players)],
-    ['Spectators', String(p.spectators)],
-    ['Connections', String(p.connections)],
-    ['Queued', String(p.queued)],
-    ['Frames/s', String(p.frames_per_s)],
-    ['Bytes/s', formatBytes(p.bytes_per_s)],
-    ['Worst tick p99', ms(p.tick_p99_ms_max)],
-    ['Overruns', String(p.overruns)],
-    ['Stale frames dropped', String(p.state_frames_dropped)],
-    ['Matches saved', String(p.matches_saved)],
+    [t('staff.process'), String(p.pid)],
+    [t('staff.lobbies'), phases ? `${p.lobbies} (${phases})` : String(p.lobbies)],
+    [t('staff.players'), String(p.players)],
+    [t('staff.spectators'), String(p.spectators)],
+    [t('staff.connections'), String(p.connections)],
+    [t('staff.queued'), String(p.queued)],
+    [t('staff.frames'), String(p.frames_per_s)],
+    [t('staff.bytes'), formatBytes(p.bytes_per_s)],
+    [t('staff.worst_tick'), ms(p.tick_p99_ms_max)],
+    [t('staff.overruns'), String(p.overruns)],
+    [t('staff.stale'), String(p.state_frames_dropped)],
+    [t('staff.saved'), String(p.matches_saved)],
   ];
 }
 
 /** The cells of a lobby's row, as text (pure); `slow` marks a tick p99 over half the tick's period. */
 export function lobbyCells(l) {
-  const players = `${l.players}/${l.max_players}${l.bots ? ` +${l.bots} bots` : ''}`;
-  const flags = [l.private && 'private', l.locked && 'locked', l.matchmade && 'matchmade'].filter(Boolean).join(', ');
+  const players = `${l.players}/${l.max_players}${l.bots ? ` ${t('staff.plus_bots', { n: l.bots })}` : ''}`;
+  const flags = ['private', 'locked', 'matchmade'].filter((flag) => l[flag]).map((flag) => t(`staff.${flag}`)).join(', ');
   return {
-    lobby: `${l.name} ${l.code}`, flags, game: l.game, phase: l.phase, players, spectators: String(l.spectators),
-    tick: `${l.tick_rate} Hz`, p50: ms(l.tick_p50_ms), p99: ms(l.tick_p99_ms), overruns: String(l.overruns),
+    lobby: `${l.name} ${l.code}`, flags, game: gameTitle(l.game), phase: t(`phase.${l.phase}`), players,
+    spectators: String(l.spectators), tick: t('panel.hz', { n: l.tick_rate }), p50: ms(l.tick_p50_ms), p99: ms(l.tick_p99_ms), overruns: String(l.overruns),
     frames: String(l.frames_per_s), bytes: formatBytes(l.bytes_per_s),
     slow: l.tick_p99_ms > 1000 / l.tick_rate / 2, // a tick using half its period leaves little headroom
   };
@@ -55,9 +59,15 @@ export function lobbyCells(l) {
 
 /** A queue as one line of text (pure). */
 export function queueLine(q) {
-  const median = q.median_wait_s === null ? '–' : `${q.median_wait_s} s`;
-  return `${q.game}: ${q.waiting} waiting (oldest ${q.oldest_wait_s} s), ${q.sockets} sockets, `
-    + `${q.pending_lobbies} lobbies filling, ${q.lobbies_formed} formed, median wait ${median}`;
+  const median = q.median_wait_s === null ? '–' : t('staff.seconds', { n: q.median_wait_s });
+  return t('staff.queue_line', { game: gameTitle(q.game), waiting: q.waiting, oldest: q.oldest_wait_s, sockets: q.sockets,
+    filling: q.pending_lobbies, formed: q.lobbies_formed, median });
+}
+
+/** A member of a lobby's row: the name and what it is: "Ann (host) (away)". */
+function memberText(m) {
+  const marks = [m.host && 'host', m.bot && 'bot', !m.connected && 'away'].filter(Boolean);
+  return [m.name, ...marks.map((mark) => `(${t(`badge.${mark}`)})`)].join(' ');
 }
 
 export class StaffDashboard {
@@ -70,7 +80,7 @@ export class StaffDashboard {
       url: () => staffUrl(location),
       decode: (data) => decodeServer(data, STAFF_SERVER_KINDS),
       onFrame: (msg) => this.frame(msg),
-      onStatus: (s) => { els.status.dataset.state = s.state; els.status.textContent = s.state; },
+      onStatus: (s) => { els.status.dataset.state = s.state; els.status.textContent = connectionText(s); },
       onClose: (info) => { if (info.final) notify(info.message); },
       WebSocketImpl,
     });
@@ -82,19 +92,21 @@ export class StaffDashboard {
   }
 
   send(kind, fields) {
-    if (!this.net.send(encodeClient(kind, fields, STAFF_CLIENT_KINDS))) this.notify('Not connected: try again in a moment.', { kind: 'warn' });
+    if (!this.net.send(encodeClient(kind, fields, STAFF_CLIENT_KINDS))) this.notify(t('staff.not_connected'), { kind: 'warn' });
   }
 
   frame(msg) {
     if (msg.k === 'dashboard') this.render(msg);
-    else if (msg.k === 'done') this.notify(`${msg.ref === 'kick' ? `Kicked member ${msg.target} of` : 'Closed'} lobby ${msg.code}.`, { kind: 'info' });
+    else if (msg.k === 'done') {
+      this.notify(t(msg.ref === 'kick' ? 'staff.kicked' : 'staff.closed', { target: msg.target, code: msg.code }), { kind: 'info' });
+    }
     else if (msg.k === 'error') this.notify(describeError(msg.code, msg.msg));
   }
 
   render(msg) {
     this.last = msg;
     const { els } = this;
-    els.updated.textContent = `Updated ${new Date(msg.time).toLocaleTimeString()}`;
+    els.updated.textContent = t('time.updated', { time: clockTime(new Date(msg.time)) });
     els.process.replaceChildren(...processFigures(msg.process).flatMap(([label, value]) => [
       el('dt', { textContent: label }), el('dd', { textContent: value })]));
     els.queues.replaceChildren(...msg.queues.map((q) => el('li', { textContent: queueLine(q) })));
@@ -105,9 +117,9 @@ export class StaffDashboard {
   row(l) {
     const c = lobbyCells(l);
     const members = el('ul', { className: 'staff-members' }, ...l.members.map((m) => el('li', {},
-      el('span', { textContent: `${m.name}${m.host ? ' (host)' : ''}${m.bot ? ' (bot)' : ''}${m.connected ? '' : ' (away)'}` }),
-      el('small', { textContent: ` #${m.id} ${m.role}` }),
-      this.confirmButton(`kick:${l.code}:${m.id}`, 'Kick', 'Sure?', () => this.send('kick', { code: l.code, target: m.id })))));
+      el('span', { textContent: memberText(m) }),
+      el('small', { textContent: ` #${m.id} ${t(`role.${m.role}`)}` }),
+      this.confirmButton(`kick:${l.code}:${m.id}`, t('staff.kick'), t('staff.sure'), () => this.send('kick', { code: l.code, target: m.id })))));
     const tr = el('tr', { className: c.slow ? 'slow' : '' },
       el('td', { className: 'lobby-name' }, el('strong', { textContent: l.name }), el('small', { textContent: ` ${l.code}` }),
         c.flags ? el('div', { className: 'hint', textContent: c.flags }) : ''),
@@ -118,7 +130,7 @@ export class StaffDashboard {
       el('td', { className: 'num', textContent: c.overruns }), el('td', { className: 'num', textContent: c.frames }),
       el('td', { className: 'num', textContent: c.bytes }),
       el('td', {}, members),
-      el('td', { className: 'actions' }, this.confirmButton(`close:${l.code}`, 'Close', 'Close it?', () => this.send('close_lobby', { code: l.code }))));
+      el('td', { className: 'actions' }, this.confirmButton(`close:${l.code}`, t('staff.close'), t('staff.close_confirm'), () => this.send('close_lobby', { code: l.code }))));
     tr.dataset.code = l.code;
     return tr;
   }

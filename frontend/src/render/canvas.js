@@ -4,6 +4,9 @@ import { PLAYER_COLOURS } from './players.js';
 
 export { PLAYER_COLOURS };
 
+// The page's fonts (style.css), so names and banners in Devanagari find a font that has it.
+const CANVAS_FONTS = 'system-ui, "Noto Sans", "Noto Sans Devanagari", "Nirmala UI", Mangal, "Kohinoor Devanagari", "Lohit Devanagari", sans-serif';
+
 /** Colour of each player entity id (`p<member id>`), from the member id, so that a player keeps
  * theirs for the whole lobby whoever joins or leaves, the same on every screen. Member ids are
  * never reused; ids that fall on a colour in use take the next free one, lower ids first. */
@@ -59,7 +62,7 @@ export class WorldCanvas {
   /** Outlined text; centred labels are kept inside the world so names at an edge stay whole. */
   label(text, x, y, { colour = '#fff', size = 14, weight = '600', align = 'center' } = {}) {
     const { ctx } = this;
-    ctx.font = `${weight} ${size}px system-ui, sans-serif`;
+    ctx.font = `${weight} ${size}px ${CANVAS_FONTS}`;
     if (align === 'center') {
       const half = ctx.measureText(text).width / 2 + 4;
       x = Math.min(this.width - half, Math.max(half, x));

@@ -1,5 +1,6 @@
 // The chat box and the lobby's log: chat lines and system lines (joins, kicks, the game's events).
 // Chat text comes from other people: it is only ever set with textContent, never as HTML.
+import { t } from '../i18n.js';
 import { MAX_CHAT_CHARS } from '../protocol.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
@@ -22,7 +23,7 @@ export class Chat {
   /** A chat line: `{name, role, text}`; `own` marks the reader's own lines. */
   chat({ name, role, text }, own = false) {
     this.append(el('li', { className: own ? 'chat own' : 'chat' },
-      el('span', { className: `who role-${role}`, textContent: name }, ...(role === 'spectator' ? [' ', icon('eye', 'spectator')] : [])),
+      el('span', { className: `who role-${role}`, textContent: name }, ...(role === 'spectator' ? [' ', icon('eye', t('chat.spectator_icon'))] : [])),
       el('span', { className: 'text', textContent: text })));
   }
 

@@ -1,29 +1,25 @@
 // The screen that ends a session on this page (kicked, banned, lobby closed or gone, full,
 // locked, the seat taken over by another tab): what happened, by whom, and what to do next.
+import { t } from '../i18n.js';
 
-export const FINAL_TITLES = {
-  kicked: 'Kicked', banned: 'Banned', lobby_closed: 'Lobby closed', lobby_not_found: 'Lobby not found',
-  lobby_full: 'Lobby full', lobby_locked: 'Lobby locked', replaced: 'Playing in another tab',
-  too_many_connections: 'Too many connections',
-};
-
-const REPLACED = 'Your seat in this lobby is now open in another tab or window of this browser, '
-  + 'and only one of them can play it. Play here instead, or go on in the other one.';
+/** The close names with a title of their own (catalog: final.<name>); others say Disconnected. */
+export const FINAL_TITLES = Object.freeze(['kicked', 'banned', 'lobby_closed', 'lobby_not_found', 'lobby_full',
+  'lobby_locked', 'replaced', 'too_many_connections']);
 
 /** Who removed a member, as the removed person reads it: the `by` of a `kicked` or `banned`
  * event (0: the staff dashboard) and the lobby's members (the remover among them). */
 export function remover(by, members = []) {
-  if (by === 0) return 'staff';
+  if (by === 0) return t('who.staff');
   const who = members.find((m) => m.id === by);
   if (!who) return null;
-  return who.staff ? `staff (${who.name})` : `the host (${who.name})`;
+  return t(who.staff ? 'who.staff_named' : 'who.host_named', { name: who.name });
 }
 
 /** The message of a final close `info` ({name, message}); `by` says who kicked or banned. */
 export function finalMessage(info, by = null) {
-  if (info.name === 'kicked' && by) return `You were kicked from the lobby by ${by}.`;
-  if (info.name === 'banned' && by) return `You were banned from this lobby by ${by}.`;
-  if (info.name === 'replaced') return REPLACED;
+  if (info.name === 'kicked' && by) return t('final.kicked_by', { by });
+  if (info.name === 'banned' && by) return t('final.banned_by', { by });
+  if (info.name === 'replaced') return t('final.replaced_message');
   return info.message;
 }
 
@@ -36,7 +32,7 @@ export class FinalScreen {
 
   show(info, by = null) {
     const { els } = this;
-    els.title.textContent = FINAL_TITLES[info.name] ?? 'Disconnected';
+    els.title.textContent = t(FINAL_TITLES.includes(info.name) ? `final.${info.name}` : 'final.disconnected');
     els.message.textContent = finalMessage(info, by);
     els.root.closest('main').classList.add('ended');
     els.root.dataset.reason = info.name;

@@ -2,13 +2,14 @@
 // "follow player" selector, and the host controls (start, kick, ban, lock, transfer,
 // settings and bots, close). The controls are only a convenience: the server judges every command
 // and its refusals come back as error frames.
+import { t } from '../i18n.js';
+import { gameTitle } from '../registry.js';
 import { BOT_DIFFICULTIES, BOT_SETTINGS, botChanges, botSettings, seatsAtStart } from './bots.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
 import { settingLabel } from './labels.js';
 import { settingInputProps, settingValue } from './setting-input.js';
 
-const PHASE_TEXT = { waiting: 'Waiting for players', countdown: 'Starting…', playing: 'Match in progress', finished: 'Match over', closed: 'Closed' };
 const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate', 'spectator_delay'];
 
 /** A button that asks "sure?" on its first click and acts on the second (no modal dialogs). */
@@ -42,7 +43,7 @@ export class LobbyPanel {
     els.ready.addEventListener('click', () => this.send('ready', { ready: !this.me()?.ready }));
     els.start.addEventListener('click', () => this.send(this.view?.lobby.phase === 'finished' ? 'rematch' : 'start'));
     els.lock.addEventListener('click', () => this.send(this.view?.lobby.locked ? 'unlock' : 'lock'));
-    els.close.replaceWith(twoStep('Close lobby', 'Click again to close', () => this.send('close'), { id: 'close-lobby', className: 'danger' }));
+    els.close.replaceWith(twoStep(t('panel.close'), t('panel.close_confirm'), () => this.send('close'), { id: 'close-lobby', className: 'danger' }));
     els.follow.addEventListener('change', () => this.onFollow(els.follow.value ? Number(els.follow.value) : null));
     els.settings.addEventListener('submit', (event) => { event.preventDefault(); this.submitSettings(); });
   }
@@ -69,7 +70,7 @@ export class LobbyPanel {
     // Ready flags only matter before the first match of a lobby with a host, who starts it and
     // needs none (a rematch takes everyone seated; a matchmade lobby starts by itself).
     this.els.ready.hidden = role !== 'player' || lobby.host === you || lobby.host === null || lobby.phase !== 'waiting';
-    this.els.ready.textContent = me?.ready ? 'Ready ✓ (click to unready)' : "I'm ready";
+    this.els.ready.textContent = me?.ready ? t('panel.unready') : t('panel.ready');
     this.els.ready.classList.toggle('is-ready', Boolean(me?.ready));
     this.els.followWrap.hidden = role !== 'spectator';
     if (role === 'spectator') this.followOptions(lobby);
@@ -81,27 +82,31 @@ export class LobbyPanel {
   }
 
   info(lobby) {
-    const flags = [lobby.private ? 'private' : 'public', lobby.locked ? 'locked' : null].filter(Boolean).join(' · ');
+    const flags = [t(lobby.private ? 'panel.private' : 'panel.public'), lobby.locked ? t('panel.locked') : null].filter(Boolean).join(' · ');
+    const seats = t('panel.players', { n: lobby.players, max: lobby.max_players })
+      + (lobby.bots ? ` ${t('panel.bots', { n: lobby.bots })}` : '');
+    const meta = [gameTitle(lobby.game), seats, t('panel.watching', { n: lobby.spectators }), t('panel.hz', { n: lobby.tick_rate })];
     this.els.info.replaceChildren(
-      el('div', { className: 'phase', textContent: PHASE_TEXT[lobby.phase] ?? lobby.phase, dataset: { phase: lobby.phase } }),
-      el('div', { className: 'meta', textContent: `${this.games[lobby.game]?.title ?? lobby.game} · ${lobby.players}/${lobby.max_players} players${lobby.bots ? ` + ${lobby.bots} bot${lobby.bots === 1 ? '' : 's'}` : ''} · ${lobby.spectators} watching · ${lobby.tick_rate} Hz` }),
-      el('div', { className: 'meta', textContent: flags }, ...(lobby.locked ? [' ', icon('lock', 'locked')] : [])),
+      el('div', { className: 'phase', textContent: t(`phase.long.${lobby.phase}`), dataset: { phase: lobby.phase } }),
+      el('div', { className: 'meta', textContent: meta.join(' · ') }),
+      el('div', { className: 'meta', textContent: flags }, ...(lobby.locked ? [' ', icon('lock', t('panel.locked'))] : [])),
     );
   }
 
   members(lobby, you, admin) {
     const readiness = lobby.phase === 'waiting' && lobby.host !== null; // ready flags mean something
+    const badge = (kind, word, title = '') => el('span', { className: `badge ${kind}`, textContent: t(`badge.${word}`), title });
     const items = lobby.members.map((m) => {
       const badges = [];
-      if (m.id === lobby.host) badges.push(el('span', { className: 'badge host', textContent: 'host', title: 'Host' }));
-      if (m.staff) badges.push(el('span', { className: 'badge staff', textContent: 'staff' }));
-      if (m.bot) badges.push(el('span', { className: 'badge bot', textContent: 'bot', title: 'A server-side player, here for this match' }));
-      if (m.connected === false) badges.push(el('span', { className: 'badge away', textContent: 'away', title: 'Connection lost; the seat is kept for a while' }));
-      if (m.role === 'spectator') badges.push(el('span', { className: 'badge spectator', textContent: 'watching' }));
-      else if (m.in_match) badges.push(el('span', { className: 'badge playing', textContent: 'playing' }));
-      else if (readiness && m.ready) badges.push(el('span', { className: 'badge ready', textContent: 'ready' }));
-      else if (readiness && m.id !== lobby.host && !m.bot) badges.push(el('span', { className: 'badge not-ready', textContent: 'not ready' }));
-      const name = el('span', { className: 'name', textContent: m.id === you ? `${m.name} (you)` : m.name });
+      if (m.id === lobby.host) badges.push(badge('host', 'host', t('badge.host_title')));
+      if (m.staff) badges.push(badge('staff', 'staff'));
+      if (m.bot) badges.push(badge('bot', 'bot', t('badge.bot_title')));
+      if (m.connected === false) badges.push(badge('away', 'away', t('badge.away_title')));
+      if (m.role === 'spectator') badges.push(badge('spectator', 'watching_short'));
+      else if (m.in_match) badges.push(badge('playing', 'playing'));
+      else if (readiness && m.ready) badges.push(badge('ready', 'ready'));
+      else if (readiness && m.id !== lobby.host && !m.bot) badges.push(badge('not-ready', 'not_ready'));
+      const name = el('span', { className: 'name', textContent: m.id === you ? t('panel.you', { name: m.name }) : m.name });
       const li = el('li', { className: m.id === you ? 'member you' : 'member', dataset: { id: String(m.id) } }, name, ...badges);
       if (admin && m.id !== you) li.append(this.memberActions(m));
       return li;
@@ -111,13 +116,14 @@ export class LobbyPanel {
 
   memberActions(m) {
     const actions = el('span', { className: 'actions' });
-    actions.append(el('button', { type: 'button', textContent: 'Kick', className: 'small', title: `Kick ${m.name}`,
+    actions.append(el('button', { type: 'button', textContent: t('panel.kick'), className: 'small', title: t('panel.kick_title', { name: m.name }),
       dataset: { action: 'kick', target: String(m.id) }, onclick: () => this.send('kick', { target: m.id }) }));
     if (m.bot) return actions; // a bot can only be removed: nothing to ban, never host
-    actions.append(twoStep('Ban', 'Sure?', () => this.send('ban', { target: m.id }),
-      { className: 'small danger', title: `Ban ${m.name}`, dataset: { action: 'ban', target: String(m.id) } }));
+    actions.append(twoStep(t('panel.ban'), t('panel.sure'), () => this.send('ban', { target: m.id }),
+      { className: 'small danger', title: t('panel.ban_title', { name: m.name }), dataset: { action: 'ban', target: String(m.id) } }));
     if (m.role === 'player') {
-      actions.append(el('button', { type: 'button', textContent: 'Make host', className: 'small', title: `Make ${m.name} the host`,
+      actions.append(el('button', { type: 'button', textContent: t('panel.make_host'), className: 'small',
+        title: t('panel.make_host_title', { name: m.name }),
         dataset: { action: 'transfer', target: String(m.id) }, onclick: () => this.send('transfer', { target: m.id }) }));
     }
     return actions;
@@ -126,7 +132,7 @@ export class LobbyPanel {
   followOptions(lobby) {
     const players = lobby.members.filter((m) => m.role === 'player');
     const current = this.els.follow.value;
-    const options = [el('option', { value: '', textContent: 'Everyone' }),
+    const options = [el('option', { value: '', textContent: t('panel.everyone') }),
       ...players.map((m) => el('option', { value: String(m.id), textContent: m.name }))];
     this.els.follow.replaceChildren(...options);
     this.els.follow.value = players.some((m) => String(m.id) === current) ? current : '';
@@ -137,13 +143,13 @@ export class LobbyPanel {
     const { start, lock, startHint } = this.els;
     const between = ['waiting', 'finished'].includes(lobby.phase);
     start.disabled = !between;
-    start.textContent = lobby.phase === 'finished' ? 'Rematch' : 'Start match';
-    lock.textContent = lobby.locked ? 'Unlock lobby' : 'Lock lobby';
+    start.textContent = t(lobby.phase === 'finished' ? 'panel.rematch' : 'panel.start');
+    lock.textContent = t(lobby.locked ? 'panel.unlock' : 'panel.lock');
     const notReady = lobby.members.filter((m) => m.role === 'player' && !m.ready && m.id !== lobby.host);
     const game = this.games[lobby.game];
     const hints = [];
-    if (between && game && seatsAtStart(lobby) < game.min_players) hints.push(`${game.title} needs ${game.min_players} players (bots count).`);
-    if (between && notReady.length && lobby.phase === 'waiting') hints.push(`Not ready: ${notReady.map((m) => m.name).join(', ')}.`);
+    if (between && game && seatsAtStart(lobby) < game.min_players) hints.push(t('panel.needs_players', { game: gameTitle(game.name), n: game.min_players }));
+    if (between && notReady.length && lobby.phase === 'waiting') hints.push(t('panel.not_ready', { names: notReady.map((m) => m.name).join(', ') }));
     startHint.textContent = hints.join(' ');
   }
 
@@ -153,14 +159,14 @@ export class LobbyPanel {
     const values = { name: lobby.name, max_players: lobby.max_players, private: lobby.private, tick_rate: lobby.tick_rate,
       spectator_delay: 0, ...(game?.default_settings ?? {}), ...lobby.settings };
     const fields = [
-      ['name', 'Lobby name', { type: 'text', maxLength: 40 }],
-      ['max_players', 'Max players', { type: 'number', min: String(Math.max(game?.min_players ?? 1, lobby.players)), max: String(game?.max_players ?? 8) }],
-      ['tick_rate', 'Tick rate (Hz)', { type: 'number', min: '10', max: '60' }],
-      ['private', 'Private (not listed)', { type: 'checkbox' }],
-      ['spectator_delay', 'Spectator delay (s, 0 = live)', { type: 'number', min: '0', max: '30', step: '1' }],
+      ['name', settingLabel('name'), { type: 'text', maxLength: 40 }],
+      ['max_players', settingLabel('max_players'), { type: 'number', min: String(Math.max(game?.min_players ?? 1, lobby.players)), max: String(game?.max_players ?? 8) }],
+      ['tick_rate', settingLabel('tick_rate_hz'), { type: 'number', min: '10', max: '60' }],
+      ['private', t('panel.private_field'), { type: 'checkbox' }],
+      ['spectator_delay', t('panel.delay_field'), { type: 'number', min: '0', max: '30', step: '1' }],
       ...Object.keys(game?.default_settings ?? lobby.settings)
         .filter((key) => !BOT_SETTINGS.includes(key) && !LOBBY_FIELDS.includes(key))
-        .map((key) => [key, settingLabel(key), settingInputProps(game?.settings?.[key], values[key])]),
+        .map((key) => [key, settingLabel(key, lobby.game), settingInputProps(game?.settings?.[key], values[key])]),
     ];
     const editable = ['waiting', 'finished'].includes(lobby.phase);
     const rows = fields.map(([key, label, props]) => {
@@ -170,8 +176,8 @@ export class LobbyPanel {
       input.dataset.initial = props.type === 'checkbox' ? String(input.checked) : input.value;
       return el('label', { className: `field field-${props.type}` }, el('span', { textContent: label }), input);
     });
-    const submit = el('button', { type: 'submit', textContent: 'Apply settings', disabled: !editable });
-    const note = el('p', { className: 'hint', textContent: editable ? '' : 'Settings can change before a match or after it.' });
+    const submit = el('button', { type: 'submit', textContent: t('panel.apply'), disabled: !editable });
+    const note = el('p', { className: 'hint', textContent: editable ? '' : t('panel.settings_locked') });
     form.replaceChildren(...rows, ...this.botFields(lobby, editable), submit, note);
   }
 
@@ -181,10 +187,10 @@ export class LobbyPanel {
     const number = el('input', { name: 'bots', id: 'setting-bots', type: 'number', min: '0', max: String(limit),
       step: '1', value: String(count), disabled: !editable });
     const level = el('select', { name: 'bot_difficulty', id: 'setting-bot_difficulty', disabled: !editable },
-      ...BOT_DIFFICULTIES.map((d) => el('option', { value: d, textContent: d, selected: d === difficulty })));
+      ...BOT_DIFFICULTIES.map((d) => el('option', { value: d, textContent: t(`bots.${d}`), selected: d === difficulty })));
     return [
-      el('label', { className: 'field field-number' }, el('span', { textContent: `Bots (fill up to ${limit} free seats)` }), number),
-      el('label', { className: 'field field-select' }, el('span', { textContent: 'Bot difficulty' }), level),
+      el('label', { className: 'field field-number' }, el('span', { textContent: t('panel.bots_field', { n: limit }) }), number),
+      el('label', { className: 'field field-select' }, el('span', { textContent: settingLabel('bot_difficulty') }), level),
     ];
   }
 

@@ -1,27 +1,26 @@
 // The match-over screen: the results announced by the server, then the result as saved
 // (fetched from /api/lobbies/<code>/matches), and a rematch button for the host.
+import { clockTime, has, t } from '../i18n.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
 
-const REASONS = {
-  score_limit: 'Score limit reached',
-  time_up: 'Time is up',
-  forfeit: 'Won by forfeit',
-  aborted: 'Match aborted',
-};
+const MOVED = new Set(['lease_expired', 'lease_lost', 'handover']);
 
-function reasonText(reason) {
+/** Why a match ended, as people read it (docs/protocol.md: Match-over reasons). */
+export function reasonText(reason) {
   if (!reason) return '';
-  if (reason.startsWith('lobby_')) return 'The lobby closed during the match';
-  return REASONS[reason] ?? reason.replaceAll('_', ' ');
+  if (reason.startsWith('lobby_')) return t('reason.lobby_closed');
+  if (MOVED.has(reason)) return t('reason.moved');
+  return has(`reason.${reason}`) ? t(`reason.${reason}`) : reason.replaceAll('_', ' ');
 }
 
 function table(rows, you) {
-  const head = el('thead', {}, el('tr', {}, ...['#', 'Player', 'Score'].map((text) => el('th', { textContent: text }))));
+  const head = el('thead', {}, el('tr', {}, el('th', { textContent: '#' }),
+    el('th', { textContent: t('results.player') }), el('th', { textContent: t('results.score') })));
   const body = el('tbody', {}, ...rows.map((r) => {
     const classes = [r.winner ? 'winner' : '', you !== null && r.id === you ? 'you' : ''].join(' ').trim();
     const name = el('td', { textContent: r.name });
-    if (r.winner) name.prepend(icon('trophy', 'winner'), ' ');
+    if (r.winner) name.prepend(icon('trophy', t('results.winner_icon')), ' ');
     return el('tr', { className: classes }, el('td', { textContent: String(r.rank) }), name, el('td', { textContent: String(r.score) }));
   }));
   return el('table', {}, head, body);
@@ -43,13 +42,13 @@ export class Results {
     const { els } = this;
     this.matchId = event.match;
     const winner = event.results.find((r) => r.winner);
-    let title = winner ? `${winner.name} wins!` : 'Draw';
-    if (event.status === 'aborted') title = 'Match aborted';
-    else if (winner && winner.id === you) title = 'You win!';
+    let title = winner ? t('results.wins', { name: winner.name }) : t('results.draw');
+    if (event.status === 'aborted') title = t('results.aborted');
+    else if (winner && winner.id === you) title = t('results.you_win');
     els.title.textContent = title;
     els.reason.textContent = reasonText(event.reason);
     els.live.replaceChildren(table(event.results, you));
-    els.saved.replaceChildren(hint('Saving the result…'));
+    els.saved.replaceChildren(hint(t('results.saving')));
     els.saved.dataset.state = 'pending';
     this.setAdmin(admin, members);
     els.root.hidden = false;
@@ -78,17 +77,17 @@ export class Results {
       setTimeout(() => this.loadSaved(matchId, attempt + 1), 400 * (attempt + 1));
     } else {
       this.els.saved.dataset.state = 'missing';
-      this.els.saved.replaceChildren(hint('The saved result is not available yet.'));
+      this.els.saved.replaceChildren(hint(t('results.missing')));
     }
   }
 
   showSaved(match) {
-    const heading = el('h3', { textContent: `Saved result · ${new Date(match.ended_at).toLocaleTimeString()} · ${match.ticks} ticks` });
+    const heading = el('h3', { textContent: t('results.saved', { time: clockTime(new Date(match.ended_at)), ticks: match.ticks }) });
     this.els.saved.dataset.state = 'saved';
     this.els.saved.replaceChildren(heading, table(match.results.map((r) => ({ ...r, id: null })), null));
     if (match.replay) {
       const href = `/replays/${encodeURIComponent(match.id)}/`;
-      this.els.saved.append(el('p', {}, el('a', { className: 'replay-link', href, target: '_blank', textContent: 'Watch the replay' })));
+      this.els.saved.append(el('p', {}, el('a', { className: 'replay-link', href, target: '_blank', textContent: t('results.watch_replay') })));
     }
   }
 

@@ -1,5 +1,6 @@
 // Messages for people: toasts for errors, warnings and news, which fade after a while
 // (or stay, with timeoutMs 0). Text only, through textContent.
+import { t } from '../i18n.js';
 import { el } from './dom.js';
 
 const history = [];
@@ -25,7 +26,7 @@ function build(message, kind) {
   const toast = el('div', { className: `toast toast-${kind}`, textContent: message, dataset: { kind, message } });
   toast.setAttribute('role', kind === 'error' ? 'alert' : 'status');
   const close = el('button', { type: 'button', className: 'toast-close', textContent: '×', onclick: () => toast.remove() });
-  close.setAttribute('aria-label', 'Dismiss');
+  close.setAttribute('aria-label', t('toast.dismiss'));
   toast.append(close);
   return toast;
 }
