@@ -1,7 +1,8 @@
 """What both game websocket protocols share (gameserver/wsprotocol.py for uvicorn,
 gameserver/daphneserver.py for daphne; the scope extensions they offer are named by the game,
-game/extensions.py): the framing of the hot messages — whole, final, binary frames — read and written without a library, the
-limits of a connection the server is closing, and the book of unfinished handshakes."""
+game/extensions.py): the framing of the hot messages — whole, final, binary frames — read and
+written without a library, the limits of a hostile or stalled client (the server's close, the
+ping budget, the kernel's unsent bytes), and the book of unfinished handshakes."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ FIN_BINARY = 0x82  # FIN bit + binary opcode, no reserved bits
 MASK_BIT = 0x80
 MAX_QUEUED = 16  # received messages the app may fall behind by before reading pauses
 #: Once the server sends a close (the application's, a timeout, or a frame it refuses: 1002,
-#: 1007, 1009), nothing more the client sent is parsed: its bytes are counted and dropped while
+#: 1007, 1008, 1009), nothing more the client sent is parsed: its bytes are counted and dropped while
 #: the server waits for the client to close too. Past this many bytes, or CLOSE_TIMEOUT_S, the
 #: connection is aborted.
 CLOSE_DISCARD_BYTES = 256 * 1024
@@ -162,12 +163,12 @@ class HandshakeGuard:
         limit = self.timeout_s
         if address is not None and len(pending) >= self.per_address:
             old = 0
-            for handshake in pending:
+            for handshake in pending:  # oldest first
                 if now - handshake.started < self.grace_s:
                     break
                 old += 1
-            if old >= self.per_address:
-                return None
+                if old >= self.per_address:
+                    return None
             limit = min(limit, self.grace_s)
         handshake = Handshake(address, drop, now)
         pending[handshake] = None

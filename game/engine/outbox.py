@@ -6,8 +6,8 @@ when a client falls behind, stale state is replaced, never queued. A delta frame
 replace an unsent frame (the client would miss what the dropped frame changed), so the
 outbox drops both and asks the loop for a full snapshot instead. A client whose unsent
 events exceed ``max_events``, or whose socket took no frame for ``stall_limit_s`` while frames
-waited, is too slow to keep and is closed (4008) at once: the send it is stuck in is left to the server, which
-aborts the connection when its close times out.
+waited, is too slow to keep and is closed (4008) at once: the send it is stuck in is left to
+the server, which aborts the connection when its close times out.
 
 Why frames are written inline: a connection's ``send`` is a coroutine that finishes without
 ever suspending while the server takes writes — it copies the bytes into its own buffer.
