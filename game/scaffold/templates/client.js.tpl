@@ -1,10 +1,28 @@
 // {{ title }} in the browser: how its field is drawn, and how keys, mouse and touch play it
 // (game/rules/{{ name }}.py has the rules). The default export is the game's spec, which
-// frontend/src/registry.js describes; the page finds this file by the game's name.
+// frontend/src/registry.js describes; the page finds this file by the game's name. Every
+// word it shows people is in MESSAGES, in each language (docs/i18n.md).
+import { gameText } from '../i18n.js';
 import { KEYS } from '../input.js';
 import { WorldCanvas, colourMap } from '../render/canvas.js';
 import { drawMark } from '../render/players.js';
 import { stickVector } from '../touch/gestures.js';
+
+/** Everything the game says to people, in every language of the site: the same keys in each
+ * (tests/frontend/i18n.test.mjs). `{name}` is filled in by t('key', {name}). */
+export const MESSAGES = Object.freeze({
+  en: {
+    help: 'Move: WASD or arrow keys, or click where to go',
+    touch_help: 'Move: the stick, or tap where to go',
+    star: '{name} took a star ({s}).',
+  },
+  hi: {
+    help: 'चलना: WASD या तीर वाली कुंजियाँ, या जहाँ जाना हो वहाँ क्लिक करें',
+    touch_help: 'चलना: स्टिक, या जहाँ जाना हो वहाँ टैप करें',
+    star: '{name} ने एक तारा लिया ({s})।',
+  },
+});
+const t = gameText('{{ name }}', MESSAGES);
 
 // The rules' field, in px (game/rules/{{ name }}.py: WIDTH, HEIGHT, RADIUS, STAR_RADIUS).
 export const FIELD = Object.freeze({ width: 800, height: 500, radius: 16, star_radius: 12 });
@@ -75,7 +93,7 @@ const input = {
 const touch = {
   pads: ['stick'],
   surface: 'aim',
-  help: 'Move: the stick, or tap where to go',
+  help: t('touch_help'),
   apply(d, fingers) {
     const out = { ...d };
     if (fingers.stick) {
@@ -90,11 +108,12 @@ const touch = {
 
 export default Object.freeze({
   name: '{{ name }}',
-  help: 'Move: WASD or arrow keys, or click where to go',
+  messages: MESSAGES,
+  help: t('help'),
   Renderer: {{ Class }}Renderer,
   input,
   touch,
   prediction: null, // the own disc is drawn where the server says (docs/new-game.md: prediction)
-  describe: (e, nameOf) => (e.type === 'star' ? `${nameOf(e.id)} took a star (${e.s}).` : null),
+  describe: (e, nameOf) => (e.type === 'star' ? t('star', { name: nameOf(e.id), s: e.s }) : null),
   flash: (e) => (e.type === 'star' ? `p${e.id}` : null),
 });

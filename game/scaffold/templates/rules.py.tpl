@@ -55,6 +55,8 @@ class {{ Class }}(Game):
 
     name = "{{ name }}"
     title = "{{ title }}"
+    #: The title in the site's other languages (settings.LANGUAGES); translate it (docs/i18n.md).
+    titles: ClassVar[dict[str, str]] = {"hi": "{{ title }}"}
     min_players = 2
     max_players = 8
     rules_version = 0  # bump when a change makes old replays play differently
