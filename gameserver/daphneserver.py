@@ -73,7 +73,7 @@ class GameDaphneProtocol(WebSocketProtocol):
     _closing = False  # the server sent its close: input is dropped unparsed (`_stop_reading`)
     _discarded = 0  # bytes dropped since
     _read_paused = False  # reading paused on the application's backlog
-    _write_paused = False  # Twisted holds more than it should for this socket: senders wait
+    _write_paused = False  # the socket is backed up (`_write`, `pauseProducing`): senders wait
     _producing = False  # registered as the transport's producer
     _waiters: list[asyncio.Future] | None = None  # senders waiting for `resumeProducing`
     _control: ControlBudget | None = None  # the client's pings and pongs (made at the first)
@@ -98,6 +98,7 @@ class GameDaphneProtocol(WebSocketProtocol):
             log.debug("no producer registered for %r", transport)
 
     def connectionLost(self, reason: Any) -> None:
+        """Runs when the TCP connection is gone: waiting senders go on, and find it closed."""
         self._wake_writers()
         super().connectionLost(reason)
 
@@ -115,6 +116,7 @@ class GameDaphneProtocol(WebSocketProtocol):
                 and not self.inside_message and self._perMessageCompress is None and not self.muted)
 
     def dataReceived(self, data: bytes) -> None:
+        """Runs for each read once the socket is a websocket (module docstring, **In**)."""
         if self._parser_idle():
             payloads, offset = split_binary_frames(data, self._size_limit())
             if payloads:
@@ -122,7 +124,7 @@ class GameDaphneProtocol(WebSocketProtocol):
                 for payload in payloads:
                     self._deliver(payload)
                     if self.state != self.STATE_OPEN:
-                        return  # the handler failed the connection: the rest is discarded
+                        return  # the handler closed or failed the connection: nothing more is read
             if offset == len(data):
                 return
             data = data[offset:]
