@@ -159,11 +159,12 @@ class GameDaphneProtocol(WebSocketProtocol):
         self._queue({"type": "websocket.receive", "bytes": payload})
 
     def onPing(self, payload: bytes) -> None:
-        """A ping autobahn parsed: answered while within `ControlBudget`, else closed with 1008."""
+        """Runs for each ping autobahn parsed: answered while within `ControlBudget`, else closed with 1008."""
         if self._control_allowed():
             super().onPing(payload)
 
     def onPong(self, payload: bytes) -> None:
+        """Runs for each pong autobahn parsed: counted like a ping."""
         self._control_allowed()
 
     def _control_allowed(self) -> bool:

@@ -155,14 +155,15 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
             super().data_received(data[start:start + LIBRARY_SLICE] if len(data) > LIBRARY_SLICE else data)
 
     def handle_ping(self) -> None:
-        """A ping the library parsed (it queued the pong): answered while within `ControlBudget`,
-        else closed with 1008."""
+        """Runs for each ping the library parsed (it queued the pong): answered while within
+        `ControlBudget`, else closed with 1008."""
         if self._closing:
             return
         if self._control_allowed():
             super().handle_ping()
 
     def handle_pong(self, event: Any) -> None:
+        """A pong the library parsed: counted like a ping."""
         if not self._closing and self._control_allowed():
             super().handle_pong(event)
 
