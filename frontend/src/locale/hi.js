@@ -18,7 +18,7 @@ export default {
   'hud.ping': 'पिंग {ms} ms',
   'hud.ping_none': 'पिंग –',
   'hud.points': 'अंक',
-  'hud.first_to': 'पहले {n} तक',
+  'hud.first_to': 'जीत के लिए {n} अंक',
 
   // -- सर्वर की त्रुटियाँ ----------------------------------------------------------------------
   'error.bad_frame': 'खेल के क्लाइंट ने कुछ ऐसा भेजा जिसे सर्वर पढ़ नहीं सका।',
@@ -255,7 +255,7 @@ export default {
   'panel.start': 'मैच शुरू करें',
   'panel.lock': 'लॉबी लॉक करें',
   'panel.unlock': 'लॉबी खोलें',
-  'panel.needs_players': '{game} के लिए {n} खिलाड़ी चाहिए (बॉट भी गिने जाते हैं)।',
+  'panel.needs_players': '{game}: कम से कम {n} खिलाड़ी चाहिए (बॉट भी गिने जाते हैं)।',
   'panel.not_ready': 'तैयार नहीं: {names}।',
   'panel.private_field': 'निजी (सूची में नहीं दिखेगी)',
   'panel.delay_field': 'दर्शकों के लिए देरी (सेकंड, 0 = सीधा प्रसारण)',
