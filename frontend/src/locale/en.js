@@ -4,7 +4,6 @@
 export default {
   // -- the page itself ---------------------------------------------------------------------
   'page.bug': 'Something went wrong: {error}',
-  'page.language_switched': 'Language: {language}',
   'toast.dismiss': 'Dismiss',
   'time.updated': 'Updated {time}',
 

@@ -3,7 +3,6 @@
 export default {
   // -- पेज --------------------------------------------------------------------------------
   'page.bug': 'कुछ गड़बड़ हो गई: {error}',
-  'page.language_switched': 'भाषा: {language}',
   'toast.dismiss': 'हटाएँ',
   'time.updated': '{time} पर अपडेट हुआ',
 
