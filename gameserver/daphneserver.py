@@ -56,6 +56,7 @@ from gameserver.wsframes import (
     MAX_QUEUED,
     ControlBudget,
     frame_header,
+    handshake_key,
     limit_unsent,
     split_binary_frames,
 )
@@ -330,7 +331,7 @@ class GameHTTPChannel(HTTPChannel):
 
     def _begin_request(self) -> None:
         transport = self.transport
-        address = getattr(transport.getPeer(), "host", None)
+        address = handshake_key(getattr(transport.getPeer(), "host", None))
         self._handshake = HANDSHAKES.begin(address, transport.abortConnection, self.callLater)
         if self._handshake is None:
             transport.abortConnection()

@@ -194,6 +194,21 @@ class HandshakeGuard:
         handshake.drop()
 
 
+def handshake_key(peer: str | None) -> str | None:
+    """What the cap on unfinished handshakes counts for a connection's TCP peer: the game's key
+    for an address (game.limits: an IPv6 address by its network, as one host holds a /64), or
+    None — the deadline only — for one of the game's trusted proxies, whose clients are known
+    only once a request is whole."""
+    from game.limits import _ip, limit_key, trusted_proxies  # read when a connection comes: Django is set up
+
+    ip = _ip(peer) if peer else None
+    if ip is None:
+        return None
+    if any(ip in network for network in trusted_proxies()):
+        return None
+    return limit_key(str(ip))
+
+
 #: The process's book, read from the environment once: ``GAME_HANDSHAKE_TIMEOUT_S`` (5 s) and
 #: ``GAME_HANDSHAKES_PER_ADDRESS`` (16).
 HANDSHAKES = HandshakeGuard(_env_number("GAME_HANDSHAKE_TIMEOUT_S", 5.0),

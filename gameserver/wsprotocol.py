@@ -60,6 +60,7 @@ from gameserver.wsframes import (
     MAX_QUEUED,
     ControlBudget,
     frame_header,
+    handshake_key,
     limit_unsent,
     reset_on_close,
     split_binary_frames,
@@ -318,7 +319,7 @@ class GameH11Protocol(H11Protocol):
         self._begin_request()
 
     def _begin_request(self) -> None:
-        address = self.client[0] if self.client else None
+        address = handshake_key(self.client[0] if self.client else None)
         self._handshake = HANDSHAKES.begin(address, self.transport.abort, self.loop.call_later)
         if self._handshake is None:
             self.transport.abort()

@@ -72,6 +72,14 @@ def test_an_address_over_its_cap_gets_a_second_then_nothing():
     assert guard.begin("10.0.0.1", lambda: None, timers.call_later) is not None
 
 
+def test_the_cap_counts_an_ipv6_network_as_one_address_and_never_a_trusted_proxy(settings):
+    settings.GAME = {**settings.GAME, "TRUSTED_PROXIES": ["10.0.0.0/8"], "IPV6_PREFIX_BITS": 64}
+    assert wsframes.handshake_key("192.0.2.7") == "192.0.2.7"
+    assert wsframes.handshake_key("2001:db8::1") == wsframes.handshake_key("2001:db8::ffff") == "2001:db8::/64"
+    assert wsframes.handshake_key("10.1.2.3") is None  # a proxy: its clients are known later
+    assert wsframes.handshake_key(None) is None and wsframes.handshake_key("not an address") is None
+
+
 # -- daphne -------------------------------------------------------------------------------------
 
 
