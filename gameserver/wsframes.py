@@ -6,6 +6,7 @@ ping budget, the kernel's unsent bytes), and the book of unfinished handshakes."
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import struct
@@ -199,11 +200,13 @@ def handshake_key(peer: str | None) -> str | None:
     for an address (game.limits: an IPv6 address by its network, as one host holds a /64), or
     None — the deadline only — for one of the game's trusted proxies, whose clients are known
     only once a request is whole."""
-    from game.limits import _ip, limit_key, trusted_proxies  # read when a connection comes: Django is set up
+    from game.limits import limit_key, trusted_proxies  # read when a connection comes: Django is set up
 
-    ip = _ip(peer) if peer else None
-    if ip is None:
+    try:
+        ip = ipaddress.ip_address(peer or "")
+    except ValueError:  # none, or not an IP address
         return None
+    ip = getattr(ip, "ipv4_mapped", None) or ip
     if any(ip in network for network in trusted_proxies()):
         return None
     return limit_key(str(ip))
