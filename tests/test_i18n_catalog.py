@@ -78,16 +78,18 @@ def test_the_scan_refuses_text_and_passes_keys_code_and_catalogs() -> None:
     const key = t(`phase.${phase}`);
     box.setAttribute('aria-label', 'Dismiss'); box.setAttribute('d', 'M6 2h12v2');
     """
-    assert untranslated("frontend/src/x.js", src) == ["Move", "Fire", "not ready", "Could not load  .", "Kick", "locked",
-                                                       "Dismiss"]
+    assert untranslated("frontend/src/x.js", src) == [
+        "Move", "Fire", "not ready", "Could not load  .", "Kick", "locked", "Dismiss"]
     assert untranslated("frontend/src/locale/en.js", "export default { a: 'Some words' };") == []
     assert untranslated("frontend/src/games/x.js", "export const MESSAGES = { en: { help: 'Move it' } };") == []
 
 
 def test_every_allowance_is_still_needed() -> None:
-    sources = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in (ROOT / "frontend" / "src").rglob("*.js")}
+    sources = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8")
+               for p in (ROOT / "frontend" / "src").rglob("*.js")}
     for (glob, fragment), why in ALLOWED.items():
-        assert why and any(Path(path).match(glob) and fragment in text for path, text in sources.items()), (glob, fragment)
+        used = any(Path(path).match(glob) and fragment in text for path, text in sources.items())
+        assert why and used, (glob, fragment)
 
 
 def test_every_registered_game_setting_has_a_label_in_every_language(catalog: dict) -> None:
@@ -100,7 +102,8 @@ def test_every_registered_game_setting_has_a_label_in_every_language(catalog: di
 
 def test_every_api_refusal_code_has_words(catalog: dict) -> None:
     sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "game").glob("views*.py"))
-    codes = set(re.findall(r"(?:ApiError|api_error)\(\d+, \"(\w+)\"", sources)) | set(re.findall(r"\"error\": \"(\w+)\"", sources))
+    codes = set(re.findall(r"(?:ApiError|api_error)\(\d+, \"(\w+)\"", sources))
+    codes |= set(re.findall(r"\"error\": \"(\w+)\"", sources))
     assert {"not_found", "bad_field", "too_many_lobbies"} <= codes
     for code in sorted(codes):
         for language in catalog["languages"]:
