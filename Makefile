@@ -40,7 +40,8 @@ run-cluster: migrate
 run-uvicorn: migrate
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/uvicorn gameserver.asgi:application --host $(HOST) --port $(PORT) \
 		--loop uvloop --ws gameserver.wsprotocol:GameWebSocketProtocol --ws-max-size 65536 \
-		--http gameserver.wsprotocol:GameH11Protocol --ws-per-message-deflate false --no-access-log
+		--http gameserver.wsprotocol:GameH11Protocol --ws-per-message-deflate false --no-access-log \
+		--no-proxy-headers
 
 ## Capacity sweep (tens of minutes): writes docs/benchmarks.md. Not a test.
 bench: $(STAMP)

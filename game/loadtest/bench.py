@@ -47,7 +47,8 @@ def server_command(kind: str, port: int, tick_rate: int) -> list[str]:
     if kind == "uvicorn":
         return [str(BIN / "uvicorn"), "gameserver.asgi:application", "--host", "127.0.0.1", "--port", str(port),
                 "--loop", "uvloop", "--ws", "gameserver.wsprotocol:GameWebSocketProtocol", "--ws-max-size", "65536",
-                "--ws-per-message-deflate", "false", "--no-access-log", "--log-level", "warning"]
+                "--http", "gameserver.wsprotocol:GameH11Protocol", "--ws-per-message-deflate", "false",
+                "--no-proxy-headers", "--no-access-log", "--log-level", "warning"]
     if kind == "baseline":
         return [sys.executable, "-m", "game.loadtest.baseline", "--port", str(port), "--tick-rate", str(tick_rate)]
     raise ValueError(kind)
