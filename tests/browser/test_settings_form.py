@@ -22,6 +22,25 @@ def test_the_create_form_carries_the_published_bounds_and_shows_a_refusal(open_p
     page.wait_for_selector("text=score_limit must be an integer in [1, 3600]")
 
 
+def test_a_game_chosen_before_the_game_list_arrives_stays_chosen(browser, server):
+    context = browser.new_context()
+    held = []
+    context.route("**/api/games", lambda route: held.append(route))  # the list arrives late
+    page = context.new_page()
+    page.goto(server + "/")
+    page.wait_for_function("() => document.querySelectorAll('#create-game option').length > 1")
+    page.select_option("#create-game", "pong")  # from the page's own options
+    for _ in range(200):  # until the held request is seen (Playwright's event pump runs meanwhile)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for /api/games"
+    held[0].continue_()
+    page.wait_for_function("() => document.querySelector('#create-game option').textContent.includes('2')")
+    assert page.input_value("#create-game") == "pong"
+    context.close()
+
+
 def test_the_host_settings_form_carries_the_published_bounds(open_page, server):
     page = open_page("/", nickname="Finn")
     page.select_option("#create-game", "pong")

@@ -94,8 +94,10 @@ export class LobbyBrowser {
   setGames(games) {
     this.games = games;
     const select = this.$('create-game');
+    const chosen = select.value; // the page's own options may have been used before the list came
     select.replaceChildren(...games.map((g) => el('option', { value: g.name,
       textContent: t('lobbies.game_option', { title: gameTitle(g.name), min: g.min_players, max: g.max_players }) })));
+    if (games.some((g) => g.name === chosen)) select.value = chosen;
     this.gameFields();
     this.$('quick-games').replaceChildren(...games.map((g) => {
       const button = el('button', { type: 'button', className: 'primary', textContent: t('lobbies.quick', { title: gameTitle(g.name) }) });
