@@ -3,7 +3,7 @@ loads, in pure Python (``manage.py compilepo``).
 
 Django's own ``compilemessages`` runs GNU ``msgfmt``, which a machine with only Python does not
 have; the compiled ``.mo`` files are committed beside their ``.po`` (so ``make run`` needs
-nothing), and tests/test_i18n_server.py checks that each ``.mo`` says what its ``.po`` says.
+nothing), and tests/i18n/test_i18n_server.py checks that each ``.mo`` says what its ``.po`` says.
 
 What is read: ``msgctxt``, ``msgid``, ``msgid_plural``, ``msgstr`` and ``msgstr[n]``, strings
 continued over lines, the C escapes gettext writes, and flags (a ``#, fuzzy`` entry is left

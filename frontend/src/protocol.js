@@ -1,4 +1,4 @@
-// The wire protocol, browser side: a mirror of game/protocol.py (tests/test_protocol_tables.py
+// The wire protocol, browser side: a mirror of game/protocol.py (tests/game/test_protocol_tables.py
 // checks that the tables agree) plus the words a person reads when something is refused.
 // docs/protocol.md is the human copy of the tables.
 import { decode, encode } from '@msgpack/msgpack';

@@ -176,7 +176,7 @@ class Game:
     #: Human title for lobby lists (English).
     title: ClassVar[str] = ""
     #: The title in the site's other languages (settings.LANGUAGES): {language code: title}.
-    #: A language missing here shows ``title`` (tests/test_i18n_server.py wants them all).
+    #: A language missing here shows ``title`` (tests/i18n/test_i18n_server.py wants them all).
     titles: ClassVar[dict[str, str]] = {}
     min_players: ClassVar[int] = 1
     max_players: ClassVar[int] = 8

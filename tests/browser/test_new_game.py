@@ -1,6 +1,6 @@
 """A game `manage.py startgame` has just written, in the browser with no other edit: created in
 the lobby page, played by keys and by clicks, watched by a spectator, saved and rated, and
-replayed. The server runs from a copy of the project where startgame ran (tests/newgame.py).
+replayed. The server runs from a copy of the project where startgame ran (tests/scaffold/newgame.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from ..liveserver import live_server
-from ..newgame import project_with_new_game
+from tests.scaffold.newgame import project_with_new_game
 from .helpers import players, wait_phase
 
 pytestmark = pytest.mark.browser

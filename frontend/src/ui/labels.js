@@ -1,7 +1,7 @@
 // Words for setting keys, in the page's language: "time_limit_s" -> "Time limit (s)". A key's
 // words are the catalog's `setting.<key without its unit>`, the game's own first
 // (`game.<name>.setting.<key>`, its module's MESSAGES), then the shared ones (locale/*.js);
-// a key in neither is spelled out from its name (English only: tests/test_i18n_catalog.py
+// a key in neither is spelled out from its name (English only: tests/i18n/test_i18n_catalog.py
 // wants every registered game's settings in the catalog).
 import { has, language, t } from '../i18n.js';
 
