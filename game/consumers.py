@@ -159,7 +159,7 @@ class LobbyConsumer(FramedConsumer):
         except InvalidInput as exc:
             self.refuse("bad_field", str(exc), "input")
             return
-        error = loop.submit_input(member, fields["seq"], cleaned, fields["d"])
+        error = loop.submit_input(member, fields["input_seq"], cleaned, fields["d"])
         if error:
             self.refuse(error, protocol.ERRORS[error], "input")
 

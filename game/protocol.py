@@ -16,7 +16,7 @@ from typing import Any
 
 import msgpack
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAX_FRAME_BYTES = 4096
 MAX_CHAT_CHARS = 200
 MAX_NAME_CHARS = 24
@@ -66,8 +66,8 @@ PHASES = ("waiting", "countdown", "playing", "finished", "closed")
 SERVER_KINDS: dict[str, tuple[str, ...]] = {
     "welcome": ("you", "role", "host", "staff", "lobby", "tick_rate", "time", "resume", "resumed"),
     "lobby": ("lobby", "time"),
-    "full": ("tick", "time", "s", "ack", "ev"),
-    "delta": ("tick", "time", "base", "s", "ack", "ev"),
+    "full": ("tick", "time", "s", "last_processed_input", "ev"),
+    "delta": ("tick", "time", "base", "s", "last_processed_input", "ev"),
     "event": ("tick", "time", "e"),
     "error": ("code", "msg", "ref"),
     "pong": ("id", "ct", "time"),
@@ -91,12 +91,12 @@ def _int(msg: dict, key: str, lo: int, hi: int) -> int:
     return value
 
 
-def _seq(msg: dict) -> int:
-    """An input's ``seq``: `_int` in [0, 2**31 - 1], with a short way for the usual case."""
-    value = msg.get("seq")
+def _input_seq(msg: dict) -> int:
+    """An input's ``input_seq``: `_int` in [0, 2**31 - 1], with a short way for the usual case."""
+    value = msg.get("input_seq")
     if type(value) is int and 0 <= value <= 2**31 - 1:  # (a bool's type is bool)
         return value
-    return _int(msg, "seq", 0, 2**31 - 1)
+    return _int(msg, "input_seq", 0, 2**31 - 1)
 
 
 def _number(msg: dict, key: str) -> float:
@@ -151,7 +151,7 @@ def _no_fields(msg: dict) -> dict:
 # Client -> server kinds: kind -> (validator returning the cleaned fields, who may send it).
 # "player": a seated player; "any": any member; "host": the lobby's host or staff.
 CLIENT_KINDS: dict[str, tuple[Any, str]] = {
-    "input": (lambda m: {"seq": _seq(m), "d": m.get("d")}, "player"),
+    "input": (lambda m: {"input_seq": _input_seq(m), "d": m.get("d")}, "player"),
     "ping": (lambda m: {"id": _int(m, "id", 0, 2**31 - 1), "ct": _number(m, "ct")}, "any"),
     "chat": (lambda m: {"text": _text(m, "text", MAX_CHAT_CHARS)}, "any"),
     "ready": (lambda m: {"ready": _bool(m, "ready")}, "player"),
@@ -249,16 +249,18 @@ def encode_lobby(*, lobby: dict, time: int) -> bytes:
     return _pack({"k": "lobby", "lobby": lobby, "time": time})
 
 
-def encode_full(*, tick: int, time: int, snapshot: dict, ack: dict[int, int], ev: list | None = None) -> bytes:
-    frame = {"k": "full", "tick": tick, "time": time, "s": snapshot, "ack": ack}
+def encode_full(*, tick: int, time: int, snapshot: dict, last_processed_input: dict[int, int],
+                ev: list | None = None) -> bytes:
+    frame = {"k": "full", "tick": tick, "time": time, "s": snapshot, "last_processed_input": last_processed_input}
     if ev:
         frame["ev"] = ev
     return _pack_state(frame)
 
 
-def encode_delta(*, tick: int, time: int, base: int, delta: dict, ack: dict[int, int],
+def encode_delta(*, tick: int, time: int, base: int, delta: dict, last_processed_input: dict[int, int],
                  ev: list | None = None) -> bytes:
-    frame = {"k": "delta", "tick": tick, "time": time, "base": base, "s": delta, "ack": ack}
+    frame = {"k": "delta", "tick": tick, "time": time, "base": base, "s": delta,
+             "last_processed_input": last_processed_input}
     if ev:
         frame["ev"] = ev
     return _pack_state(frame)

@@ -58,11 +58,11 @@ class RemoteConn:
         second, and closes the socket for too many: `game.cluster.remote.Relay.deliver`)."""
         self.push_event(protocol.encode_error(code=code, msg=msg or protocol.ERRORS[code], ref=ref))
 
-    def take_input(self, loop: LobbyLoop, member: Member, seq: int, cleaned: Any) -> None:
+    def take_input(self, loop: LobbyLoop, member: Member, input_seq: int, cleaned: Any) -> None:
         """An input from the member's process: to the loop, behind any held ones; held while
         the loop has no room (see the module's docstring), refused past what its process lets
         through in a burst."""
-        self.held.append((seq, cleaned))
+        self.held.append((input_seq, cleaned))
         self.feed(loop, member)
         if self.held and len(self.held) > input_allowance(loop.tick_rate_hz, settings.GAME["RATE_LIMITS"])[1]:
             self.held.pop()
@@ -140,7 +140,7 @@ class Guests:
         elif self.ownership.owned_loop(code) is not None:
             self.aborted_joins.add((reply, conn_id))
 
-    def on_input(self, code: str, member_id: int, seq: int, raw: Any) -> None:
+    def on_input(self, code: str, member_id: int, input_seq: int, raw: Any) -> None:
         loop = self.ownership.owned_loop(code)
         member = loop.lobby.members.get(member_id) if loop is not None else None
         if member is None or not member.conn.relayed:
@@ -150,7 +150,7 @@ class Guests:
         except InvalidInput as exc:  # the member's process checked it: only a bug lands here
             member.conn.refuse("bad_field", "input", str(exc))
             return
-        member.conn.take_input(loop, member, seq, cleaned)
+        member.conn.take_input(loop, member, input_seq, cleaned)
         if member.conn.held:
             self.holding.setdefault(code, set()).add(member.conn)
 

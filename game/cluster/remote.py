@@ -223,11 +223,11 @@ class RemoteLobby:
         self.mail.post(self.owner, ["leave", self.code, self.mail.channel, self.conn_id, member_id])
         asyncio.get_running_loop().create_task(self.relays.drop(self.code, self.conn_id))
 
-    def submit_input(self, member: Member, seq: int, cleaned: Any, raw: Any = None) -> str | None:
+    def submit_input(self, member: Member, input_seq: int, cleaned: Any, raw: Any = None) -> str | None:
         """Forward an input as the client sent it (checked here already; the owner parses it
         again, as a cleaned input need not survive msgpack); a refusal comes back from the
         owner as an error frame."""
-        self.mail.post(self.owner, ["input", self.code, member.id, seq, raw])
+        self.mail.post(self.owner, ["input", self.code, member.id, input_seq, raw])
         return None
 
     def submit_command(self, member_id: int, kind: str, fields: dict) -> bool:

@@ -18,7 +18,7 @@ from game.rules import get_game
 
 STATE_VERSION = 1
 # Member fields that describe a live connection, not the seat.
-_CONNECTION_FIELDS = {"conn", "connected", "away_for", "pending_inputs", "last_seq"}
+_CONNECTION_FIELDS = {"conn", "connected", "away_for", "pending_inputs", "last_processed_input"}
 
 
 def lobby_state(lobby: Lobby, match: dict[str, Any] | None) -> dict[str, Any]:

@@ -55,7 +55,7 @@ class BotDriver:
             m.id: make_policy(lobby.game_cls.name, member_id=m.id, difficulty=difficulty,
                               rng=Rng(seed * 7919 + m.id), tick_rate_hz=lobby.tick_rate_hz)
             for m in bots}
-        self.seq = dict.fromkeys(self.policies, 0)
+        self.input_seq = dict.fromkeys(self.policies, 0)
         self.sent: dict[int, Any] = {}  # the last payload each bot submitted
 
     def step(self, dt: float, seen: Snapshot | None) -> None:
@@ -91,8 +91,8 @@ class BotDriver:
             except InvalidInput:
                 log.warning("lobby %s: bot %s made an invalid input %r", self.lobby.code, member.name, raw)
                 continue
-            if self.submit_input(member, self.seq[member_id], cleaned) is None:
-                self.seq[member_id] += 1
+            if self.submit_input(member, self.input_seq[member_id], cleaned) is None:
+                self.input_seq[member_id] += 1
                 self.sent[member_id] = raw
 
     def _forfeit_all(self) -> None:

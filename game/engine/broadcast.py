@@ -35,17 +35,19 @@ Relay = Callable[..., None]
 class TickFrames:
     """One tick's live state, and its frames: encoded when first asked for, then shared."""
 
-    __slots__ = ("ack", "delta", "events", "full", "now_ms", "snapshot", "tick")
+    __slots__ = ("delta", "events", "full", "last_processed_input", "now_ms", "snapshot", "tick")
 
-    def __init__(self, tick: int, now_ms: int, snapshot: dict, ack: dict[int, int], events: list[dict]) -> None:
-        self.tick, self.now_ms, self.snapshot, self.ack, self.events = tick, now_ms, snapshot, ack, events
+    def __init__(self, tick: int, now_ms: int, snapshot: dict, last_processed_input: dict[int, int],
+                 events: list[dict]) -> None:
+        self.tick, self.now_ms, self.snapshot, self.events = tick, now_ms, snapshot, events
+        self.last_processed_input = last_processed_input
         self.delta: bytes | None = None
         self.full: bytes | None = None
 
     def full_frame(self) -> bytes:
         if self.full is None:
             self.full = protocol.encode_full(tick=self.tick, time=self.now_ms, snapshot=self.snapshot,
-                                             ack=self.ack, ev=self.events)
+                                             last_processed_input=self.last_processed_input, ev=self.events)
         return self.full
 
 
@@ -76,18 +78,19 @@ class Broadcaster:
         """Called as a match starts: its first frame is a keyframe."""
         self.prev_snapshot = None
 
-    def send_state(self, *, tick: int, now_ms: int, snapshot: dict, ack: dict[int, int], events: list[dict],
-                   match_id: str, epoch: int) -> None:
+    def send_state(self, *, tick: int, now_ms: int, snapshot: dict, last_processed_input: dict[int, int],
+                   events: list[dict], match_id: str, epoch: int) -> None:
         """Called by the loop once a tick while a match counts down or plays (and once more
         with the final positions as it ends): offer this tick's state to every member."""
-        frames = TickFrames(tick, now_ms, snapshot, ack, events)
+        frames = TickFrames(tick, now_ms, snapshot, last_processed_input, events)
         keyframe = self.prev_snapshot is None or tick - self.last_full_tick >= self._keyframe_ticks()
         if keyframe:
             frames.full_frame()
             self.last_full_tick = tick
         else:
             frames.delta = protocol.encode_delta(tick=tick, time=now_ms, base=tick - 1,
-                                                 delta=diff(self.prev_snapshot, snapshot), ack=ack, ev=events)
+                                                 delta=diff(self.prev_snapshot, snapshot),
+                                                 last_processed_input=last_processed_input, ev=events)
         delay = self._delay_ticks()
         late, relayed, relay_full = self._send_live(frames, delay)
         ddelta = dfull = None

@@ -49,10 +49,11 @@ class DelayedFeed:
         keyframe = self.prev is None or tick - self.last_full_tick >= keyframe_ticks
         delta = full = None
         if keyframe or want_full:
-            full = protocol.encode_full(tick=tick, time=now_ms, snapshot=snapshot, ack={}, ev=events)
+            full = protocol.encode_full(tick=tick, time=now_ms, snapshot=snapshot,
+                                        last_processed_input={}, ev=events)
             self.last_full_tick = tick if keyframe else self.last_full_tick
         if not keyframe:
             delta = protocol.encode_delta(tick=tick, time=now_ms, base=self.prev_tick,
-                                          delta=diff(self.prev, snapshot), ack={}, ev=events)
+                                          delta=diff(self.prev, snapshot), last_processed_input={}, ev=events)
         self.prev, self.prev_tick = snapshot, tick
         return delta, full

@@ -35,7 +35,7 @@ class LobbyHandle(Protocol):
     def submit_leave(self, member_id: int, conn: object = None) -> None:
         """The connection ``conn`` of ``member_id`` has ended."""
 
-    def submit_input(self, member: Member, seq: int, cleaned: Any, raw: Any = None) -> str | None:
+    def submit_input(self, member: Member, input_seq: int, cleaned: Any, raw: Any = None) -> str | None:
         """Queue an input checked by ``game_cls.parse_input``; an error code when refused here."""
 
     def submit_command(self, member_id: int, kind: str, fields: dict) -> bool:

@@ -92,7 +92,7 @@ class Member:
     staff: bool = False
     ready: bool = False
     in_match: bool = False
-    last_seq: int = -1
+    last_processed_input: int = -1  # the input_seq of the last input applied this match
     pending_inputs: int = 0
     connected: bool = True
     away_for: float = 0.0  # seconds since the connection dropped, while connected is False

@@ -320,7 +320,8 @@ class LobbyLoop(LobbyQueues):
         match = self.match
         events, match.events = match.events, []
         self.broadcaster.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), snapshot=match.game.snapshot(),
-                                    ack=match.ack(), events=events, match_id=match.id, epoch=self.epoch)
+                                    last_processed_input=match.last_processed_input(), events=events,
+                                    match_id=match.id, epoch=self.epoch)
 
     # -- the match ---------------------------------------------------------------------
     def _begin_match(self) -> None:
@@ -338,14 +339,14 @@ class LobbyLoop(LobbyQueues):
             self._end_match("finished", None)
 
     def _resumed(self, member: Member) -> None:
-        """A seat taken back on a new connection starts a new input sequence: its ``seq`` may
-        start again from 0 (``ack`` shows -1 until its first input is applied); inputs of the
-        old connection still queued are dropped."""
+        """A seat taken back on a new connection starts a new input sequence: its
+        ``input_seq`` may start again from 0 (``last_processed_input`` shows -1 until its first
+        input is applied); inputs of the old connection still queued are dropped."""
         kept = [entry for entry in self.inputs if entry[0] != member.id]
         member.pending_inputs -= len(self.inputs) - len(kept)
         self.inputs.clear()
         self.inputs.extend(kept)
-        member.last_seq = -1
+        member.last_processed_input = -1
 
     def _end_match(self, status: str, reason: str | None, *, announce: bool = True) -> dict:
         """Record the match (exactly once) and move the lobby to finished; returns its

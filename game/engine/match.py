@@ -29,7 +29,7 @@ class Match:
         bots = seat_bots(lobby)  # in the seats people left free
         players = lobby.players()
         for member in players:
-            member.in_match, member.last_seq, member.ready = True, -1, False
+            member.in_match, member.last_processed_input, member.ready = True, -1, False
         self.lobby = lobby
         self.roster = {m.id: m for m in players}
         self.seed = secrets.randbits(31)
@@ -64,23 +64,23 @@ class Match:
         """Called each tick of play: apply the queued inputs (emptying ``inputs``), then step."""
         game, members, recorder, ticks = self.game, self.lobby.members, self.recorder, self.ticks
         while inputs:
-            member_id, seq, cleaned = inputs.popleft()
+            member_id, input_seq, cleaned = inputs.popleft()
             member = members.get(member_id)
             if member is None:
                 continue
             member.pending_inputs -= 1
-            if member.in_match and seq > member.last_seq:  # a stale or repeated seq is dropped
+            if member.in_match and input_seq > member.last_processed_input:  # stale or repeated: dropped
                 game.apply_input(member_id, cleaned)
                 recorder.input(ticks, member_id, cleaned)
-                member.last_seq = seq
+                member.last_processed_input = input_seq
         # Game events ride on this tick's state frame: they are as frequent as the state
         # and only illustrate it, so they need no channel-layer message of their own.
         self.events = [e for e in game.step(dt) if e.get("type") not in RESERVED_EVENTS]
         self.ticks += 1
 
-    def ack(self) -> dict[int, int]:
-        """Each player's last applied input ``seq``, for the state frames."""
-        return {m.id: m.last_seq for m in self.roster.values() if m.in_match}
+    def last_processed_input(self) -> dict[int, int]:
+        """Each player's ``input_seq`` of the last input applied, for the state frames."""
+        return {m.id: m.last_processed_input for m in self.roster.values() if m.in_match}
 
     def let_go(self, member: Member) -> None:
         """A player's connection dropped: their keys are released (the seat waits for them)."""

@@ -71,7 +71,7 @@ class LobbyQueues:
         self.commands.append((OUTSIDE_ID, kind, {**fields, "actor": actor}))
         return True
 
-    def submit_input(self, member: Member, seq: int, cleaned: Any, raw: Any = None) -> str | None:
+    def submit_input(self, member: Member, input_seq: int, cleaned: Any, raw: Any = None) -> str | None:
         """Queue a cleaned input for the next tick; returns an error code when refused.
         (``raw``, the input as the client sent it, is for a lobby run elsewhere, which forwards it.)"""
         if not member.in_match or self.lobby.phase not in ("countdown", "playing"):
@@ -79,5 +79,5 @@ class LobbyQueues:
         if member.pending_inputs >= self.max_pending_inputs:
             return "overloaded"
         member.pending_inputs += 1
-        self.inputs.append((member.id, seq, cleaned))
+        self.inputs.append((member.id, input_seq, cleaned))
         return None
