@@ -64,7 +64,8 @@ PHASES = ("waiting", "countdown", "playing", "finished", "closed")
 
 # Server -> client kinds and their fields (besides "v" and "k").
 SERVER_KINDS: dict[str, tuple[str, ...]] = {
-    "welcome": ("you", "role", "host", "staff", "lobby", "tick_rate", "time", "resume", "resumed"),
+    "welcome": ("you", "role", "host", "staff", "lobby", "tick_rate", "broadcast_rate", "time", "resume",
+                "resumed"),
     "lobby": ("lobby", "time"),
     "full": ("tick", "time", "s", "last_processed_input", "ev"),
     "delta": ("tick", "time", "base", "s", "last_processed_input", "ev"),
@@ -239,10 +240,11 @@ def _pack_state(payload: dict) -> bytes:
     return msgpack.packb(payload, use_bin_type=True, use_single_float=True)
 
 
-def encode_welcome(*, you: int, role: str, host: bool, staff: bool, lobby: dict, tick_rate: int, time: int,
-                   resume: str, resumed: bool) -> bytes:
-    return _pack({"k": "welcome", "you": you, "role": role, "host": host, "staff": staff,
-                  "lobby": lobby, "tick_rate": tick_rate, "time": time, "resume": resume, "resumed": resumed})
+def encode_welcome(*, you: int, role: str, host: bool, staff: bool, lobby: dict, tick_rate: int,
+                   broadcast_rate: float, time: int, resume: str, resumed: bool) -> bytes:
+    return _pack({"k": "welcome", "you": you, "role": role, "host": host, "staff": staff, "lobby": lobby,
+                  "tick_rate": tick_rate, "broadcast_rate": broadcast_rate, "time": time, "resume": resume,
+                  "resumed": resumed})
 
 
 def encode_lobby(*, lobby: dict, time: int) -> bytes:

@@ -4,7 +4,7 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { t, withDetail } from './i18n.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MAX_FRAME_BYTES = 4096;
 export const MAX_CHAT_CHARS = 200;
 export const MAX_NAME_CHARS = 24;
@@ -53,10 +53,10 @@ export const CLOSE = Object.fromEntries(
 
 // Server -> client kinds and their fields (besides "v" and "k").
 export const SERVER_KINDS = {
-  welcome: ['you', 'role', 'host', 'staff', 'lobby', 'tick_rate', 'time', 'resume', 'resumed'],
+  welcome: ['you', 'role', 'host', 'staff', 'lobby', 'tick_rate', 'broadcast_rate', 'time', 'resume', 'resumed'],
   lobby: ['lobby', 'time'],
-  full: ['tick', 'time', 's', 'ack', 'ev'],
-  delta: ['tick', 'time', 'base', 's', 'ack', 'ev'],
+  full: ['tick', 'time', 's', 'last_processed_input', 'ev'],
+  delta: ['tick', 'time', 'base', 's', 'last_processed_input', 'ev'],
   event: ['tick', 'time', 'e'],
   error: ['code', 'msg', 'ref'],
   pong: ['id', 'ct', 'time'],
@@ -64,7 +64,7 @@ export const SERVER_KINDS = {
 
 // Client -> server kinds: who may send them ("player", "any", "host") and their fields.
 export const CLIENT_KINDS = {
-  input: { role: 'player', fields: ['seq', 'd'] },
+  input: { role: 'player', fields: ['input_seq', 'd'] },
   ping: { role: 'any', fields: ['id', 'ct'] },
   chat: { role: 'any', fields: ['text'] },
   ready: { role: 'player', fields: ['ready'] },

@@ -51,6 +51,20 @@ export function interpolateGlobals(older, newer, t, base = newer) {
   return { ...base, n: lerp(older.n, newer.n, t) };
 }
 
+/**
+ * How far behind the server a client draws at `broadcastRateHz` state frames a second: two
+ * broadcast intervals, so one lost or late frame still leaves two to interpolate between
+ * (100 ms at 20 Hz and above).
+ */
+export function renderDelayFor(broadcastRateHz, { minMs = 100 } = {}) {
+  return broadcastRateHz > 0 ? Math.max(minMs, 2000 / broadcastRateHz) : minMs;
+}
+
+/** A lobby's state frames per second: its `broadcast_rate` setting, or (0) its tick rate. */
+export function broadcastRateOf(lobby) {
+  return lobby?.settings?.broadcast_rate || lobby?.tick_rate || 20;
+}
+
 export class SnapshotBuffer {
   /**
    * `renderDelayMs`: how far behind the newest server state entities are drawn. A frame's
@@ -66,7 +80,7 @@ export class SnapshotBuffer {
 
   /** Forget everything (a new connection, a new timeline). */
   clear() {
-    this.snapshots = []; // [{tick, serverMs, snapshot, ack}], oldest first
+    this.snapshots = []; // [{tick, serverMs, snapshot, lastProcessedInput}], oldest first
     this.offsetMs = null; // server clock minus local clock, from the fastest arrivals
     this.dropped = 0;
   }
@@ -88,7 +102,7 @@ export class SnapshotBuffer {
       return false;
     }
     const serverMs = frame.time;
-    this.snapshots.push({ tick: frame.tick, serverMs, snapshot, ack: frame.ack ?? {} });
+    this.snapshots.push({ tick: frame.tick, serverMs, snapshot, lastProcessedInput: frame.last_processed_input ?? {} });
     if (this.snapshots.length > this.maxSnapshots) this.snapshots.shift();
     this.observeOffset(serverMs - now);
     return true;

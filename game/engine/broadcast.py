@@ -1,8 +1,9 @@
 """How a lobby's frames leave its loop: the one place that decides who gets which frame.
 
 Lobby frames (the lobby's state after a change) and event frames go to every member through
-the lobby's channel-layer group (``publish``: `LoopHooks.publish`). State frames leave once a
-tick while a match runs, encoded once, then offered to three audiences:
+the lobby's channel-layer group (``publish``: `LoopHooks.publish`). State frames leave on each
+broadcast tick while a match runs (every tick, or every k-th with a ``broadcast_rate`` below the
+tick rate), encoded once, then offered to three audiences:
 
 - live: the members connected to this process who watch the match as it is played (a delta
   against the tick before, or a full snapshot at each keyframe and for whoever needs one);
@@ -25,6 +26,7 @@ from game import protocol
 from game.engine.delayed import DelayedFeed
 from game.engine.delta import diff
 from game.engine.lobby import Connection, Lobby, Member
+from game.engine.settings import broadcast_every
 
 #: ``publish(code, frame)``: `LoopHooks.publish`.
 Publish = Callable[[str, bytes], None]
@@ -61,6 +63,7 @@ class Broadcaster:
         self.publish = publish
         self.relay = relay
         self.prev_snapshot: dict | None = None  # the last live snapshot sent (what clients saw)
+        self.prev_tick = 0  # its tick: the base of the next delta
         self.last_full_tick = 0
         self.delayed = DelayedFeed()  # spectators' late view, when the lobby sets spectator_delay
         self.delayed_match: str | None = None  # the match the delayed feed holds
@@ -74,21 +77,26 @@ class Broadcaster:
         """Called by the loop after a tick with lobby events: one frame of them, to everyone."""
         self.publish(self.lobby.code, events_frame(tick, now_ms, events))
 
+    def due(self, tick: int) -> bool:
+        """Whether tick ``tick`` is broadcast: every k-th step, k = tick rate / broadcast rate."""
+        return tick % broadcast_every(self.lobby.tick_rate_hz, self.lobby.settings) == 0
+
     def new_match(self) -> None:
         """Called as a match starts: its first frame is a keyframe."""
         self.prev_snapshot = None
 
     def send_state(self, *, tick: int, now_ms: int, snapshot: dict, last_processed_input: dict[int, int],
                    events: list[dict], match_id: str, epoch: int) -> None:
-        """Called by the loop once a tick while a match counts down or plays (and once more
-        with the final positions as it ends): offer this tick's state to every member."""
+        """Called by the loop on each broadcast tick (`due`) while a match counts down or
+        plays, and once more with the final positions as it ends: offer this tick's state to
+        every member, a delta against the last one broadcast."""
         frames = TickFrames(tick, now_ms, snapshot, last_processed_input, events)
         keyframe = self.prev_snapshot is None or tick - self.last_full_tick >= self._keyframe_ticks()
         if keyframe:
             frames.full_frame()
             self.last_full_tick = tick
         else:
-            frames.delta = protocol.encode_delta(tick=tick, time=now_ms, base=tick - 1,
+            frames.delta = protocol.encode_delta(tick=tick, time=now_ms, base=self.prev_tick,
                                                  delta=diff(self.prev_snapshot, snapshot),
                                                  last_processed_input=last_processed_input, ev=events)
         delay = self._delay_ticks()
@@ -103,11 +111,11 @@ class Broadcaster:
         if relayed:
             full = frames.full_frame() if relay_full else frames.full
             self._relay(tick, epoch, frames.delta, full, delayed=bool(delay), ddelta=ddelta, dfull=dfull)
-        self.prev_snapshot = snapshot
+        self.prev_snapshot, self.prev_tick = snapshot, tick
 
     def play_out_delayed(self, *, tick: int, now_ms: int, epoch: int) -> None:
-        """Called once a tick after a match while the delayed feed still holds some of it:
-        the delayed spectators see its last seconds, a tick a tick."""
+        """Called on each broadcast tick after a match while the delayed feed still holds
+        some of it: the delayed spectators see its last seconds, a frame a broadcast."""
         members = self.lobby.members.values()
         late = [m.conn for m in members if _watches_late(m) and not m.conn.relayed]
         relayed = any(m.conn.relayed for m in members)
@@ -161,9 +169,11 @@ class Broadcaster:
         return max(1, round(self.keyframe_interval_s * self.lobby.tick_rate_hz))
 
     def _delay_ticks(self) -> int:
-        """How many ticks behind the delayed spectators are (0: live)."""
-        seconds = self.lobby.settings.get("spectator_delay", 0)
-        return round(seconds * self.lobby.tick_rate_hz) if seconds else 0
+        """How many broadcasts behind the delayed spectators are (0: live)."""
+        settings = self.lobby.settings
+        seconds = settings.get("spectator_delay", 0)
+        return round(seconds * self.lobby.tick_rate_hz / broadcast_every(self.lobby.tick_rate_hz, settings)) \
+            if seconds else 0
 
 
 def events_frame(tick: int, now_ms: int, events: list[dict]) -> bytes:

@@ -104,7 +104,8 @@ def cmd_transfer(lobby: Lobby, member: Member, target: int) -> None:
 def cmd_settings(lobby: Lobby, member: Member, settings: dict[str, Any]) -> None:
     _require_phase(lobby, "waiting", "finished", action="change settings")
     changes = clean_lobby_settings(settings, game_cls=lobby.game_cls, max_players=lobby.max_players,
-                                   humans=len(lobby.humans()))
+                                   humans=len(lobby.humans()), tick_rate_hz=lobby.tick_rate_hz,
+                                   broadcast_rate=lobby.settings.get("broadcast_rate", 0))
     for key, value in changes.items():
         if key in {"name", "max_players", "private", "tick_rate_hz"}:
             setattr(lobby, key, value)

@@ -8,9 +8,12 @@ lobby's `Broadcaster` (game.engine.broadcast), lobby and event frames to `LoopHo
 its game, roster, replay log and bots — is a `Match` (game.engine.match).
 
 Deadlines are ``start + n * period`` on a monotonic clock, so sleeping never adds up to
-drift. A tick that ends after the next deadline is an overrun: counted and logged;
-when the loop falls more than ``max_catchup_ticks`` behind it skips ahead and counts
-the skipped ticks instead of running a burst.
+drift. The game steps at the tick rate (the simulation rate); state frames leave on every
+k-th step when the lobby's ``broadcast_rate`` is k times lower (Colyseus' simulation
+interval and patch rate); lobby and event frames at the end of any tick that has some.
+A tick that ends after the next deadline is an overrun: counted and logged; when the loop
+falls more than ``max_catchup_ticks`` behind it skips ahead and counts the skipped ticks
+instead of running a burst.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from game.engine.errors import CommandError, JoinRefused
 from game.engine.lobby import JoinRequest, Lobby, Member, NullConnection
 from game.engine.match import Match
 from game.engine.queues import LobbyQueues
+from game.engine.settings import broadcast_rate_hz
 from game.engine.stats import LoopStats
 
 log = logging.getLogger("game.loop")
@@ -235,6 +239,7 @@ class LobbyLoop(LobbyQueues):
         req.conn.push_event(protocol.encode_welcome(
             you=member.id, role=member.role, host=member.id == self.lobby.host_id,
             staff=member.staff, lobby=self.lobby.state(), tick_rate=self.lobby.tick_rate_hz,
+            broadcast_rate=broadcast_rate_hz(self.lobby.tick_rate_hz, self.lobby.settings),
             time=self.clock.wall_ms(), resume=member.resume_token, resumed=req.resume is not None
             and member.resume_token == req.resume))
         req.conn.needs_full = True
@@ -310,13 +315,16 @@ class LobbyLoop(LobbyQueues):
             lobby.events = []
             if events:
                 out.send_events(self.tick, now, events)
+        if not out.due(self.tick):  # the lobby broadcasts every k-th step only
+            return
         if lobby.phase in ("countdown", "playing"):
             self._broadcast_state()
         elif out.delayed.pending:
             out.play_out_delayed(tick=self.tick, now_ms=now, epoch=self.epoch)
 
     def _broadcast_state(self) -> None:
-        """This tick's state, to every member (`Broadcaster.send_state`)."""
+        """This tick's state, to every member (`Broadcaster.send_state`), with the game
+        events of every step since the last broadcast."""
         match = self.match
         events, match.events = match.events, []
         self.broadcaster.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), snapshot=match.game.snapshot(),

@@ -45,7 +45,7 @@ class Match:
         self.ticks = 0  # steps of the game so far
         self.started_ms = 0.0  # wall time of the first step; 0 while counting down
         self.countdown_left = countdown_s
-        self.events: list[dict] = []  # the last step's game events, for that tick's state frame
+        self.events: list[dict] = []  # game events since the last state frame, for the next one
 
     def count_down(self, dt: float, now_ms: int) -> None:
         """Called each tick of the countdown: announce each second, then start playing."""
@@ -73,9 +73,10 @@ class Match:
                 game.apply_input(member_id, cleaned)
                 recorder.input(ticks, member_id, cleaned)
                 member.last_processed_input = input_seq
-        # Game events ride on this tick's state frame: they are as frequent as the state
-        # and only illustrate it, so they need no channel-layer message of their own.
-        self.events = [e for e in game.step(dt) if e.get("type") not in RESERVED_EVENTS]
+        # Game events ride on the next state frame: they are as frequent as the state and
+        # only illustrate it, so they need no channel-layer message of their own. They add
+        # up between broadcasts when the lobby broadcasts every k-th step.
+        self.events += [e for e in game.step(dt) if e.get("type") not in RESERVED_EVENTS]
         self.ticks += 1
 
     def last_processed_input(self) -> dict[int, int]:

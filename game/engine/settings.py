@@ -12,11 +12,28 @@ from game.rules.base import Game, InvalidInput
 
 MIN_TICK_RATE, MAX_TICK_RATE = 10, 60
 DEFAULT_TICK_RATE = 20
+#: ``broadcast_rate``: state frames per second, 0 (the default) for one each tick; otherwise
+#: at least this and a divisor of the tick rate, so that every k-th step is broadcast.
+MIN_BROADCAST_RATE = 5
 MAX_LOBBY_NAME_CHARS = 40
 #: The engine's settings kept in ``lobby.settings`` beside the game's own, with their
 #: defaults; never handed to the game.
-ENGINE_DEFAULTS: dict[str, Any] = {"bots": 0, "bot_difficulty": DEFAULT_DIFFICULTY, "spectator_delay": 0}
+ENGINE_DEFAULTS: dict[str, Any] = {"bots": 0, "bot_difficulty": DEFAULT_DIFFICULTY, "spectator_delay": 0,
+                                   "broadcast_rate": 0}
 ENGINE_SETTINGS = tuple(ENGINE_DEFAULTS)
+
+
+def broadcast_every(tick_rate_hz: int, settings: dict[str, Any]) -> int:
+    """How many simulation steps make one broadcast: state frames go out every k-th step."""
+    rate = settings.get("broadcast_rate", 0)
+    return tick_rate_hz // rate if 0 < rate <= tick_rate_hz else 1
+
+
+def broadcast_rate_hz(tick_rate_hz: int, settings: dict[str, Any]) -> int | float:
+    """State frames per second (the rate clients interpolate between): a whole number for
+    every rate the settings take."""
+    every = broadcast_every(tick_rate_hz, settings)
+    return tick_rate_hz // every if tick_rate_hz % every == 0 else tick_rate_hz / every
 
 
 def game_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -43,17 +60,20 @@ def lobby_settings_schema(game_cls: type[Game]) -> dict[str, dict[str, Any]]:
                  "max": game_cls.max_players if has_policy(game_cls.name) else 0},
         "bot_difficulty": {"type": "enum", "default": DEFAULT_DIFFICULTY, "choices": list(DIFFICULTIES)},
         "spectator_delay": {"type": "int", "default": 0, "min": 0, "max": MAX_DELAY_S},
+        "broadcast_rate": {"type": "int", "default": 0, "min": 0, "max": MAX_TICK_RATE},  # 0 or 5+ dividing tick_rate
     }
 
 
 def clean_lobby_settings(settings: dict[str, Any], *, game_cls: type[Game], max_players: int,
-                         humans: int) -> dict[str, Any]:
+                         humans: int, tick_rate_hz: int = DEFAULT_TICK_RATE,
+                         broadcast_rate: int = 0) -> dict[str, Any]:
     """Validate a host's settings change to a lobby of ``game_cls`` with ``max_players`` seats,
-    ``humans`` of them taken by people; returns {attribute or game setting: value}."""
+    ``humans`` of them taken by people, ticking at ``tick_rate_hz`` and broadcasting at
+    ``broadcast_rate`` (0: every tick); returns {attribute or game setting: value}."""
     lobby_keys = {"name": _clean_name, "max_players": _clean_max_players,
                   "private": _clean_private, "tick_rate": _clean_tick_rate,
                   "bots": _clean_bots, "bot_difficulty": _clean_bot_difficulty,
-                  "spectator_delay": _clean_spectator_delay}
+                  "spectator_delay": _clean_spectator_delay, "broadcast_rate": _clean_broadcast_rate}
     out: dict[str, Any] = {}
     game_settings = {}
     for key, value in settings.items():
@@ -66,6 +86,7 @@ def clean_lobby_settings(settings: dict[str, Any], *, game_cls: type[Game], max_
         free = out.get("max_players", max_players) - humans
         if out["bots"] > free:
             raise CommandError("bad_field", f"bots must be in [0, {max(0, free)}] (the seats people leave free)")
+    _check_rates(out.get("tick_rate_hz", tick_rate_hz), out.get("broadcast_rate", broadcast_rate))
     try:
         out.update(game_cls.clean_settings(game_settings))
     except InvalidInput as exc:
@@ -112,3 +133,17 @@ def _clean_spectator_delay(value: Any, game_cls: type[Game], humans: int) -> tup
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DELAY_S:
         raise CommandError("bad_field", f"spectator_delay must be whole seconds in [0, {MAX_DELAY_S}]")
     return "spectator_delay", value
+
+def _clean_broadcast_rate(value: Any, game_cls: type[Game], humans: int) -> tuple[str, int]:
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            value == 0 or MIN_BROADCAST_RATE <= value <= MAX_TICK_RATE):
+        raise CommandError("bad_field", f"broadcast_rate must be 0 (every tick) or in "
+                                        f"[{MIN_BROADCAST_RATE}, {MAX_TICK_RATE}]")
+    return "broadcast_rate", value
+
+def _check_rates(tick_rate_hz: int, broadcast_rate: int) -> None:
+    """A broadcast rate must divide the tick rate (checked against the change's rates, or the
+    lobby's where the change leaves one as it is)."""
+    if broadcast_rate and (broadcast_rate > tick_rate_hz or tick_rate_hz % broadcast_rate):
+        raise CommandError("bad_field", f"broadcast_rate {broadcast_rate} must divide tick_rate {tick_rate_hz} "
+                                        "(send both, or broadcast_rate 0 for every tick)")

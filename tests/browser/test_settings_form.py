@@ -48,7 +48,8 @@ def test_the_host_settings_form_carries_the_published_bounds(open_page, server):
     page.wait_for_url("**/play/*/")
     wait_phase(page, "waiting")
     assert page.evaluate("window.__game.lobby.settings") == {
-        "score_limit": 5, "time_limit_s": 120, "bots": 0, "bot_difficulty": "normal", "spectator_delay": 0}
+        "score_limit": 5, "time_limit_s": 120, "bots": 0, "bot_difficulty": "normal", "spectator_delay": 0,
+        "broadcast_rate": 0}
     page.click("#host-panel summary")
     field = page.locator("#setting-time_limit_s")
     field.wait_for(state="attached")

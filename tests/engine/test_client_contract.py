@@ -35,7 +35,7 @@ async def test_the_lobby_state_carries_every_setting_with_its_default_from_the_s
     loop, _clock, hooks = make_loop(game_cls=Arena, max_players=8)
     alice, conn = await join(loop, "alice", creator=True)
     everything = {"score_limit": 10, "time_limit_s": 180, "bots": 0, "bot_difficulty": "normal",
-                  "spectator_delay": 0}
+                  "spectator_delay": 0, "broadcast_rate": 0}
     assert conn.events[0]["lobby"]["settings"] == everything
     loop.submit_command(alice.id, "settings", {"settings": {"score_limit": 3}})
     loop.step_tick(DT)
@@ -69,14 +69,14 @@ async def test_a_stale_or_repeated_seq_is_dropped_silently_and_not_acknowledged(
     start(loop, alice, bob)
     loop.submit_input(alice, 5, 1)
     loop.step_tick(DT)
-    assert loop.match.game.scores[alice.id] == 1 and a.states[-1]["ack"][alice.id] == 5
+    assert loop.match.game.scores[alice.id] == 1 and a.states[-1]["last_processed_input"][alice.id] == 5
     for stale in (5, 4, 0):  # repeated, then going backwards
         assert loop.submit_input(alice, stale, 1) is None  # queued: no error is ever sent
     loop.step_tick(DT)
-    assert loop.match.game.scores[alice.id] == 1 and a.states[-1]["ack"][alice.id] == 5 and a.errors() == []
+    assert loop.match.game.scores[alice.id] == 1 and a.states[-1]["last_processed_input"][alice.id] == 5 and a.errors() == []
     loop.submit_input(alice, 6, 1)
     loop.step_tick(DT)
-    assert loop.match.game.scores[alice.id] == 2 and a.states[-1]["ack"][alice.id] == 6
+    assert loop.match.game.scores[alice.id] == 2 and a.states[-1]["last_processed_input"][alice.id] == 6
 
 
 async def test_a_resumed_seat_starts_a_new_seq_and_drops_the_old_connections_queued_inputs():
@@ -84,17 +84,17 @@ async def test_a_resumed_seat_starts_a_new_seq_and_drops_the_old_connections_que
     start(loop, alice, bob)
     loop.submit_input(bob, 40, 0)
     loop.step_tick(DT)
-    assert b.states[-1]["ack"][bob.id] == 40
+    assert b.states[-1]["last_processed_input"][bob.id] == 40
     loop.submit_input(bob, 41, 1)  # still queued when the seat is taken over
     req, b2 = request("bob")
     req.resume = bob.resume_token
     loop.submit_join(req)
     loop.step_tick(DT)
     assert b.closed == 4012 and bob.pending_inputs == 0 and loop.match.game.scores[bob.id] == 0
-    assert b2.states[-1]["ack"][bob.id] == -1
+    assert b2.states[-1]["last_processed_input"][bob.id] == -1
     loop.submit_input(bob, 0, 1)  # the new connection counts from 0 again
     loop.step_tick(DT)
-    assert loop.match.game.scores[bob.id] == 1 and b2.states[-1]["ack"][bob.id] == 0
+    assert loop.match.game.scores[bob.id] == 1 and b2.states[-1]["last_processed_input"][bob.id] == 0
 
 
 async def close_mid_match(closer: str) -> tuple:
@@ -159,8 +159,8 @@ async def test_ready_flags_are_cleared_when_a_match_starts_and_rematch_needs_non
     loop, hooks, (alice, a), (bob, b) = await seated_pair()
     start(loop, alice, bob)
     assert bob.ready is False and all(not m["ready"] for m in last_lobby(hooks)["members"])
-    for seq in range(3):
-        loop.submit_input(alice, seq, 1)
+    for input_seq in range(3):
+        loop.submit_input(alice, input_seq, 1)
         loop.step_tick(DT)
     assert loop.lobby.phase == "finished" and bob.ready is False
     loop.submit_command(alice.id, "start", {})  # start again: every other player must be ready

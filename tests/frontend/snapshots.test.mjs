@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SnapshotBuffer, applyDelta, interpolateEntity, interpolateGlobals } from '../../frontend/src/snapshots.js';
+import { SnapshotBuffer, applyDelta, broadcastRateOf, interpolateEntity, interpolateGlobals, renderDelayFor } from '../../frontend/src/snapshots.js';
 
-const full = (tick, e, g = { t: 60 }, extra = {}) => ({ k: 'full', tick, time: tick * 50, s: { g, e }, ack: {}, ...extra });
-const delta = (tick, base, s, extra = {}) => ({ k: 'delta', tick, base, time: tick * 50, s, ack: {}, ...extra });
+const full = (tick, e, g = { t: 60 }, extra = {}) => ({ k: 'full', tick, time: tick * 50, s: { g, e }, last_processed_input: {}, ...extra });
+const delta = (tick, base, s, extra = {}) => ({ k: 'delta', tick, base, time: tick * 50, s, last_processed_input: {}, ...extra });
 
 test('applyDelta changes fields, adds, replaces and removes entities', () => {
   const old = { g: { t: 10, sl: 5 }, e: { p1: { x: 1, y: 2, hp: 100 }, b7: { x: 5, y: 5 }, p2: { x: 0, y: 0, n: 'a' } } };
@@ -115,4 +115,18 @@ test('the step count n in the globals is blended like positions; other globals a
   const buf = new SnapshotBuffer({ renderDelayMs: 100 });
   for (let tick = 1; tick <= 6; tick += 1) buf.push(full(tick, {}, { t: 60, n: tick + 10 }), 1000 + (tick - 1) * 50 + 30);
   assert.ok(Math.abs(buf.sample(1305).g.n - 14.5) < 1e-9); // halfway between ticks 4 and 5
+});
+
+test('the render delay is two broadcast intervals, and never under 100 ms', () => {
+  assert.equal(renderDelayFor(20), 100);
+  assert.equal(renderDelayFor(60), 100);
+  assert.equal(renderDelayFor(10), 200);
+  assert.equal(renderDelayFor(5), 400);
+  assert.equal(renderDelayFor(undefined), 100);
+});
+
+test('a lobby broadcasts at its broadcast_rate, or at its tick rate when that is 0', () => {
+  assert.equal(broadcastRateOf({ tick_rate: 60, settings: { broadcast_rate: 20 } }), 20);
+  assert.equal(broadcastRateOf({ tick_rate: 30, settings: { broadcast_rate: 0 } }), 30);
+  assert.equal(broadcastRateOf({ tick_rate: 30, settings: {} }), 30);
 });

@@ -49,7 +49,8 @@ def reasons_in_docs() -> list[str]:
 def catalog() -> dict:
     if NODE is None:
         pytest.skip("node is not installed: the browser's catalog cannot be loaded")
-    games = {name: [*cls.default_settings, "bots", "bot_difficulty", "tick_rate", "spectator_delay", "max_players"]
+    games = {name: [*cls.default_settings, "bots", "bot_difficulty", "tick_rate", "broadcast_rate",
+                   "spectator_delay", "max_players"]
              for name, cls in GAMES.items()}
     done = subprocess.run([NODE, "--input-type=module", "-e", DUMP, json.dumps([games, reasons_in_docs()])],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)

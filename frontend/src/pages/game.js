@@ -10,7 +10,7 @@ import { Predictor } from '../prediction.js';
 import { t } from '../i18n.js';
 import { ProtocolError, describeError, encodeClient, lobbyUrl } from '../protocol.js';
 import { gameTitle, loadGames } from '../registry.js';
-import { SnapshotBuffer } from '../snapshots.js';
+import { SnapshotBuffer, broadcastRateOf, renderDelayFor } from '../snapshots.js';
 import { TouchControls } from '../touch.js';
 import { getHostToken, getNickname, getResumeToken, setResumeToken } from '../storage.js';
 import { seatsAtStart } from '../ui/bots.js';
@@ -64,7 +64,7 @@ export class GameSession {
     });
     this.inputLoop = new InputLoop({
       sample: () => this.sample(),
-      send: (seq, d, dt) => this.sendInput(seq, d, dt),
+      send: (inputSeq, d, dt) => this.sendInput(inputSeq, d, dt),
       active: () => this.playing(),
     });
   }
@@ -131,8 +131,10 @@ export class GameSession {
     return this.predictor.state ?? this.buffer.latest()?.snapshot.e[`p${this.you}`] ?? null;
   }
 
-  sendInput(seq, d, dt) {
-    if (this.net.send(encodeClient('input', { seq, d }))) this.predictor.applyInput(seq, d, dt, performance.now());
+  sendInput(inputSeq, d, dt) {
+    if (this.net.send(encodeClient('input', { input_seq: inputSeq, d }))) {
+      this.predictor.applyInput(inputSeq, d, dt, performance.now());
+    }
   }
 
   ping() {
@@ -170,6 +172,7 @@ export class GameSession {
     this.buffer.clear();
     this.predictor.reset();
     this.inputLoop.start(msg.tick_rate);
+    this.buffer.renderDelayMs = renderDelayFor(msg.broadcast_rate, { minMs: RENDER_DELAY_MS });
     this.onLobby({ lobby: msg.lobby });
     const as = msg.role === 'spectator' ? 'spectator' : msg.host ? 'host' : 'player';
     if (msg.resumed) this.chat.system(t('chat.reconnected'));
@@ -180,6 +183,7 @@ export class GameSession {
     const previous = this.lobby;
     this.lobby = lobby;
     if (previous && previous.tick_rate !== lobby.tick_rate) this.inputLoop.start(lobby.tick_rate);
+    this.buffer.renderDelayMs = renderDelayFor(broadcastRateOf(lobby), { minMs: RENDER_DELAY_MS });
     if (previous && previous.host !== this.you && lobby.host === this.you) notify(t('game.now_host'), { kind: 'info' });
     this.panel.update({ lobby, you: this.you, role: this.role, staff: this.staff });
     this.results.setAdmin(this.isAdmin(), seatsAtStart(lobby));
@@ -197,7 +201,7 @@ export class GameSession {
     for (const event of msg.ev ?? []) EVENTS.game.call(this, event);
     if (!this.buffer.push(msg, performance.now()) || this.role !== 'player' || !this.spec) return;
     const own = this.buffer.latest().snapshot.e[`p${this.you}`];
-    this.predictor.reconcile(own, msg.ack?.[this.you]);
+    this.predictor.reconcile(own, msg.last_processed_input?.[this.you]);
   }
 
   onEvents(msg) {

@@ -7,7 +7,7 @@ import { has, language, t } from '../i18n.js';
 
 const UNIT_SUFFIX = /_(s|ms|hz)$/;
 // Settings whose name has no unit suffix but whose value has one.
-const UNITS = { tick_rate: 'hz', spectator_delay: 's' };
+const UNITS = { tick_rate: 'hz', broadcast_rate: 'hz', spectator_delay: 's' };
 
 function parts(key) {
   const unit = key.match(UNIT_SUFFIX);

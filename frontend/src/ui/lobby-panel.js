@@ -10,7 +10,7 @@ import { icon } from './icons.js';
 import { settingLabel } from './labels.js';
 import { settingInputProps, settingValue } from './setting-input.js';
 
-const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate', 'spectator_delay'];
+const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate', 'broadcast_rate', 'spectator_delay'];
 
 /** A button that asks "sure?" on its first click and acts on the second (no modal dialogs). */
 function twoStep(label, confirmLabel, act, props = {}) {
@@ -157,12 +157,13 @@ export class LobbyPanel {
     const form = this.els.settings;
     const game = this.games[lobby.game];
     const values = { name: lobby.name, max_players: lobby.max_players, private: lobby.private, tick_rate: lobby.tick_rate,
-      spectator_delay: 0, ...(game?.default_settings ?? {}), ...lobby.settings };
+      spectator_delay: 0, broadcast_rate: 0, ...(game?.default_settings ?? {}), ...lobby.settings };
     const fields = [
       ['name', settingLabel('name'), { type: 'text', maxLength: 40 }],
       ['max_players', settingLabel('max_players'), { type: 'number', min: String(Math.max(game?.min_players ?? 1, lobby.players)), max: String(game?.max_players ?? 8) }],
       ['tick_rate', settingLabel('tick_rate_hz'), { type: 'number', min: '10', max: '60' }],
       ['private', t('panel.private_field'), { type: 'checkbox' }],
+      ['broadcast_rate', t('panel.broadcast_field'), { type: 'number', min: '0', max: '60', step: '1' }],
       ['spectator_delay', t('panel.delay_field'), { type: 'number', min: '0', max: '30', step: '1' }],
       ...Object.keys(game?.default_settings ?? lobby.settings)
         .filter((key) => !BOT_SETTINGS.includes(key) && !LOBBY_FIELDS.includes(key))
