@@ -286,6 +286,9 @@ GAME_CLUSTER = {
     "SENTINELS": REDIS_SENTINELS,
     "SENTINEL_MASTER": REDIS_SENTINEL_MASTER,
     "PREFIX": os.environ.get("GAME_CLUSTER_PREFIX", "gs:"),
+    # Per-lobby keys carry one of this many buckets as a Redis Cluster hash tag
+    # (game.cluster.keys); the same in every process of a deployment.
+    "BUCKETS": int(os.environ.get("GAME_CLUSTER_BUCKETS", "256")),
     # An owner that cannot renew its lease stops ticking after 80% of this; another process
     # may take the lobby over once it has expired.
     "LEASE_TTL_S": float(os.environ.get("GAME_LEASE_TTL_S", "3")),

@@ -63,6 +63,11 @@ class Keys:
         """The bucket's lobbies: a hash of code -> summary JSON, for the lobby list."""
         return f"{self.tag(bucket)}lobbies"
 
+    def counted(self, code: str) -> str:
+        """How the per-client lobby counts (game.cluster.limits) name a lobby: ``{17}:K7QX2M``,
+        from which their script builds its lease and directory keys."""
+        return f"{{{self.bucket(code)}}}:{code}"
+
     def lobby_keys(self, code: str) -> tuple[str, str, str, str]:
         """Lease, epoch, directory entry and bucket index of ``code`` (one slot)."""
         return self.lease(code), self.epoch(code), self.lobby(code), self.index(self.bucket(code))

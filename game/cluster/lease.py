@@ -1,31 +1,40 @@
 """Lobby ownership: a lease in Redis, acquired atomically, renewed, released.
 
-The lease key ``<prefix>lease:<code>`` holds ``"<node>|<epoch>"`` and expires after the
-lease's TTL unless renewed. Each acquisition increments ``<prefix>epoch:<code>``, so every
-owner of a lobby has a larger epoch than the one before; the epoch is stamped on the frames
-it relays and the records it writes, and directory writes are fenced by it (see
-`directory`). Everything is one Lua script per operation: no read-then-write races.
+The lease key (`game.cluster.keys.Keys.lease`: ``gs:{<bucket>}:lease:<code>``) holds
+``"<node>|<epoch>"`` and expires after the lease's TTL unless renewed. Each acquisition
+increments the lobby's epoch key, so every owner of a lobby has a larger epoch than the one
+before; the epoch is stamped on the frames it relays and the records it writes, and directory
+writes are fenced by it (see `directory`). Everything is one Lua script per operation: no
+read-then-write races. A lobby's keys share its bucket's hash tag, so each script touches one
+Redis Cluster slot; renewals go one script per bucket. The epoch and the directory entry live
+as long as the lease is renewed and DIRECTORY_TTL_S more: a closed lobby leaves nothing behind.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
+from game.cluster.keys import Keys
+
+# KEYS: lease, epoch; ARGV[1]: node, ARGV[2]: lease ttl ms, ARGV[3]: epoch ttl ms.
 ACQUIRE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local epoch = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. epoch, 'PX', ARGV[2])
 return epoch
 """
-# KEYS: (lease key, directory key) pairs; ARGV[1]: lease ttl ms, ARGV[2]: directory ttl ms,
-# ARGV[3..]: the value each lease must still hold. A held lease keeps its directory entry alive;
-# the entry of a lobby nobody took over expires.
+# KEYS: (lease, directory entry, epoch) triples of one bucket; ARGV[1]: lease ttl ms, ARGV[2]:
+# directory ttl ms, ARGV[3..]: the value each lease must still hold. A held lease keeps its
+# directory entry and epoch alive; those of a lobby nobody took over expire.
 RENEW = """
 local out = {}
-for i = 1, #KEYS / 2 do
-  if redis.call('GET', KEYS[2 * i - 1]) == ARGV[i + 2] then
-    redis.call('PEXPIRE', KEYS[2 * i - 1], ARGV[1])
-    redis.call('PEXPIRE', KEYS[2 * i], ARGV[2])
+for i = 1, #KEYS / 3 do
+  if redis.call('GET', KEYS[3 * i - 2]) == ARGV[i + 2] then
+    redis.call('PEXPIRE', KEYS[3 * i - 2], ARGV[1])
+    redis.call('PEXPIRE', KEYS[3 * i - 1], ARGV[2])
+    redis.call('PEXPIRE', KEYS[3 * i], ARGV[2])
     out[i] = 1
   else
     out[i] = 0
@@ -60,11 +69,11 @@ def parse(code: str, value: bytes | str | None) -> Lease | None:
 
 
 class Leases:
-    """The lease operations, on one redis.asyncio client."""
+    """The lease operations, on one redis.asyncio client (``keys``: a `Keys`, or its prefix)."""
 
-    def __init__(self, redis, prefix: str, ttl_s: float, directory_ttl_s: float = 120.0) -> None:
+    def __init__(self, redis, keys: Keys | str, ttl_s: float, directory_ttl_s: float = 120.0) -> None:
         self.redis = redis
-        self.prefix = prefix
+        self.keys = keys if isinstance(keys, Keys) else Keys(keys)
         self.ttl_ms = int(ttl_s * 1000)
         self.directory_ttl_ms = int(directory_ttl_s * 1000)
         self._acquire = redis.register_script(ACQUIRE)
@@ -72,31 +81,46 @@ class Leases:
         self._release = redis.register_script(RELEASE)
 
     def key(self, code: str) -> str:
-        return f"{self.prefix}lease:{code}"
+        return self.keys.lease(code)
 
     async def acquire(self, code: str, node: str) -> Lease | None:
         """Take the lease of ``code`` if nobody holds it; None if somebody does."""
-        epoch = await self._acquire(keys=[self.key(code), f"{self.prefix}epoch:{code}"],
-                                    args=[node, self.ttl_ms])
+        epoch = await self._acquire(keys=[self.key(code), self.keys.epoch(code)],
+                                    args=[node, self.ttl_ms, self.directory_ttl_ms])
         return Lease(code, node, int(epoch)) if epoch else None
 
     async def renew(self, leases: list[Lease]) -> list[bool]:
-        """Extend each lease still held as given; False for each one lost."""
+        """Extend each lease still held as given; False for each one lost. One script per
+        bucket (one slot each), all in one round trip."""
         if not leases:
             return []
-        keys = []
-        for lease in leases:
-            keys += [self.key(lease.code), f"{self.prefix}lobby:{lease.code}"]
-        out = await self._renew(keys=keys, args=[self.ttl_ms, self.directory_ttl_ms,
-                                                 *(lease.value for lease in leases)])
-        return [bool(x) for x in out]
+        by_bucket: dict[int, list[int]] = defaultdict(list)
+        for i, lease in enumerate(leases):
+            by_bucket[self.keys.bucket(lease.code)].append(i)
+        pipe = self.redis.pipeline(transaction=False)
+        for indexes in by_bucket.values():
+            keys = []
+            for i in indexes:
+                code = leases[i].code
+                keys += [self.key(code), self.keys.lobby(code), self.keys.epoch(code)]
+            await self._renew(keys=keys, args=[self.ttl_ms, self.directory_ttl_ms,
+                                               *(leases[i].value for i in indexes)], client=pipe)
+        held = [False] * len(leases)
+        for indexes, out in zip(by_bucket.values(), await pipe.execute()):
+            for i, ok in zip(indexes, out):
+                held[i] = bool(ok)
+        return held
 
     async def release(self, lease: Lease) -> bool:
         return bool(await self._release(keys=[self.key(lease.code)], args=[lease.value]))
 
     async def holders(self, codes: list[str]) -> dict[str, Lease | None]:
-        """The current lease of each lobby (one round trip)."""
+        """The current lease of each lobby (one round trip; one GET per lobby, as the keys
+        of several lobbies may lie in several slots)."""
         if not codes:
             return {}
-        values = await self.redis.mget([self.key(code) for code in codes])
+        pipe = self.redis.pipeline(transaction=False)
+        for code in codes:
+            pipe.get(self.key(code))
+        values = await pipe.execute()
         return {code: parse(code, value) for code, value in zip(codes, values)}

@@ -34,6 +34,8 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
+from game.cluster.keys import DEFAULT_BUCKETS, Keys
+
 log = logging.getLogger("game.cluster")
 
 # KEYS: one hash per address; ARGV[1]: this node, ARGV[2]: the prefix of node heartbeat keys,
@@ -61,8 +63,10 @@ end
 return out
 """
 # KEYS: the identity's set, [the address's set]; ARGV[1]: reservation id, ARGV[2]: how long it
-# holds (ms), ARGV[3]: the sets' TTL (ms), ARGV[4]: lease key prefix, ARGV[5]: directory key
-# prefix, ARGV[5 + i]: the limit for KEYS[i]. Returns 1 (reserved) or 0 (a limit is reached).
+# holds (ms), ARGV[3]: the sets' TTL (ms), ARGV[4]: the key prefix (``gs:``), ARGV[5]: unused,
+# ARGV[5 + i]: the limit for KEYS[i]. A bound member is ``{<bucket>}:<code>`` (Keys.counted),
+# whose lease and directory entry are ``<prefix>{<bucket>}:lease:<code>`` and ``...lobby:<code>``.
+# Returns 1 (reserved) or 0 (a limit is reached).
 ADMIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -73,7 +77,11 @@ for i, key in ipairs(KEYS) do
     local code, until_ms = entries[j], tonumber(entries[j + 1])
     local live
     if until_ms > 0 then live = until_ms > now
-    else live = redis.call('EXISTS', ARGV[4] .. code, ARGV[5] .. code) > 0 end
+    else
+      local tag, name = string.match(code, '^({[^}]*}:)(.+)$')
+      live = tag ~= nil and redis.call('EXISTS', ARGV[4] .. tag .. 'lease:' .. name,
+                                       ARGV[4] .. tag .. 'lobby:' .. name) > 0
+    end
     if live then n = n + 1 else redis.call('ZREM', key, code) end
   end
   if n >= tonumber(ARGV[5 + i]) then return 0 end
@@ -195,8 +203,9 @@ class LobbyQuota:
     """Open lobbies per creator identity and per creator address, across the cluster."""
 
     def __init__(self, redis, prefix: str, gate: Gate, *, reserve_s: float, ttl_s: float,
-                 timeout_s: float) -> None:
+                 timeout_s: float, buckets: int = DEFAULT_BUCKETS) -> None:
         self.prefix = prefix
+        self.keys = Keys(prefix, buckets)
         self.gate = gate
         self.reserve_ms, self.ttl_ms = int(reserve_s * 1000), int(ttl_s * 1000)
         self.timeout_s = timeout_s
@@ -216,8 +225,8 @@ class LobbyQuota:
         keys = self._keys(identity, address)
         try:
             ok = await asyncio.wait_for(self._admit(
-                keys=keys, args=[reservation, self.reserve_ms, self.ttl_ms, f"{self.prefix}lease:",
-                                 f"{self.prefix}lobby:", *limits[:len(keys)]]), self.timeout_s)
+                keys=keys, args=[reservation, self.reserve_ms, self.ttl_ms, self.prefix, "",
+                                 *limits[:len(keys)]]), self.timeout_s)
         except Exception as exc:
             self.gate.failed("counting lobbies per client", exc)
             return None
@@ -228,7 +237,8 @@ class LobbyQuota:
         """The reserved lobby exists now as ``code``: it counts for as long as it lives."""
         keys, rid = reservation
         try:
-            await asyncio.wait_for(self._bind(keys=keys, args=[rid, code, self.ttl_ms]), self.timeout_s)
+            await asyncio.wait_for(self._bind(keys=keys, args=[rid, self.keys.counted(code), self.ttl_ms]),
+                                   self.timeout_s)
         except Exception as exc:  # the reservation runs out; the lobby goes uncounted (fail open)
             self.gate.failed("recording a new lobby", exc)
 
@@ -242,7 +252,8 @@ class ClusterLimits:
         self.connections = SharedCounts(redis, f"{prefix}conns:", f"{prefix}node:", connections, self.gate,
                                         ttl_s=3 * self.resync_s)
         self.lobbies = LobbyQuota(redis, prefix, self.gate, reserve_s=cfg["LOBBY_RESERVE_S"],
-                                  ttl_s=cfg["LOBBY_COUNT_TTL_S"], timeout_s=cfg["LIMITS_TIMEOUT_S"])
+                                  ttl_s=cfg["LOBBY_COUNT_TTL_S"], timeout_s=cfg["LIMITS_TIMEOUT_S"],
+                                  buckets=cfg.get("BUCKETS", DEFAULT_BUCKETS))
         self.last_resync = time.monotonic()
 
     def start(self, node: str) -> asyncio.Task:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 
 from game.cluster.directory import Directory
+from game.cluster.keys import DEFAULT_BUCKETS, Keys
 from game.cluster.lease import Lease, Leases
 from game.cluster.mail import Mailbox
 from game.cluster.snapshot import lobby_state, restore_lobby
@@ -49,8 +50,9 @@ class Ownership:
         self.registry = registry
         self.save_match = save_match
         self.ttl_s = cfg["LEASE_TTL_S"]
-        self.leases = Leases(redis, cfg["PREFIX"], self.ttl_s, cfg["DIRECTORY_TTL_S"])
-        self.directory = Directory(redis, cfg["PREFIX"], cfg["DIRECTORY_TTL_S"])
+        self.keys = Keys(cfg["PREFIX"], cfg.get("BUCKETS", DEFAULT_BUCKETS))
+        self.leases = Leases(redis, self.keys, self.ttl_s, cfg["DIRECTORY_TTL_S"])
+        self.directory = Directory(redis, self.keys, cfg["DIRECTORY_TTL_S"])
         self.owned: dict[str, Lease] = {}
         self.dirty: set[str] = set()  # lobbies whose state the directory has yet to get
         self.dirty_wake = asyncio.Event()

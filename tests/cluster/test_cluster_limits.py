@@ -18,6 +18,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from game import protocol
+from game.cluster.keys import Keys
 from game.cluster.limits import Gate, LobbyQuota, SharedCounts
 
 from .conftest import REDIS_URL
@@ -163,10 +164,10 @@ async def test_lobby_places_are_reserved_atomically_and_freed_with_the_lobby(red
     places = [a for a in admitted if a]
     assert len(places) == 3 and admitted.count(False) == 7  # concurrent asks: exactly the limit
     for i, place in enumerate(places):
-        await client.set(f"{prefix}lease:CODE{i}", b"node|1")
+        await client.set(Keys(prefix).lease(f"CODE{i}"), b"node|1")
         await quota.bind(place, f"CODE{i}")
     assert await quota.admit("g:x", "198.51.100.1", (5, 3)) is False
-    await client.delete(f"{prefix}lease:CODE0")  # closed: no lease, no directory entry
+    await client.delete(Keys(prefix).lease("CODE0"))  # closed: no lease, no directory entry
     assert await quota.admit("g:x", "198.51.100.1", (5, 3))
     assert await quota.admit("g:y", None, (5, 3))  # no address known: the identity's limit alone
 
