@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-cluster run-uvicorn test bench bench-quick migrate superuser clean
+.PHONY: run run-cluster run-uvicorn test check bench bench-quick migrate superuser clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -55,6 +55,11 @@ test: $(STAMP)
 	$(PY) -m pytest
 	@if command -v node >/dev/null 2>&1 && [ -d tests/frontend ]; then node --test tests/frontend/; \
 	else echo "node not found: skipping the JavaScript unit tests"; fi
+
+## Lint (ruff) and the layer contracts (import-linter), both set in pyproject.toml; a few seconds.
+check: $(STAMP)
+	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
