@@ -79,11 +79,12 @@ class BotDriver:
     def _act(self, snapshot: Snapshot) -> None:
         parse = self.lobby.game_cls.parse_input
         members = self.lobby.members
+        views = self.lobby.game_cls.has_views()
         for member_id, policy in self.policies.items():
             member = members.get(member_id)
             if member is None or not member.in_match:
                 continue  # kicked, or the match is over for it
-            raw = policy.act(snapshot)
+            raw = policy.act(self.game.view(member_id) if views else snapshot)  # a bot sees what its seat sees
             if raw == self.sent.get(member_id):
                 continue  # the game holds the last input: nothing new to say
             try:

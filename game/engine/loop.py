@@ -32,6 +32,8 @@ from game.engine.match import Match
 from game.engine.queues import LobbyQueues
 from game.engine.settings import broadcast_rate_hz
 from game.engine.stats import LoopStats
+from game.engine.turns import TurnPacing
+from game.engine.views import ViewFeed
 
 log = logging.getLogger("game.loop")
 
@@ -92,6 +94,11 @@ class LobbyLoop(LobbyQueues):
         self.lease_deadline: float | None = None
         self.abandoned: str | None = None
         lobby.on_start = self._begin_match
+        # A game with per-player views or played in turns: its state frames (game.engine.views)
+        # and, turn-based, a loop that rests between moves (game.engine.turns).
+        self.views = ViewFeed(lobby, keyframe_interval_s=keyframe_interval_s, relay=hooks.relay_state) \
+            if ViewFeed.wanted(lobby.game_cls) else None
+        self.pacing = TurnPacing(self) if TurnPacing.wanted(self) else None
 
     def abandon(self, reason: str) -> None:
         """Stop ticking at once, leaving the lobby open for another owner (cluster only)."""
@@ -120,8 +127,11 @@ class LobbyLoop(LobbyQueues):
                     rate, start, n = self.lobby.tick_rate_hz, self.clock.now(), 0
                 period = 1.0 / rate
                 n += 1
+                if self.pacing is not None:  # may rest past many ticks (game.engine.turns)
+                    n = await self.pacing.rest(start, n, period)
+                else:
+                    await self.clock.sleep_until(start + n * period)
                 deadline = start + n * period
-                await self.clock.sleep_until(deadline)
                 began = self.clock.now()
                 if self.lease_deadline is not None and began > self.lease_deadline:
                     self.abandon("lease_expired")  # not renewed in time: another process may own it
@@ -319,6 +329,8 @@ class LobbyLoop(LobbyQueues):
             return
         if lobby.phase in ("countdown", "playing"):
             self._broadcast_state()
+        elif self.views is not None and self.views.pending:
+            self.views.play_out(tick=self.tick, now_ms=now, epoch=self.epoch)
         elif out.delayed.pending:
             out.play_out_delayed(tick=self.tick, now_ms=now, epoch=self.epoch)
 
@@ -327,6 +339,10 @@ class LobbyLoop(LobbyQueues):
         events of every step since the last broadcast."""
         match = self.match
         events, match.events = match.events, []
+        if self.views is not None:  # each view its own frames (game.engine.views)
+            self.views.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), game=match.game,
+                                  ack=match.last_processed_input(), events=events, match_id=match.id, epoch=self.epoch)
+            return
         self.broadcaster.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), snapshot=match.game.snapshot(),
                                     last_processed_input=match.last_processed_input(), events=events,
                                     match_id=match.id, epoch=self.epoch)

@@ -48,6 +48,26 @@ the seeded `Rng` kept in the game's state. So a match can be replayed from its i
 - ``finished`` / ``result()``: whether the match is over, and its outcome (`Result`:
   scores, ranking, winner or None for a draw, reason, shared places). The engine saves it,
   rates the players and announces ``match_over`` the tick ``finished`` turns true.
+
+**Hidden information** (optional). A game whose players must not see everything defines
+``view(seat)``: the snapshot as seated player ``seat`` sees it, or as spectators see it
+(``seat=None``), in the same ``{"g", "e"}`` shape. Each player's socket then only ever gets
+that player's view (full frames and deltas alike); spectators get the ``None`` view (late,
+with the lobby's ``spectator_delay``), bots their own seat's view. ``snapshot()`` stays the
+whole truth: replays show the spectators' view while the match plays and the whole
+``snapshot()`` of its last tick (the reveal). Events are seen by everyone who watches: a
+game keeps secrets out of them (or out of the events of the ``None`` view, by `view_events`).
+A game that does not define ``view`` shares one view with everyone (game/engine/views.py).
+
+**Turn-based play** (optional). A game with ``turn_based = True`` changes only when a move
+comes or a timer of its own runs out: the engine sends no state frame while no view changed,
+and the lobby's loop sleeps between moves (woken by a move, a command or a join, or at
+``wake_in()``, the seconds until the game changes by itself: a turn timer, whose timeout
+action is the rules' own, applied in ``step``). A global listed in ``volatile`` (a turn
+clock counting down) changes on its own and is worth no frame: it rides on the next one.
+A move the rules refuse raises `MoveRefused(reason)` from ``apply_input`` without changing
+anything; the player gets an ``error`` frame with code ``move_refused`` and the reason (one
+of the game's ``refusals``) as ``msg`` (docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -167,6 +187,15 @@ class Rng:
         return lo + self.next_u32() % (hi - lo + 1)
 
 
+class MoveRefused(Exception):
+    """Raised by ``apply_input`` for a move the rules refuse (not the player's turn, a bid too
+    low...): ``reason`` is a key of the game's ``refusals``. The game must not have changed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Game:
     """Base class of a game's rules. Subclasses set the class attributes and the hooks; the
     module docstring says when the engine calls each."""
@@ -193,6 +222,13 @@ class Game:
     #: Every event type `step` returns: {type: what it says, naming its fields}. (A class
     #: attribute: an instance keeps the events of its step under another name.)
     events: ClassVar[dict[str, str]] = {}
+    #: A game that changes only on moves and its own timers (see the module docstring).
+    turn_based: ClassVar[bool] = False
+    #: Globals that change by themselves (a turn clock): never worth a state frame alone.
+    volatile: ClassVar[frozenset[str]] = frozenset()
+    #: Why `apply_input` may refuse a move: {reason: what it means}, the ``msg`` of the
+    #: ``move_refused`` error frame.
+    refusals: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -268,6 +304,25 @@ class Game:
         """The visible state: ``{"g": {...}, "e": {entity_id: {...}}}``, players as
         ``player_key(id)`` entities with ``n`` and ``s``."""
         raise NotImplementedError
+
+    @classmethod
+    def has_views(cls) -> bool:
+        """Whether players see different things (the class defines `view`)."""
+        return cls.view is not Game.view
+
+    def view(self, seat: int | None) -> Snapshot:
+        """The snapshot as seated player ``seat`` sees it; ``None``: as spectators see it.
+        By default everyone sees the whole `snapshot`."""
+        return self.snapshot()
+
+    def view_events(self, events: list[Event], seat: int | None) -> list[Event]:
+        """The step's events as ``seat`` (``None``: spectators) may see them; by default all."""
+        return events
+
+    def wake_in(self) -> float | None:
+        """A turn-based game: the seconds until it changes by itself (its turn timer runs
+        out), or None while it only waits for a move."""
+        return None
 
     def result(self) -> Result:
         """The outcome; meaningful once ``finished`` is true (or for an aborted match, whose

@@ -9,7 +9,7 @@ from typing import Any
 
 from game.bots import make_policy
 from game.rules import get_game
-from game.rules.base import PlayerInfo, Result, Rng
+from game.rules.base import MoveRefused, PlayerInfo, Result, Rng
 
 
 @dataclass
@@ -18,6 +18,7 @@ class Played:
     ticks: int
     inputs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # raw payloads, per bot
     events: list[dict] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # reasons the rules refused a bot's move
 
 
 def bot_rng(seed: int, member_id: int) -> Rng:
@@ -35,12 +36,16 @@ def play(game: str, difficulties: dict[int, str | None], *, seed: int, tick_rate
                 for pid, level in difficulties.items() if level is not None}
     played = Played(result=rules.result(), ticks=0, inputs={pid: [] for pid in policies})
     dt = 1.0 / tick_rate_hz
+    views = cls.has_views()
     snapshot = rules.snapshot()
     while not rules.finished and played.ticks < max_s * tick_rate_hz:
         for pid, policy in policies.items():
-            raw = policy.act(snapshot)
+            raw = policy.act(rules.view(pid) if views else snapshot)  # what the bot's seat sees
             played.inputs[pid].append(dict(raw))
-            rules.apply_input(pid, cls.parse_input(raw))
+            try:
+                rules.apply_input(pid, cls.parse_input(raw))
+            except MoveRefused as refused:
+                played.refused.append(refused.reason)
         played.events += rules.step(dt)
         played.ticks += 1
         snapshot = rules.snapshot()

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from game import rules
-from game.rules.base import Game, InvalidInput, PlayerInfo, Result
+from game.rules.base import Game, InvalidInput, MoveRefused, PlayerInfo, Result
 from tests.purity import FORBIDDEN, top_level_imports
 
 RULES_DIR = Path(rules.__file__).parent
@@ -128,7 +128,10 @@ def test_any_payload_is_either_refused_or_safely_applied(cls, script):
             cleaned = cls.parse_input(payload)
         except InvalidInput:
             continue
-        game.apply_input(seat + 1, cleaned)
+        try:
+            game.apply_input(seat + 1, cleaned)
+        except MoveRefused as refused:
+            assert refused.reason in cls.refusals  # a refusal the game documents
         events = game.step(0.05)
         assert_plain(events)
         assert msgpack.unpackb(msgpack.packb(events)) == events

@@ -1,0 +1,125 @@
+"""How the loop of a turn-based lobby rests between moves.
+
+A lobby's loop ticks at its tick rate (game.engine.loop). A turn-based game
+(``Game.turn_based``) changes only when a move comes or its own timer runs out, so while
+nothing is queued its loop sleeps instead: until a join, leave, command or input is queued
+(the queues wake it), or until the next thing due by itself — the game's ``wake_in()`` (a
+turn timer), a dropped player's grace, an empty lobby's end — at most ``MAX_REST_S``. The
+ticks it slept through still happen, cheaply: the game steps through them (so its timers
+and a replay of the match see every tick), and the lobby's clocks (grace, emptiness) move on.
+An idle turn-based lobby therefore costs a wake-up every few seconds, not one per tick.
+
+A lobby that is counting down, has bots to drive, delays its spectators or broadcasts every
+k-th tick only ticks at its rate as any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from typing import Any
+
+from game.engine.lobby import RESERVED_EVENTS
+from game.engine.settings import broadcast_every
+
+#: The longest a resting lobby sleeps without looking at its clock.
+MAX_REST_S = 5.0
+
+
+class WakingDeque(deque):
+    """A queue that wakes its resting loop when something is put in it."""
+
+    def __init__(self, wake: asyncio.Event | None = None) -> None:
+        super().__init__()
+        self.wake = wake
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        if self.wake is not None:
+            self.wake.set()
+
+
+class TurnPacing:
+    """Rests the loop of one turn-based lobby (`LobbyLoop.pacing`)."""
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+        self.wake = asyncio.Event()
+        self.rests = 0  # how often the loop slept past a tick (benchmarks, tests)
+        for name in ("control", "commands", "inputs"):
+            queue = WakingDeque(self.wake)
+            queue.extend(getattr(loop, name))
+            setattr(loop, name, queue)
+
+    @staticmethod
+    def wanted(loop: Any) -> bool:
+        return bool(loop.lobby.game_cls.turn_based)
+
+    async def rest(self, start: float, n: int, period: float) -> int:
+        """Sleep until tick ``n`` is due, or longer while the lobby may rest; returns the
+        tick number reached (``n`` or more), the skipped ticks already played through."""
+        loop = self.loop
+        ahead = self._ticks_to_rest(period)
+        if ahead <= 1:
+            await loop.clock.sleep_until(start + n * period)
+            return n
+        self.wake.clear()
+        sleeper = asyncio.ensure_future(loop.clock.sleep_until(start + (n + ahead - 1) * period))
+        woken = asyncio.ensure_future(self.wake.wait())
+        try:
+            await asyncio.wait((sleeper, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            woken.cancel()
+        reached = max(n, min(n + ahead - 1, math.floor((loop.clock.now() - start) / period + 1e-9)))
+        if reached > n:
+            self.rests += 1
+            self._pass(reached - n, period)
+        if reached == n or self.wake.is_set():
+            await loop.clock.sleep_until(start + reached * period)
+        return reached
+
+    def _ticks_to_rest(self, period: float) -> int:
+        """How many ticks the loop may sleep from now (1: it may not rest)."""
+        loop = self.loop
+        lobby, match = loop.lobby, loop.match
+        if loop.control or loop.commands or loop.inputs or lobby.phase == "countdown" or lobby.changed \
+                or lobby.events or broadcast_every(lobby.tick_rate_hz, lobby.settings) != 1:
+            return 1
+        if (loop.views is not None and loop.views.pending) or loop.broadcaster.delayed.pending:
+            return 1
+        if lobby.settings.get("spectator_delay", 0) and lobby.phase == "playing":
+            return 1
+        seconds = MAX_REST_S
+        if lobby.phase == "playing" and match is not None:
+            if match.bots.policies:
+                return 1
+            due = match.game.wake_in()
+            if due is not None:
+                seconds = min(seconds, due)
+        for member in lobby.members.values():
+            if not member.connected:
+                seconds = min(seconds, loop.grace_s - member.away_for)
+        if not lobby.members:
+            seconds = min(seconds, loop.empty_ttl_s - loop.empty_for)
+        return max(1, math.floor(seconds / period + 1e-9))
+
+    def _pass(self, ticks: int, period: float) -> None:
+        """Play through ``ticks`` ticks in which nothing was queued: the game steps (its
+        events wait for the next frame), and the lobby's clocks move on."""
+        loop = self.loop
+        loop.tick += ticks
+        match = loop.match
+        if loop.lobby.phase == "playing" and match is not None and not match.game.finished:
+            game = match.game
+            for _ in range(ticks):
+                match.events += [e for e in game.step(period) if e.get("type") not in RESERVED_EVENTS]
+                match.ticks += 1
+                if game.finished:
+                    break
+        for member in loop.lobby.members.values():
+            if not member.connected:
+                member.away_for += ticks * period
+        if not loop.lobby.members:
+            loop.empty_for += ticks * period
