@@ -37,6 +37,7 @@ from game.engine.lobby import LobbyConfig
 from game.engine.loop import LobbyLoop
 from game.engine.registry import LobbyRegistry
 from game.limits import client_address, limit_key
+from game.outage import OUTAGE
 
 log = logging.getLogger("game.runtime")
 
@@ -271,8 +272,8 @@ class Runtime:
                 log.warning("group %s: a member's channel is full; event dropped for it", group)
             except MessageTooLarge:
                 log.error("group %s: event frame of %d bytes is too large for the layer", group, len(data))
-            except Exception:
-                log.exception("group %s: group_send failed", group)
+            except Exception as exc:
+                OUTAGE.report("a lobby event", exc, log, "group %s: group_send failed", group, dropped=1)
             finally:
                 self.outgoing.task_done()
 

@@ -32,6 +32,7 @@ from game.engine.tokens import same_token
 from game.engine.registry import RegistryFull
 from game.rules import default_game, game_catalog, get_game
 from game.rules.base import InvalidInput
+from game.outage import OUTAGE, is_outage
 from game.runtime import Draining, get_runtime
 
 log = logging.getLogger("game.views")
@@ -68,6 +69,10 @@ def _failure(request: HttpRequest, exc: Exception) -> JsonResponse:
         return api_error(404, "not_found", str(exc) or "not found")
     if isinstance(exc, SuspiciousOperation):
         return api_error(400, "bad_request", "the request cannot be read")
+    if is_outage(exc):  # the cluster's Redis is unreachable: no fault of the request, retry
+        OUTAGE.failed(f"{request.method} {request.path}", exc)
+        return api_error(503, "unavailable", "the server is briefly unavailable; try again",
+                         headers={"Retry-After": "1"})
     log.exception("%s %s failed", request.method, request.path)
     return api_error(500, "server_error", "the server failed to answer; try again")
 

@@ -26,7 +26,7 @@ class Client:
         self.snapshot: dict | None = None
         self.snapshot_tick: int | None = None
         self.history: dict[int, dict] = {}  # tick -> reconstructed snapshot
-        self.seq = 0
+        self.input_seq = 0
 
     async def connect(self) -> "Client":
         connected, _ = await self.comm.connect(timeout=5)
@@ -43,9 +43,9 @@ class Client:
         await self.comm.send_input(message)
 
     async def input(self, payload: dict) -> int:
-        self.seq += 1
-        await self.send("input", seq=self.seq, d=payload)
-        return self.seq
+        self.input_seq += 1
+        await self.send("input", input_seq=self.input_seq, d=payload)
+        return self.input_seq
 
     async def _next(self, timeout: float) -> dict | None:
         message = await self.comm.receive_output(timeout)

@@ -92,13 +92,13 @@ export class Controls {
 }
 
 /**
- * Send one input per tick while `active()` says so: `send(seq, d, dtSeconds)` with an
- * increasing `seq` (it keeps increasing across matches and reconnects).
+ * Send one input per tick while `active()` says so: `send(inputSeq, d, dtSeconds)` with an
+ * increasing `inputSeq` (it keeps increasing across matches and reconnects).
  */
 export class InputLoop {
   constructor({ sample, send, active }) {
     Object.assign(this, { sample, send, active });
-    this.seq = 0;
+    this.inputSeq = 0;
     this.timer = null;
   }
 
@@ -107,8 +107,8 @@ export class InputLoop {
     const periodMs = 1000 / tickRate;
     this.timer = setInterval(() => {
       if (!this.active()) return;
-      this.send(this.seq, this.sample(), periodMs / 1000);
-      this.seq += 1;
+      this.send(this.inputSeq, this.sample(), periodMs / 1000);
+      this.inputSeq += 1;
     }, periodMs);
   }
 

@@ -1,6 +1,7 @@
 // Client-side prediction and server reconciliation (Gambetta): the own player moves at once
 // with each input sent; when a server state arrives, the own state is reset to the server's
-// and the inputs the server has not applied yet (seq > ack) are replayed on top of it.
+// and the inputs the server has not applied yet (input_seq > last_processed_input) are replayed
+// on top of it.
 // The game supplies `read(entity) -> state | null` and a pure `step(state, input, dt) -> state`.
 // Pure: times (`now`, local milliseconds) are passed in.
 
@@ -22,30 +23,31 @@ export class Predictor {
 
   /** Forget the pending inputs and the predicted state (new match, new connection). */
   reset() {
-    this.pending = []; // [{seq, d, dt}], oldest first
+    this.pending = []; // [{inputSeq, d, dt}], oldest first
     this.state = null; // after every input sent so far
     this.before = null; // before the newest input: drawing glides from here to `state`
-    this.lastAck = -1;
-    this.lastInput = null; // {seq, dt, at}
+    this.lastProcessedInput = -1;
+    this.lastInput = null; // {inputSeq, dt, at}
   }
 
-  /** Record an input sent at `now` with sequence number `seq`, lasting `dt` seconds, and predict its effect. */
-  applyInput(seq, d, dt, now = 0) {
-    this.pending.push({ seq, d, dt });
+  /** Record an input sent at `now` with sequence number `inputSeq`, lasting `dt` seconds, and predict its effect. */
+  applyInput(inputSeq, d, dt, now = 0) {
+    this.pending.push({ inputSeq, d, dt });
     // A server that stopped acknowledging (a dropped seat, a stall) must not grow this forever.
     if (this.pending.length > this.maxPending) this.pending.shift();
-    this.lastInput = { seq, dt, at: now };
+    this.lastInput = { inputSeq, dt, at: now };
     this.before = this.state;
     if (this.state !== null) this.state = this.step(this.state, d, dt);
   }
 
   /**
    * Reconcile with the server: `entity` is the own entity in the newest snapshot (or
-   * undefined), `ack` the seq of the last input of ours the server applied (-1 for none).
+   * undefined), `lastProcessedInput` the input_seq of the last input of ours the server
+   * applied (-1 for none; undefined when the frame has none for us).
    */
-  reconcile(entity, ack) {
-    if (typeof ack === 'number') this.lastAck = ack;
-    this.pending = this.pending.filter((input) => input.seq > this.lastAck);
+  reconcile(entity, lastProcessedInput) {
+    if (typeof lastProcessedInput === 'number') this.lastProcessedInput = lastProcessedInput;
+    this.pending = this.pending.filter((input) => input.inputSeq > this.lastProcessedInput);
     let state = this.read(entity);
     let before = state;
     if (state !== null) {
@@ -53,7 +55,7 @@ export class Predictor {
         before = state;
         state = this.step(state, input.d, input.dt);
       }
-      const newestReplayed = this.pending.length && this.pending[this.pending.length - 1].seq === this.lastInput?.seq;
+      const newestReplayed = this.pending.length && this.pending[this.pending.length - 1].inputSeq === this.lastInput?.inputSeq;
       if (!newestReplayed) before = state;
     }
     this.state = state;

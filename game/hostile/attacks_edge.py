@@ -14,7 +14,7 @@ from game.hostile.outcome import Context, Verdict, close_text
 # -- query strings --------------------------------------------------------------------------
 
 QUERIES = {
-    "query-non-ascii": (["role=spectator&v=1&resume=%C3%A9", "role=player&token=%C3%A9"], 4001),
+    "query-non-ascii": (["role=spectator&v=2&resume=%C3%A9", "role=player&token=%C3%A9"], 4001),
     "query-bad-role": (["role=host"], 4001),
     "query-bad-version": (["role=spectator&v=99"], 4000),
     "query-huge-name": (["role=spectator&name=" + "x" * 2000], 4001),

@@ -12,6 +12,7 @@ import msgpack
 from game.hostile.client import (TCP_ESTABLISHED, Probe, bare_header, masked_frame, open_joined, pack)
 from game.hostile.outcome import Context, Verdict
 from game.loadtest.wire import OP_BINARY, OP_TEXT
+from game.protocol import PROTOCOL_VERSION
 
 FATAL_CLOSES = (1006, 1011, 4500)  # the server failed or dropped the socket
 
@@ -31,10 +32,10 @@ MALFORMED = {
     "frames-bad-msgpack": ([b"\xc1", b"\x85\xa1v", b"\xde\xad\xbe\xef", msgpack.packb([1, 2, 3]),
                             msgpack.packb("ping")], ["bad_frame"]),
     "frames-wrong-types": ([pack("ping", id="x", ct=0), pack("ping", id=-1, ct=0), pack("chat", text=5),
-                            pack("input", seq="1", d={}), pack("ready", ready="yes"), pack("kick", target="1"),
+                            pack("input", input_seq="1", d={}), pack("ready", ready="yes"), pack("kick", target="1"),
                             msgpack.packb({"v": True, "k": "ping", "id": 1, "ct": 0}),
-                            msgpack.packb({"v": 2, "k": "ping", "id": 1, "ct": 0})], ["bad_field", "bad_version"]),
-    "frames-unknown-kind": ([pack("teleport"), pack(5), msgpack.packb({"v": 1}), pack("welcome"),
+                            msgpack.packb({"v": 1, "k": "ping", "id": 1, "ct": 0})], ["bad_field", "bad_version"]),
+    "frames-unknown-kind": ([pack("teleport"), pack(5), msgpack.packb({"v": PROTOCOL_VERSION}), pack("welcome"),
                              pack("full", tick=1)], ["unknown_kind"]),
 }
 
@@ -177,7 +178,7 @@ def judge_slow_reader(facts: dict) -> Verdict:
 async def spectator_input(ctx: Context) -> dict:
     probe = await joined(ctx, "victim", "role=spectator&name=sneaky")
     try:
-        probe.send(pack("input", seq=1, d={"mx": 1, "my": 0, "aim": 0.0, "fire": True}))
+        probe.send(pack("input", input_seq=1, d={"mx": 1, "my": 0, "aim": 0.0, "fire": True}))
         probe.send(pack("ready", ready=True))
         wanted = {("forbidden", "input"), ("forbidden", "ready")}
         await probe.wait(lambda: wanted <= probe.error_refs or probe.close_code is not None, 3)

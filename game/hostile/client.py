@@ -17,8 +17,7 @@ import msgpack
 from game.hostile.http import open_stream, parse_head
 from game.hostile.target import Target
 from game.loadtest.wire import HandshakeError, WebSocketClient, client_frame, upgrade_request
-
-PROTOCOL_VERSION = 1
+from game.protocol import PROTOCOL_VERSION
 
 
 def pack(kind: str, **fields) -> bytes:

@@ -55,7 +55,7 @@ class Match:
         self.host_id = self.guest_id = 0
         self.tick_rate = 20
         self.skipped: int | None = None  # the lobby's skipped_ticks when its detail was last read
-        self._seq: dict[int, int] = {}
+        self._input_seq: dict[int, int] = {}
 
     @property
     def probes(self) -> list[Probe]:
@@ -64,9 +64,9 @@ class Match:
     def _on_state(self, probe: Probe, frame: dict, now: float) -> None:
         if self.recorder is not None:
             self.recorder.add(id(probe), now, frame.get("tick", -1), frame.get("time", 0))
-        seq = self._seq.get(id(probe), 0) + 1
-        self._seq[id(probe)] = seq
-        probe.send(encode_input(seq, 0, 0, 0.0, False))
+        input_seq = self._input_seq.get(id(probe), 0) + 1
+        self._input_seq[id(probe)] = input_seq
+        probe.send(encode_input(input_seq, 0, 0, 0.0, False))
 
     async def start(self, timeout: float = 20.0) -> "Match":
         """Create the lobby, seat the two players, start the match; raise SetupError."""

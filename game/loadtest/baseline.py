@@ -18,6 +18,8 @@ import time
 import msgpack
 from websockets.asyncio.server import broadcast, serve
 
+from game.protocol import PROTOCOL_VERSION
+
 
 class Lobby:
     def __init__(self, tick_rate: int) -> None:
@@ -25,7 +27,7 @@ class Lobby:
         self.members: dict[object, int] = {}  # connection -> player id
         self.positions: dict[int, list[float]] = {}
         self.controls: dict[int, tuple[float, float]] = {}
-        self.acks: dict[int, int] = {}
+        self.last_processed_input: dict[int, int] = {}
         self.next_id = 1
         self.task: asyncio.Task | None = None
 
@@ -40,8 +42,9 @@ class Lobby:
                 pos[1] = min(882.0, max(18.0, pos[1] + my * 260 * self.period))
             entities = {f"p{pid}": {"x": round(x, 1), "y": round(y, 1), "a": 0.5, "hp": 100, "s": 0, "k": 0,
                                     "d": 0, "al": True} for pid, (x, y) in self.positions.items()}
-            frame = msgpack.packb({"v": 1, "k": "delta", "tick": n, "time": int(time.time() * 1000),
-                                   "base": n - 1, "s": {"e": entities}, "ack": self.acks},
+            frame = msgpack.packb({"v": PROTOCOL_VERSION, "k": "delta", "tick": n, "time": int(time.time() * 1000),
+                                   "base": n - 1, "s": {"e": entities},
+                                   "last_processed_input": self.last_processed_input},
                                   use_single_float=True)
             broadcast(self.members, frame)
 
@@ -57,7 +60,7 @@ async def handler(ws, tick_rate: int) -> None:
     lobby.members[ws] = pid
     lobby.positions[pid] = [100.0 + 50 * pid, 100.0]
     lobby.controls[pid] = (0.0, 0.0)
-    await ws.send(msgpack.packb({"v": 1, "k": "welcome", "you": pid, "role": "player", "host": False,
+    await ws.send(msgpack.packb({"v": PROTOCOL_VERSION, "k": "welcome", "you": pid, "role": "player", "host": False,
                                  "lobby": {"phase": "playing", "members": [], "host": None}}))
     if lobby.task is None or lobby.task.done():
         lobby.task = asyncio.get_running_loop().create_task(lobby.run())
@@ -69,12 +72,12 @@ async def handler(ws, tick_rate: int) -> None:
                 mx, my = float(d.get("mx", 0)), float(d.get("my", 0))
                 length = math.hypot(mx, my)
                 lobby.controls[pid] = (mx / length, my / length) if length > 1 else (mx, my)
-                lobby.acks[pid] = msg.get("seq", 0)
+                lobby.last_processed_input[pid] = msg.get("input_seq", 0)
     finally:
         del lobby.members[ws]
         lobby.positions.pop(pid, None)
         lobby.controls.pop(pid, None)
-        lobby.acks.pop(pid, None)
+        lobby.last_processed_input.pop(pid, None)
         if not lobby.members:
             LOBBIES.pop(code, None)
 

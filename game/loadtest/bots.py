@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import msgpack
 
 from game.loadtest.wire import OP_BINARY, WebSocketClient, client_frame
+from game.protocol import PROTOCOL_VERSION
 
-PROTOCOL_VERSION = 1
 SHOTS_PER_S = 2.0  # how often a bot pulls the trigger, whatever its input rate
 SLOT_S = 0.005  # the input timer's tick: players are spread over the input period in slots this long
 CONNECTING = 64  # opening handshakes at once per process
@@ -160,7 +160,7 @@ class Bot(WebSocketClient):
         self.playing = False
         self.lobby: dict = {}
         self.last_frame_at: float | None = None
-        self.seq, self.mx, self.my = 0, 0, 0
+        self.input_seq, self.mx, self.my = 0, 0, 0
 
     async def run(self, connecting: asyncio.Semaphore) -> None:
         """Connect (``connecting`` bounds the handshakes at once), play until the window ends, close."""
@@ -225,10 +225,10 @@ class Bot(WebSocketClient):
         self.figures.errors.append(f"protocol error: {message}"[:200])
 
 
-# An input, {"v": 1, "k": "input", "seq": seq, "d": {"mx", "my", "aim", "fire"}}, packed by hand:
+# An input, {"v": 2, "k": "input", "input_seq": n, "d": {"mx", "my", "aim", "fire"}}, packed by hand:
 # the constant parts once, then the sequence number (uint32), the move, the aim (float64), the trigger.
 _INPUT = struct.Struct(">I")
-_HEAD = b"\x84\xa1v\x01\xa1k\xa5input\xa3seq\xce"
+_HEAD = b"\x84\xa1v" + msgpack.packb(PROTOCOL_VERSION) + b"\xa1k\xa5input\xa9input_seq\xce"
 _MOVE = {(mx, my): b"\xa1d\x84\xa2mx" + msgpack.packb(mx) + b"\xa2my" + msgpack.packb(my) + b"\xa3aim\xcb"
          for mx in (-1, 0, 1) for my in (-1, 0, 1)}
 _AIM = struct.Struct(">d")
@@ -236,9 +236,9 @@ _FIRE = (b"\xa4fire\xc2", b"\xa4fire\xc3")
 MOVES = list(_MOVE)  # (mx, my): a bot picks a new one at random now and then
 
 
-def encode_input(seq: int, mx: int, my: int, aim: float, fire: bool) -> bytes:
+def encode_input(input_seq: int, mx: int, my: int, aim: float, fire: bool) -> bytes:
     """The msgpack bytes of one input, as ``msgpack.packb`` of its dict would decode."""
-    return _HEAD + _INPUT.pack(seq) + _MOVE[mx, my] + _AIM.pack(aim) + _FIRE[fire]
+    return _HEAD + _INPUT.pack(input_seq) + _MOVE[mx, my] + _AIM.pack(aim) + _FIRE[fire]
 
 
 class Inputs:
@@ -266,8 +266,8 @@ class Inputs:
                     continue
                 if random() < 0.05:
                     bot.mx, bot.my = MOVES[int(random() * 9)]
-                bot.seq += 1
-                payload = encode_input(bot.seq, bot.mx, bot.my, (random() - 0.5) * 6.28, random() < fire_chance)
+                bot.input_seq += 1
+                payload = encode_input(bot.input_seq, bot.mx, bot.my, (random() - 0.5) * 6.28, random() < fire_chance)
                 bot.transport.write(client_frame(OP_BINARY, payload, getrandbits(32)))
                 sent += 1
             if window.start <= now:

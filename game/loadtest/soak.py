@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 import msgpack
 from websockets.asyncio.client import connect
 
+from game.protocol import PROTOCOL_VERSION
+
 
 def _pack(kind: str, **fields) -> bytes:
-    return msgpack.packb({"v": 1, "k": kind, **fields})
+    return msgpack.packb({"v": PROTOCOL_VERSION, "k": kind, **fields})
 
 
 @dataclass
@@ -70,22 +72,23 @@ class SoakBot:
                     self.figures.closes[code] = self.figures.closes.get(code, 0) + 1
 
     async def _act(self, ws, reader: asyncio.Task) -> None:
-        seq = 0
+        input_seq = 0
         session_end = time.time() + self.rng.uniform(2.0, 8.0)
         while time.time() < min(session_end, self.deadline) and not reader.done():
-            seq += 1
+            input_seq += 1
             roll = self.rng.random()
             if roll < 0.02 * self.chaos:
                 await ws.send(self.rng.randbytes(self.rng.randint(0, 64)))
                 self.figures.bad_frames += 1
             elif roll < 0.025 * self.chaos:
                 for i in range(100):
-                    await ws.send(_pack("input", seq=seq + i, d={"mx": 1}))
-                seq += 100
+                    await ws.send(_pack("input", input_seq=input_seq + i, d={"mx": 1}))
+                input_seq += 100
                 self.figures.floods += 1
             else:
-                await ws.send(_pack("input", seq=seq, d={"mx": self.rng.uniform(-1, 1), "my": self.rng.uniform(-1, 1),
-                                                          "aim": self.rng.uniform(-3, 3), "fire": self.rng.random() < 0.3}))
+                move = {"mx": self.rng.uniform(-1, 1), "my": self.rng.uniform(-1, 1),
+                        "aim": self.rng.uniform(-3, 3), "fire": self.rng.random() < 0.3}
+                await ws.send(_pack("input", input_seq=input_seq, d=move))
             await asyncio.sleep(0.05)
         # leaving the context drops the connection: a reconnect with the token follows
 

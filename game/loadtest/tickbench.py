@@ -149,12 +149,13 @@ def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: flo
         fire_chance = min(1.0, SHOTS_PER_S * dt)
         moves = [(rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))) for _ in consumers]
         frames_before = _Sink.frames
-        for seq in range(1, ticks + 1):
+        for input_seq in range(1, ticks + 1):
             inputs = []
             for i, _consumer in enumerate(consumers):
                 if rng.random() < 0.05:
                     moves[i] = (rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1)))
-                inputs.append(encode_input(seq, *moves[i], (rng.random() - 0.5) * 6.28, rng.random() < fire_chance))
+                aim, fire = (rng.random() - 0.5) * 6.28, rng.random() < fire_chance
+                inputs.append(encode_input(input_seq, *moves[i], aim, fire))
             began = time.perf_counter_ns()
             for consumer, data in zip(consumers, inputs):
                 consumer.on_bytes(data)

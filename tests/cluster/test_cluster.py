@@ -57,11 +57,11 @@ def test_one_lobby_across_three_processes(cluster):
         for client in (host, watcher):
             assert (await client.event("chat"))["text"] == "hello from B"
         me = guest.welcome["you"]
-        for seq in range(1, 30):  # the remote player's inputs reach the owner's loop
-            await guest.send("input", seq=seq, d={"my": 1.0})
+        for input_seq in range(1, 30):  # the remote player's inputs reach the owner's loop
+            await guest.send("input", input_seq=input_seq, d={"my": 1.0})
             await asyncio.sleep(0.02)
-        acked = await host.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(me, -1) >= 20)
-        assert acked["ack"][me] >= 20
+        acked = await host.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(me, -1) >= 20)
+        assert acked["last_processed_input"][me] >= 20
         await asyncio.sleep(1.5)  # past the spectators' one-second delay
         views = [c.views() for c in (host, guest, watcher)]
         common = set(views[0]) & set(views[1]) & set(views[2])
@@ -175,14 +175,15 @@ def test_a_remote_arena_player_moves_and_shoots(cluster):
         me = f"p{guest.welcome['you']}"
         start = len(host.frames)
         x0 = host.views()[max(host.views())]["e"][me]["x"]
-        for seq in range(1, 25):
-            await guest.send("input", seq=seq, d={"mx": 1, "my": 0, "aim": 0.0, "fire": seq % 5 == 0})
+        for input_seq in range(1, 25):
+            await guest.send("input", input_seq=input_seq, d={"mx": 1, "my": 0, "aim": 0.0, "fire": input_seq % 5 == 0})
             await asyncio.sleep(0.03)
-        await host.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(guest.welcome["you"], -1) >= 20,
+        await host.until(lambda f: f["k"] in ("full", "delta")
+                         and f["last_processed_input"].get(guest.welcome["you"], -1) >= 20,
                          since=start)
         x1 = host.views()[max(host.views())]["e"][me]["x"]
         assert x1 > x0 + 20  # it moved right, on the owner, for everyone
-        await guest.send("input", seq=99, d={"mx": "left"})  # refused on B, the lobby plays on
+        await guest.send("input", input_seq=99, d={"mx": "left"})  # refused on B, the lobby plays on
         assert (await guest.until(lambda f: f["k"] == "error"))["code"] == "bad_field"
         await host.until(lambda f: f["k"] in ("full", "delta"), since=len(host.frames))
         for client in (host, guest):

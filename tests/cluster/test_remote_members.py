@@ -53,22 +53,22 @@ async def playing_with_a_remote_guest():
 async def test_a_burst_of_remote_inputs_is_held_and_fed_tick_by_tick():
     loop, node, remote, guest = await playing_with_a_remote_guest()
     assert loop.max_pending_inputs == 8
-    for seq in range(1, 21):  # 20 inputs in one batch: a second of them, paused in transit
-        remote.take_input(loop, guest, seq, loop.game_cls.parse_input({"my": 1.0}))
+    for input_seq in range(1, 21):  # 20 inputs in one batch: a second of them, paused in transit
+        remote.take_input(loop, guest, input_seq, loop.game_cls.parse_input({"my": 1.0}))
     assert node.errors() == [] and len(remote.held) == 12
     applied = []
     while remote.held or guest.pending_inputs:
         loop.step_tick(DT)
         remote.feed(loop, guest)  # the owner feeds held inputs with each tick (Node.relay_state)
-        applied.append(guest.last_seq)
+        applied.append(guest.last_processed_input)
     assert applied[:3] == [8, 16, 20] and node.errors() == []
 
 
 async def test_past_what_the_members_process_lets_through_is_overloaded():
     loop, node, remote, guest = await playing_with_a_remote_guest()
     burst = max(40, 2 * loop.tick_rate_hz)  # the input bucket's burst on the member's process
-    for seq in range(1, 8 + burst + 3):
-        remote.take_input(loop, guest, seq, loop.game_cls.parse_input({"my": 1.0}))
+    for input_seq in range(1, 8 + burst + 3):
+        remote.take_input(loop, guest, input_seq, loop.game_cls.parse_input({"my": 1.0}))
     assert node.errors() == ["overloaded"] * 2 and len(remote.held) == burst
 
 

@@ -90,16 +90,17 @@ async def test_bots_play_through_the_input_path_and_are_acknowledged():
     loop, _clock, _hooks, host, conn = await host_with_bots("arena", 2, "hard")
     submitted = []
     original = loop.submit_input
-    loop.submit_input = lambda member, seq, cleaned: submitted.append((member.id, seq)) or original(member, seq, cleaned)
+    loop.submit_input = lambda member, input_seq, cleaned: (submitted.append((member.id, input_seq))
+                                                            or original(member, input_seq, cleaned))
     loop.submit_command(host.id, "start", {})
     run_ticks(loop, 60)
     ids = bot_ids(loop)
     assert {mid for mid, _ in submitted} == ids
     for bot in ids:
-        seqs = [seq for mid, seq in submitted if mid == bot]
-        assert seqs == list(range(len(seqs))) and len(seqs) > 5
-    ack = conn.states[-1]["ack"]
-    assert all(ack[bot] >= 0 for bot in ids) and ack[host.id] == -1
+        input_seqs = [input_seq for mid, input_seq in submitted if mid == bot]
+        assert input_seqs == list(range(len(input_seqs))) and len(input_seqs) > 5
+    processed = conn.states[-1]["last_processed_input"]
+    assert all(processed[bot] >= 0 for bot in ids) and processed[host.id] == -1
     first = next(f for f in conn.states if f["k"] == "full")["s"]["e"]
     latest = loop.match.game.snapshot()["e"]
     for b in ids:  # both bots went somewhere
@@ -113,7 +114,7 @@ async def test_bots_act_only_while_playing():
     assert loop.lobby.phase == "countdown" and not loop.inputs
     bot = loop.lobby.members[next(iter(bot_ids(loop)))]
     run_ticks(loop, 3)  # countdown_s is 0.1 in these tests
-    assert loop.lobby.phase == "playing" and bot.last_seq >= 0
+    assert loop.lobby.phase == "playing" and bot.last_processed_input >= 0
 
 
 async def test_bots_leave_when_the_match_is_over_and_a_rematch_seats_them_again(fixed_seed):

@@ -31,7 +31,7 @@ async def test_spectators_see_the_match_late_and_players_and_staff_live():
     assert a.states and mod.states and watcher.states == []  # the delay is filling up
     run_ticks(loop, 30)
     first = watcher.states[0]
-    assert first["k"] == "full" and first["ack"] == {}
+    assert first["k"] == "full" and first["last_processed_input"] == {}
     live_tick = a.states[-1]["tick"]
     assert watcher.states[-1]["tick"] == live_tick - DELAY_S * 20
     assert mod.states[-1]["tick"] == live_tick
@@ -45,8 +45,8 @@ async def test_spectators_see_the_match_late_and_players_and_staff_live():
 async def test_the_end_of_the_match_is_played_out_to_delayed_spectators():
     loop, hooks, (alice, a), (bob, b), watcher, mod = await delayed_lobby()
     run_ticks(loop, 25)
-    for seq in range(3):
-        loop.submit_input(alice, seq, 1)
+    for input_seq in range(3):
+        loop.submit_input(alice, input_seq, 1)
         loop.step_tick(DT)
     run_ticks(loop, 2)
     assert loop.lobby.phase == "finished"

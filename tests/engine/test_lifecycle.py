@@ -35,8 +35,8 @@ def alice_wins(loop, alice, bob):
     loop.submit_command(bob.id, "ready", {"ready": True})
     loop.submit_command(alice.id, "start", {})
     run_ticks(loop, 4)
-    for seq in range(3):
-        loop.submit_input(alice, seq, 1)
+    for input_seq in range(3):
+        loop.submit_input(alice, input_seq, 1)
         loop.step_tick(DT)
 
 
@@ -85,7 +85,7 @@ async def test_inputs_apply_at_next_tick_and_are_acknowledged():
     loop.step_tick(DT)
     assert loop.match.game.scores[alice.id] == 1
     last = b.states[-1]
-    assert last["ack"][alice.id] == 7
+    assert last["last_processed_input"][alice.id] == 7
     assert last["ev"] == [{"type": "scored", "id": alice.id}]  # game events ride on the state frame
     assert "scored" not in hooks.event_types()
 

@@ -52,7 +52,7 @@ def tick(loop, game_cls, rng, live: dict[int, dict] | None = None) -> None:
     collects the game's snapshot after each step, by match tick."""
     for member in list(loop.lobby.members.values()):
         if member.in_match and member.connected:
-            loop.submit_input(member, member.last_seq + 1, game_cls.parse_input(payload(game_cls, rng)))
+            loop.submit_input(member, member.last_processed_input + 1, game_cls.parse_input(payload(game_cls, rng)))
     loop.step_tick(DT)
     if live is not None and loop.match is not None:
         live.setdefault(loop.match.ticks, loop.match.game.snapshot())
@@ -138,8 +138,8 @@ async def test_an_aborted_match_replays_up_to_where_it_stopped():
     loop.submit_command(bob.id, "ready", {"ready": True})
     loop.submit_command(alice.id, "start", {})
     await clock.advance(0.5)
-    for seq in range(30):
-        loop.submit_input(alice, seq, Pong.parse_input({"my": 1}))
+    for input_seq in range(30):
+        loop.submit_input(alice, input_seq, Pong.parse_input({"my": 1}))
         await clock.advance(DT)
     loop.submit_command(alice.id, "close", {})
     await clock.advance(DT * 3)

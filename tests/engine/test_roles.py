@@ -131,4 +131,4 @@ async def test_a_kicked_player_leaves_the_running_match():
     loop.submit_command(alice.id, "kick", {"target": bob.id})
     loop.step_tick(DT)
     assert bob.id not in loop.match.game.scores and not bob.in_match
-    assert bob.id not in a.states[-1]["ack"]
+    assert bob.id not in a.states[-1]["last_processed_input"]

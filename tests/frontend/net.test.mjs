@@ -46,7 +46,7 @@ test('the socket is binary and frames are decoded', () => {
   const ws = FakeSocket.made[0];
   assert.equal(ws.binaryType, 'arraybuffer');
   ws.open();
-  ws.message('85a16ba4706f6e67a2696401a26374cb4004000000000000a474696d65cf0000019b76daa800a17601');
+  ws.message('85a16ba4706f6e67a2696401a26374cb4004000000000000a474696d65cf0000019b76daa800a17602');
   assert.equal(seen.frames[0].k, 'pong');
   assert.equal(net.send(new Uint8Array([1])), true);
   assert.deepEqual(seen.statuses, ['connecting', 'open']);
@@ -70,7 +70,7 @@ test('a lost connection is retried with growing delays', () => {
     mock.timers.tick(1);
     assert.equal(FakeSocket.made.length, 3);
     FakeSocket.made[2].open();
-    FakeSocket.made[2].message('85a16ba4706f6e67a2696401a26374cb4004000000000000a474696d65cf0000019b76daa800a17601');
+    FakeSocket.made[2].message('85a16ba4706f6e67a2696401a26374cb4004000000000000a474696d65cf0000019b76daa800a17602');
     assert.equal(net.attempt, 0, 'an answer from the server resets the backoff');
   } finally {
     mock.timers.reset();

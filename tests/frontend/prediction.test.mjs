@@ -1,4 +1,4 @@
-// Client-side prediction and server reconciliation by input seq (Gambetta).
+// Client-side prediction and server reconciliation by input_seq (Gambetta).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -22,18 +22,18 @@ test('inputs move the own player at once, before the server answers', () => {
   near(p.state.y, 300, 'y');
 });
 
-test('a server state resets to the server and replays only the inputs after ack', () => {
+test('a server state resets to the server and replays only the inputs after last_processed_input', () => {
   const p = new Predictor(arenaPrediction);
   p.reconcile({ x: 400, y: 300 }, -1);
-  for (let seq = 0; seq < 5; seq += 1) p.applyInput(seq, right, DT);
+  for (let inputSeq = 0; inputSeq < 5; inputSeq += 1) p.applyInput(inputSeq, right, DT);
   near(p.state.x, 465);
-  // The server applied seq 0 and 1: it is at 426; 2, 3 and 4 are replayed on top.
+  // The server applied inputSeq 0 and 1: it is at 426; 2, 3 and 4 are replayed on top.
   p.reconcile({ x: 426, y: 300 }, 1);
-  assert.deepEqual(p.pending.map((i) => i.seq), [2, 3, 4]);
+  assert.deepEqual(p.pending.map((i) => i.inputSeq), [2, 3, 4]);
   near(p.state.x, 465);
   // The server disagrees (it was blocked): prediction follows the server, plus the replay.
   p.reconcile({ x: 420, y: 300 }, 2);
-  assert.deepEqual(p.pending.map((i) => i.seq), [3, 4]);
+  assert.deepEqual(p.pending.map((i) => i.inputSeq), [3, 4]);
   near(p.state.x, 446);
   p.reconcile({ x: 446, y: 300 }, 4);
   assert.deepEqual(p.pending, []);
@@ -43,7 +43,7 @@ test('a server state resets to the server and replays only the inputs after ack'
 test('replay uses the same move() as the server, walls included', () => {
   const p = new Predictor(arenaPrediction);
   p.reconcile({ x: 680, y: 450 }, 10);
-  for (let seq = 11; seq < 21; seq += 1) p.applyInput(seq, right, DT);
+  for (let inputSeq = 11; inputSeq < 21; inputSeq += 1) p.applyInput(inputSeq, right, DT);
   let [x, y] = [680, 450];
   for (let i = 0; i < 10; i += 1) [x, y] = move(x, y, 1, 0, DT);
   near(p.state.x, x);
@@ -51,13 +51,13 @@ test('replay uses the same move() as the server, walls included', () => {
   near(p.state.y, y);
 });
 
-test('an old ack never brings back acknowledged inputs', () => {
+test('an old last_processed_input never brings back acknowledged inputs', () => {
   const p = new Predictor(arenaPrediction);
   p.reconcile({ x: 100, y: 100 }, -1);
   p.applyInput(0, right, DT);
   p.applyInput(1, right, DT);
   p.reconcile({ x: 126, y: 100 }, 1);
-  p.reconcile({ x: 126, y: 100 }, undefined); // a frame without our ack (we just joined)
+  p.reconcile({ x: 126, y: 100 }, undefined); // a frame without our last_processed_input (we just joined)
   assert.deepEqual(p.pending, []);
 });
 
@@ -72,8 +72,8 @@ test('a dead player is not predicted', () => {
 
 test('pending inputs are capped when the server stops acknowledging', () => {
   const p = new Predictor({ ...arenaPrediction, maxPending: 3 });
-  for (let seq = 0; seq < 10; seq += 1) p.applyInput(seq, right, DT);
-  assert.deepEqual(p.pending.map((i) => i.seq), [7, 8, 9]);
+  for (let inputSeq = 0; inputSeq < 10; inputSeq += 1) p.applyInput(inputSeq, right, DT);
+  assert.deepEqual(p.pending.map((i) => i.inputSeq), [7, 8, 9]);
 });
 
 test('inputs are clamped like the server does before replay', () => {
@@ -88,7 +88,7 @@ test('pong predicts the own paddle, kept on the court', () => {
   p.reconcile({ y: 250, side: 0 }, -1);
   p.applyInput(0, { my: 1 }, 0.05);
   near(p.state.y, 271);
-  for (let seq = 1; seq < 40; seq += 1) p.applyInput(seq, { my: 1 }, 0.05);
+  for (let inputSeq = 1; inputSeq < 40; inputSeq += 1) p.applyInput(inputSeq, { my: 1 }, 0.05);
   near(p.state.y, 500 - 45);
   p.reconcile({ y: 271 }, 0);
   assert.equal(p.pending.length, 39);

@@ -13,7 +13,7 @@ const { CLOSE } = await import('../../frontend/src/protocol.js');
 class FakeSocket extends BaseSocket {
   static made = [];
   static decodeSent = decode;
-  frame(msg) { this.onmessage?.({ data: encode({ v: 1, ...msg }) }); }
+  frame(msg) { this.onmessage?.({ data: encode({ v: 2, ...msg }) }); }
 }
 
 const LOCATION = { protocol: 'https:', host: 'games.example' };
@@ -50,10 +50,10 @@ test('queueView: connecting, idle with the players waiting, queued with place, w
 
 test('the session connects to the game queue and joins once the socket opens', () => {
   const { s, socket } = session();
-  assert.equal(socket().url, 'wss://games.example/ws/queue/pong/?v=1&name=Ann');
+  assert.equal(socket().url, 'wss://games.example/ws/queue/pong/?v=2&name=Ann');
   assert.equal(socket().sent.length, 0);
   socket().open();
-  assert.deepEqual(socket().sent, [{ v: 1, k: 'join' }]);
+  assert.deepEqual(socket().sent, [{ v: 2, k: 'join' }]);
   assert.equal(s.view().state, 'connecting'); // no status from the server yet
 });
 
@@ -77,7 +77,7 @@ test('matched hands over code and token, closes the socket, and the view says so
   assert.equal(s.view().state, 'matched');
   assert.equal(playUrl('K7QX2M'), '/play/K7QX2M/');
   s.cancel(); // too late to cancel: nothing is sent
-  assert.deepEqual(socket().sent, [{ v: 1, k: 'join' }]);
+  assert.deepEqual(socket().sent, [{ v: 2, k: 'join' }]);
 });
 
 test('cancel sends leave and closes for good', () => {
@@ -97,7 +97,7 @@ test('a lost connection reconnects and joins again; a final close stops with its
   await new Promise((resolve) => setTimeout(resolve, 300)); // backoff with random 0: 250 ms
   assert.equal(FakeSocket.made.length, 2);
   socket().open();
-  assert.deepEqual(socket().sent, [{ v: 1, k: 'join' }]);
+  assert.deepEqual(socket().sent, [{ v: 2, k: 'join' }]);
   socket().serverClose(CLOSE.replaced);
   assert.equal(s.view().state, 'closed');
   assert.match(seen.errors.at(-1), /another tab/);

@@ -54,7 +54,7 @@ async def test_host_sets_bots_starts_and_the_state_shows_them_moving():
     moved = [b for b in bots if (first["e"][f"p{b}"]["x"], first["e"][f"p{b}"]["y"])
              != (later["e"][f"p{b}"]["x"], later["e"][f"p{b}"]["y"])]
     assert moved == list(bots)
-    acked = [f for f in eve.frames if f["k"] in ("full", "delta")][-1]["ack"]
+    acked = [f for f in eve.frames if f["k"] in ("full", "delta")][-1]["last_processed_input"]
     assert all(acked[b] >= 0 for b in bots) and acked[welcome["you"]] == -1  # the host sent nothing
 
     over = await host.event("match_over", timeout=10)

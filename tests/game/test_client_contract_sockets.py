@@ -1,5 +1,5 @@
 """docs/protocol.md's promises through the real consumer (ASGI app, binary frames): how a
-guest's name is cleaned and cut, ack's integer keys on the wire, stale seqs dropped without an
+guest's name is cleaned and cut, last_processed_input's integer keys on the wire, stale input_seqs dropped without an
 error, and match_over before lobby_closed when the host closes the lobby mid-match."""
 
 from __future__ import annotations
@@ -51,10 +51,10 @@ async def test_only_the_query_limit_refuses_a_long_name():
 
 
 def test_acks_keys_are_integers_which_strict_decoders_refuse():
-    frame = protocol.encode_full(tick=7, time=1000, snapshot={"g": {}, "e": {}}, ack={3: 5, 12: -1})
+    frame = protocol.encode_full(tick=7, time=1000, snapshot={"g": {}, "e": {}}, last_processed_input={3: 5, 12: -1})
     with pytest.raises(ValueError):
         msgpack.unpackb(frame)  # msgpack's default: strict_map_key=True
-    assert msgpack.unpackb(frame, strict_map_key=False)["ack"] == {3: 5, 12: -1}
+    assert msgpack.unpackb(frame, strict_map_key=False)["last_processed_input"] == {3: 5, 12: -1}
 
 
 async def seated_and_playing(loop) -> tuple[Client, Client, Client]:
@@ -74,14 +74,15 @@ async def test_a_stale_seq_is_dropped_without_an_error_and_not_acknowledged():
     alice, bob, eve = await seated_and_playing(loop)
     you = alice.frames[0]["you"]
     still = {"mx": 0, "my": 0, "aim": 0, "fire": False}
-    await alice.send("input", seq=50, d=still)
-    await alice.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(you) == 50)
-    await alice.send("input", seq=10, d=still)  # backwards: dropped
-    await alice.send("input", seq=50, d=still)  # repeated: dropped
-    await alice.send("input", seq=51, d=still)
-    await alice.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(you) == 51)
-    acks = [f["ack"][you] for f in alice.frames if f["k"] in ("full", "delta") and you in f["ack"]]
-    assert 10 not in acks and acks == sorted(acks)
+    await alice.send("input", input_seq=50, d=still)
+    await alice.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(you) == 50)
+    await alice.send("input", input_seq=10, d=still)  # backwards: dropped
+    await alice.send("input", input_seq=50, d=still)  # repeated: dropped
+    await alice.send("input", input_seq=51, d=still)
+    await alice.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(you) == 51)
+    processed = [f["last_processed_input"][you] for f in alice.frames
+                 if f["k"] in ("full", "delta") and you in f["last_processed_input"]]
+    assert 10 not in processed and processed == sorted(processed)
     assert not [f for f in alice.frames if f["k"] == "error"]
     await asyncio.gather(alice.disconnect(), bob.disconnect(), eve.disconnect())
 

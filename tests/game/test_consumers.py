@@ -54,9 +54,10 @@ async def test_two_players_and_a_spectator_see_the_inputs_in_binary_frames():
     for _ in range(10):
         await alice.input({"mx": 1, "my": 0, "aim": 0, "fire": False})
         await asyncio.sleep(0.03)
-    seq = await alice.input({"mx": 0, "my": 0, "aim": 0, "fire": False})
+    input_seq = await alice.input({"mx": 0, "my": 0, "aim": 0, "fire": False})
     for client in (alice, bob, eve):
-        frame = await client.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(you, -1) >= seq)
+        frame = await client.until(lambda f: f["k"] in ("full", "delta")
+                                   and f["last_processed_input"].get(you, -1) >= input_seq)
         assert isinstance(frame["tick"], int) and frame["time"] > 0
     common = min(c.snapshot_tick for c in (alice, bob, eve))
     positions = {c.history[common]["e"][f"p{you}"]["x"] for c in (alice, bob, eve)}
@@ -132,8 +133,8 @@ async def test_bad_frames_get_documented_errors():
         (b"\xc1\xff\x00", "bad_frame"),
         (msgpack.packb([1, 2, 3]), "bad_frame"),
         (msgpack.packb({"v": 99, "k": "ping", "id": 1, "ct": 0}), "bad_version"),
-        (msgpack.packb({"v": 1, "k": "teleport"}), "unknown_kind"),
-        (msgpack.packb({"v": 1, "k": "ping", "id": "x", "ct": 0}), "bad_field"),
+        (msgpack.packb({"v": 2, "k": "teleport"}), "unknown_kind"),
+        (msgpack.packb({"v": 2, "k": "ping", "id": "x", "ct": 0}), "bad_field"),
         (b"\x00" * 5000, "frame_too_large"),
     ]
     previous = None
@@ -180,7 +181,7 @@ async def test_after_the_4029_refusal_nothing_more_the_socket_sent_is_decoded(mo
 
 
 @pytest.mark.parametrize("query, code", [
-    ("v=2", 4000), ("role=admin", 4001),
+    ("v=1", 4000), ("role=admin", 4001),
 ])
 async def test_bad_query_is_closed_with_its_code(query, code):
     runtime, loop = await make_lobby()
@@ -261,9 +262,9 @@ async def test_a_replaced_connection_s_late_inputs_do_not_count_for_the_seat():
     tab = await Client(loop.lobby.code, f"name=bob&resume={token}").connect()
     await tab.until(lambda f: f["k"] == "welcome" and f["resumed"])
     assert await bob.closed() == protocol.CLOSE["replaced"]
-    await bob.send("input", seq=1000, d={"mx": 1, "my": 0, "aim": 0, "fire": False})  # in flight
+    await bob.send("input", input_seq=1000, d={"mx": 1, "my": 0, "aim": 0, "fire": False})  # in flight
     for _ in range(3):
         await tab.input({"mx": 0, "my": 1, "aim": 0, "fire": False})
-    frame = await tab.until(lambda f: f["k"] in ("full", "delta") and f["ack"].get(you, -1) >= 3)
-    assert frame["ack"][you] == 3  # the old tab's seq 1000 was never applied
+    frame = await tab.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(you, -1) >= 3)
+    assert frame["last_processed_input"][you] == 3  # the old tab's input_seq 1000 was never applied
     await asyncio.gather(alice.disconnect(), tab.disconnect())

@@ -35,8 +35,8 @@ async def test_an_input_flood_is_rate_limited_then_closed():
     runtime, loop = await make_lobby()
     alice = await join(loop.lobby.code, "alice", token="secret-token")
     bob = await join(loop.lobby.code, "bob")
-    for seq in range(400):
-        await bob.send("input", seq=seq, d={"mx": 1})
+    for input_seq in range(400):
+        await bob.send("input", input_seq=input_seq, d={"mx": 1})
     error = await bob.until(lambda f: f["k"] == "error" and f["code"] == "rate_limited")
     assert error["ref"] == "input"
     assert await bob.closed() == protocol.CLOSE["too_many_errors"]

@@ -54,7 +54,7 @@ def test_a_paused_reader_does_not_stall_the_lobby(tmp_path, kind):
                         if frame["k"] in ("full", "delta"):
                             ticks.append(frame["tick"])
                             await host.send(protocol.encode_client(
-                                "input", seq=len(ticks), d={"mx": 1, "my": 0, "aim": 0, "fire": True}))
+                                "input", input_seq=len(ticks), d={"mx": 1, "my": 0, "aim": 0, "fire": True}))
                         elif frame["k"] == "error":
                             await asyncio.sleep(0.2)
                             await host.send(protocol.encode_client("start"))

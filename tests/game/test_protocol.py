@@ -13,7 +13,7 @@ from game import protocol
 from game.protocol import ProtocolError, decode_client, encode_client
 
 VALID = [
-    ("input", {"seq": 3, "d": {"mx": 1}}), ("ping", {"id": 1, "ct": 12.5}), ("chat", {"text": "hi"}),
+    ("input", {"input_seq": 3, "d": {"mx": 1}}), ("ping", {"id": 1, "ct": 12.5}), ("chat", {"text": "hi"}),
     ("ready", {"ready": True}), ("start", {}), ("rematch", {}), ("kick", {"target": 2}), ("ban", {"target": 2}),
     ("lock", {}), ("unlock", {}), ("transfer", {"target": 2}), ("settings", {"settings": {"name": "x"}}),
     ("close", {}),
@@ -33,18 +33,18 @@ HOSTILE = [
     (b"", "bad_frame"), (None, "bad_frame"), (b"\xc1", "bad_frame"), (b"\x91" * 4000 + b"\xc0", "bad_frame"),
     (b"\x00" * 4097, "frame_too_large"), (msgpack.packb("text"), "bad_frame"),
     (msgpack.packb({"k": "ping"}), "bad_version"), (msgpack.packb({"v": True, "k": "ping"}), "bad_version"),
-    (msgpack.packb({"v": 1, "k": 7}), "unknown_kind"), (msgpack.packb({"v": 1}), "unknown_kind"),
-    (msgpack.packb({"v": 1, "k": "input", "seq": 2**63, "d": {}}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "input", "seq": -1, "d": {}}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "input", "seq": True, "d": {}}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "ping", "id": 1, "ct": math.nan}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "ping", "id": 1, "ct": math.inf}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "chat", "text": "x" * 3000}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "chat", "text": "\x00\x01\x02"}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "ready", "ready": 1}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "kick", "target": "1"}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "settings", "settings": {str(i): i for i in range(17)}}), "bad_field"),
-    (msgpack.packb({"v": 1, "k": "settings", "settings": {1: 2}}, strict_types=False), "bad_frame"),
+    (msgpack.packb({"v": 2, "k": 7}), "unknown_kind"), (msgpack.packb({"v": 2}), "unknown_kind"),
+    (msgpack.packb({"v": 2, "k": "input", "input_seq": 2**63, "d": {}}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "input", "input_seq": -1, "d": {}}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "input", "input_seq": True, "d": {}}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "ping", "id": 1, "ct": math.nan}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "ping", "id": 1, "ct": math.inf}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "chat", "text": "x" * 3000}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "chat", "text": "\x00\x01\x02"}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "ready", "ready": 1}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "kick", "target": "1"}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "settings", "settings": {str(i): i for i in range(17)}}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "settings", "settings": {1: 2}}, strict_types=False), "bad_frame"),
 ]
 
 
@@ -53,6 +53,19 @@ def test_hostile_frames_are_refused_with_their_code(data, code):
     with pytest.raises(ProtocolError) as refused:
         decode_client(data)
     assert refused.value.code == code and code in protocol.ERRORS
+
+
+def test_a_protocol_1_input_is_refused_as_bad_version():
+    old = msgpack.packb({"v": 1, "k": "input", "seq": 3, "d": {"mx": 1}})  # what a v1 client sends
+    with pytest.raises(ProtocolError) as refused:
+        decode_client(old)
+    assert refused.value.code == "bad_version" and protocol.PROTOCOL_VERSION == 2
+
+
+def test_an_input_without_input_seq_is_refused_naming_the_field():
+    with pytest.raises(ProtocolError) as refused:
+        decode_client(encode_client("input", d={"mx": 1}))
+    assert (refused.value.code, refused.value.ref) == ("bad_field", "input_seq")
 
 
 def test_chat_text_is_stripped_of_control_characters():
@@ -74,7 +87,7 @@ values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 
 
 
 @given(st.sampled_from(sorted(protocol.CLIENT_KINDS)), st.dictionaries(
-    st.sampled_from(["seq", "d", "id", "ct", "text", "ready", "target", "settings"]), values))
+    st.sampled_from(["input_seq", "d", "id", "ct", "text", "ready", "target", "settings"]), values))
 def test_well_formed_frames_with_hostile_values_never_escape(kind, fields):
     try:
         decoded_kind, cleaned = decode_client(encode_client(kind, **fields))
@@ -86,7 +99,7 @@ def test_well_formed_frames_with_hostile_values_never_escape(kind, fields):
 
 def test_state_frames_keep_integer_times_exact():
     frame = protocol.decode_server(protocol.encode_full(tick=5, time=1_790_000_000_123, snapshot={"g": {}, "e": {}},
-                                                         ack={}))
+                                                         last_processed_input={}))
     assert frame["time"] == 1_790_000_000_123 and frame["v"] == protocol.PROTOCOL_VERSION
 
 

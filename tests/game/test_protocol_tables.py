@@ -43,7 +43,7 @@ console.log(JSON.stringify({
 
 SAMPLES = [
     ("ping", {"id": 7, "ct": 1234.5}),
-    ("input", {"seq": 3, "d": {"mx": 1, "my": -1, "aim": 0.5, "fire": True}}),
+    ("input", {"input_seq": 3, "d": {"mx": 1, "my": -1, "aim": 0.5, "fire": True}}),
     ("chat", {"text": "héllo <b>"}),
     ("ready", {"ready": False}),
     ("settings", {"settings": {"score_limit": 3, "private": True}}),

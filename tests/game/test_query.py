@@ -23,7 +23,7 @@ def test_an_empty_query_is_a_player_with_no_name():
 
 
 def test_a_well_formed_query_becomes_typed_fields():
-    raw = urlencode({"role": "spectator", "name": " Ann\x07e ", "v": "1", "token": "a" * 22,
+    raw = urlencode({"role": "spectator", "name": " Ann\x07e ", "v": "2", "token": "a" * 22,
                      "resume": "b-_C" * 6}).encode()
     assert parse_socket_query(raw) == SocketQuery(role="spectator", name="Anne", token="a" * 22,
                                                   resume="b-_C" * 6)
@@ -38,7 +38,7 @@ def test_hostile_queries_are_refused_as_bad_requests(raw):
 
 
 def test_another_protocol_version_is_refused_as_bad_version():
-    assert refusal(b"v=2") == "bad_version"
+    assert refusal(b"v=1") == "bad_version"  # a client of protocol 1
 
 
 def test_an_empty_token_is_no_token_and_a_long_name_is_cut():

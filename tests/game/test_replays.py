@@ -47,11 +47,11 @@ async def play_pong(*, seed: int = 1, score_limit: int = 2) -> dict:
     loop.submit_command(bob.id, "ready", {"ready": True})
     loop.submit_command(alice.id, "start", {})
     rng = random.Random(seed)
-    for seq in range(60 * 20 * 3):
+    for input_seq in range(60 * 20 * 3):
         if hooks.saved:
             break
         for member in (alice, bob):
-            loop.submit_input(member, seq, Pong.parse_input({"my": rng.choice((-1, 0, 1))}))
+            loop.submit_input(member, input_seq, Pong.parse_input({"my": rng.choice((-1, 0, 1))}))
         await clock.advance(DT)
     loop.task.cancel()
     assert hooks.saved, "the match did not end"

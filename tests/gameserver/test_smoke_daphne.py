@@ -43,11 +43,11 @@ def test_daphne_serves_a_lobby_and_streams_state_frames(tmp_path, kind):
                 for _ in range(10):
                     frame = await receive_until(guest, lambda f: f["k"] in ("full", "delta"))
                     ticks.append(frame["tick"])
-                    await host.send(protocol.encode_client("input", seq=len(ticks),
+                    await host.send(protocol.encode_client("input", input_seq=len(ticks),
                                                            d={"mx": 1, "my": 0, "aim": 0, "fire": True}))
                 assert ticks == sorted(ticks) and len(set(ticks)) == 10
                 acked = await receive_until(guest, lambda f: f["k"] in ("full", "delta")
-                                            and max(f["ack"].values()) >= 5)
+                                            and max(f["last_processed_input"].values()) >= 5)
                 assert acked["time"] > 0
 
         asyncio.run(play())

@@ -25,7 +25,7 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
 hostile_frames = st.fixed_dictionaries(
     {"v": st.sampled_from([1, 1, 1, 0, 2, "1", None, True]),
      "k": st.sampled_from(sorted(protocol.CLIENT_KINDS) + ["", "nope", "welcome"])},
-    optional={"seq": values, "d": st.one_of(values, st.fixed_dictionaries(
+    optional={"input_seq": values, "d": st.one_of(values, st.fixed_dictionaries(
         {}, optional={"mx": values, "my": values, "aim": values, "fire": values})),
               "id": values, "ct": values, "text": st.text(max_size=400), "ready": values,
               "target": values, "settings": values})

@@ -18,7 +18,7 @@ from tests.gameserver.test_smoke_daphne import receive_until
 pytestmark = pytest.mark.server
 
 HOSTILE = [
-    ("role=spectator&v=1&resume=%C3%A9", 4001),  # once ended the lobby for everyone
+    ("role=spectator&v=2&resume=%C3%A9", 4001),  # once ended the lobby for everyone
     ("role=player&resume=%C3%A9", 4001),
     ("token=%C3%A9", 4001),
     ("resume=%FF%FE", 4001),

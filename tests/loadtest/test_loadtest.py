@@ -26,19 +26,25 @@ from tests.liveserver import ROOT, live_server
 
 
 @pytest.mark.server
-def test_loadtest_command_runs_and_reports(tmp_path):
+@pytest.mark.parametrize("delay", [0, 1])
+def test_loadtest_command_runs_and_reports(tmp_path, delay):
     with live_server(tmp_path, GAME_COUNTDOWN_S="0.2") as base:
         pid = int(subprocess.run(["pgrep", "-f", f"daphne -b 127.0.0.1 -p {base.rsplit(':', 1)[1]}"],
                                  capture_output=True, text=True, check=False).stdout.split()[0])
         env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
         out = subprocess.run(
             [sys.executable, "manage.py", "loadtest", "--url", base, "--lobbies", "2", "--players", "3",
-             "--spectators", "1", "--duration", "2", "--warmup", "2", "--processes", "2", "--quiet",
+             "--spectators", "1", "--spectator-delay", str(delay), "--duration", "2", "--warmup", str(2 + delay),
+             "--processes", "2", "--quiet",
              "--server-pid", str(pid), "--json", str(tmp_path / "out.json"), "--plot", str(tmp_path / "out.png")],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert out.returncode == 0, out.stderr
     summary = json.loads((tmp_path / "out.json").read_text())["summary"]
     assert summary["clients"] == 8 and summary["frames"] > 0
+    # Spectators apart: both got frames (the delayed feed's, with a delay), each one's share counted.
+    assert summary["spectators"] == 2 and 0 < summary["spectator_frames"] < summary["frames"]
+    assert 0 < summary["spectator_min_share"] <= summary["spectator_delivered_ratio"] <= 1.05
+    assert summary["spectator_latency_ms_p99"] >= 0 and 0 < summary["player_delivered_ratio"] <= 1.05
     assert summary["client_errors"] == 0, summary["client_error_samples"]
     assert 0 < summary["delivered_ratio"] <= 1.05
     assert summary["latency_ms_p50"] >= 0 and summary["server_rss_mb_end"] > 0
@@ -278,8 +284,9 @@ async def test_a_refused_upgrade_raises():
 def test_state_time_reads_what_msgpack_reads_or_gives_up():
     stamp = int(time.time() * 1000)
     entities = {"p1": {"x": 1.5, "y": 2.0, "al": True}}
-    for frame in [{"v": 1, "k": "delta", "tick": 5, "time": stamp, "base": 4, "s": {"e": entities}},  # baseline
-                  {"k": "full", "tick": 70000, "time": stamp, "s": {"e": entities}, "ack": {1: 2}, "v": 1},  # game
+    for frame in [{"v": 2, "k": "delta", "tick": 5, "time": stamp, "base": 4, "s": {"e": entities}},  # baseline
+                  {"k": "full", "tick": 70000, "time": stamp, "s": {"e": entities},  # game
+                   "last_processed_input": {1: 2}, "v": 2},
                   {"k": "delta", "tick": 2**40, "base": -3, "x": 1.5, "n": None, "time": 12345}]:
         assert state_time(msgpack.packb(frame, use_single_float=True)) == frame["time"]
         assert state_time(bytearray(msgpack.packb(frame))) == frame["time"]
@@ -293,15 +300,16 @@ def test_state_time_reads_what_msgpack_reads_or_gives_up():
 
 
 def test_inputs_are_packed_as_msgpack_would():
-    for seq, mx, my, aim, fire in [(1, 0, 0, 0.0, False), (2**31 - 1, -1, 1, -3.14, True), (70000, 1, -1, 2.5, True)]:
-        assert msgpack.unpackb(encode_input(seq, mx, my, aim, fire)) == {
-            "v": 1, "k": "input", "seq": seq, "d": {"mx": mx, "my": my, "aim": aim, "fire": fire}}
+    cases = [(1, 0, 0, 0.0, False), (2**31 - 1, -1, 1, -3.14, True), (70000, 1, -1, 2.5, True)]
+    for input_seq, mx, my, aim, fire in cases:
+        assert msgpack.unpackb(encode_input(input_seq, mx, my, aim, fire)) == {
+            "v": 2, "k": "input", "input_seq": input_seq, "d": {"mx": mx, "my": my, "aim": aim, "fire": fire}}
 
 
 async def test_one_timer_sends_every_player_its_inputs_spread_over_the_period():
     class Player:
         def __init__(self) -> None:
-            self.playing, self.closing, self.seq, self.mx, self.my = True, False, 0, 0, 0
+            self.playing, self.closing, self.input_seq, self.mx, self.my = True, False, 0, 0, 0
             self.transport = self
             self.at: list[float] = []
             self.frames = bytearray()
@@ -324,5 +332,5 @@ async def test_one_timer_sends_every_player_its_inputs_spread_over_the_period():
     server = ServerProtocol(state=State.OPEN)
     server.receive_data(bytes(players[3].frames))
     inputs = [msgpack.unpackb(f.data) for f in server.events_received()]
-    assert [i["seq"] for i in inputs] == list(range(1, counts[3] + 1))
+    assert [i["input_seq"] for i in inputs] == list(range(1, counts[3] + 1))
     assert all(i["k"] == "input" and -3.14 <= i["d"]["aim"] <= 3.14 for i in inputs)

@@ -138,15 +138,15 @@ async def test_the_same_player_queuing_twice_keeps_one_place_and_the_older_socke
 
 async def test_an_unknown_game_and_a_wrong_version_are_refused_at_connect():
     assert await (await socket_at("/ws/queue/chess/").connect()).closed() == protocol.CLOSE["unknown_game"]
-    assert await (await socket_at("/ws/queue/pong/?v=2").connect()).closed() == protocol.CLOSE["bad_version"]
+    assert await (await socket_at("/ws/queue/pong/?v=1").connect()).closed() == protocol.CLOSE["bad_version"]
 
 
 @pytest.mark.parametrize(("data", "code"), [
     (b"\xc1", "bad_frame"),
     (msgpack.packb([1, 2]), "bad_frame"),
     (msgpack.packb({"v": 9, "k": "join"}), "bad_version"),
-    (msgpack.packb({"v": 1, "k": "input", "seq": 1}), "unknown_kind"),  # a lobby kind, not a queue kind
-    (msgpack.packb({"v": 1, "k": "ping", "id": -1, "ct": 0}), "bad_field"),
+    (msgpack.packb({"v": 2, "k": "input", "input_seq": 1}), "unknown_kind"),  # a lobby kind, not a queue kind
+    (msgpack.packb({"v": 2, "k": "ping", "id": -1, "ct": 0}), "bad_field"),
     (b"\x80" + b"\x00" * 5000, "frame_too_large"),
 ])
 async def test_bad_frames_get_error_frames_and_the_socket_stays_open(data, code):
