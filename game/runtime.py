@@ -37,6 +37,7 @@ from game.engine.lobby import LobbyConfig
 from game.engine.loop import LobbyLoop
 from game.engine.registry import LobbyRegistry
 from game.limits import client_address, limit_key
+from game.lobbylist import LobbyList, LobbyListCache
 from game.outage import OUTAGE
 
 log = logging.getLogger("game.runtime")
@@ -80,6 +81,8 @@ class Runtime:
         self.tasks = [self.loop.create_task(self._publisher(), name="lobby-publisher"),
                       self.loop.create_task(self._writer(), name="result-writer")]
         self.draining = False
+        # The public lobby list, rebuilt at most every few seconds however often it is asked for.
+        self.lobby_list = LobbyListCache(self.build_lobby_list, refresh_s=game.get("LOBBY_LIST_REFRESH_S", 2.0))
         if game.get("HANDLE_SIGTERM") and threading.current_thread() is threading.main_thread():
             sigterm.install(self.loop, self.drain, lambda: self.draining)
 
@@ -99,6 +102,7 @@ class Runtime:
         loop = self.registry.get(code)
         reason = loop.lobby.close_reason if loop else ""
         self.registry.remove(code)
+        self.lobby_list.invalidate()
         self.writes.put_nowait(("lobby_closed", {"code": code, "reason": reason or ""}))
 
     def lobby_changed(self, loop: LobbyLoop) -> None:
@@ -208,8 +212,9 @@ class Runtime:
         """The open lobby ``code`` as a consumer uses it, wherever it runs; None if none."""
         raise NotImplementedError
 
-    async def public_lobbies(self) -> list[dict[str, Any]]:
-        """The summaries of the open public lobbies."""
+    async def build_lobby_list(self) -> LobbyList:
+        """Called by `lobby_list` (every few seconds at most, while the list is asked for):
+        a new snapshot of the open public lobbies."""
         raise NotImplementedError
 
     async def lobby_summary(self, code: str) -> dict[str, Any] | None:
@@ -308,7 +313,7 @@ class LocalRuntime(Runtime):
         pass
 
     def lobby_changed(self, loop: LobbyLoop) -> None:
-        pass  # nobody else keeps a copy
+        self.lobby_list.invalidate()  # nobody else keeps a copy; the list is rebuilt soon
 
     def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None,
                     **delayed: Any) -> None:
@@ -331,14 +336,15 @@ class LocalRuntime(Runtime):
         pass
 
     async def open_lobby(self, config: LobbyConfig) -> LobbyLoop:
+        self.lobby_list.invalidate()
         return self.registry.create(config)
 
     async def locate(self, code: str) -> LobbyHandle | None:
         loop = self.registry.get(code)
         return loop if loop is not None and loop.lobby.phase != "closed" else None
 
-    async def public_lobbies(self) -> list[dict[str, Any]]:
-        return self.registry.public()
+    async def build_lobby_list(self) -> LobbyList:
+        return LobbyList(self.registry.public())
 
     async def summary_elsewhere(self, code: str) -> dict[str, Any] | None:
         return None

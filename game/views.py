@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from game.engine.settings import (DEFAULT_TICK_RATE, MAX_LOBBY_NAME_CHARS, MAX_T
                                   lobby_settings_schema)
 from game.engine.tokens import same_token
 from game.engine.registry import RegistryFull
+from game.lobbylist import DEFAULT_PAGE, MAX_PAGE, BadCursor, decode_cursor
 from game.rules import default_game, game_catalog, get_game
 from game.rules.base import InvalidInput
 from game.outage import OUTAGE, is_outage
@@ -276,12 +278,44 @@ def _lobby_config(data: Any, *, code: str, creator_identity: str | None) -> Lobb
                        creator_identity=creator_identity, host_token=secrets.token_urlsafe(16))
 
 
+def _list_query(request: HttpRequest) -> dict[str, Any]:
+    """The filters and page a GET /api/lobbies asks for; ApiError for one docs/api.md refuses."""
+    query = request.GET
+    game = query.get("game") or None
+    if game is not None and game not in {g["name"] for g in game_catalog()}:
+        raise _bad_field("game", "game must be one of " + ", ".join(g["name"] for g in game_catalog()))
+    open_only = query.get("open", "0")
+    if open_only not in ("0", "1", "false", "true"):
+        raise _bad_field("open", "open must be 1 or 0 (true or false)")
+    raw = query.get("limit", str(DEFAULT_PAGE))
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
+    if not 1 <= limit <= MAX_PAGE:
+        raise _bad_field("limit", f"limit must be an integer in [1, {MAX_PAGE}]")
+    cursor = query.get("cursor") or None
+    if cursor is not None:
+        try:
+            decode_cursor(cursor)
+        except BadCursor:
+            raise _bad_field("cursor", "cursor must be the next of a previous page") from None
+    return {"game": game, "open_only": open_only in ("1", "true"), "limit": limit, "cursor": cursor}
+
+
+async def _lobby_page(request: HttpRequest) -> JsonResponse:
+    """A page of the process's lobby list snapshot (game.lobbylist): as cheap with 10 lobbies
+    as with 100,000; ``age_ms`` says how old the snapshot is."""
+    query = _list_query(request)
+    snapshot = await get_runtime().lobby_list.get()
+    page = snapshot.page(**query)
+    page["age_ms"] = max(0, int(time.time() * 1000) - snapshot.built_ms)
+    return JsonResponse(page)
+
+
 @api_view("GET", "POST")
 async def lobbies(request: HttpRequest) -> JsonResponse:
-    """GET: the public lobbies. POST: create a lobby; the reply's host_token makes you host."""
-    runtime = get_runtime()
+    """GET: a page of the public lobbies. POST: create a lobby; the reply's host_token makes you host."""
     if request.method == "GET":
-        return JsonResponse({"lobbies": await runtime.public_lobbies()})
+        return await _lobby_page(request)
+    runtime = get_runtime()
     user = await request.auser()
     if user.is_authenticated:  # session-authenticated writes must carry the CSRF token
         reason = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})

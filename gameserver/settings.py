@@ -271,6 +271,9 @@ GAME = {
     # Limits per address count an IPv6 client by this long a prefix (one host holds a /64).
     "IPV6_PREFIX_BITS": int(os.environ.get("GAME_IPV6_PREFIX_BITS", "64")),
     "RECONNECT_GRACE_S": float(os.environ.get("GAME_RECONNECT_GRACE_S", "20")),
+    # GET /api/lobbies answers from a snapshot each process rebuilds at most this often
+    # (game.lobbylist; in a cluster, one shared snapshot: game.cluster.lobbylist).
+    "LOBBY_LIST_REFRESH_S": float(os.environ.get("GAME_LOBBY_LIST_REFRESH_S", "2")),
     # SIGTERM: stop taking lobbies, let running matches end for at most this long, then hand
     # the lobbies over (cluster) or close them (one process), flush results and exit.
     "DRAIN_S": float(os.environ.get("GAME_DRAIN_S", "30")),

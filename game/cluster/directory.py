@@ -18,6 +18,7 @@ from typing import Any
 import msgpack
 
 from game.cluster.keys import Keys
+from game.lobbylist import listed
 
 # KEYS: lease, entry, index; ARGV: lease value, summary, state, epoch, code, entry ttl ms,
 # listed (1: the summary goes to the index; 0: the code leaves it).
@@ -47,11 +48,6 @@ if ARGV[2] == '1' then
 end
 return redis.call('HGETALL', KEYS[1])
 """
-
-
-def listed(summary: dict[str, Any]) -> bool:
-    """Whether a lobby belongs in the public list: neither private nor closed."""
-    return not summary.get("private") and summary.get("phase") != "closed"
 
 
 class Directory:

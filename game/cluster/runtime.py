@@ -12,12 +12,14 @@ import asyncio
 import dataclasses
 from typing import Any
 
+from game.cluster.lobbylist import SharedLobbyList
 from game.cluster.node import Node
 from game.cluster.ownership import CodeTaken
 from game.engine.handle import LobbyHandle
 from game.engine.lobby import LobbyConfig
 from game.engine.loop import LobbyLoop
 from game.engine.registry import RegistryFull
+from game.lobbylist import LobbyList
 from game.runtime import Runtime
 
 
@@ -29,6 +31,9 @@ class ClusterRuntime(Runtime):
         self.node = Node(layer=self.layer, registry=self.registry, connections=self.connections,
                          save_match=self.save_match)
         self._started: asyncio.Task | None = None
+        ownership = self.node.ownership
+        self.shared_list = SharedLobbyList(self.node.redis, ownership.directory, ownership.keys,
+                                           refresh_s=self.lobby_list.refresh_s)
         self.handovers: set[asyncio.Task] = set()
 
     async def ready(self) -> None:
@@ -87,10 +92,11 @@ class ClusterRuntime(Runtime):
         await self.ready()
         return await self.node.locate(code)
 
-    async def public_lobbies(self) -> list[dict[str, Any]]:
+    async def build_lobby_list(self) -> LobbyList:
+        """The cluster's shared snapshot (game.cluster.lobbylist), built here when it is
+        this process's turn."""
         await self.ready()
-        return [s for s in await self.node.ownership.directory.summaries()
-                if not s.get("private") and s.get("phase") != "closed"]
+        return await self.shared_list.fetch()
 
     async def summary_elsewhere(self, code: str) -> dict[str, Any] | None:
         await self.ready()

@@ -214,3 +214,40 @@ def test_without_debug_a_foreign_host_under_api_is_a_json_400(settings, client):
     assert reply.status_code == 400 and reply.json()["error"] == "bad_request"
     page = client.get("/", HTTP_HOST="evil.example")
     assert page.status_code == 400 and not page["Content-Type"].startswith("application/json")
+
+
+# -- the lobby list: pages and filters from a snapshot ------------------------------------------
+async def test_the_lobby_list_pages_by_cursor_and_filters_by_game_and_open_seats():
+    client = AsyncClient()
+    made = {}
+    for game, max_players in (("pong", 2), ("arena", 4), ("pong", 2), ("arena", 3)):
+        status, reply = await post_raw(json.dumps({"game": game, "max_players": max_players}).encode(), client)
+        assert status == 201
+        made[reply["code"]] = game
+    first = (await client.get("/api/lobbies?limit=3")).json()
+    assert first["total"] == 4 and len(first["lobbies"]) == 3 and first["next"] and first["age_ms"] >= 0
+    rest = (await client.get(f"/api/lobbies?limit=3&cursor={first['next']}")).json()
+    assert rest["next"] is None and len(rest["lobbies"]) == 1
+    assert {s["code"] for s in first["lobbies"] + rest["lobbies"]} == set(made)
+    pong = (await client.get("/api/lobbies?game=pong&open=1")).json()
+    assert sorted(s["code"] for s in pong["lobbies"]) == sorted(c for c, g in made.items() if g == "pong")
+    assert pong["total"] == 2 and pong["next"] is None
+
+
+@pytest.mark.parametrize("query, field", [("game=chess", "game"), ("open=yes", "open"), ("limit=0", "limit"),
+                                          ("limit=101", "limit"), ("limit=x", "limit"), ("cursor=nope", "cursor"),
+                                          ("cursor=0.1.%20", "cursor")])
+async def test_a_bad_lobby_list_query_is_refused(query, field):
+    reply = await AsyncClient().get(f"/api/lobbies?{query}")
+    assert reply.status_code == 400 and reply.json()["error"] == "bad_field" and reply.json()["field"] == field
+
+
+async def test_the_lobby_list_is_built_once_per_period_however_often_it_is_asked():
+    from game.runtime import get_runtime
+    client = AsyncClient()
+    await client.get("/api/lobbies")
+    cache = get_runtime().lobby_list
+    builds = cache.builds
+    for _ in range(20):
+        assert (await client.get("/api/lobbies")).status_code == 200
+    assert cache.builds == builds  # nothing changed, the period has not passed: no rebuild
