@@ -30,7 +30,7 @@ class MatchAdmin(admin.ModelAdmin):
     list_display = ("id", "game", "lobby_code", "status", "reason", "winner", "ended_at", "replay_size")
     list_filter = ("game", "status")
     search_fields = ("lobby_code", "id")
-    inlines = [ResultInline]
+    inlines = (ResultInline,)
     readonly_fields = ("id", "seed", "ticks", "tick_rate_hz", "settings", "epoch", "replay_size")
 
     def get_queryset(self, request):

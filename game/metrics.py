@@ -12,13 +12,13 @@ from collections import Counter
 from game.engine.outbox import TOTALS
 from game.runtime import Runtime
 
-
 #: What a runtime's `figures` may report: name -> (metric, type, help).
 RUNTIME_FIGURES = {
     "leases": ("game_cluster_leases", "gauge", "Lobby leases this process holds (the lobbies it ticks)."),
     "remote_members": ("game_cluster_remote_members", "gauge",
                        "Members of this process's lobbies connected to other processes."),
-    "relayed_lobbies": ("game_cluster_relayed_lobbies", "gauge", "Lobbies owned elsewhere with members connected here."),
+    "relayed_lobbies": ("game_cluster_relayed_lobbies", "gauge",
+                        "Lobbies owned elsewhere with members connected here."),
     "relays_sent": ("game_cluster_relay_frames_sent_total", "counter", "State frames published to other processes."),
     "relays_received": ("game_cluster_relay_frames_received_total", "counter",
                         "State frames relayed here from other processes."),
@@ -37,7 +37,8 @@ def render(runtime: Runtime) -> str:
     phases = Counter(loop.lobby.phase for loop in loops)
     out = [
         "# HELP game_lobbies Lobbies in this process, by phase.", "# TYPE game_lobbies gauge",
-        *(_line("game_lobbies", phases.get(p, 0), {"phase": p}) for p in ("waiting", "countdown", "playing", "finished")),
+        *(_line("game_lobbies", phases.get(p, 0), {"phase": p})
+          for p in ("waiting", "countdown", "playing", "finished")),
         "# HELP game_players Seated players in this process.", "# TYPE game_players gauge",
         _line("game_players", sum(len(loop.lobby.players()) for loop in loops)),
         "# HELP game_spectators Spectators in this process.", "# TYPE game_spectators gauge",

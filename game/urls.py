@@ -1,7 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from game import views, views_replays
-from game import views_staff
+from game import views, views_replays, views_staff
 
 
 class LobbyCodeConverter:

@@ -33,7 +33,8 @@ _SIMULATING = threading.Lock()
 
 
 class ResponseCache:
-    """Gzipped replay responses (the HTTP body of GET /api/matches/<id>/replay) by match id, least recently used first out, within ``max_bytes``.
+    """Gzipped replay responses (the HTTP body of GET /api/matches/<id>/replay) by match id, least
+    recently used first out, within ``max_bytes``.
     Changed from the event loop's thread only (worker threads merely look)."""
 
     def __init__(self, max_bytes: int) -> None:

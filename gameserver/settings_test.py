@@ -9,7 +9,7 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 
-from gameserver.settings import *  # noqa: E402,F403
+from gameserver.settings import *  # noqa: F403
 
 CHANNEL_LAYERS = {
     "default": {"BACKEND": "game.layers.SweptInMemoryChannelLayer", "CONFIG": {"capacity": 1000}},

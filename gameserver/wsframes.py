@@ -6,6 +6,7 @@ ping budget, the kernel's unsent bytes), and the book of unfinished handshakes."
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
@@ -68,10 +69,8 @@ UNSENT_LIMIT = 4096
 def reset_on_close(sock: object) -> None:
     """Have closing ``sock`` reset the connection (SO_LINGER 0) rather than leave the kernel
     trying to send what it holds, behind a window a client that reads nothing keeps shut."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # type: ignore[attr-defined]
-    except (OSError, AttributeError):
-        pass
 
 
 def limit_unsent(sock: object) -> None:
@@ -79,10 +78,8 @@ def limit_unsent(sock: object) -> None:
     option = getattr(socket, "TCP_NOTSENT_LOWAT", None)
     if option is None or sock is None:
         return
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not TCP (a unix socket), or not a socket
         sock.setsockopt(socket.IPPROTO_TCP, option, UNSENT_LIMIT)  # type: ignore[attr-defined]
-    except (OSError, AttributeError):  # not TCP (a unix socket), or not a socket
-        pass
 
 
 def frame_header(length: int) -> bytes:
@@ -163,11 +160,9 @@ class HandshakeGuard:
         pending = self.pending.setdefault(address, {}) if address is not None else {}
         limit = self.timeout_s
         if address is not None and len(pending) >= self.per_address:
-            old = 0
-            for handshake in pending:  # oldest first
+            for old, handshake in enumerate(pending, start=1):  # oldest first
                 if now - handshake.started < self.grace_s:
                     break
-                old += 1
                 if old >= self.per_address:
                     return None
             limit = min(limit, self.grace_s)

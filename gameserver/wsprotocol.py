@@ -41,6 +41,7 @@ so behaviour (close codes, size limits, pings, protocol errors) is the library's
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -105,10 +106,9 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
         that backpressure reaches the outbox at once."""
         super().connection_made(transport)
         limit_unsent(transport.get_extra_info("socket"))
-        try:  # senders wait as soon as the transport buffers anything the kernel did not take
+        # Senders wait as soon as the transport buffers anything the kernel did not take.
+        with contextlib.suppress(AttributeError, NotImplementedError):
             transport.set_write_buffer_limits(high=0)
-        except (AttributeError, NotImplementedError):
-            pass
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)

@@ -41,13 +41,14 @@ def live_server_process(tmp_path: Path, kind: str = "daphne", *, root: Path = RO
     """`live_server`, yielding ``(base URL, the server's Popen)``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update({"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "live.sqlite3"), "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000",
+    env.update({"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "live.sqlite3"),
+                "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000",
                 "DJANGO_SETTINGS_MODULE": "gameserver.settings", "PYTHONUNBUFFERED": "1",
                 "GAME_DRAIN_S": "1"})  # teardown stops the server mid-match: do not wait for it
     env.update(env_overrides)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=root, env=env, check=True, timeout=120)
-    log = open(tmp_path / f"{kind}.log", "wb")
+    log = open(tmp_path / f"{kind}.log", "wb")  # noqa: SIM115 (the server's output for its life; closed below)
     proc = subprocess.Popen(server_command(kind, port, tick_rate=20), cwd=root, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -60,7 +61,7 @@ def live_server_process(tmp_path: Path, kind: str = "daphne", *, root: Path = RO
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    raise RuntimeError(f"{kind} did not start:\n" + (tmp_path / f"{kind}.log").read_text())
+                    raise RuntimeError(f"{kind} did not start:\n" + (tmp_path / f"{kind}.log").read_text()) from None
                 time.sleep(0.1)
         yield base, proc
     finally:

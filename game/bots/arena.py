@@ -66,10 +66,7 @@ def is_clear(x: float, y: float) -> bool:
     """Whether a player centred at (x, y) would touch neither a wall nor the world's edge."""
     if not (PLAYER_RADIUS <= x <= WIDTH - PLAYER_RADIUS and PLAYER_RADIUS <= y <= HEIGHT - PLAYER_RADIUS):
         return False
-    for x0, y0, x1, y1 in _BLOCKS:
-        if x0 < x < x1 and y0 < y < y1:
-            return False
-    return True
+    return not any(x0 < x < x1 and y0 < y < y1 for x0, y0, x1, y1 in _BLOCKS)
 
 
 def line_of_fire(x0: float, y0: float, x1: float, y1: float) -> bool:

@@ -45,7 +45,7 @@ def receiver(kind: str, url: str, lobbies: int, ready, results, stop_at: float) 
         while True:
             try:
                 message = await asyncio.wait_for(layer.receive(channel), timeout=max(0.1, stop_at - time.time() + 2))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             latencies.append(time.time() - message["sent"])
         results.put((len(latencies), latencies, time.process_time() - cpu0))

@@ -191,7 +191,7 @@ class SharedCounts:
             self.gate.failed("counting sockets per address", exc)
             return False
         self.gate.ok()
-        for key, own, total in zip(keys, mine, totals):
+        for key, own, total in zip(keys, mine, totals, strict=True):
             if int(total) > own:
                 self.elsewhere[key] = int(total) - own
             else:
@@ -214,7 +214,7 @@ class LobbyQuota:
 
     def _keys(self, identity: str, address: str | None) -> list[str]:
         keys = [f"{self.prefix}made:i:{identity}"]
-        return keys + [f"{self.prefix}made:a:{address}"] if address else keys
+        return [*keys, f"{self.prefix}made:a:{address}"] if address else keys
 
     async def admit(self, identity: str, address: str | None, limits: tuple[int, int]) -> Any:
         """A reservation (to `bind` to the new lobby's code), False when a limit is reached,

@@ -25,6 +25,7 @@ server hands a frame over (the error budget's 4029) reaches the server before it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -60,10 +61,8 @@ async def _finish(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
             await asyncio.sleep(0)
         else:
             waiting_on._asyncio_future_blocking = False
-            try:
+            with contextlib.suppress(BaseException):  # the coroutine sees the outcome itself, via result()
                 await waiting_on
-            except BaseException:  # the coroutine sees the outcome itself, via result()
-                pass
         try:
             waiting_on = coro.send(None)
         except StopIteration:

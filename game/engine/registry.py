@@ -6,8 +6,8 @@ import asyncio
 import secrets
 from typing import Any
 
-from game.engine.lobby import Lobby, LobbyConfig
 from game.engine.clock import Clock
+from game.engine.lobby import Lobby, LobbyConfig
 from game.engine.loop import LobbyLoop, LoopHooks
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud

@@ -7,8 +7,16 @@ from __future__ import annotations
 import asyncio
 import time
 
-from game.hostile.client import (HandshakeError, Probe, handshake_status, lobby_path, open_probe, peer_dropped,
-                                 raw_connection, upgrade_status)
+from game.hostile.client import (
+    HandshakeError,
+    Probe,
+    handshake_status,
+    lobby_path,
+    open_probe,
+    peer_dropped,
+    raw_connection,
+    upgrade_status,
+)
 from game.hostile.outcome import Context, Verdict, close_text
 
 # -- query strings --------------------------------------------------------------------------

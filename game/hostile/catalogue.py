@@ -30,7 +30,8 @@ def _frames() -> list[Attack]:
                 "frames-unknown-kind": "error unknown_kind"}
     malformed = [Attack(name, "victim", text, frames.malformed_attack(name), frames.judge_malformed, _seconds(10))
                  for name, text in expected.items()]
-    return malformed + [
+    return [
+        *malformed,
         Attack("frames-oversized-70k", "observer", "close 1009", frames.oversized_frame, frames.judge_close_1009,
                _seconds(12)),
         Attack("frames-header-1mib", "observer", "close 1009 at the header", frames.huge_header,
@@ -70,7 +71,7 @@ def _http() -> list[Attack]:
     expected = "4xx JSON, never 500"
     bodies = [Attack(name, "http", expected, http.body_attack(name), http.judge_bodies, _seconds(40))
               for name in http.BODIES]
-    return bodies + [Attack("lobbies-per-address", "http", "429 past the limit", http.lobby_flood,
+    return [*bodies, Attack("lobbies-per-address", "http", "429 past the limit", http.lobby_flood,
                             http.judge_lobby_flood, lambda plan: 20 + 3 * plan.lobby_limit)]
 
 

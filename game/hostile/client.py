@@ -32,7 +32,7 @@ class Probe(WebSocketClient):
     """One websocket that remembers what came: ``welcome``, ``lobby`` (the newest lobby state),
     ``errors`` (codes of error frames), state frames (count, newest tick, arrival), the close."""
 
-    def __init__(self, *, on_state: Callable[["Probe", dict, float], None] | None = None,
+    def __init__(self, *, on_state: Callable[[Probe, dict, float], None] | None = None,
                  rcvbuf: int | None = None) -> None:
         super().__init__(max_size=4 << 20)
         self.on_state = on_state

@@ -85,7 +85,7 @@ def window_stats(records: list[tuple[int, float, int, int]], start: float, end: 
         frames += sum(1 for t, _tick, _a in rows if start <= t < end)
         arrivals = sorted(a for _t, _tick, a in rows if start <= a < end)
         arrived += len(arrivals)
-        max_gap = max([max_gap] + [b - a for a, b in zip([start] + arrivals, arrivals + [end])])
+        max_gap = max([max_gap, *(b - a for a, b in zip([start, *arrivals], [*arrivals, end], strict=True))])
     sockets = max(1, sockets)
     lost += max(0, skipped) * sockets
     total = frames + lost

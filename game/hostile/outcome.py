@@ -33,9 +33,9 @@ class Plan:
     only: tuple[str, ...] = ()  # run only these attacks (names); empty: all
 
     @classmethod
-    def make(cls, *, quick: bool = False, **overrides) -> "Plan":
-        base = dict(baseline_s=1.5, min_window_s=0.4, slow_reader_s=20.0, half_open=16,
-                    time_limit_s=60.0) if quick else {}
+    def make(cls, *, quick: bool = False, **overrides) -> Plan:
+        base = {"baseline_s": 1.5, "min_window_s": 0.4, "slow_reader_s": 20.0, "half_open": 16,
+                "time_limit_s": 60.0} if quick else {}
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(quick=quick, **base)
 
@@ -52,12 +52,12 @@ class Context:
 
     target: Target
     plan: Plan
-    observer: "Match"
-    victim: "Match"
+    observer: Match
+    victim: Match
     held: int = 4  # websockets of ours open during attacks (observer's and victim's players)
     notes: list[str] = field(default_factory=list)
 
-    def lobby(self, which: str) -> "Match":
+    def lobby(self, which: str) -> Match:
         return self.observer if which == "observer" else self.victim
 
 

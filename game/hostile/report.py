@@ -65,7 +65,8 @@ def row(result: Result, baseline_fps: float) -> tuple[str, ...]:
 
 def table(rows: list[tuple[str, ...]], header: tuple[str, ...] = COLUMNS) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(r, widths)).rstrip() for r in [header, *rows]]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip()
+             for r in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

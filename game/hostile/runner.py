@@ -40,7 +40,7 @@ async def attempt(ctx: Context, attack: Attack, left: float = float("inf")) -> t
         verdict = attack.judge(facts)
     except TimeoutError:
         facts, verdict = {}, Verdict(False, f"did not finish in {budget:.0f} s")
-    except Exception as exc:  # noqa: BLE001 -- an attack that cannot be carried out is a finding
+    except Exception as exc:
         facts, verdict = {"exception": repr(exc)[:300]}, Verdict(False, f"could not attack: {exc}"[:120])
     return verdict, facts, round(time.monotonic() - started, 2)
 
@@ -82,7 +82,7 @@ class Run:
         harm = await observer.intact(end) + await ctx.victim.intact(end)  # (reads the skipped ticks again)
         window = self.window(start, end, _difference(observer.skipped, before))
         results = [Result(a.name, a.lobby, a.expected, verdict, facts, start, end, seconds, harm=list(harm),
-                          window=window) for a, (verdict, facts, seconds) in zip(batch, outcomes)]
+                          window=window) for a, (verdict, facts, seconds) in zip(batch, outcomes, strict=True)]
         try:
             for which in ("observer", "victim"):
                 if any(problem.startswith(which) or ctx.lobby(which).code in problem for problem in harm):

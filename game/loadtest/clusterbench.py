@@ -45,7 +45,8 @@ SETUPS = {"single": (1, False, False), "single-2": (2, False, False), "cluster-1
 def servers(kind: str, count: int, cluster: bool, workdir: Path, tick_rate: int):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({"DEBUG": "1", "SQLITE_PATH": str(workdir / "bench.sqlite3"), "GAME_LOG_LEVEL": "ERROR",
-                "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_MAX_LOBBIES_PER_ADDRESS": "100000", "GAME_COUNTDOWN_S": "0.5",
+                "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_MAX_LOBBIES_PER_ADDRESS": "100000",
+                "GAME_COUNTDOWN_S": "0.5",
                 "DJANGO_SETTINGS_MODULE": "gameserver.settings", "GAME_DRAIN_S": "1"})
     if cluster:
         env.update({"REDIS_URL": os.environ["REDIS_URL"], "GAME_CLUSTER_PREFIX": f"bench:{uuid.uuid4().hex[:6]}:"})
@@ -76,7 +77,8 @@ def measure(setup: str, args, workdir: Path) -> dict:
     with servers(args.server, count, cluster, workdir, args.tick_rate) as procs:
         out = workdir / f"{setup}.json"
         cores = os.cpu_count() or 2
-        cmd = _pin(f"1-{cores - 1}") + [
+        cmd = [
+            *_pin(f"1-{cores - 1}"),
             sys.executable, "manage.py", "loadtest", "--url", ",".join(f"http://127.0.0.1:{p}" for p, _ in procs),
             "--lobbies", str(args.lobbies), "--players", str(args.players), "--tick-rate", str(args.tick_rate),
             "--duration", str(args.duration), "--warmup", str(args.warmup), "--processes", "2",
@@ -108,7 +110,8 @@ def main() -> None:
             summary = measure(setup, args, Path(tmp))
             results.append(summary)
             print(f"{setup:17} delivered={summary['delivered_ratio']:.4f} p99={summary['latency_ms_p99']} ms "
-                  f"server cpu={summary.get('server_cpu_percent')}% cpu/frame={summary.get('server_cpu_us_per_frame')} µs "
+                  f"server cpu={summary.get('server_cpu_percent')}% "
+                  f"cpu/frame={summary.get('server_cpu_us_per_frame')} µs "
                   f"healthy={summary['healthy']}", flush=True)
             time.sleep(1)
     by = {r["setup"]: r for r in results}

@@ -201,7 +201,7 @@ class WebSocketClient(asyncio.Protocol):
             if first == 0x82 and self._fragments is None:  # the hot path: a whole binary message in one frame
                 try:
                     self.on_message(data[start:end])
-                except Exception as exc:  # noqa: BLE001 -- a failing hook is a figure, not the loop's error
+                except Exception as exc:
                     return self._fail(1011, f"{type(exc).__name__}: {exc}")
             else:
                 self._frame(first, data[start:end])
@@ -274,7 +274,7 @@ class WebSocketClient(asyncio.Protocol):
                 self.on_message(payload)
         except UnicodeDecodeError:
             self._fail(1007, "text message not UTF-8")
-        except Exception as exc:  # noqa: BLE001 -- a failing hook is a figure, not the loop's error
+        except Exception as exc:
             self._fail(1011, f"{type(exc).__name__}: {exc}")
 
     def _closed_by_server(self, payload: bytes | bytearray) -> None:

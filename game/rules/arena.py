@@ -143,7 +143,8 @@ class Arena(Game):
     settings_schema: ClassVar[dict[str, Setting]] = {"score_limit": Setting(10, 1, 3600),
                                                      "time_limit_s": Setting(180, 1, 3600)}
     # parse_input below takes these fields, faster than the default, as a `Controls`.
-    input_schema: ClassVar[dict[str, InputField]] = {"mx": Axis(), "my": Axis(), "aim": Number(-MAX_AIM, MAX_AIM, 0.0), "fire": Flag()}
+    input_schema: ClassVar[dict[str, InputField]] = {"mx": Axis(), "my": Axis(), "aim": Number(-MAX_AIM, MAX_AIM, 0.0),
+                                                     "fire": Flag()}
     events: ClassVar[dict[str, str]] = {
         "hit": "player `id` was hit by player `by` and has `hp` left",
         "kill": "player `killer` eliminated player `victim`",

@@ -72,8 +72,9 @@ of the game's ``refusals``) as ``msg`` (docs/protocol.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from game.rules.fields import (  # noqa: F401  (a game imports everything it needs from here)
     MAX_INPUT_KEYS,

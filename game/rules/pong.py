@@ -52,7 +52,8 @@ class Pong(Game):
     max_players = 2
     settings_schema: ClassVar[dict[str, Setting]] = {"score_limit": Setting(5, 1, 3600),
                                                      "time_limit_s": Setting(120, 1, 3600)}
-    input_schema: ClassVar[dict[str, InputField]] = {"my": Axis()}  # negative is up; parse_input returns the float alone
+    # Negative is up; parse_input returns the float alone.
+    input_schema: ClassVar[dict[str, InputField]] = {"my": Axis()}
     events: ClassVar[dict[str, str]] = {"serve": "the ball is served toward player `toward`",
                                         "return": "player `id` returned the ball",
                                         "point": "player `id` scored"}

@@ -1,11 +1,13 @@
 """Accessibility checks in the browser tests: axe-core (vendored, static/vendor/axe-core/) run
 in the page, and a walk with the Tab key that every control must show its focus on.
 
-Only serious and critical violations fail a test; the rest are printed, to be seen in the
-test's output.
+Only serious and critical violations fail a test; the rest are reported as warnings, listed in
+pytest's summary.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from ..liveserver import ROOT
 
@@ -40,7 +42,7 @@ def assert_accessible(page, name: str) -> None:
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     minor = [v for v in violations if v["impact"] not in BLOCKING]
     if minor:
-        print(f"{name}: minor accessibility findings\n{describe(minor)}")
+        warnings.warn(f"{name}: minor accessibility findings\n{describe(minor)}", stacklevel=2)
     assert not blocking, f"{name}: serious accessibility violations\n{describe(blocking)}"
 
 
@@ -51,7 +53,8 @@ FOCUSED = """() => {
   const style = getComputedStyle(el);
   const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1;
   const ring = style.boxShadow !== 'none';
-  const label = el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ')[0] : ''}`;
+  const cls = el.className ? '.' + String(el.className).split(' ')[0] : '';
+  const label = el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}${cls}`;
   return { label: `${label} "${(el.innerText || el.value || el.getAttribute('aria-label') || '').slice(0, 30)}"`,
     shown: outline || ring, visible: el.getClientRects().length > 0 };
 }"""
@@ -61,7 +64,8 @@ def tab_through(page, limit: int = 80) -> list[dict]:
     """Press Tab from the top of the page until the focus comes back round (or ``limit``
     presses); returns each stop as {label, shown, visible}."""
     # Start from the top of the page, whatever has the focus now (an autofocused field).
-    page.evaluate("""() => { const start = Object.assign(document.createElement('span'), { id: '__tab_start', tabIndex: -1 });
+    page.evaluate("""() => {
+      const start = Object.assign(document.createElement('span'), { id: '__tab_start', tabIndex: -1 });
       document.body.prepend(start); start.focus(); window.scrollTo(0, 0); }""")
     stops: list[dict] = []
     for _ in range(limit):

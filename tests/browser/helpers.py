@@ -12,6 +12,11 @@ def wait_phase(page, phase: str, timeout_ms: int = 10_000) -> None:
     page.wait_for_function("p => window.__game && window.__game.phase === p", arg=phase, timeout=timeout_ms)
 
 
+#: True once every player of the lobby is ready (the host needs no ready flag, spectators none).
+EVERYONE_READY = ("() => window.__game.lobby.members.every("
+                  "m => m.role !== 'player' || m.ready || m.id === window.__game.lobby.host)")
+
+
 def players(page) -> dict[str, dict[str, Any]]:
     """The players as the page draws them: {name: {x, y, ...}} (interpolated; own predicted)."""
     return page.evaluate("window.__game.players()")

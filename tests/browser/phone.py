@@ -55,7 +55,8 @@ def centre(locator) -> tuple[float, float]:
 def no_horizontal_scroll(page, width: int) -> None:
     """The page is no wider than the screen: nothing to scroll sideways."""
     widths = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
-    assert max(widths) <= width, f"the page is wider than the {width} px screen: scrollWidth, body, innerWidth = {widths}"
+    assert max(widths) <= width, \
+        f"the page is wider than the {width} px screen: scrollWidth, body, innerWidth = {widths}"
 
 
 def inside_viewport(page, selector: str) -> dict:

@@ -14,7 +14,7 @@ import pytest
 
 from ..liveserver import create_lobby, live_server
 from .a11y import assert_accessible, assert_focus_visible
-from .helpers import players, wait_phase
+from .helpers import EVERYONE_READY, players, wait_phase
 from .phone import PHONES, no_horizontal_scroll, phone, screenshot
 from .test_quick_match import add_staff_user
 
@@ -55,7 +55,7 @@ def saved_match(browser, server) -> str:
             wait_phase(page, "waiting")
         host.wait_for_function("() => window.__game.lobby.members.length === 2")
         guest.click("#ready")
-        host.wait_for_function("() => window.__game.lobby.members.every(m => m.ready || m.id === window.__game.lobby.host)")
+        host.wait_for_function(EVERYONE_READY)
         host.click("#start")
         host.wait_for_selector("#results-saved[data-state='saved']", timeout=15_000)
         return host.get_attribute("#results-saved a.replay-link", "href").strip("/").split("/")[-1]
@@ -190,7 +190,8 @@ def test_a_match_is_created_joined_started_played_and_chatted_in_by_keyboard_alo
     wait_phase(guest, "waiting")
     tab_to(guest, "#ready")
     guest.keyboard.press("Space")  # Space presses the focused button; the game does not take it
-    host.wait_for_function("() => window.__game.lobby.members.length === 2 && window.__game.lobby.members.every(m => m.ready || m.id === window.__game.lobby.host)")
+    host.wait_for_function("() => window.__game.lobby.members.length === 2")
+    host.wait_for_function(EVERYONE_READY)
     tab_to(host, "#start")
     host.keyboard.press("Enter")
     wait_phase(guest, "playing")

@@ -57,7 +57,8 @@ def test_the_host_chat_opens_with_one_line_and_settings_read_with_units(open_pag
     alice.click("#settings-form button[type=submit]")
     bob.locator("#chat-log li", has_text="Settings changed").wait_for()
     assert chat_lines(bob)[-1] == "Settings changed: time limit 40 s."
-    alice.evaluate("() => { const side = document.querySelector('.game-page .side'); side.scrollTop = side.scrollHeight; }")
+    alice.evaluate("() => { const side = document.querySelector('.game-page .side'); "
+                   "side.scrollTop = side.scrollHeight; }")
     alice.wait_for_function("() => document.querySelector('.game-page .side').scrollTop > 0")
     side, scores = (alice.locator(s).bounding_box() for s in (".game-page .side", ".side > .panel:first-child"))
     assert scores["y"] >= side["y"] - 1, "the Scores panel scrolled out of view"

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from ..liveserver import create_lobby
-from .helpers import dump, member_id, players, settle, wait_phase
+from .helpers import EVERYONE_READY, dump, member_id, players, settle, wait_phase
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def seat_two(open_page, lobby: dict, *, host: str = "Alice", guest: str = "Bob")
 
 def start_match(host_page, guest_page) -> None:
     guest_page.click("#ready")
-    host_page.wait_for_function("() => window.__game.lobby.members.every(m => m.role !== 'player' || m.ready || m.id === window.__game.lobby.host)")
+    host_page.wait_for_function(EVERYONE_READY)
     host_page.click("#start")
     wait_phase(host_page, "playing")
     wait_phase(guest_page, "playing")
@@ -53,7 +53,8 @@ def hold_until_moved(page, name: str, key: str, distance: float = 60.0) -> None:
     page.keyboard.down(key)
     try:
         page.wait_for_function(
-            "([n, x, y, d]) => { const p = window.__game.players()[n]; return p && Math.hypot((p.x ?? 0) - x, p.y - y) >= d; }",
+            "([n, x, y, d]) => { const p = window.__game.players()[n]; "
+            "return p && Math.hypot((p.x ?? 0) - x, p.y - y) >= d; }",
             arg=[name, start.get("x", 0), start["y"], distance], timeout=5_000)
     finally:
         page.keyboard.up(key)
@@ -121,14 +122,16 @@ def test_two_players_see_each_other_move_and_a_spectator_sees_the_same(open_page
 
     for name in ("Alice", "Bob"):
         old, views = before[0][name], [view[name] for view in after]
-        assert math.dist((old["x"], old["y"]), (views[0]["x"], views[0]["y"])) >= 50, f"{name} did not move: {dump(alice)}"
+        moved = math.dist((old["x"], old["y"]), (views[0]["x"], views[0]["y"]))
+        assert moved >= 50, f"{name} did not move: {dump(alice)}"
         assert all(close_to(views[0], v) for v in views), f"the pages disagree on {name}: {views}"
 
     # A click fires: a bullet shows up in every view. Alice aims back where she came from
     # (open floor), so the bullet is not stopped by a wall in its first tick.
     now, old = after[0]["Alice"], before[0]["Alice"]
     back = (2 * old["x"] - now["x"], 2 * old["y"] - now["y"])
-    target = alice.evaluate("([x, y]) => window.__game.toClient(x, y)", [min(max(back[0], 5), 1595), min(max(back[1], 5), 895)])
+    target = alice.evaluate("([x, y]) => window.__game.toClient(x, y)",
+                            [min(max(back[0], 5), 1595), min(max(back[1], 5), 895)])
     # ... and flies: its entry stays the same all its flight (docs/protocol.md), and the page
     # places it by the step it draws, so where it is drawn moves from frame to frame. Each page
     # watches from before the click, so a bullet that lands while another page is checked

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..liveserver import live_server
 from tests.scaffold.newgame import project_with_new_game
-from .helpers import players, wait_phase
+
+from ..liveserver import live_server
+from .helpers import EVERYONE_READY, players, wait_phase
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +66,7 @@ def test_a_new_game_is_created_played_watched_rated_and_replayed(open_page, serv
     watcher = open_page(f"/play/{code}/?role=spectator", nickname="Cy")
     wait_phase(ben, "waiting")
     ben.click("#ready")
-    ann.wait_for_function("() => window.__game.lobby.members.every(m => m.role !== 'player' || m.ready || m.id === window.__game.lobby.host)")
+    ann.wait_for_function(EVERYONE_READY)
     ann.click("#start")
     for page in (ann, ben, watcher):
         wait_phase(page, "playing")
@@ -76,7 +77,8 @@ def test_a_new_game_is_created_played_watched_rated_and_replayed(open_page, serv
     ben.keyboard.down("KeyD" if ben_x < 400 else "KeyA")
     ben.wait_for_function("([x]) => Math.abs(window.__game.players().Ben.x - x) > 40", arg=[ben_x])
     ben.keyboard.up("KeyD" if ben_x < 400 else "KeyA")
-    watcher.wait_for_function("() => Object.keys(window.__game.players()).length === 2 && 'star' in window.__game.entities()")
+    watcher.wait_for_function(
+        "() => Object.keys(window.__game.players()).length === 2 && 'star' in window.__game.entities()")
     shot(watcher, "new-game-spectator")
 
     while ann.evaluate("window.__game.phase") == "playing":  # Ann clicks the stars: two points win

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from ..liveserver import create_lobby
-from .helpers import wait_phase
+from .helpers import EVERYONE_READY, wait_phase
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def play_a_short_match(open_page, server) -> tuple[dict, object]:
     guest = open_page(f"/play/{code}/", nickname="Ben")
     wait_phase(guest, "waiting")
     guest.click("#ready")
-    host.wait_for_function("() => window.__game.lobby.members.every(m => m.ready || m.id === window.__game.lobby.host)")
+    host.wait_for_function(EVERYONE_READY)
     host.click("#start")
     wait_phase(host, "playing")
     host.locator("#canvas").focus()

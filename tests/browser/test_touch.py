@@ -14,7 +14,7 @@ import pytest
 
 from ..liveserver import create_lobby
 from .a11y import assert_accessible
-from .helpers import wait_phase
+from .helpers import EVERYONE_READY, wait_phase
 from .phone import PHONES, Finger, centre, inside_viewport, no_horizontal_scroll, phone, screenshot
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,9 @@ MOVED_Y = f"([y, d]) => {{ const p = {OWN}; return p && (p.y - y) * Math.sign(d)
 # The phone player's bullets in the newest state frame, remembered across polls: {id: entity}.
 OWN_BULLETS = """() => {
   const seen = (window.__ownBullets ??= {});
-  for (const [id, e] of Object.entries(window.__game.received())) if (id[0] === 'b' && e.o === window.__game.you) seen[id] ??= e;
+  for (const [id, e] of Object.entries(window.__game.received())) {
+    if (id[0] === 'b' && e.o === window.__game.you) seen[id] ??= e;
+  }
   return seen;
 }"""
 
@@ -36,13 +38,14 @@ def seat_on_phone(open_page, server, game: str, orientation: str, time_limit_s: 
     """A phone host and a desktop guest in a running match of ``game``; returns both pages."""
     lobby = create_lobby(server, game=game, name=f"Touch {game} {orientation}", settings={"time_limit_s": time_limit_s})
     code = lobby["code"]
-    phone_page = open_page(f"/play/{code}/", nickname="Pia", host_token=(code, lobby["host_token"]), **phone(orientation))
+    phone_page = open_page(f"/play/{code}/", nickname="Pia", host_token=(code, lobby["host_token"]),
+                           **phone(orientation))
     wait_phase(phone_page, "waiting")
     desk = open_page(f"/play/{code}/", nickname="Dex")
     wait_phase(desk, "waiting")
     phone_page.wait_for_function("() => window.__game.lobby.members.some(m => m.name === 'Dex')")
     desk.click("#ready")
-    phone_page.wait_for_function("() => window.__game.lobby.members.every(m => m.ready || m.id === window.__game.lobby.host)")
+    phone_page.wait_for_function(EVERYONE_READY)
     phone_page.locator("#start").tap()  # the host starts the match by touch too
     for page in (phone_page, desk):
         wait_phase(page, "playing")
@@ -94,8 +97,8 @@ def test_arena_is_played_by_touch_with_the_stick_a_tap_and_the_fire_button(open_
     sx, sy = centre(page.locator(".touch-stick"))
     finger = Finger(page)
     hold(page, finger, (sx, sy), (sx + 60 * dx / length, sy + 60 * dy / length), MOVED, [spawn["x"], spawn["y"], 80])
-    desk.wait_for_function("([x, y]) => { const p = window.__game.players().Pia; return Math.hypot(p.x - x, p.y - y) >= 80; }",
-                           arg=[spawn["x"], spawn["y"]])
+    desk.wait_for_function("([x, y]) => { const p = window.__game.players().Pia; "
+                           "return Math.hypot(p.x - x, p.y - y) >= 80; }", arg=[spawn["x"], spawn["y"]])
     screenshot(page, "touch", f"arena-{orientation}-moved")
 
     # A tap on the arena aims there and fires: back along the walked path, open floor.
@@ -116,7 +119,8 @@ def test_arena_is_played_by_touch_with_the_stick_a_tap_and_the_fire_button(open_
     fx, fy = centre(page.locator(".touch-fire"))
     finger.down(fx, fy)
     try:
-        page.wait_for_function(f"ids => Object.keys(({OWN_BULLETS})()).some(id => !ids.includes(id))", arg=sorted(first), polling=20)
+        page.wait_for_function(f"ids => Object.keys(({OWN_BULLETS})()).some(id => !ids.includes(id))",
+                               arg=sorted(first), polling=20)
     finally:
         finger.up()
     screenshot(page, "touch", f"arena-{orientation}-fired")
@@ -146,7 +150,8 @@ def test_pong_paddle_follows_a_drag_on_the_court_and_on_a_pad(open_page, server,
 
 
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
-def test_a_finished_match_on_a_phone_shows_its_result_over_the_screen_and_a_tap_rematches(open_page, server, orientation):
+def test_a_finished_match_on_a_phone_shows_its_result_over_the_screen_and_a_tap_rematches(
+        open_page, server, orientation):
     page, desk = seat_on_phone(open_page, server, "pong", orientation, time_limit_s=2)
     page.locator("#results-saved[data-state=saved]").wait_for(timeout=15_000)
     width, _ = PHONES[orientation]

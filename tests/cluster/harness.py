@@ -60,7 +60,8 @@ class Cluster:
             **{k: v for k, v in os.environ.items() if not k.startswith("GAME_")},
             "DATABASE_URL": database_url, "REDIS_URL": redis_url, "GAME_CLUSTER_PREFIX": self.prefix,
             "DJANGO_SETTINGS_MODULE": "gameserver.settings", "DEBUG": "1", "PYTHONUNBUFFERED": "1",
-            "GAME_LEASE_TTL_S": os.environ.get("CLUSTER_TEST_LEASE_TTL_S", "1.5"), "GAME_COUNTDOWN_S": "0.2", "GAME_RECONNECT_GRACE_S": "20",
+            "GAME_LEASE_TTL_S": os.environ.get("CLUSTER_TEST_LEASE_TTL_S", "1.5"), "GAME_COUNTDOWN_S": "0.2",
+            "GAME_RECONNECT_GRACE_S": "20",
             "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000", "GAME_DRAIN_S": "2", "METRICS_TOKEN": "cluster-test", **env}
         self.procs: dict[str, subprocess.Popen] = {}
         self.ports: dict[str, int] = {}
@@ -68,7 +69,7 @@ class Cluster:
 
     def start(self, name: str) -> str:
         port = free_port()
-        log = open(self.tmp_path / f"daphne-{name}.log", "wb")
+        log = open(self.tmp_path / f"daphne-{name}.log", "wb")  # noqa: SIM115 (the server's output; closed in close())
         proc = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                  "gameserver.asgi:application"], cwd=ROOT, env=self.env, stdout=log, stderr=log)
         self.procs[name], self.ports[name], self.logs[name] = proc, port, log
@@ -79,7 +80,7 @@ class Cluster:
                     return self.http(name)
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne {name} did not start:\n{self.log(name)}")
+                    raise RuntimeError(f"daphne {name} did not start:\n{self.log(name)}") from None
                 time.sleep(0.1)
 
     def http(self, name: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, launch_chromium
-from tests.browser.helpers import dump, wait_phase
+from tests.browser.helpers import EVERYONE_READY, dump, wait_phase
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def test_pages_on_two_processes_play_one_match_and_survive_the_owner(cluster, ch
         wait_phase(page, "waiting")
     host.wait_for_function("() => window.__game.lobby.members.length === 3")
     guest.click("#ready")
-    host.wait_for_function("() => window.__game.lobby.members.every(m => m.role !== 'player' || m.ready || m.id === window.__game.lobby.host)")
+    host.wait_for_function(EVERYONE_READY)
     host.click("#start")
     for page in (host, guest, watcher):
         wait_phase(page, "playing")

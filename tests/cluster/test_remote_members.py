@@ -11,7 +11,6 @@ from game.cluster.remote import Relay
 from game.engine.lobby import JoinRequest
 from game.limits import ErrorBudget
 from game.rules import get_game
-
 from tests.engine.helpers import FakeConn, make_loop
 from tests.engine.test_lifecycle import DT, join
 

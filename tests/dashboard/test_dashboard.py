@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.test import Client as HttpClient
 
 from game import protocol
-
 from tests.game.test_authorization import session_cookie
 from tests.game.test_consumers import join, make_lobby, start_match
 from tests.matchmaking.test_matchmaking_consumer import queue_socket, socket_at

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from game import protocol
 from game.engine.clock import FakeClock
-from game.engine.lobby import JoinRequest, LobbyConfig, Lobby
+from game.engine.lobby import JoinRequest, Lobby, LobbyConfig
 from game.engine.loop import LobbyLoop
 from game.rules.base import Game, InvalidInput, PlayerInfo, Result
 
@@ -18,7 +18,7 @@ class CounterGame(Game):
     title = "Counter"
     min_players = 1
     max_players = 4
-    default_settings = {"limit": 3}
+    default_settings: ClassVar[dict[str, Any]] = {"limit": 3}
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         super().__init__(seed=seed, players=players, settings=settings)

@@ -8,7 +8,6 @@ import asyncio
 from game import protocol
 from game.cluster.snapshot import lobby_state, restore_lobby
 from game.engine.loop import DETACHED
-
 from game.rules import GAMES
 
 from .helpers import CounterGame, FakeConn, make_loop, request

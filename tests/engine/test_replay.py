@@ -29,7 +29,8 @@ from .test_lifecycle import DT, join
 def payload(game_cls, rng: random.Random) -> dict:
     if game_cls is Pong:
         return {"my": rng.choice((-1, 0, 0.5, 1))}
-    return {"mx": rng.uniform(-1, 1), "my": rng.choice((-1, 0, 1)), "aim": rng.uniform(-4, 4), "fire": rng.random() < 0.3}
+    return {"mx": rng.uniform(-1, 1), "my": rng.choice((-1, 0, 1)), "aim": rng.uniform(-4, 4),
+            "fire": rng.random() < 0.3}
 
 
 async def seated(game_cls, names, **settings):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -11,8 +10,8 @@ from django.test import AsyncClient
 
 from game import protocol
 from game.runtime import get_runtime
-
 from tests.game.test_consumers import join
+from tests.waits import until
 from tests.wsclient import HOST, ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,9 +62,7 @@ async def test_a_closed_lobby_frees_its_place(settings):
     runtime = get_runtime()
     (loop,) = runtime.registry.loops.values()
     loop.lobby.close("test")
-    async with asyncio.timeout(5):
-        while runtime.registry.loops:
-            await asyncio.sleep(0.01)
+    await until(lambda: not runtime.registry.loops, "the closed lobby leaves the registry")
     assert await create() == 201
 
 

@@ -11,7 +11,6 @@ from game.engine.lobby import LobbyConfig
 from game.models import Player, Rating, Result
 from game.rules import get_game
 from game.runtime import get_runtime
-
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,6 @@ import pytest
 
 from game import protocol
 from game.models import Match
-
 from tests.game.test_consumers import join, make_lobby
 from tests.wsclient import Client
 

@@ -13,7 +13,6 @@ from game.engine.lobby import LobbyConfig
 from game.models import Match, Result
 from game.rules import get_game
 from game.runtime import get_runtime
-
 from tests.wsclient import HOST, ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,6 @@ import pytest
 import websockets
 
 from game import protocol
-
 from tests.liveserver import create_lobby, live_server_process
 
 pytestmark = pytest.mark.server

@@ -9,15 +9,14 @@ import asyncio
 import pytest
 
 from game import ratings, services
+from game.engine.replay import decode, replay_result
 from game.models import Match, Rating
 from game.rules.arena import Arena
 from game.rules.base import PlayerInfo, Result
 from game.rules.pong import Pong
 from game.selectors import replay_differences
-from game.engine.replay import decode, replay_result
-
-from tests.engine.test_lifecycle import DT, join
 from tests.engine.helpers import make_loop
+from tests.engine.test_lifecycle import DT, join
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,6 @@ from django.test import AsyncClient
 
 from game import protocol
 from game.limits import MAX_ERROR_KEYS, ErrorBudget, TokenBucket
-
 from tests.game.test_consumers import join, make_lobby
 from tests.wsclient import Client
 

@@ -82,7 +82,8 @@ def test_random_bytes_only_ever_raise_protocol_errors(data):
 
 values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), st.floats(),
                                 st.text(max_size=30)),
-                      lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+                      lambda inner: (st.lists(inner, max_size=4)
+                                     | st.dictionaries(st.text(max_size=5), inner, max_size=4)),
                       max_leaves=25)
 
 

@@ -21,7 +21,6 @@ from game import selectors, services, views_replays
 from game.engine.replay import ReplayError, ReplayMismatch, replay_result
 from game.models import Match, Result
 from game.rules.pong import Pong
-
 from tests.engine.helpers import make_loop, request
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,7 +20,7 @@ async def test_create_then_list_a_public_lobby():
     status, created = await post(client, {"game": "arena", "name": "Friday", "max_players": 4, "tick_rate": 30})
     assert status == 201 and len(created["code"]) == 6 and created["host_token"]
     listed = (await client.get("/api/lobbies")).json()["lobbies"]
-    assert [l["code"] for l in listed] == [created["code"]]
+    assert [lobby["code"] for lobby in listed] == [created["code"]]
     assert listed[0] | {"name": "Friday", "max_players": 4, "tick_rate": 30, "phase": "waiting"} == listed[0]
     detail = (await client.get(f"/api/lobbies/{created['code'].lower()}")).json()
     assert detail["lobby"]["code"] == created["code"]

@@ -20,7 +20,6 @@ from game.extensions import RECEIVE_NOW, SEND_NOW
 from gameserver import rundaphne
 from gameserver.daphneserver import GameDaphneProtocol, GameDaphneServer
 from gameserver.wsframes import frame_header
-
 from tests.gameserver.test_wsprotocol import (
     OP_BINARY,
     OP_CLOSE,

@@ -11,9 +11,8 @@ import websockets
 from channels.testing import WebsocketCommunicator
 
 from gameserver.asgi import application
-
-from tests.liveserver import create_lobby, live_server
 from tests.game.test_consumers import make_lobby
+from tests.liveserver import create_lobby, live_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
+import tests.gameserver.test_daphneprotocol as daphne_harness
+import tests.gameserver.test_wsprotocol as uvicorn_harness
 from game.engine.outbox import Outbox
 from gameserver import wsframes
 from gameserver.daphneserver import GameDaphneProtocol, GameDaphneServer, _ReceiveQueue
 from gameserver.wsframes import CLOSE_DISCARD_BYTES, CONTROL_BURST, HandshakeGuard
 from gameserver.wsprotocol import GameWebSocketProtocol
-
-import tests.gameserver.test_daphneprotocol as daphne_harness
-import tests.gameserver.test_wsprotocol as uvicorn_harness
 from tests.gameserver.test_wsprotocol import OP_BINARY, OP_PING, client_frame
 
 # -- unfinished handshakes ------------------------------------------------------------------------

@@ -29,7 +29,8 @@ def test_embedded_defaults_when_nothing_is_set():
 def test_urls_select_redis_and_postgresql():
     env = {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3",
            "DATABASE_URL": "postgres://u:p%40ss@db.internal:6543/games"}
-    assert settings_with(env, "s.CHANNEL_LAYERS['default']['BACKEND']") == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert settings_with(env, "s.CHANNEL_LAYERS['default']['BACKEND']") == \
+        "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert settings_with({**env, "GAME_CHANNEL_LAYER": "core"},
                          "s.CHANNEL_LAYERS['default']['BACKEND']") == "channels_redis.core.RedisChannelLayer"
     assert settings_with(env, "s.GAME_CLUSTER['ENABLED']") == "True"

@@ -9,7 +9,6 @@ import pytest
 import websockets
 
 from game import protocol
-
 from tests.liveserver import create_lobby, live_server
 
 pytestmark = pytest.mark.server

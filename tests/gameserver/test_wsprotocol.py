@@ -89,7 +89,7 @@ def mixed_reads(frames: list[tuple[str, bytes, bytes]], cuts: list[int]) -> list
             wire += (client_frame(OP_BINARY, data[:1], fin=False, mask=mask)
                      + client_frame(OP_CONT, data[1:], mask=mask))
     points = sorted({c % (len(wire) + 1) for c in cuts})
-    return [wire[a:b] for a, b in zip([0, *points], [*points, len(wire)]) if a < b]
+    return [wire[a:b] for a, b in zip([0, *points], [*points, len(wire)], strict=True) if a < b]
 
 
 LOOPS: list[asyncio.AbstractEventLoop] = []

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from game import protocol
 from gameserver.asgi import application
-
 from tests.hostile.test_fuzz_consumer import Harness
 from tests.wsclient import HOST, ORIGIN
 
@@ -95,7 +94,8 @@ async def post_body(body: bytes, content_type: str) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(body=bodies, content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]))
+@given(body=bodies,
+       content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]))
 def test_any_body_posted_to_create_a_lobby_gets_a_json_answer_below_500(body, content_type):
     asyncio.run(post_body(body, content_type))
 

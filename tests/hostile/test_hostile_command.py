@@ -27,7 +27,6 @@ from game.hostile.report import Report, as_json, format_report
 from game.hostile.runner import _only_observer_loss, attempt, batches
 from game.hostile.stage import Match
 from game.hostile.target import Target, TargetRefused, parse_target
-
 from tests.liveserver import ROOT, live_server
 
 # -- the target guard --------------------------------------------------------------------------
@@ -82,7 +81,8 @@ def test_unfinished_handshake_verdicts():
 def test_many_sockets_verdicts():
     facts = {"limit": 64, "held": 4, "welcomed": 60, "refused_4030": 4, "outcomes": {"welcomed": 60, "close 4030": 4}}
     assert edge.judge_many_sockets(facts) == Verdict(True, "60 welcomed, 4030 x4")
-    assert not edge.judge_many_sockets({**facts, "refused_4030": 0, "welcomed": 68, "outcomes": {"welcomed": 68}}).passed
+    none_refused = {**facts, "refused_4030": 0, "welcomed": 68, "outcomes": {"welcomed": 68}}
+    assert not edge.judge_many_sockets(none_refused).passed
     over = {**facts, "welcomed": 61, "outcomes": {"welcomed": 61, "close 4030": 3, "close 4500": 1}}
     assert edge.judge_many_sockets(over) == Verdict(False, "61 welcomed, 4030 x4, close 4500 x1")
 
@@ -113,7 +113,8 @@ def test_slow_reader_verdicts():
     base = {"held_s": 20.0, "cut_after_s": None, "caught_up": False, "close": None}
     assert frames.judge_slow_reader({**base, "close": 4008}) == Verdict(True, "close 4008")
     assert frames.judge_slow_reader({**base, "cut_after_s": 12.5, "close": 1006}).passed
-    assert frames.judge_slow_reader({**base, "caught_up": True}) == Verdict(False, "never dropped in 20 s (then read on)")
+    assert frames.judge_slow_reader({**base, "caught_up": True}) == \
+        Verdict(False, "never dropped in 20 s (then read on)")
     assert frames.judge_slow_reader({**base, "close": 4011}) == Verdict(False, "close 4011 after 20 s")
 
 

@@ -11,9 +11,8 @@ import pytest
 import websockets
 
 from game import protocol
-
-from tests.liveserver import create_lobby, live_server
 from tests.gameserver.test_smoke_daphne import receive_until
+from tests.liveserver import create_lobby, live_server
 
 pytestmark = pytest.mark.server
 
@@ -60,10 +59,14 @@ def test_hostile_query_strings_are_refused_and_the_running_match_goes_on(tmp_pat
                 after = await receive_until(guest, lambda f: f["k"] in ("full", "delta")
                                             and f["tick"] > before["tick"] + 5)
                 assert after["tick"] > before["tick"]
-                with urllib.request.urlopen(f"{base}/api/lobbies/{code}", timeout=5) as reply:
-                    assert json.loads(reply.read())["lobby"]["phase"] == "playing"
+                assert (await asyncio.to_thread(lobby, base, code))["phase"] == "playing"
 
         asyncio.run(attack())
+
+
+def lobby(base: str, code: str) -> dict:
+    with urllib.request.urlopen(f"{base}/api/lobbies/{code}", timeout=5) as reply:
+        return json.loads(reply.read())["lobby"]
 
 
 def upgrade_status(base: str, path: str, host: str, origin: str) -> int:

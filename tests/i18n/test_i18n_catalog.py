@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from game.rules import GAMES
-
 from tests.i18n.i18n_js import ALLOWED, untranslated
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +25,19 @@ import './tests/frontend/msgpack-resolve.mjs';
 const I = await import('./frontend/src/i18n.js');
 const { reasonText } = await import('./frontend/src/ui/results.js');
 const { settingKey } = await import('./frontend/src/ui/labels.js');
-for (const file of readdirSync('frontend/src/games').filter((f) => f.endsWith('.js'))) await import(`./frontend/src/games/${file}`);
+for (const file of readdirSync('frontend/src/games').filter((f) => f.endsWith('.js'))) {
+  await import(`./frontend/src/games/${file}`);
+}
 const [games, reasons] = JSON.parse(process.argv[1]);
-const out = { languages: I.LANGUAGES, messages: Object.fromEntries(I.LANGUAGES.map((c) => [c, I.messages(c)])), reasons: {}, settings: {} };
+const messages = Object.fromEntries(I.LANGUAGES.map((c) => [c, I.messages(c)]));
+const out = { languages: I.LANGUAGES, messages, reasons: {}, settings: {} };
 for (const code of I.LANGUAGES) {
   I.setLanguage(code);
   out.reasons[code] = Object.fromEntries(reasons.map((r) => [r, reasonText(r)]));
 }
-for (const [game, keys] of Object.entries(games)) out.settings[game] = Object.fromEntries(keys.map((k) => [k, settingKey(k, game)]));
+for (const [game, keys] of Object.entries(games)) {
+  out.settings[game] = Object.fromEntries(keys.map((k) => [k, settingKey(k, game)]));
+}
 console.log(JSON.stringify(out));
 """
 

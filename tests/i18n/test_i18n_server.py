@@ -15,7 +15,6 @@ from django.utils import translation
 from game import i18n
 from game.po import catalog, parse_po
 from game.rules import GAMES
-
 from tests.i18n.i18n_templates import msgids, templates, untranslated
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +70,7 @@ def test_the_committed_mo_says_what_the_po_says(language: str) -> None:
         compiled = gettext.GNUTranslations(mo)
     source = po_catalog(language)
     header = source.pop("")
-    messages = {key: value for key, value in compiled._catalog.items() if key != ""}  # noqa: SLF001
+    messages = {key: value for key, value in compiled._catalog.items() if key != ""}
     wanted = {}
     for key, value in source.items():
         msgid, _, _plural = key.partition("\0")

@@ -42,7 +42,8 @@ def test_a_new_report_keeps_the_hand_written_reading_marked_as_the_previous_runs
     write_markdown(tmp_path, rows, probes, "")
     report = tmp_path / "benchmarks.md"
     assert "## Reading the figures" not in report.read_text()
-    report.write_text(report.read_text().replace("## Reproduce", "## Reading the figures\n\n- what it means\n\n## Reproduce"))
+    report.write_text(report.read_text().replace("## Reproduce",
+                                                 "## Reading the figures\n\n- what it means\n\n## Reproduce"))
     write_markdown(tmp_path, rows, probes, "")
     write_markdown(tmp_path, rows, probes, "")  # twice: the mark is not repeated
     text = report.read_text()

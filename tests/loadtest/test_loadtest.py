@@ -21,7 +21,6 @@ from websockets.server import ServerProtocol
 
 from game.loadtest import wire
 from game.loadtest.bots import Figures, Inputs, Plan, Window, encode_input, state_time
-
 from tests.liveserver import ROOT, live_server
 
 
@@ -164,12 +163,14 @@ def test_server_frames_split_anywhere_and_several_per_call():
 
 def test_fragmented_messages_with_a_ping_between_fragments():
     client = Recorder()
-    client.data_received(server_frame(Opcode.BINARY, b"one ", fin=False) + server_frame(Opcode.CONT, b"two ", fin=False))
+    client.data_received(server_frame(Opcode.BINARY, b"one ", fin=False)
+                         + server_frame(Opcode.CONT, b"two ", fin=False))
     client.data_received(server_frame(Opcode.PING, b"are you there"))
     assert client.messages == []
     client.data_received(server_frame(Opcode.CONT, b"three"))
     euro = "t€".encode()  # a character split over two fragments
-    client.data_received(server_frame(Opcode.TEXT, "é".encode() + euro[:2], fin=False) + server_frame(Opcode.CONT, euro[2:]))
+    client.data_received(server_frame(Opcode.TEXT, "é".encode() + euro[:2], fin=False)
+                         + server_frame(Opcode.CONT, euro[2:]))
     assert client.messages == [b"one two three", "ét€"] and not client.errors
     (pong,) = client.sent()
     assert pong.opcode == Opcode.PONG and pong.data == b"are you there"
@@ -177,8 +178,8 @@ def test_fragmented_messages_with_a_ping_between_fragments():
 
 def test_a_close_from_the_server_is_answered_and_recorded():
     client = Recorder()
-    client.data_received(server_frame(Opcode.BINARY, b"last") + Frame(Opcode.CLOSE, Close(4003, "lobby closed").serialize())
-                         .serialize(mask=False) + server_frame(Opcode.BINARY, b"ignored"))
+    close = Frame(Opcode.CLOSE, Close(4003, "lobby closed").serialize()).serialize(mask=False)
+    client.data_received(server_frame(Opcode.BINARY, b"last") + close + server_frame(Opcode.BINARY, b"ignored"))
     assert client.messages == [b"last"] and client.closes == [(4003, "lobby closed")]
     (reply,) = client.sent()
     assert reply.opcode == Opcode.CLOSE and Close.parse(reply.data).code == 4003

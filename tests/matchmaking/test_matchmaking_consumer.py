@@ -14,7 +14,6 @@ from game.matchmaking.service import get_matchmaking
 from game.models import Player, Rating
 from game.runtime import get_runtime
 from gameserver.asgi import application
-
 from tests.game.test_authorization import session_cookie
 from tests.wsclient import HOST, ORIGIN, Client
 

@@ -12,7 +12,6 @@ import subprocess
 import pytest
 
 from game import protocol
-
 from tests.game.test_protocol_tables import ROOT
 
 NODE = shutil.which("node")

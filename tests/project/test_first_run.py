@@ -12,7 +12,6 @@ import pytest
 
 from game.rules.arena import Arena
 from game.rules.pong import Pong
-
 from tests.liveserver import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -50,7 +49,8 @@ def test_the_readme_says_players_get_ready_and_how_a_match_ends():
     playing = " ".join(section("Playing").split())
     assert "ready" in playing and "host" in playing
     for game in (Arena, Pong):
-        line = " ".join(re.search(rf"^- \*\*{game.title}\*\*.*?(?=^- |\Z)", section("Playing"), re.S | re.M).group(0).split())
+        entry = re.search(rf"^- \*\*{game.title}\*\*.*?(?=^- |\Z)", section("Playing"), re.S | re.M)
+        line = " ".join(entry.group(0).split())
         limits = {key: s.default for key, s in game.settings_schema.items()}
         assert f"{limits['score_limit']} points" in line, line
         assert f"{limits['time_limit_s'] // 60} minutes" in line, line

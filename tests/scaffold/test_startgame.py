@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from game.scaffold import NewGame, ScaffoldError, check_name, document, register
-
 from tests.scaffold.newgame import project_with_new_game, run_in
 
 NAME = "star_dash"
@@ -45,7 +44,8 @@ def test_the_new_game_is_listed_with_its_settings_input_and_bots(project):
 def test_the_new_game_passes_its_tests_the_contract_and_the_name_rule(project):
     done = run_in(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/rules/test_{NAME}.py",
                   f"tests/bots/test_{NAME}.py", "tests/rules/test_contract.py", "tests/rules/test_registry.py",
-                  "tests/project/test_game_names.py", "tests/project/test_docs_contract.py::test_protocol_md_gives_each_game_settings_type_range_and_default",
+                  "tests/project/test_game_names.py",
+                  "tests/project/test_docs_contract.py::test_protocol_md_gives_each_game_settings_type_range_and_default",
                   "tests/bots/test_policies.py::test_policy_modules_import_nothing_impure")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
@@ -70,7 +70,7 @@ def test_startgame_refuses_a_taken_or_bad_name_and_writes_nothing(project):
 def test_a_file_in_the_way_stops_the_scaffold(tmp_path):
     (tmp_path / "game/bots").mkdir(parents=True)
     (tmp_path / "game/bots/dots.py").write_text("")
-    with pytest.raises(ScaffoldError, match="game/bots/dots.py exists"):
+    with pytest.raises(ScaffoldError, match=r"game/bots/dots\.py exists"):
         check_name("dots", tmp_path, {"arena"})
 
 

@@ -18,7 +18,7 @@ class Command(BaseCommand):
     help = ("Send bounded hostile traffic (bad queries, frames, floods, slow and half-open sockets, bad HTTP "
             "bodies) to your own server while an observer lobby plays; print what each attack got, whether the "
             "lobbies stayed intact and what the observer lost. Exits non-zero on any failure.")
-    requires_system_checks: list = []
+    requires_system_checks = ()
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="the server's base URL (loopback only, "
@@ -31,8 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", help="list the attacks and what each expects, and exit")
         parser.add_argument("--max-connections", type=int, help="the server's GAME_MAX_CONNECTIONS_PER_ADDRESS "
                             "(default 64)")
-        parser.add_argument("--lobby-limit", type=int, help="the open lobbies the server lets one client address create "
-                            "(GAME_MAX_LOBBIES_PER_ADDRESS, default 5)")
+        parser.add_argument("--lobby-limit", type=int, help="the open lobbies the server lets one client address "
+                            "create (GAME_MAX_LOBBIES_PER_ADDRESS, default 5)")
         parser.add_argument("--slow-reader-s", type=float, help="how long the slow reader holds (default 30, "
                             "quick 20)")
         parser.add_argument("--handshake-deadline-s", type=float,

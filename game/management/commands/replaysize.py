@@ -148,7 +148,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows, indent=1))
             return
         self.stdout.write("| game | players | ticks | input log | keyframes | deltas | raw keyframes |"
-                          " input log B/s | keyframes B/s | deltas B/s | recorder µs/tick mean · p99 · max | encode µs |")
+                          " input log B/s | keyframes B/s | deltas B/s | recorder µs/tick mean · p99 · max |"
+                          " encode µs |")
         self.stdout.write("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for r in rows:
             self.stdout.write(f"| {r['game']} | {r['players']} | {r['ticks']} | {r['input_log']:,} | "

@@ -1,0 +1,34 @@
+"""Waiting on a condition, never on a guessed time.
+
+A test that sleeps a fixed time fails on a busy machine (the thing it waits for came later) and
+wastes time on an idle one. Where an event or a frame can be awaited, await it; where the state
+belongs to other tasks or another process and nothing signals its change, poll it with these
+helpers: they return as soon as the condition holds and fail the test, with what was awaited,
+only at a generous deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+async def until(predicate: Callable[[], object], what: str, *, timeout: float = 10.0, every: float = 0.01) -> None:
+    """Return once ``predicate()`` is true; AssertionError naming ``what`` after ``timeout`` s."""
+    try:
+        async with asyncio.timeout(timeout):
+            # A poll: the state changes in other tasks, and none of them signals it.
+            while not predicate():  # noqa: ASYNC110
+                await asyncio.sleep(every)
+    except TimeoutError:
+        raise AssertionError(f"not within {timeout} s: {what}") from None
+
+
+def until_sync(predicate: Callable[[], object], what: str, *, timeout: float = 10.0, every: float = 0.05) -> None:
+    """`until` for code outside an event loop (another process's state, a file, a socket)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(every)
