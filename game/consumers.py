@@ -31,6 +31,7 @@ from game.extensions import RECEIVE_NOW, offered
 from game.engine.handle import LobbyHandle
 from game.engine.lobby import JoinRequest, Member
 from game.limits import buckets_for
+from game.outage import OUTAGE, Unavailable, is_outage
 from game.query import SocketQuery
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
@@ -106,7 +107,11 @@ class LobbyConsumer(FramedConsumer):
         if runtime.draining:  # this process is shutting down: try another one
             await self.close(protocol.CLOSE["moved"])
             return
-        self.lobby_loop = await runtime.locate(code)
+        try:
+            self.lobby_loop = await runtime.locate(code)
+        except Unavailable:  # the cluster's Redis is down or being rebuilt: retry shortly
+            await self.close(protocol.CLOSE["unavailable"])
+            return
         if self.lobby_loop is None:
             await self.close(protocol.CLOSE["lobby_not_found"])
             return
@@ -116,7 +121,14 @@ class LobbyConsumer(FramedConsumer):
             return
         self.buckets = buckets_for(self.lobby_loop.tick_rate_hz, settings.GAME["RATE_LIMITS"])
         group = lobby_group(code)
-        await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            OUTAGE.failed("a lobby group", exc)
+            await self.close(protocol.CLOSE["unavailable"])
+            return
         self.groups.append(group)
         try:
             self.member = await asyncio.wait_for(self.lobby_loop.submit_join(request), timeout=10)

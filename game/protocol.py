@@ -53,6 +53,7 @@ CLOSE_CODES: dict[int, tuple[str, str]] = {
     4012: ("replaced", "the same seat was resumed on another connection"),
     4013: ("moved", "the lobby is moving to another server process; reconnect and resume the seat"),
     4014: ("unknown_game", "no game has that name (matchmaking)"),
+    4015: ("unavailable", "the servers' shared store is briefly unreachable or being rebuilt; reconnect shortly"),
     4029: ("too_many_errors", "too many bad or refused frames in a short time"),
     4030: ("too_many_connections", "too many connections from your network address"),
     4500: ("server_error", "the server failed; try again"),

@@ -16,6 +16,8 @@ import asyncio
 import logging
 from collections import defaultdict
 
+from game.outage import OUTAGE
+
 log = logging.getLogger("game.cluster")
 
 BATCH_TYPE = "node.batch"
@@ -70,8 +72,9 @@ class Mailbox:
     async def _send(self, channel: str, items: list) -> None:
         try:
             await self.layer.send(channel, {"type": BATCH_TYPE, "items": items})
-        except Exception:
-            log.warning("node %s unreachable: %d messages dropped", channel, len(items), exc_info=True)
+        except Exception as exc:
+            OUTAGE.report("a node batch", exc, log, "node %s unreachable: %d messages dropped", channel, len(items),
+                          dropped=len(items))
 
     async def run_relayer(self) -> None:
         """Publish queued state frames: lobbies in parallel, each lobby's frames in order."""
@@ -85,5 +88,6 @@ class Mailbox:
         for message in frames:
             try:
                 await self.layer.group_send(group, message)
-            except Exception:
-                log.warning("relay to %s failed (the next keyframe covers it)", group, exc_info=True)
+            except Exception as exc:
+                OUTAGE.report("a relay", exc, log, "relay to %s failed (the next keyframe covers it)", group,
+                              dropped=1)

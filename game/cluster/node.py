@@ -32,6 +32,7 @@ from game.cluster.remote import Relays, RemoteLobby
 from game.engine.handle import LobbyHandle
 from game.engine.loop import LobbyLoop
 from game.engine.registry import LobbyRegistry
+from game.outage import OUTAGE, Unavailable, is_outage, quiet_library_logs
 from game.rules import get_game
 
 log = logging.getLogger("game.cluster")
@@ -72,8 +73,10 @@ class Node:
         self.relays_sent = 0
 
     async def start(self) -> None:
+        quiet_library_logs()  # channels_redis' connection tracebacks count in the outage instead
         await self.mail.open()
         await self._heartbeat()
+        await self.ownership.recovery.check_generation()
         loop = asyncio.get_running_loop()
         for name, coro in (("sender", self.mail.run_sender()), ("relayer", self.mail.run_relayer()),
                            ("receiver", self._receiver()), ("keeper", self._keeper()),
@@ -98,7 +101,17 @@ class Node:
     async def locate(self, code: str) -> LobbyHandle | None:
         """The lobby ``code``: run here (taken over if its owner is gone), run elsewhere (a
         `RemoteLobby`), or None when the cluster has no such lobby."""
-        found = await self.ownership.find(code)
+        try:
+            found = await self.ownership.find(code)
+            if found is None:  # gone, or only missing from a Redis that lost its data (retry)
+                await self.ownership.recovery.not_found(code)
+        except Unavailable:
+            raise
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            OUTAGE.failed("lobby lookup", exc)
+            raise Unavailable(code) from exc
         if isinstance(found, Elsewhere):
             return RemoteLobby(self.relays, code, found.owner, found.epoch, get_game(found.game), found.tick_rate)
         return found
@@ -165,8 +178,9 @@ class Node:
             try:
                 await self.ownership.renew()
                 await self._heartbeat()
-            except Exception:
-                log.warning("cluster upkeep failed (leases run out unless renewed)", exc_info=True)
+                await self.ownership.recovery.upkeep()  # (an outage ends; Redis lost its data?)
+            except Exception as exc:
+                OUTAGE.report("cluster upkeep", exc, log, "cluster upkeep failed (leases run out unless renewed)")
             await asyncio.sleep(max(0.05, period - (time.monotonic() - began)))
 
     async def _watchdog(self) -> None:
@@ -175,8 +189,8 @@ class Node:
             try:
                 await self.relays.check_owners(await self.ownership.leases.holders(list(self.relays.relays)))
                 await self._watch_member_nodes()
-            except Exception:
-                log.warning("cluster watchdog failed", exc_info=True)
+            except Exception as exc:
+                OUTAGE.report("cluster watchdog", exc, log, "cluster watchdog failed")
 
     async def _watch_member_nodes(self) -> None:
         """Guests connected through a node that died: their seats wait for them to resume."""

@@ -19,10 +19,12 @@ from game.cluster.directory import Directory
 from game.cluster.keys import DEFAULT_BUCKETS, Keys
 from game.cluster.lease import Lease, Leases
 from game.cluster.mail import Mailbox
+from game.cluster.recovery import Recovery
 from game.cluster.snapshot import lobby_state, restore_lobby
 from game.engine.lobby import LobbyConfig
 from game.engine.loop import DETACHED, LobbyLoop
 from game.engine.registry import LobbyRegistry
+from game.outage import OUTAGE
 
 log = logging.getLogger("game.cluster")
 
@@ -53,6 +55,8 @@ class Ownership:
         self.keys = Keys(cfg["PREFIX"], cfg.get("BUCKETS", DEFAULT_BUCKETS))
         self.leases = Leases(redis, self.keys, self.ttl_s, cfg["DIRECTORY_TTL_S"])
         self.directory = Directory(redis, self.keys, cfg["DIRECTORY_TTL_S"])
+        self.recovery = Recovery(redis, self.leases, self.directory, ttl_s=self.ttl_s,
+                                 directory_ttl_s=cfg["DIRECTORY_TTL_S"])  # Redis lost its data
         self.owned: dict[str, Lease] = {}
         self.dirty: set[str] = set()  # lobbies whose state the directory has yet to get
         self.dirty_wake = asyncio.Event()
@@ -147,6 +151,8 @@ class Ownership:
                 await self.leases.release(lease)
             except Exception:
                 log.warning("lobby %s: handover could not be saved", code, exc_info=True)
+        elif lease is not None and loop.abandoned == "lease_expired":  # back to the directory if Redis lost it
+            self.recovery.orphan(lease, loop.lobby.summary(), lobby_state(loop.lobby, loop.match_info()))
         self.registry.remove(code)
 
     # -- keeping leases and the directory ----------------------------------------------
@@ -162,8 +168,10 @@ class Ownership:
             loop = self.registry.get(lease.code)
             if loop is None or self.owned.get(lease.code) is not lease:
                 continue
-            if ok:
+            if ok or await self.recovery.reclaim(lease):  # (missing, not taken: Redis lost it)
                 loop.lease_deadline = max(loop.lease_deadline or 0.0, sent + self.ttl_s * 0.8)
+                if not ok:
+                    self.changed(loop)  # its directory entry was lost with it
             else:
                 log.error("lobby %s: lease lost; this process stops ticking it", lease.code)
                 loop.abandon("lease_lost")
@@ -176,8 +184,8 @@ class Ownership:
             self.dirty_wake.clear()
             try:
                 await self._write_dirty()
-            except Exception:
-                log.warning("directory write failed; retrying", exc_info=True)
+            except Exception as exc:
+                OUTAGE.report("directory write", exc, log, "directory write failed; retrying")
                 await asyncio.sleep(0.2)
                 self.dirty_wake.set()
 
@@ -192,6 +200,8 @@ class Ownership:
             except Exception:
                 self.dirty |= dirty  # written again (it is the newest state either way)
                 raise
+            if not ok and await self.recovery.reclaim(lease):  # the lease was missing, not taken
+                ok = await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, loop.match_info()))
             if not ok:
                 log.error("lobby %s: directory write fenced off; lease lost", code)
                 loop.abandon("lease_lost")

@@ -20,6 +20,7 @@ from game.engine.lobby import LobbyConfig
 from game.engine.loop import LobbyLoop
 from game.engine.registry import RegistryFull
 from game.lobbylist import LobbyList
+from game.outage import Unavailable
 from game.runtime import Runtime
 
 
@@ -38,7 +39,13 @@ class ClusterRuntime(Runtime):
 
     async def ready(self) -> None:
         """Join the cluster (once), before the first lobby is looked up or created."""
-        await asyncio.shield(self._start())
+        task = self._start()
+        try:
+            await asyncio.shield(task)
+        except Exception as exc:  # Redis unreachable at start: the next lookup tries again
+            if self._started is task:
+                self._started = None
+            raise Unavailable("this process has not joined the cluster yet") from exc
 
     def _start(self) -> asyncio.Task:
         if self._started is None:

@@ -50,6 +50,7 @@ export default {
   'close.replaced': 'You opened this seat in another tab or window; this one is no longer connected.',
   'close.moved': 'The lobby is moving to another server. Reconnecting…',
   'close.unknown_game': 'There is no game by that name to find a match for.',
+  'close.unavailable': 'The server is briefly unavailable. Reconnecting…',
   'close.too_many_errors': 'The server closed the connection after too many refused requests.',
   'close.too_many_connections': 'Too many connections from your network. Close some game tabs and reload.',
   'close.server_error': 'The server ran into a problem. Reconnecting…',
@@ -72,6 +73,7 @@ export default {
   'api.too_many_lobbies': 'You have too many open lobbies. Close one before creating another.',
   'api.full': 'This server runs all the lobbies it can. Try again later.',
   'api.draining': 'This server is restarting. Try again in a moment.',
+  'api.unavailable': 'The server is briefly unavailable. Try again in a moment.',
   'api.replay_unplayable': 'This replay can no longer be played: it was recorded under other rules.',
 
   // -- phases, roles, reasons --------------------------------------------------------------
