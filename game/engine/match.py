@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from game.engine.bots import BotDriver, seat_bots
-from game.engine.lobby import RESERVED_EVENTS, Lobby, Member
-from game.engine.replay import ReplayRecorder
+from game.engine.lobby import RESERVED_EVENTS, Lobby, Member, NullConnection
+from game.engine.replay import ReplayRecorder, catch_up
 from game.engine.settings import game_settings
 from game.rules.base import PlayerInfo
 
@@ -42,6 +42,10 @@ class Match:
                               forfeit=self.forfeit)
         self.id = uuid.uuid4().hex
         self.saved = False  # recorded (or dropped unplayed): never recorded twice
+        # With an input log outside the process (a cluster's continuity, game.cluster.inputlog):
+        # each player's last input_seq the log holds, with the connection it came from.
+        self.logged: dict[int, tuple[int, Any]] | None = None
+        self.handed_on = False  # goes on in another process, which records it
         self.ticks = 0  # steps of the game so far
         self.started_ms = 0.0  # wall time of the first step; 0 while counting down
         self.countdown_left = countdown_s
@@ -80,8 +84,19 @@ class Match:
         self.ticks += 1
 
     def last_processed_input(self) -> dict[int, int]:
-        """Each player's ``input_seq`` of the last input applied, for the state frames."""
-        return {m.id: m.last_processed_input for m in self.roster.values() if m.in_match}
+        """Each player's ``input_seq`` of the last input applied, for the state frames. When
+        the match's inputs are logged outside the process (`logged`), the last one logged: a
+        client is told an input was processed only once the match can no longer lose it
+        (-1 for a connection none of whose inputs is logged yet)."""
+        logged = self.logged
+        if logged is None:
+            return {m.id: m.last_processed_input for m in self.roster.values() if m.in_match}
+        out = {}
+        for member in self.roster.values():
+            if member.in_match:
+                seen = logged.get(member.id)
+                out[member.id] = seen[0] if seen is not None and seen[1] is member.conn else -1
+        return out
 
     def let_go(self, member: Member) -> None:
         """A player's connection dropped: their keys are released (the seat waits for them)."""
@@ -129,3 +144,53 @@ class Match:
                 "settings": dict(self.lobby.settings), "tick_rate": self.lobby.tick_rate_hz,
                 "roster": [{"id": m.id, "name": m.name, "identity": m.identity, "user_id": m.user_id}
                            for m in self.roster.values()]}
+
+    def hand_on(self) -> None:
+        """Called when the match goes on in another process (a cluster hands its lobby over):
+        this process never records it; the next owner, which rebuilds it from its input log,
+        does (game.cluster.continuity)."""
+        self.saved = self.handed_on = True
+
+    @classmethod
+    def resume(cls, lobby: Lobby, *, header: dict[str, Any], entries: list[tuple], ticks: int,
+               started_ms: float, game: Any = None, game_ticks: int = 0, applied: int = 0,
+               submit_input: Callable[[Member, int, Any], str | None]) -> Match:
+        """A match another process was playing, rebuilt from its input log: its game made
+        again from the seed (or ``game``, a copy of it after ``game_ticks`` steps and the first
+        ``applied`` entries) and brought to ``ticks`` steps with every logged entry; its
+        recorder holds the whole log, so its replay covers the whole match. Players who left the
+        lobby stay in its roster (for the record), out of the match.
+        Raises `game.engine.replay.ReplayError` when the log does not fit the rules."""
+        match = cls.__new__(cls)
+        game_cls = lobby.game_cls
+        seated = [PlayerInfo(pid, name) for pid, name in header["players"]]
+        removed = {entry[1] for entry in entries if len(entry) == 2}
+        match.lobby, match.seed, match.id = lobby, header["seed"], header["match"]
+        match.roster = {}
+        for who in header["roster"]:
+            member = lobby.members.get(who["id"])
+            if member is None:
+                member = Member(id=who["id"], name=who["name"], role="player", identity=who["identity"],
+                                conn=NullConnection(), user_id=who["user_id"])
+            else:
+                member.in_match, member.ready = who["id"] not in removed, False
+            member.last_processed_input = -1
+            match.roster[member.id] = member
+        if game is None:
+            game, game_ticks, applied = game_cls(seed=match.seed, players=seated, settings=header["settings"]), 0, 0
+        catch_up(game, entries[applied:], from_tick=game_ticks, to_tick=ticks, dt=1.0 / header["tick_rate"])
+        match.game = game
+        match.recorder = ReplayRecorder()
+        match.recorder.start(game=game_cls, seed=match.seed, settings=header["settings"], players=seated,
+                             tick_rate=header["tick_rate"])
+        for entry in entries:
+            if len(entry) == 3:
+                match.recorder.input(*entry)
+            else:
+                match.recorder.removed(*entry)
+        bots = [m for m in lobby.members.values() if m.bot and m.id in match.roster]
+        match.bots = BotDriver(lobby, game, bots, seed=match.seed, submit_input=submit_input, forfeit=match.forfeit)
+        match.saved, match.handed_on, match.logged = False, False, {}
+        match.ticks, match.started_ms = ticks, started_ms
+        match.countdown_left, match.events = 0.0, []  # (the loop's tick goes on from its own count)
+        return match

@@ -81,10 +81,13 @@ class ReplayRecorder:
     (the loop's default before its first match) or already encoded ignores every call.
     """
 
-    __slots__ = ("chunks", "game", "packer", "pending", "previous", "recording", "size", "zipper")
+    __slots__ = ("chunks", "game", "packer", "pending", "previous", "recording", "size", "tap", "zipper")
 
     def __init__(self) -> None:
         self.pending: list[tuple] = []
+        # Where each entry also goes, with its absolute tick, as it is recorded: a cluster's
+        # input log (game.cluster.inputlog) makes them durable outside the process.
+        self.tap: Any = None
         self.recording = False
         self.previous = 0
         self.packer: Any = None  # held only while recording (a Packer keeps its buffer)
@@ -110,6 +113,8 @@ class ReplayRecorder:
         if self.recording:
             self.pending.append((tick - self.previous, member_id, cleaned))
             self.previous = tick
+            if self.tap is not None:
+                self.tap.append((tick, member_id, cleaned))
             if len(self.pending) >= BATCH:
                 self._drain()
 
@@ -118,6 +123,8 @@ class ReplayRecorder:
         if self.recording:
             self.pending.append((tick - self.previous, member_id))
             self.previous = tick
+            if self.tap is not None:
+                self.tap.append((tick, member_id))
 
     def encode(self, *, ticks: int, result: Result) -> bytes | None:
         """The blob of the match that ran ``ticks`` steps and ended with ``result``; None when
@@ -288,6 +295,23 @@ def simulate(blob: bytes | Replay, *, snapshots: bool = True,
         raise
     except Exception as exc:  # a damaged input log can upset the rules in any way
         raise ReplayError(f"the replay does not run ({type(exc).__name__}: {exc})") from None
+
+
+def catch_up(game: Game, entries: list[tuple], *, from_tick: int, to_tick: int, dt: float) -> None:
+    """Bring ``game`` from ``from_tick`` steps to ``to_tick``, applying ``entries`` (each
+    ``(tick, id, cleaned)`` or ``(tick, id)``, in the order they were recorded, none before
+    ``from_tick``) as the live match did: those of a tick before its next step, those of
+    ``to_tick`` last. How a new owner rebuilds a match from its input log
+    (game.cluster.continuity); ReplayError when the entries do not fit."""
+    read = _reader(type(game))
+    at = 0
+    for tick in range(from_tick, to_tick):
+        at = _apply_due(game, entries, at, tick, read)
+        game.step(dt)
+    at = _apply_due(game, entries, at, to_tick, read)
+    if at != len(entries):
+        raise ReplayError(f"input log entry {at} is out of order (tick {entries[at][0]}, "
+                          f"replaying ticks {from_tick} to {to_tick})")
 
 
 def _rules(replay: Replay, games: Callable[[str], type[Game]] | None) -> type[Game]:

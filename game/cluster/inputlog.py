@@ -1,0 +1,290 @@
+"""Match continuity, the owner's side: every running match's input log, made durable in Redis
+before its inputs are acknowledged.
+
+The replay recorder of each match this process owns has a *tap* (`MatchLog`): every entry it
+records — an input applied at match tick ``t``, a neutral input for a dropped player, a
+player removed — is appended there too, with its absolute tick. One writer task per process
+(`InputLog.run`) takes what every lobby logged since its last pass and sends it to Redis in
+one pipeline: per lobby one fenced script (`APPEND`, which checks the lease as directory
+writes do) that XADDs one entry, ``[ticks, count_before, entries]``, to the lobby's stream
+(`game.cluster.keys.Keys.log`). Only when that pipeline answers does each match learn which
+``input_seq`` of each player is now logged (`Match.logged`), and the state frames acknowledge
+no more than that (`Match.last_processed_input`). So an input a client saw acknowledged is in
+Redis, and a successor can replay it (game.cluster.continuity).
+
+The stream's first entry is the match's header (seed, settings, players, roster, tick rate);
+a new match in the lobby starts a new stream. Every ``SNAPSHOT_S`` of match time the game
+itself is stored beside the stream (a pickle read back by a restricted unpickler,
+game.cluster.continuity), so a successor replays at most that much instead of the whole
+match. A lobby with no input for a while still logs its tick every ``KEEPALIVE_S``, so a
+successor resumes at most that long before where play stopped. A match that ended (saved by
+this process) has its log deleted; a lobby that vanished has it expire with its directory
+entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pickle
+from typing import Any
+
+import msgpack
+
+from game.cluster.keys import Keys
+from game.cluster.lease import Lease
+
+log = logging.getLogger("game.cluster")
+
+# KEYS: lease, stream, snapshot. ARGV: lease value, ttl ms, header ('' for none: the stream
+# goes on), entries ('' for none), snapshot ('' for none). 0 when the lease is not held as given.
+APPEND = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' then
+  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('XADD', KEYS[2], '*', 'h', ARGV[3])
+end
+if ARGV[4] ~= '' then redis.call('XADD', KEYS[2], '*', 'e', ARGV[4]) end
+if ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+# KEYS: lease, stream, snapshot; ARGV: lease value. A match over: its log goes.
+DROP = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3])
+return 1
+"""
+
+#: Seconds of match time between two snapshots of the game (bounds a successor's replay).
+SNAPSHOT_S = 10.0
+#: A lobby whose players send nothing still logs its tick this often.
+KEEPALIVE_S = 0.25
+
+
+def snapshot_key(keys: Keys, code: str) -> str:
+    """The game snapshot beside a lobby's log (the same hash tag, so the same slot)."""
+    return keys.log(code) + ":snapshot"
+
+
+def header_of(match: Any) -> dict[str, Any]:
+    """What a successor needs to make the match's game again, and its record."""
+    game = match.game
+    return {"match": match.id, "seed": match.seed, "settings": dict(game.settings),
+            "players": [[m.id, m.name] for m in match.roster.values()],
+            "tick_rate": match.lobby.tick_rate_hz,
+            "roster": [{"id": m.id, "name": m.name, "identity": m.identity, "user_id": m.user_id}
+                       for m in match.roster.values()]}
+
+
+class MatchLog:
+    """The tap on one match's recorder: entries recorded and not yet sent, and what was sent."""
+
+    __slots__ = ("code", "entries", "header_sent", "lease", "loop", "match", "owner", "queued", "sent",
+                 "snapshot_ticks", "written_ticks")
+
+    def __init__(self, owner: InputLog, loop: Any, lease: Lease) -> None:
+        self.owner = owner
+        self.loop = loop
+        self.match = loop.match
+        self.code = loop.lobby.code
+        self.lease = lease
+        self.entries: list[tuple] = []
+        self.sent = 0  # entries sent before these
+        self.header_sent = False
+        self.queued = False
+        self.written_ticks = -1
+        self.snapshot_ticks = 0
+
+    def append(self, entry: tuple) -> None:
+        """Called by the recorder, inside the lobby's tick, for each entry it records."""
+        self.entries.append(entry)
+        if not self.queued:
+            self.queued = True
+            self.owner.pending.append(self)
+            self.owner.wake.set()
+
+
+class InputLog:
+    """The input logs of every match this process owns, and the task that writes them."""
+
+    def __init__(self, redis, keys: Keys, *, ttl_s: float, snapshot_s: float = SNAPSHOT_S,
+                 keepalive_s: float = KEEPALIVE_S) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.ttl_ms = int(ttl_s * 1000)
+        self.snapshot_s = snapshot_s
+        self.keepalive_s = keepalive_s
+        self._append = redis.register_script(APPEND)
+        self._drop = redis.register_script(DROP)
+        self.logs: dict[str, MatchLog] = {}  # lobby code -> the log of its running match
+        self.pending: list[MatchLog] = []
+        self.wake = asyncio.Event()
+        self.writes = 0  # pipelines sent
+        self.entries_written = 0
+
+    def attach(self, loop: Any, lease: Lease) -> MatchLog:
+        """Called as a match starts (or is resumed) in an owned lobby: log its recorder."""
+        old = self.logs.get(loop.lobby.code)
+        if old is not None:
+            old.match.recorder.tap = None
+        tap = self.logs[loop.lobby.code] = MatchLog(self, loop, lease)
+        tap.match.recorder.tap = tap
+        tap.match.logged = {}  # nothing acknowledged before the log has it
+        tap.queued = True  # the header goes at once
+        self.pending.append(tap)
+        self.wake.set()
+        return tap
+
+    def resume(self, loop: Any, lease: Lease, resume: dict[str, Any]) -> MatchLog:
+        """Called when this process took over a match (game.cluster.continuity): its log
+        goes on where the old owner's stopped."""
+        tap = self.attach(loop, lease)
+        tap.header_sent, tap.sent, tap.written_ticks = True, len(resume["entries"]), resume["ticks"]
+        tap.snapshot_ticks = resume["snapshot"][0] if resume["snapshot"] else 0
+        return tap
+
+    def detach(self, code: str) -> MatchLog | None:
+        """The lobby leaves this process (handed over, lost, closed): stop logging it here."""
+        tap = self.logs.pop(code, None)
+        if tap is not None:
+            tap.match.recorder.tap = None
+        return tap
+
+    async def flush_one(self, tap: MatchLog) -> None:
+        """Write what ``tap`` holds now, the match going on elsewhere (a handover's last word
+        before the lease goes)."""
+        await self._write([self._item(tap, handed_on=True)])
+
+    async def run(self) -> None:
+        """The writer: one pipeline at a time, each carrying every lobby's news since the last."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.keepalive_s)
+            self.wake.clear()
+            batch = self._compose()
+            if not batch:
+                continue
+            try:
+                await self._write(batch)
+            except Exception:
+                log.warning("input log write failed; retrying (inputs stay unacknowledged)", exc_info=True)
+                self._requeue(batch)
+                await asyncio.sleep(0.2)
+
+    # -- composing and writing ---------------------------------------------------------------
+    def _compose(self) -> list[tuple[MatchLog, list, dict, int, int]]:
+        """Per lobby with news: the script's arguments, the entries taken, the acks they allow."""
+        due = self.pending
+        self.pending = []
+        seen = set(map(id, due))
+        for tap in self.logs.values():  # lobbies without inputs: their tick, now and then
+            if id(tap) not in seen and self._keepalive_due(tap):
+                due.append(tap)
+        batch = []
+        for tap in due:
+            tap.queued = False
+            if self.logs.get(tap.code) is tap:  # (not detached meanwhile)
+                batch.append(self._item(tap))
+        return batch
+
+    def _item(self, tap: MatchLog, *, handed_on: bool = False) -> tuple:
+        """One lobby's part of a pipeline: ``(tap, (entries, script args) or None to drop the
+        log, acknowledgements once written, match ticks, snapshot size)``."""
+        match = tap.match
+        if match.saved and not handed_on:  # over and recorded here: the log has served
+            self.detach(tap.code)
+            return tap, None, {}, 0, 0
+        entries, tap.entries = tap.entries, []
+        header = b""
+        if not tap.header_sent:
+            header = msgpack.packb(header_of(match), use_bin_type=True)
+        body = msgpack.packb([match.ticks, tap.sent, entries], use_bin_type=True)
+        snapshot = b""
+        if match.ticks - tap.snapshot_ticks >= self.snapshot_s * match.lobby.tick_rate_hz:
+            snapshot = msgpack.packb([match.ticks, tap.sent + len(entries),
+                                      pickle.dumps(match.game, protocol=5)], use_bin_type=True)
+        acks = {m.id: (m.last_processed_input, m.conn) for m in match.roster.values()}
+        args = [tap.lease.value, self.ttl_ms, header, body, snapshot]
+        return tap, (entries, args), acks, match.ticks, len(snapshot)
+
+    def _keepalive_due(self, tap: MatchLog) -> bool:
+        match = tap.match
+        if match.saved:
+            return True
+        return bool(match.started_ms) and match.ticks - tap.written_ticks >= self.keepalive_s * match.lobby.tick_rate_hz
+
+    async def _write(self, batch: list) -> None:
+        if not batch:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for tap, work, _acks, _ticks, _snap in batch:
+            keys = [self.keys.lease(tap.code), self.keys.log(tap.code), snapshot_key(self.keys, tap.code)]
+            if work is None:
+                await self._drop(keys=keys, args=[tap.lease.value], client=pipe)
+            else:
+                await self._append(keys=keys, args=work[1], client=pipe)
+        results = await pipe.execute()
+        self.writes += 1
+        for (tap, work, acks, ticks, snap), ok in zip(batch, results, strict=True):
+            if work is None:
+                continue
+            if not ok:
+                log.error("lobby %s: input log write fenced off; lease lost", tap.code)
+                if self.detach(tap.code) is tap:
+                    tap.loop.abandon("lease_lost")
+                continue
+            entries = work[0]
+            tap.header_sent = True
+            tap.sent += len(entries)
+            tap.written_ticks = ticks
+            if snap:
+                tap.snapshot_ticks = ticks
+            self.entries_written += len(entries)
+            tap.match.logged = acks
+
+    def _requeue(self, batch: list) -> None:
+        """A pipeline failed: its entries go first in the next one (nothing was acknowledged)."""
+        for tap, work, _acks, _ticks, _snap in batch:
+            if work is None or self.logs.get(tap.code) is not tap:
+                continue
+            tap.entries[:0] = work[0]
+            if not tap.queued:
+                tap.queued = True
+                self.pending.append(tap)
+
+
+async def read_log(redis, keys: Keys, code: str) -> tuple[dict | None, list[tuple], int, Any]:
+    """A lobby's logged match: ``(header, entries, ticks, snapshot)``, ``snapshot`` being
+    ``(ticks, entries applied, pickled game)`` or None. ``(None, [], 0, None)`` when the log
+    is missing or broken (a gap: a successor cannot go on from it)."""
+    stream, raw_snapshot = await _read(redis, keys, code)
+    if not stream or b"h" not in stream[0][1]:
+        return None, [], 0, None
+    header = msgpack.unpackb(stream[0][1][b"h"], raw=False, strict_map_key=False)
+    entries: list[tuple] = []
+    ticks = 0
+    for _id, fields in stream[1:]:
+        body = fields.get(b"e")
+        if body is None:
+            return None, [], 0, None
+        ticks, before, batch = msgpack.unpackb(body, raw=False, strict_map_key=False)
+        if before != len(entries):
+            log.error("lobby %s: its input log has a gap (%d entries, then one from %d)", code, len(entries), before)
+            return None, [], 0, None
+        entries.extend(tuple(entry) for entry in batch)
+    snapshot = None
+    if raw_snapshot:
+        snap_ticks, count, game = msgpack.unpackb(raw_snapshot, raw=False)
+        if snap_ticks <= ticks and count <= len(entries):
+            snapshot = (snap_ticks, count, game)
+    return header, entries, ticks, snapshot
+
+
+async def _read(redis, keys: Keys, code: str) -> tuple[list, bytes | None]:
+    pipe = redis.pipeline(transaction=False)
+    pipe.xrange(keys.log(code))
+    pipe.get(snapshot_key(keys, code))
+    stream, snapshot = await pipe.execute()
+    return stream, snapshot
