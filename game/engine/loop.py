@@ -341,7 +341,8 @@ class LobbyLoop(LobbyQueues):
         events, match.events = match.events, []
         if self.views is not None:  # each view its own frames (game.engine.views)
             self.views.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), game=match.game,
-                                  ack=match.last_processed_input(), events=events, match_id=match.id, epoch=self.epoch)
+                                  last_processed_input=match.last_processed_input(), events=events,
+                                  match_id=match.id, epoch=self.epoch)
             return
         self.broadcaster.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), snapshot=match.game.snapshot(),
                                     last_processed_input=match.last_processed_input(), events=events,

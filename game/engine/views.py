@@ -45,24 +45,27 @@ class ViewState:
         self.tick = 0
         self.last_full_tick = -(10**9)
 
-    def frames(self, *, tick: int, now_ms: int, snap: dict, ack: dict, events: list, turn_based: bool,
-               volatile: frozenset[str], keyframe_ticks: int, want_full: bool) -> tuple[bytes | None, bytes | None]:
+    def frames(self, *, tick: int, now_ms: int, snap: dict, last_processed_input: dict, events: list,
+               turn_based: bool, volatile: frozenset[str], keyframe_ticks: int,
+               want_full: bool) -> tuple[bytes | None, bytes | None]:
         """This view's (delta, full) frames of this tick; (None, None) when nothing is to
         be sent (a turn-based view that did not change, and nobody needs a full frame)."""
-        prev = self.prev
+        prev, processed = self.prev, last_processed_input
         keyframe = prev is None or (not turn_based and tick - self.last_full_tick >= keyframe_ticks)
         delta = full = None
         if keyframe:
-            full = protocol.encode_full(tick=tick, time=now_ms, snapshot=snap, last_processed_input=ack, ev=events)
+            full = protocol.encode_full(tick=tick, time=now_ms, snapshot=snap, last_processed_input=processed,
+                                        ev=events)
             self.last_full_tick = tick
         else:
             changes = diff(prev, snap)
             if turn_based and not events and not want_full and _only(changes, volatile):
                 return None, None
             delta = protocol.encode_delta(tick=tick, time=now_ms, base=self.tick, delta=changes,
-                                          last_processed_input=ack, ev=events)
+                                          last_processed_input=processed, ev=events)
             if want_full:
-                full = protocol.encode_full(tick=tick, time=now_ms, snapshot=snap, last_processed_input=ack, ev=events)
+                full = protocol.encode_full(tick=tick, time=now_ms, snapshot=snap, last_processed_input=processed,
+                                            ev=events)
         self.prev, self.tick = snap, tick
         return delta, full
 
@@ -114,8 +117,8 @@ class ViewFeed:
         """Delayed frames still to play out after the match."""
         return bool(self.delayed)
 
-    def send_state(self, *, tick: int, now_ms: int, game: Game, ack: dict[int, int], events: list[dict],
-                   match_id: str, epoch: int) -> None:
+    def send_state(self, *, tick: int, now_ms: int, game: Game, last_processed_input: dict[int, int],
+                   events: list[dict], match_id: str, epoch: int) -> None:
         """Called by the loop where it would call `Broadcaster.send_state`: offer this tick's
         views to every member."""
         if match_id != self.match_id:
@@ -144,8 +147,8 @@ class ViewFeed:
         if relayed or delay:
             groups.setdefault(None, [])
         shared = None if has_views else game.snapshot()
-        kw = {"tick": tick, "now_ms": now_ms, "ack": ack, "turn_based": cls.turn_based,
-              "volatile": cls.volatile, "keyframe_ticks": self._keyframe_ticks()}
+        kw = {"tick": tick, "now_ms": now_ms, "last_processed_input": last_processed_input,
+              "turn_based": cls.turn_based, "volatile": cls.volatile, "keyframe_ticks": self._keyframe_ticks()}
         relay_frames = (None, None)
         for key, conns in groups.items():
             snap = game.view(key) if has_views else shared
@@ -194,7 +197,7 @@ class ViewFeed:
         want_full = any(conn.needs_full for conn in conns) or self.relay_full_wanted
         if self.delayed and (draining or tick - self.delayed[0][0] >= delay):
             at, snap, events = self.delayed.popleft()
-            delta, full = self.late.frames(tick=at, now_ms=now_ms, snap=snap, ack={}, events=events,
+            delta, full = self.late.frames(tick=at, now_ms=now_ms, snap=snap, last_processed_input={}, events=events,
                                            turn_based=self.lobby.game_cls.turn_based,
                                            volatile=self.lobby.game_cls.volatile,
                                            keyframe_ticks=self._keyframe_ticks(), want_full=want_full)

@@ -3,6 +3,8 @@ the game steps at the one with a fixed timestep, state frames leave every k-th s
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from game.engine.delta import apply
@@ -70,7 +72,7 @@ async def test_the_game_steps_at_the_tick_rate_and_frames_leave_every_kth_step_w
     assert loop.match.ticks >= 590  # the game stepped at 60 Hz
     ticks = [s["tick"] for s in a.states]
     assert all(t % 3 == 0 for t in ticks)
-    assert all(later - earlier == 3 for earlier, later in zip(ticks, ticks[1:]))
+    assert all(later - earlier == 3 for earlier, later in pairwise(ticks))
     assert 195 <= len(ticks) <= 200  # 20 Hz for 10 s, less the countdown's first steps
     await clock.advance(5.0)
     assert loop.tick - 2 == 900
@@ -81,8 +83,8 @@ async def test_deltas_apply_to_the_last_broadcast_tick_and_rebuild_the_full_snap
     loop, clock, _hooks, (alice, a), _bob = await playing(tick_rate=60, broadcast_rate=10)
     loop.start()
     await clock.advance(0.5)  # playing by now
-    for seq in range(40):
-        loop.submit_input(alice, seq, 1)
+    for input_seq in range(40):
+        loop.submit_input(alice, input_seq, 1)
         await clock.advance(1 / 60)
     await clock.advance(2.0 + 1 / 120)  # the next deadline would be a broadcast tick
     loop.task.cancel()
@@ -105,8 +107,8 @@ async def test_game_events_of_the_steps_between_broadcasts_ride_on_the_next_fram
     loop.start()
     await clock.advance(0.5)  # playing by now
     seen = len(a.states)
-    for seq in range(9):  # one input a step: three per broadcast
-        loop.submit_input(alice, seq, 1)
+    for input_seq in range(9):  # one input a step: three per broadcast
+        loop.submit_input(alice, input_seq, 1)
         await clock.advance(1 / 60)
     await clock.advance(0.1)
     scored = [e for frame in a.states[seen:] for e in frame.get("ev", []) if e["type"] == "scored"]
@@ -133,5 +135,5 @@ async def test_delayed_spectators_are_late_by_seconds_at_any_broadcast_rate():
     await clock.advance(3.0)
     assert watcher.states and a.states[-1]["tick"] - watcher.states[-1]["tick"] == 60
     ticks = [s["tick"] for s in watcher.states]
-    assert all(later - earlier == 3 for earlier, later in zip(ticks, ticks[1:]))
+    assert all(later - earlier == 3 for earlier, later in pairwise(ticks))
     loop.task.cancel()
