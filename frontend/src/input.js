@@ -93,7 +93,8 @@ export class Controls {
 
 /**
  * Send one input per tick while `active()` says so: `send(inputSeq, d, dtSeconds)` with an
- * increasing `inputSeq` (it keeps increasing across matches and reconnects).
+ * increasing `inputSeq` (it keeps increasing across matches and reconnects). A tick whose
+ * `sample()` is null sends nothing (a turn-based game between moves).
  */
 export class InputLoop {
   constructor({ sample, send, active }) {
@@ -107,7 +108,9 @@ export class InputLoop {
     const periodMs = 1000 / tickRate;
     this.timer = setInterval(() => {
       if (!this.active()) return;
-      this.send(this.inputSeq, this.sample(), periodMs / 1000);
+      const d = this.sample();
+      if (d === null || d === undefined) return;
+      this.send(this.inputSeq, d, periodMs / 1000);
       this.inputSeq += 1;
     }, periodMs);
   }

@@ -21,7 +21,8 @@
 //                page's), sample(c, view) -> the input payload `d` of one tick}: `c` is the
 //                keyboard and mouse (input.js's Controls), view = {own: the own player's
 //                entity as drawn or null, last: the payload sent before or null, dt: seconds
-//                per input}
+//                per input}; null when there is nothing to send this tick (a turn-based
+//                game between moves: inputs are moves)
 //   touch        null (no touch controls), or {pads: ['stick' | 'fire' | 'drag', ...],
 //                surface: what a finger on the game view does ('aim': points, 'drag'), help,
 //                apply(d, fingers, view) -> d with the fingers folded in} (touch.js)
@@ -31,6 +32,8 @@
 //   compare(a, b) the scores panel's order of two player entities
 //   describe(e, nameOf) a game event as a chat line, or null; nameOf(member id) -> name
 //   flash(e)     the entity id a game event makes flash (a hit), or null
+//   refused(reason) the words for a move the rules refused (an error frame `move_refused`,
+//                its `msg` one of the rules' `refusals`), or null for the page's own
 
 import { t } from './i18n.js';
 
@@ -43,6 +46,7 @@ const DEFAULTS = Object.freeze({
   compare: (a, b) => (b.s ?? 0) - (a.s ?? 0),
   describe: () => null,
   flash: () => null,
+  refused: () => null,
 });
 
 /** The spec of game `name` from its module's default export, defaults filled in; an Error

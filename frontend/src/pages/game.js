@@ -122,7 +122,9 @@ export class GameSession {
   /** This tick's input: the keyboard and mouse's, with the fingers' folded in. */
   sample() {
     const view = { own: this.ownState(), last: this.lastInput, dt: 1 / (this.lobby?.tick_rate || 20) };
-    this.lastInput = this.touch.apply(this.controls.sample(this.spec.input, view), view);
+    const d = this.controls.sample(this.spec.input, view);
+    if (d === null) return null; // nothing to send this tick (a turn-based game between moves)
+    this.lastInput = this.touch.apply(d, view);
     return this.lastInput;
   }
 
@@ -211,6 +213,10 @@ export class GameSession {
   onError(msg) {
     // An input sent just as the match ended, or while the queue was full, is harmless.
     if (msg.ref === 'input' && QUIET_INPUT_ERRORS.has(msg.code)) return;
+    if (msg.code === 'move_refused' && this.spec) { // the rules said why: the game words it
+      notify(this.spec.refused(msg.msg) ?? describeError(msg.code, msg.msg), { kind: 'warn' });
+      return;
+    }
     notify(describeError(msg.code, msg.msg), { kind: msg.code === 'rate_limited' || msg.code === 'overloaded' ? 'warn' : 'error' });
   }
 
