@@ -40,7 +40,9 @@ async function request(path, options = {}) {
   return body;
 }
 
-export const listLobbies = () => request('/api/lobbies');
+/** A page of the public lobbies: `params` {game, open, limit, cursor} as docs/api.md lists them;
+ * answers `{lobbies, total, next, age_ms}`. */
+export const listLobbies = (params = {}) => request(`/api/lobbies?${new URLSearchParams(params)}`);
 export const listGames = () => request('/api/games');
 export const getLobby = (code) => request(`/api/lobbies/${encodeURIComponent(code)}`);
 export const listMatches = (code) => request(`/api/lobbies/${encodeURIComponent(code)}/matches`);

@@ -1,4 +1,5 @@
-// The lobby browser: the public lobbies (polled every ~2 s), the create-lobby form built
+// The lobby browser: a page of the public lobbies (polled every ~2 s, filtered by game and
+// open seats, paged by cursor: lobby-pager.js), the create-lobby form built
 // from /api/games (with the chosen game's controls, from its module: registry.js), quick
 // match per game (pages/queue.js), join or watch by code, and the nickname kept in
 // localStorage.
@@ -11,6 +12,7 @@ import { icon } from '../ui/icons.js';
 import { settingLabel } from '../ui/labels.js';
 import { settingInputProps, settingValue } from '../ui/setting-input.js';
 import { notify } from '../ui/toast.js';
+import { LobbyPager } from './lobby-pager.js';
 import { QueuePanel } from './queue.js';
 
 const POLL_MS = 2000;
@@ -25,6 +27,37 @@ export class LobbyBrowser {
     this.timer = null;
     this.failing = false;
     this.queue = null;
+    this.pager = new LobbyPager();
+    this.controls = null; // the filters and the pager's buttons (built by `listControls`)
+  }
+
+  /** The game filter, the open-seats box and the pager, around the lobby table. */
+  listControls() {
+    const game = el('select', { id: 'filter-game' }, el('option', { value: '', textContent: t('lobbies.all_games') }));
+    const open = el('input', { type: 'checkbox', id: 'filter-open' });
+    const refilter = () => { this.pager.filter({ game: game.value, openOnly: open.checked }); this.refresh(); };
+    game.addEventListener('change', refilter);
+    open.addEventListener('change', refilter);
+    const previous = el('button', { type: 'button', id: 'lobbies-previous', textContent: t('lobbies.previous') });
+    const next = el('button', { type: 'button', id: 'lobbies-next', textContent: t('lobbies.next') });
+    previous.addEventListener('click', () => { this.pager.back(); this.refresh(); });
+    next.addEventListener('click', () => { this.pager.forward(); this.refresh(); });
+    const range = el('span', { id: 'lobbies-range', className: 'hint' });
+    const table = this.$('lobby-rows').closest('table');
+    table.before(el('div', { className: 'row lobby-filters' },
+      el('label', { className: 'field' }, el('span', { textContent: t('lobbies.filter_game') }), game),
+      el('label', { className: 'check' }, open, el('span', { textContent: ` ${t('lobbies.open_only')}` }))));
+    this.$('no-lobbies').after(el('nav', { className: 'row pager', ariaLabel: t('lobbies.pages') }, previous, range, next));
+    this.controls = { game, open, previous, next, range };
+  }
+
+  /** The pager's buttons and the rows shown, after a page came. */
+  showPager() {
+    const { previous, next, range } = this.controls;
+    previous.disabled = !this.pager.hasPrevious;
+    next.disabled = !this.pager.hasNext;
+    const shown = this.pager.range();
+    range.textContent = shown.total ? t('lobbies.range', shown) : '';
   }
 
   start() {
@@ -46,6 +79,7 @@ export class LobbyBrowser {
     window.addEventListener('pagehide', () => this.queue.close());
     listGames().then(({ games }) => this.setGames(games)).catch((err) => notify(err.message));
     loadGames().then(({ games }) => { this.specs = games; this.gameFields(); });
+    this.listControls();
     this.refresh();
     document.addEventListener('visibilitychange', () => { if (!document.hidden) this.refresh(); });
   }
@@ -54,8 +88,10 @@ export class LobbyBrowser {
   async refresh() {
     clearTimeout(this.timer);
     try {
-      const { lobbies } = await listLobbies();
-      this.render(lobbies);
+      const page = await listLobbies(this.pager.params());
+      if (this.pager.received(page)) return this.refresh(); // that page emptied: the first one
+      this.render(page.lobbies);
+      this.showPager();
       this.failing = false;
       this.$('lobbies-status').textContent = t('time.updated', { time: clockTime(new Date()) });
     } catch (err) {
@@ -93,6 +129,12 @@ export class LobbyBrowser {
 
   setGames(games) {
     this.games = games;
+    const filter = this.controls?.game;
+    if (filter) {
+      filter.replaceChildren(el('option', { value: '', textContent: t('lobbies.all_games') }),
+        ...games.map((g) => el('option', { value: g.name, textContent: gameTitle(g.name) })));
+      filter.value = this.pager.game;
+    }
     const select = this.$('create-game');
     const chosen = select.value; // the page's own options may have been used before the list came
     select.replaceChildren(...games.map((g) => el('option', { value: g.name,
