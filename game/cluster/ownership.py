@@ -23,6 +23,7 @@ from game.cluster.recovery import Recovery
 from game.cluster.snapshot import lobby_state, restore_lobby
 from game.engine.lobby import LobbyConfig
 from game.engine.loop import DETACHED, LobbyLoop
+from game.engine.match import match_over_event
 from game.engine.registry import LobbyRegistry
 from game.outage import OUTAGE
 
@@ -114,10 +115,16 @@ class Ownership:
         self._own(loop, lease)
         match = state.get("match")
         if match and match.get("started_ms"):
-            self.save_match(aborted_record(state, match, lease.epoch, loop.clock.wall_ms()))
+            self._record_lost(loop, aborted_record(state, match, lease.epoch, loop.clock.wall_ms()))
         self.changed(loop)
         log.warning("took over lobby %s (epoch %d) from a lost owner", lease.code, lease.epoch)
         return loop
+
+    def _record_lost(self, loop: LobbyLoop, record: dict[str, Any]) -> None:
+        """Save the match a vanished owner was playing as aborted, and tell its end
+        (``match_over``, reason ``owner_lost``) to each member as they resume here."""
+        self.save_match(record)
+        loop.lobby.last_over = match_over_event(record)
 
     def changed(self, loop: LobbyLoop) -> None:
         """Called when an owned lobby changed: its state goes to the directory at once."""

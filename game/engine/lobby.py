@@ -145,6 +145,9 @@ class Lobby:
         self.evictions: list[tuple[Member, dict[str, Any], int]] = []
         self.changed = True
         self.close_reason: str | None = None
+        # The last match's match_over event: told again to whoever is welcomed while the lobby
+        # is finished (a resume, a reload, a move to another process), so no player misses it.
+        self.last_over: dict[str, Any] | None = None
         self.next_id = 1  # member ids are never reused within a lobby
         self.on_start: Callable[[], None] | None = None  # set by the loop
         self.reserved_seats = dict(config.reserved_seats)  # seat token -> identity of the matched player

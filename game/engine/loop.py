@@ -181,8 +181,11 @@ class LobbyLoop(LobbyQueues):
         next owner records the same match id, so one row is kept either way)."""
         match = self.match
         if match is not None and not match.saved:
-            if match.started_ms:
-                self._end_match("aborted", self.abandoned, announce=False)
+            if match.started_ms:  # told to every member before the cluster moves them (4013)
+                over = self._end_match("aborted", self.abandoned, announce=False)
+                last = events_frame(self.tick, self.clock.wall_ms(), [over])
+                for member in self.lobby.members.values():
+                    member.conn.push_event(last)
             match.saved = True
             if self.lobby.phase in ("countdown", "playing"):
                 self.lobby.phase = "waiting" if not match.started_ms else "finished"
@@ -252,6 +255,8 @@ class LobbyLoop(LobbyQueues):
             broadcast_rate=broadcast_rate_hz(self.lobby.tick_rate_hz, self.lobby.settings),
             time=self.clock.wall_ms(), resume=member.resume_token, resumed=req.resume is not None
             and member.resume_token == req.resume))
+        if self.lobby.phase == "finished" and self.lobby.last_over is not None:
+            req.conn.push_event(events_frame(self.tick, self.clock.wall_ms(), [self.lobby.last_over]))
         req.conn.needs_full = True
         future.set_result(member)
 
@@ -379,6 +384,7 @@ class LobbyLoop(LobbyQueues):
         sends it itself, before ``lobby_closed``)."""
         record, over = self.match.finish(status, reason, now_ms=self.clock.wall_ms(), epoch=self.epoch)
         self.hooks.save_match(record)
+        self.lobby.last_over = over
         self.stats.matches_ended += 1
         if announce:
             self._broadcast_state()  # the final positions, before the results

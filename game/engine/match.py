@@ -21,6 +21,14 @@ from game.engine.settings import game_settings
 from game.rules.base import PlayerInfo
 
 
+def match_over_event(record: dict[str, Any]) -> dict[str, Any]:
+    """The ``match_over`` event of a match's record (`Match.finish`, or the record a cluster
+    process makes of a match whose owner vanished): what every member is told of its end."""
+    public = [{k: r[k] for k in ("id", "name", "score", "rank", "winner")} for r in record["results"]]
+    return {"type": "match_over", "match": record["match_id"], "status": record["status"],
+            "reason": record["reason"], "winner": record["winner"], "results": public}
+
+
 class Match:
     """Seats the players (and bots) as the match starts; counts down, plays and records it."""
 
@@ -133,10 +141,7 @@ class Match:
                   "epoch": epoch, "replay": self.recorder.encode(ticks=self.ticks, result=outcome)}
         for member in lobby.members.values():
             member.in_match = False
-        public = [{k: r[k] for k in ("id", "name", "score", "rank", "winner")} for r in results]
-        over = {"type": "match_over", "match": self.id, "status": status, "reason": record["reason"],
-                "winner": outcome.winner, "results": public}
-        return record, over
+        return record, match_over_event(record)
 
     def info(self) -> dict[str, Any]:
         """The match as the cluster's lobby state keeps it (game.cluster.snapshot)."""
