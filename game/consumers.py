@@ -27,9 +27,9 @@ from django.conf import settings
 
 from game import protocol
 from game.engine.errors import JoinRefused
-from game.extensions import RECEIVE_NOW, offered
 from game.engine.handle import LobbyHandle
 from game.engine.lobby import JoinRequest, Member
+from game.extensions import RECEIVE_NOW, offered
 from game.limits import buckets_for
 from game.outage import OUTAGE, Unavailable, is_outage
 from game.query import SocketQuery
@@ -144,6 +144,19 @@ class LobbyConsumer(FramedConsumer):
         return JoinRequest(name=who.name, role=query.role, identity=who.identity, conn=self.outbox,
                            address=self.address(), user_id=who.user_id, staff=who.staff,
                            host_token=query.token, resume=query.resume)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        """Leave the lobby's group, then `disconnect`. With Redis unreachable the group cannot
+        be left (counted as an outage, not raised): the seat is left all the same."""
+        try:
+            for group in self.groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            OUTAGE.failed("leaving a lobby group", exc)
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes, for any reason: leave the lobby."""

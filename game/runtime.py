@@ -244,7 +244,9 @@ class Runtime:
         self.draining = True
         limit = settings.GAME["DRAIN_S"]
         deadline = self.loop.time() + limit
-        while self.loop.time() < deadline and any(
+        # A poll (10 Hz, once, at shutdown): phases change inside each lobby's own task, and
+        # hooking every lobby to signal its end would cost the hot path for this one wait.
+        while self.loop.time() < deadline and any(  # noqa: ASYNC110
                 loop.lobby.phase in ("countdown", "playing") for loop in self.registry.loops.values()):
             await asyncio.sleep(0.1)
         await self.let_go(timeout_s=limit)
@@ -261,7 +263,7 @@ class Runtime:
         await self.registry.shutdown()
         try:
             await asyncio.wait_for(self.flush(), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.error("shutdown: %d frames and %d records were still queued after %.0f s",
                       self.outgoing.qsize(), self.writes.qsize(), timeout_s)
         for task in self.tasks:

@@ -27,14 +27,19 @@ from django.views.decorators.http import require_GET
 from game import protocol, selectors
 from game.bots import has_policy
 from game.engine.lobby import LobbyConfig
-from game.engine.settings import (DEFAULT_TICK_RATE, MAX_LOBBY_NAME_CHARS, MAX_TICK_RATE, MIN_TICK_RATE,
-                                  lobby_settings_schema)
-from game.engine.tokens import same_token
 from game.engine.registry import RegistryFull
+from game.engine.settings import (
+    DEFAULT_TICK_RATE,
+    MAX_LOBBY_NAME_CHARS,
+    MAX_TICK_RATE,
+    MIN_TICK_RATE,
+    lobby_settings_schema,
+)
+from game.engine.tokens import same_token
 from game.lobbylist import DEFAULT_PAGE, MAX_PAGE, BadCursor, decode_cursor
+from game.outage import OUTAGE, is_outage
 from game.rules import default_game, game_catalog, get_game
 from game.rules.base import InvalidInput
-from game.outage import OUTAGE, is_outage
 from game.runtime import Draining, get_runtime
 
 log = logging.getLogger("game.views")
@@ -75,7 +80,7 @@ def _failure(request: HttpRequest, exc: Exception) -> JsonResponse:
         OUTAGE.failed(f"{request.method} {request.path}", exc)
         return api_error(503, "unavailable", "the server is briefly unavailable; try again",
                          headers={"Retry-After": "1"})
-    log.exception("%s %s failed", request.method, request.path)
+    log.error("%s %s failed", request.method, request.path, exc_info=exc)
     return api_error(500, "server_error", "the server failed to answer; try again")
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from channels.testing import WebsocketCommunicator
 
@@ -28,7 +29,7 @@ class Client:
         self.history: dict[int, dict] = {}  # tick -> reconstructed snapshot
         self.input_seq = 0
 
-    async def connect(self) -> "Client":
+    async def connect(self) -> Client:
         connected, _ = await self.comm.connect(timeout=5)
         assert connected
         return self

@@ -106,8 +106,8 @@ class Leases:
             await self._renew(keys=keys, args=[self.ttl_ms, self.directory_ttl_ms,
                                                *(leases[i].value for i in indexes)], client=pipe)
         held = [False] * len(leases)
-        for indexes, out in zip(by_bucket.values(), await pipe.execute()):
-            for i, ok in zip(indexes, out):
+        for indexes, out in zip(by_bucket.values(), await pipe.execute(), strict=True):
+            for i, ok in zip(indexes, out, strict=True):
                 held[i] = bool(ok)
         return held
 
@@ -123,4 +123,4 @@ class Leases:
         for code in codes:
             pipe.get(self.key(code))
         values = await pipe.execute()
-        return {code: parse(code, value) for code, value in zip(codes, values)}
+        return {code: parse(code, value) for code, value in zip(codes, values, strict=True)}

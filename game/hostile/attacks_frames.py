@@ -9,7 +9,7 @@ import time
 
 import msgpack
 
-from game.hostile.client import (TCP_ESTABLISHED, Probe, bare_header, masked_frame, open_joined, pack)
+from game.hostile.client import TCP_ESTABLISHED, Probe, bare_header, masked_frame, open_joined, pack
 from game.hostile.outcome import Context, Verdict
 from game.loadtest.wire import OP_BINARY, OP_TEXT
 from game.protocol import PROTOCOL_VERSION

@@ -68,7 +68,7 @@ class Match:
         self._input_seq[id(probe)] = input_seq
         probe.send(encode_input(input_seq, 0, 0, 0.0, False))
 
-    async def start(self, timeout: float = 20.0) -> "Match":
+    async def start(self, timeout: float = 20.0) -> Match:
         """Create the lobby, seat the two players, start the match; raise SetupError."""
         reply = await post_lobby(self.target, lobby_body(f"hostile {self.label}"))
         if reply.status != 201 or not reply.is_json:
@@ -97,9 +97,10 @@ class Match:
         while time.monotonic() < deadline:
             errors = len(host.errors)
             host.send_kind("start")
-            if await host.wait(lambda: host.state_frames > 0 or len(host.errors) > errors, deadline - time.monotonic()):
-                if host.state_frames > 0:
-                    break
+            answered = await host.wait(lambda errors=errors: host.state_frames > 0 or len(host.errors) > errors,
+                                       deadline - time.monotonic())
+            if answered and host.state_frames > 0:
+                break
             await asyncio.sleep(0.2)  # refused (invalid_state): the ready flag was not in yet
         if not await guest.wait(lambda: guest.state_frames > 0, max(0.1, deadline - time.monotonic())):
             raise SetupError(f"the {self.label}'s match did not start in {timeout:.0f} s (errors: {host.errors})")
@@ -137,7 +138,8 @@ class Match:
         """What is wrong with this lobby after an attack that ended at ``since`` (monotonic):
         its sockets must be open and get state frames after it, its host, guest and phase kept."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self._fresh(since) and not self.socket_problems():
+        # A poll: two clients' reader tasks change what it reads, and neither event covers both.
+        while time.monotonic() < deadline and not self._fresh(since) and not self.socket_problems():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         problems = self.socket_problems()
         if not problems and not self._fresh(since):

@@ -157,7 +157,7 @@ def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: flo
                 aim, fire = (rng.random() - 0.5) * 6.28, rng.random() < fire_chance
                 inputs.append(encode_input(input_seq, *moves[i], aim, fire))
             began = time.perf_counter_ns()
-            for consumer, data in zip(consumers, inputs):
+            for consumer, data in zip(consumers, inputs, strict=True):
                 consumer.on_bytes(data)
             spent["inputs in"] += time.perf_counter_ns() - began
             loop.clock.burn(dt)

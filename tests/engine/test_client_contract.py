@@ -73,7 +73,8 @@ async def test_a_stale_or_repeated_seq_is_dropped_silently_and_not_acknowledged(
     for stale in (5, 4, 0):  # repeated, then going backwards
         assert loop.submit_input(alice, stale, 1) is None  # queued: no error is ever sent
     loop.step_tick(DT)
-    assert loop.match.game.scores[alice.id] == 1 and a.states[-1]["last_processed_input"][alice.id] == 5 and a.errors() == []
+    assert loop.match.game.scores[alice.id] == 1
+    assert a.states[-1]["last_processed_input"][alice.id] == 5 and a.errors() == []
     loop.submit_input(alice, 6, 1)
     loop.step_tick(DT)
     assert loop.match.game.scores[alice.id] == 2 and a.states[-1]["last_processed_input"][alice.id] == 6

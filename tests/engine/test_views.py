@@ -6,7 +6,7 @@ connection; spectators see the spectators' view, late with ``spectator_delay``."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from game import protocol
 from game.engine.delta import apply
@@ -28,7 +28,7 @@ class SecretGame(Game):
     title = "Secrets"
     min_players = 1
     max_players = 8
-    default_settings = {"limit": 3}
+    default_settings: ClassVar[dict[str, Any]] = {"limit": 3}
     view_calls = 0
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
@@ -154,7 +154,7 @@ def play_some(loop, seated, rounds=4):
 
 def all_secrets(loop, seated) -> dict[int, set[bytes]]:
     seed = loop.match.seed
-    return {m.id: {secret_of(seed, m.id, n).encode() for n in range(0, 10)} for m, _ in seated}
+    return {m.id: {secret_of(seed, m.id, n).encode() for n in range(10)} for m, _ in seated}
 
 
 def assert_never_sees(conn: RawConn, secrets: set[bytes], who: str) -> None:

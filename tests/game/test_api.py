@@ -138,7 +138,7 @@ async def test_nesting_at_the_limit_is_parsed_and_judged_by_its_fields():
 
 
 async def test_a_body_over_4096_bytes_is_refused_unread():
-    status, reply = await post(({"name": "x" * 5000}))
+    status, reply = await post({"name": "x" * 5000})
     assert status == 400 and reply["error"] == "body_too_large"
     status, reply = await post_raw(b" " * 4096 + b"{}")
     assert status == 400 and reply["error"] == "body_too_large"

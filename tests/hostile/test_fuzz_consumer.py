@@ -14,7 +14,6 @@ from game import protocol
 from game.engine.lobby import LobbyConfig
 from game.rules import get_game
 from game.runtime import get_runtime
-
 from tests.wsclient import Client
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1),
@@ -24,7 +23,7 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
                       | st.dictionaries(st.text(max_size=8), inner, max_size=5), max_leaves=30)
 hostile_frames = st.fixed_dictionaries(
     {"v": st.sampled_from([1, 1, 1, 0, 2, "1", None, True]),
-     "k": st.sampled_from(sorted(protocol.CLIENT_KINDS) + ["", "nope", "welcome"])},
+     "k": st.sampled_from([*sorted(protocol.CLIENT_KINDS), "", "nope", "welcome"])},
     optional={"input_seq": values, "d": st.one_of(values, st.fixed_dictionaries(
         {}, optional={"mx": values, "my": values, "aim": values, "fire": values})),
               "id": values, "ct": values, "text": st.text(max_size=400), "ready": values,

@@ -5,10 +5,11 @@ player entities, and the end of a match, which the rules report through `finishe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -19,6 +20,7 @@ from game.rules.base import (
     Axis,
     Flag,
     Game,
+    InputField,
     InvalidInput,
     MoveRefused,
     Number,
@@ -83,7 +85,7 @@ def test_a_game_that_declares_a_lobby_event_is_refused(monkeypatch):
 def test_the_default_parse_input_cleans_by_the_schema():
     class Dots(Game):
         name = "dots"
-        input_schema = {"mx": Axis(), "tx": Number(0, 100), "go": Flag()}
+        input_schema: ClassVar[dict[str, InputField]] = {"mx": Axis(), "tx": Number(0, 100), "go": Flag()}
 
     assert Dots.parse_input({}) == {"mx": 0.0, "tx": None, "go": False}
     assert Dots.neutral_input() == {"mx": 0.0, "tx": None, "go": False}
@@ -141,10 +143,9 @@ def test_a_played_match_sends_only_declared_events_and_ends_by_result_alone(cls)
     seen: set[str] = set()
     for _ in range(int(3600 / DT)):
         for p in players:
-            try:
+            # The rules may refuse a move (a turn-based game: not that player's turn).
+            with contextlib.suppress(MoveRefused):
                 game.apply_input(p.id, cls.parse_input(random_input(cls, rng)))
-            except MoveRefused:
-                pass  # the rules may refuse a move (a turn-based game: not that player's turn)
         seen |= {e["type"] for e in game.step(DT)}
         if game.finished:
             break
