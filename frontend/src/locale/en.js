@@ -99,7 +99,14 @@ export default {
   'reason.forfeit': 'Won by forfeit',
   'reason.aborted': 'Match aborted',
   'reason.lobby_closed': 'The lobby closed during the match',
-  'reason.moved': 'The lobby moved to another server',
+  'reason.lobby_host': 'The host closed the lobby during the match',
+  'reason.lobby_staff': 'Staff closed the lobby during the match',
+  'reason.lobby_empty': 'Everyone left the lobby',
+  'reason.lobby_shutdown': 'The server shut down during the match',
+  'reason.lobby_server_error': 'The lobby failed on the server during the match',
+  'reason.lease_expired': 'The server lost hold of the lobby in time; the lobby moved to another server',
+  'reason.lease_lost': 'Another server took the lobby over during the match',
+  'reason.handover': 'The server restarted and handed the lobby to another server',
   'reason.owner_lost': 'The server running the match was lost',
 
   // -- settings (ui/labels.js) -------------------------------------------------------------
@@ -198,6 +205,7 @@ export default {
   'chat.started': 'The match has started!',
   'chat.over_winner': 'Match over: {name} wins.',
   'chat.over': 'Match over.',
+  'chat.over_aborted': 'Match stopped: {reason}.',
   'chat.closed': 'The lobby was closed.',
   'chat.spectator_icon': 'spectator',
 

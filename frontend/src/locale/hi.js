@@ -98,7 +98,14 @@ export default {
   'reason.forfeit': 'विरोधी के हटने से जीत',
   'reason.aborted': 'मैच बीच में रुका',
   'reason.lobby_closed': 'मैच के दौरान लॉबी बंद हो गई',
-  'reason.moved': 'लॉबी दूसरे सर्वर पर चली गई',
+  'reason.lobby_host': 'मैच के दौरान होस्ट ने लॉबी बंद कर दी',
+  'reason.lobby_staff': 'मैच के दौरान स्टाफ़ ने लॉबी बंद कर दी',
+  'reason.lobby_empty': 'सब लोग लॉबी छोड़ गए',
+  'reason.lobby_shutdown': 'मैच के दौरान सर्वर बंद हो गया',
+  'reason.lobby_server_error': 'मैच के दौरान सर्वर पर लॉबी में गड़बड़ी हुई',
+  'reason.lease_expired': 'सर्वर समय पर लॉबी नहीं सँभाल पाया; लॉबी दूसरे सर्वर पर चली गई',
+  'reason.lease_lost': 'मैच के दौरान दूसरे सर्वर ने लॉबी सँभाल ली',
+  'reason.handover': 'सर्वर रीस्टार्ट हुआ और लॉबी दूसरे सर्वर को सौंप दी',
   'reason.owner_lost': 'मैच चला रहा सर्वर नहीं रहा',
 
   // -- सेटिंग्स ----------------------------------------------------------------------------
@@ -198,6 +205,7 @@ export default {
   'chat.started': 'मैच शुरू हो गया!',
   'chat.over_winner': 'मैच ख़त्म: {name} की जीत।',
   'chat.over': 'मैच ख़त्म।',
+  'chat.over_aborted': 'मैच रुक गया: {reason}।',
   'chat.closed': 'लॉबी बंद कर दी गई।',
   'chat.spectator_icon': 'दर्शक',
 

@@ -4,6 +4,7 @@
 import { t } from '../i18n.js';
 import { seatsAtStart } from '../ui/bots.js';
 import { remover } from '../ui/final.js';
+import { reasonText } from '../ui/results.js';
 import { describeSettings } from '../ui/labels.js';
 
 const HIT_FLASH_MS = 180;
@@ -47,10 +48,16 @@ export const EVENTS = {
     this.chat.system(t('chat.started'));
   },
   match_over(e) {
+    // The same end is told again after a welcome while the lobby is finished (a reconnect):
+    // shown once per page.
+    const told = `${e.match} ${e.status} ${e.reason}`;
+    if (this.matchOverTold === told) return;
+    this.matchOverTold = told;
     const players = this.lobby ? seatsAtStart(this.lobby) : 0; // bots fill seats for a rematch
     this.results.show(e, { you: this.you, admin: this.isAdmin(), members: players });
     const winner = e.results.find((r) => r.winner);
-    this.chat.system(winner ? t('chat.over_winner', { name: winner.name }) : t('chat.over'));
+    if (e.status === 'aborted') this.chat.system(t('chat.over_aborted', { reason: reasonText(e.reason) }));
+    else this.chat.system(winner ? t('chat.over_winner', { name: winner.name }) : t('chat.over'));
   },
   lobby_closed() { this.chat.system(t('chat.closed')); },
   /** An event of the game's own, as its module words it and flashes it. */

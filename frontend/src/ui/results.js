@@ -4,14 +4,13 @@ import { clockTime, has, t } from '../i18n.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
 
-const MOVED = new Set(['lease_expired', 'lease_lost', 'handover']);
-
-/** Why a match ended, as people read it (docs/protocol.md: Match-over reasons). */
+/** Why a match ended, as people read it (docs/protocol.md: Match-over reasons); a reason this
+ * page has no words for reads as its words (a lobby_<why> one as a lobby closed mid-match). */
 export function reasonText(reason) {
   if (!reason) return '';
+  if (has(`reason.${reason}`)) return t(`reason.${reason}`);
   if (reason.startsWith('lobby_')) return t('reason.lobby_closed');
-  if (MOVED.has(reason)) return t('reason.moved');
-  return has(`reason.${reason}`) ? t(`reason.${reason}`) : reason.replaceAll('_', ' ');
+  return reason.replaceAll('_', ' ');
 }
 
 function table(rows, you) {
