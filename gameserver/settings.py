@@ -297,6 +297,10 @@ GAME_CLUSTER = {
     "LEASE_TTL_S": float(os.environ.get("GAME_LEASE_TTL_S", "3")),
     # How long the directory keeps a lobby whose owner vanished and that nobody took over.
     "DIRECTORY_TTL_S": 120.0,
+    # Match continuity (docs/deploy.md): each running match's inputs are logged in Redis before
+    # they are acknowledged, and a lobby's next owner goes on with its match. 0 turns it off:
+    # a match then dies with its owner (recorded as aborted).
+    "CONTINUITY": os.environ.get("GAME_CONTINUITY", "1") != "0",
     # Limits shared through Redis (game.cluster.limits): sockets per address, lobbies per
     # client. After a Redis failure each process counts alone for LIMITS_RETRY_S before it asks
     # again; Redis calls for a lobby creation give up after LIMITS_TIMEOUT_S; every process

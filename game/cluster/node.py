@@ -8,8 +8,8 @@ members of that lobby. The node answers what arrives through three collaborators
 `Relays` (members here of lobbies run elsewhere).
 
 Background tasks: the sender and the relayer (game.cluster.mail), the receiver, the keeper
-(lease renewal, node heartbeat), the directory writer and the watchdog (owners gone or
-replaced, member nodes dead).
+(lease renewal, node heartbeat), the directory writer, the input log writer
+(game.cluster.inputlog) and the watchdog (owners gone or replaced, member nodes dead).
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ class Node:
                            ("watchdog", self._watchdog()), ("writer", self.ownership.run_writer())):
             self.tasks.append(loop.create_task(coro, name=f"node-{name}"))
         self.tasks.append(self.limits.start(self.mail.channel))
+        if self.ownership.inputlog is not None:  # match continuity (game.cluster.inputlog)
+            self.tasks.append(loop.create_task(self.ownership.inputlog.run(), name="node-inputlog"))
         log.info("cluster node %s started", self.mail.channel)
 
     async def stop(self) -> None:

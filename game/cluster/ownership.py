@@ -15,12 +15,15 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 
+from game.cluster import continuity
 from game.cluster.directory import Directory
+from game.cluster.inputlog import InputLog
 from game.cluster.keys import DEFAULT_BUCKETS, Keys
 from game.cluster.lease import Lease, Leases
 from game.cluster.mail import Mailbox
 from game.cluster.recovery import Recovery
 from game.cluster.snapshot import lobby_state, restore_lobby
+from game.engine.errors import CommandError
 from game.engine.lobby import LobbyConfig
 from game.engine.loop import DETACHED, LobbyLoop
 from game.engine.match import match_over_event
@@ -61,7 +64,11 @@ class Ownership:
         self.owned: dict[str, Lease] = {}
         self.dirty: set[str] = set()  # lobbies whose state the directory has yet to get
         self.dirty_wake = asyncio.Event()
-        self.draining = False  # shutting down: take over nothing
+        self.draining = False  # shutting down: take over nothing, start no match
+        # Match continuity: each running match's inputs logged before they are acknowledged
+        # (game.cluster.inputlog), so a successor can go on with it (game.cluster.continuity).
+        continuing = cfg.get("CONTINUITY", True)
+        self.inputlog = InputLog(redis, self.keys, ttl_s=cfg["DIRECTORY_TTL_S"]) if continuing else None
 
     # -- lobbies ---------------------------------------------------------------------
     async def create(self, config: LobbyConfig) -> LobbyLoop:
@@ -78,6 +85,19 @@ class Ownership:
         self.owned[lease.code] = lease
         loop.epoch = lease.epoch
         loop.lease_deadline = loop.clock.now() + self.ttl_s * 0.8
+        loop.hands_on = self.inputlog is not None  # a match cut short here goes on elsewhere
+        begin = loop.lobby.on_start
+        loop.lobby.on_start = lambda: self._start_match(loop, begin)
+
+    def _start_match(self, loop: LobbyLoop, begin: Callable[[], None]) -> None:
+        """A match starts in an owned lobby (start, rematch, every reserved seat taken): not on
+        a draining process (its lobbies are about to move); else its inputs are logged."""
+        if self.draining and not loop.lobby.matchmade:
+            raise CommandError("draining", "this server is restarting; start again in a moment")
+        begin()
+        lease = self.owned.get(loop.lobby.code)
+        if self.inputlog is not None and lease is not None and loop.match is not None:
+            self.inputlog.attach(loop, lease)
 
     def owned_loop(self, code: str) -> LobbyLoop | None:
         """The loop of lobby ``code`` if this process runs it under a lease now."""
@@ -103,21 +123,33 @@ class Ownership:
                     return None
                 lease = await self.leases.acquire(code, self.mail.channel)
                 if lease is not None:
-                    return self._take_over(state, lease)
+                    return await self._take_over(state, lease)
             await asyncio.sleep(0.1)  # our own loop is handing over, or a race for the lease
         return None
 
-    def _take_over(self, state: dict[str, Any], lease: Lease) -> LobbyLoop:
-        """Run a lobby whose owner is gone, from the state it last saved."""
+    async def _take_over(self, state: dict[str, Any], lease: Lease) -> LobbyLoop:
+        """Run a lobby whose owner is gone, from the state it last saved; its running match
+        goes on from its input log (game.cluster.continuity), or is recorded as aborted."""
         grace = settings.GAME["RECONNECT_GRACE_S"]
-        lobby = restore_lobby(state, detached=DETACHED, grace_s=grace)
+        if self.inputlog is None:
+            lobby, resume, how = restore_lobby(state, detached=DETACHED, grace_s=grace), None, "lost"
+        else:
+            lobby, resume, how = await continuity.restore(self.leases.redis, self.keys, state, detached=DETACHED,
+                                                          grace_s=grace)
         loop = self.registry.adopt(lobby)
         self._own(loop, lease)
         match = state.get("match")
-        if match and match.get("started_ms"):
-            self._record_lost(loop, aborted_record(state, match, lease.epoch, loop.clock.wall_ms()))
+        if how == "resume" and continuity.install(loop, resume) is not None:
+            self.inputlog.resume(loop, lease, resume)
+            log.warning("took over lobby %s (epoch %d) from a lost owner; its match goes on from tick %d",
+                        lease.code, lease.epoch, resume["ticks"])
+        else:
+            if how == "countdown":
+                loop.lobby.on_start()
+            elif match and match.get("started_ms"):
+                self._record_lost(loop, aborted_record(state, match, lease.epoch, loop.clock.wall_ms()))
+            log.warning("took over lobby %s (epoch %d) from a lost owner", lease.code, lease.epoch)
         self.changed(loop)
-        log.warning("took over lobby %s (epoch %d) from a lost owner", lease.code, lease.epoch)
         return loop
 
     def _record_lost(self, loop: LobbyLoop, record: dict[str, Any]) -> None:
@@ -135,6 +167,8 @@ class Ownership:
     def closed(self, code: str) -> None:
         """Called when a lobby's loop ended: it leaves the directory, its lease is released."""
         lease = self.owned.pop(code, None)
+        if self.inputlog is not None:
+            self.inputlog.detach(code)
         if lease is not None:
             self.dirty.discard(code)
             asyncio.get_running_loop().create_task(self._forget(lease))
@@ -152,9 +186,14 @@ class Ownership:
         code = loop.lobby.code
         lease = self.owned.pop(code, None)
         self.dirty.discard(code)
+        tap = self.inputlog.detach(code) if self.inputlog is not None else None
         if lease is not None and loop.abandoned == "handover":
+            match = loop.match if loop.match is not None and loop.match.handed_on else None
             try:
-                await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, None))
+                if match is not None and tap is not None:
+                    await self.inputlog.flush_one(tap)  # the log's last entries, then the lease goes
+                await self.directory.put(lease, loop.lobby.summary(),
+                                         lobby_state(loop.lobby, match.info() if match is not None else None))
                 await self.leases.release(lease)
             except Exception:
                 log.warning("lobby %s: handover could not be saved", code, exc_info=True)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from typing import Any
+
+from django.conf import settings
 
 from game.cluster.lobbylist import SharedLobbyList
 from game.cluster.node import Node
@@ -22,6 +25,8 @@ from game.engine.registry import RegistryFull
 from game.lobbylist import LobbyList
 from game.outage import Unavailable
 from game.runtime import Runtime
+
+log = logging.getLogger("game.runtime")
 
 
 class ClusterRuntime(Runtime):
@@ -114,14 +119,24 @@ class ClusterRuntime(Runtime):
 
     # -- draining -----------------------------------------------------------------------
     async def drain(self) -> None:
-        self.node.ownership.draining = True  # take over no lobby from now on
-        await super().drain()
+        """Take over no lobby and start no match from now on; with match continuity, hand
+        every lobby over at once (running matches go on with the next owner), else let
+        running matches end first (at most DRAIN_S seconds)."""
+        self.node.ownership.draining = True
+        if self.node.ownership.inputlog is None:
+            await super().drain()
+            return
+        self.draining = True
+        handed = sum(1 for loop in self.registry.loops.values() if loop.lobby.phase in ("countdown", "playing"))
+        await self.let_go(timeout_s=settings.GAME["DRAIN_S"])
+        log.warning("drained: %d running matches handed over, %d matches saved by this process",
+                    handed, self.saved_matches)
 
     async def let_go(self, *, timeout_s: float) -> None:
         """Hand every lobby to another process, send this process's members elsewhere, flush."""
         loops = list(self.registry.loops.values())
         for loop in loops:
-            loop.abandon("handover")
+            loop.abandon("handover")  # (a running match goes on with the next owner: LobbyLoop.hands_on)
         await asyncio.gather(*(loop.task for loop in loops if loop.task), return_exceptions=True)
         await asyncio.gather(*list(self.handovers), return_exceptions=True)
         self.node.relays.move_all()

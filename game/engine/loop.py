@@ -93,6 +93,9 @@ class LobbyLoop(LobbyQueues):
         self.epoch = 0
         self.lease_deadline: float | None = None
         self.abandoned: str | None = None
+        # Set by a cluster that logs its matches (game.cluster.inputlog): a match cut short by
+        # a lost lease or a handover goes on with the next owner, so it is neither ended nor told.
+        self.hands_on = False
         lobby.on_start = self._begin_match
         # A game with per-player views or played in turns: its state frames (game.engine.views)
         # and, turn-based, a loop that rests between moves (game.engine.turns).
@@ -180,6 +183,8 @@ class LobbyLoop(LobbyQueues):
         move (`LoopHooks.lobby_abandoned`), record a match that was played as aborted (the
         next owner records the same match id, so one row is kept either way)."""
         match = self.match
+        if match is not None and not match.saved and self.hands_on:
+            match.hand_on()  # its next owner goes on with it, from its input log
         if match is not None and not match.saved:
             if match.started_ms:  # told to every member before the cluster moves them (4013)
                 over = self._end_match("aborted", self.abandoned, announce=False)

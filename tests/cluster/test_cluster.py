@@ -85,7 +85,8 @@ def test_one_lobby_across_three_processes(cluster):
     assert "took over" not in cluster.log("B") + cluster.log("C")
 
 
-def test_owner_killed_lobby_moves_and_match_is_recorded_aborted_once(cluster):
+def test_owner_killed_lobby_moves_and_match_is_recorded_aborted_once_without_continuity(cluster):
+    cluster.env["GAME_CONTINUITY"] = "0"  # (with it the match goes on: tests/cluster/test_continuity.py)
     for name in "ABC":
         cluster.start(name)
     created = cluster.create_lobby("A", game="pong", name="doomed")
@@ -126,7 +127,8 @@ def test_owner_killed_lobby_moves_and_match_is_recorded_aborted_once(cluster):
     assert results == [(2,)]
 
 
-def test_sigterm_hands_lobbies_over_and_exits(cluster):
+def test_sigterm_hands_lobbies_over_and_exits_without_continuity(cluster):
+    cluster.env["GAME_CONTINUITY"] = "0"  # (with it the match goes on: tests/cluster/test_continuity.py)
     for name in "AB":
         cluster.start(name)
     created = cluster.create_lobby("A", game="pong", name="handover")
