@@ -32,3 +32,15 @@ def until_sync(predicate: Callable[[], object], what: str, *, timeout: float = 1
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout} s: {what}")
         time.sleep(every)
+
+
+def everyone_ready(lobby: dict, players: int = 2) -> bool:
+    """``lobby`` (as a ``welcome`` or ``lobby`` frame carries it) seats at least ``players``
+    players and each is ready but the host, whose start is its ready: a start is now taken."""
+    seated = [m for m in lobby["members"] if m["role"] == "player"]
+    return len(seated) >= players and all(m["ready"] or m["id"] == lobby["host"] for m in seated)
+
+
+def ready_frame(players: int = 2) -> Callable[[dict], bool]:
+    """A frame predicate: the lobby as this frame shows it is ready to start (`everyone_ready`)."""
+    return lambda f: f["k"] in ("welcome", "lobby") and everyone_ready(f["lobby"], players)

@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import msgpack
 import pytest
 
-from game import protocol, services
+from game import limits, protocol, services
 from game.engine.lobby import LobbyConfig
 from game.models import Match, Result
 from game.rules import get_game
 from game.runtime import get_runtime
+from tests.waits import ready_frame
 from tests.wsclient import HOST, ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +39,7 @@ async def join(code: str, name: str, role: str = "player", token: str | None = N
 async def start_match(host: Client, *others: Client) -> None:
     for other in others:
         await other.send("ready", ready=True)
-    await asyncio.sleep(0.15)
+    await host.until(ready_frame(1 + len(others)))  # a start before every ready is in is refused
     await host.send("start")
     await host.event("match_start")
 
@@ -50,9 +52,10 @@ async def test_two_players_and_a_spectator_see_the_inputs_in_binary_frames():
     assert alice.frames[0]["host"] is True and bob.frames[0]["host"] is False
     await start_match(alice, bob)
     you = alice.frames[0]["you"]
-    for _ in range(10):
-        await alice.input({"mx": 1, "my": 0, "aim": 0, "fire": False})
-        await asyncio.sleep(0.03)
+    for _ in range(10):  # one input a tick, each sent once the server took the one before
+        input_seq = await alice.input({"mx": 1, "my": 0, "aim": 0, "fire": False})
+        await alice.until(lambda f, n=input_seq: f["k"] in ("full", "delta")
+                          and f["last_processed_input"].get(you, -1) >= n)
     input_seq = await alice.input({"mx": 0, "my": 0, "aim": 0, "fire": False})
     for client in (alice, bob, eve):
         frame = await client.until(lambda f: f["k"] in ("full", "delta")
@@ -125,7 +128,10 @@ async def test_finished_match_is_saved_once():
     await asyncio.gather(alice.disconnect(), bob.disconnect())
 
 
-async def test_bad_frames_get_documented_errors():
+async def test_bad_frames_get_documented_errors(monkeypatch):
+    # One error frame per code a second: the error budget's clock is moved on, not waited for.
+    skipped = [0.0]
+    monkeypatch.setattr(limits, "monotonic", lambda: time.monotonic() + skipped[0])
     runtime, loop = await make_lobby()
     alice = await join(loop.lobby.code, "alice", token="secret-token")
     cases = [
@@ -139,12 +145,12 @@ async def test_bad_frames_get_documented_errors():
     previous = None
     for data, code in cases:
         if code == previous:
-            await asyncio.sleep(1.01)  # one error frame per code per second
+            skipped[0] += 1.01  # one error frame per code per second
         previous = code
         await alice.send_raw(data)
         assert (await alice.error())["code"] == code
     await alice.send_raw(text="hello")
-    await asyncio.sleep(1.01)
+    skipped[0] += 1.01
     await alice.send_raw(text="hello")
     assert (await alice.error())["code"] == "bad_frame"
     await alice.send("ping", id=7, ct=123.5)

@@ -14,6 +14,7 @@ import websockets
 
 from game import protocol
 from tests.liveserver import create_lobby, live_server
+from tests.waits import ready_frame
 
 pytestmark = pytest.mark.server
 
@@ -34,6 +35,15 @@ def paused_reader(base: str, code: str) -> socket.socket:
     return sock
 
 
+async def start_once_ready(host, players: int = 2) -> None:
+    """Start the match once the host has seen every player ready (the paused player readied
+    in the bytes it sent with its handshake): a start before that is refused."""
+    async with asyncio.timeout(20):
+        while not ready_frame(players)(protocol.decode_server(await host.recv())):
+            pass
+    await host.send(protocol.encode_client("start"))
+
+
 @pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
 def test_a_paused_reader_does_not_stall_the_lobby(tmp_path, kind):
     with live_server(tmp_path, kind, GAME_COUNTDOWN_S="0.2") as base:
@@ -44,8 +54,7 @@ def test_a_paused_reader_does_not_stall_the_lobby(tmp_path, kind):
 
         async def play() -> list[int]:
             async with websockets.connect(f"{url}?name=host&token={token}", origin=base) as host:
-                await asyncio.sleep(0.3)  # the paused player's ready goes through first
-                await host.send(protocol.encode_client("start"))
+                await start_once_ready(host)
                 ticks: list[int] = []
                 async with asyncio.timeout(20):
                     while len(ticks) < 150:  # 5 s of a 30 Hz match
@@ -54,9 +63,7 @@ def test_a_paused_reader_does_not_stall_the_lobby(tmp_path, kind):
                             ticks.append(frame["tick"])
                             await host.send(protocol.encode_client(
                                 "input", input_seq=len(ticks), d={"mx": 1, "my": 0, "aim": 0, "fire": True}))
-                        elif frame["k"] == "error":
-                            await asyncio.sleep(0.2)
-                            await host.send(protocol.encode_client("start"))
+                        assert frame["k"] != "error", frame
                 return ticks
 
         try:
@@ -91,7 +98,7 @@ def test_a_paused_reader_is_dropped_and_meanwhile_gets_the_newest_state_only(tmp
         async def play() -> list[int]:
             async with websockets.connect(f"{url}?name=host&token={token}", origin=base) as host:
                 await host.send(protocol.encode_client("settings", settings={"bots": 6}))
-                await host.send(protocol.encode_client("start"))
+                await start_once_ready(host)  # bots take their seats at the start
                 ticks: list[int] = []
                 # Before, ping timeouts dropped it after about 50 s (daphne) and 40 s (uvicorn).
                 async with asyncio.timeout(30):
@@ -101,9 +108,7 @@ def test_a_paused_reader_is_dropped_and_meanwhile_gets_the_newest_state_only(tmp
                             ticks.append(frame["tick"])
                         elif frame["k"] == "event" and any(e.get("type") == "away" for e in frame["e"]):
                             return ticks  # the server dropped the paused player
-                        elif frame["k"] == "error":
-                            await asyncio.sleep(0.2)
-                            await host.send(protocol.encode_client("start"))
+                        assert frame["k"] != "error", frame
 
         try:
             ticks = asyncio.run(play())

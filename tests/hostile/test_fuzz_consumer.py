@@ -14,6 +14,7 @@ from game import protocol
 from game.engine.lobby import LobbyConfig
 from game.rules import get_game
 from game.runtime import get_runtime
+from tests.waits import ready_frame, until
 from tests.wsclient import Client
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1),
@@ -55,7 +56,7 @@ class Harness:
         self.player = await self._join(code, "role=player&name=fuzzer")
         self.spectator = await self._join(code, "role=spectator&name=watcher")
         await self.player.send("ready", ready=True)
-        await asyncio.sleep(0.1)
+        await self.host.until(ready_frame())
         await self.host.send("start")
         await self.host.event("match_start")
 
@@ -110,8 +111,7 @@ def test_random_frames_never_escape_the_consumer(harness, data):
 
 def test_lobby_kept_ticking_through_the_fuzzing(harness):
     before = harness.lobby_loop.tick
-    harness.run(asyncio.sleep(0.3))
-    assert harness.lobby_loop.tick > before
+    harness.run(until(lambda: harness.lobby_loop.tick > before + 3, "the lobby ticks on"))
     assert not harness.lobby_loop.task.done()
     assert harness.lobby_loop.lobby.phase in ("playing", "finished")
     # Memory stays bounded: queues never exceed their limits, outboxes hold no backlog.

@@ -22,6 +22,7 @@ from websockets.server import ServerProtocol
 from game.loadtest import wire
 from game.loadtest.bots import Figures, Inputs, Plan, Window, encode_input, state_time
 from tests.liveserver import ROOT, live_server
+from tests.waits import until
 
 
 @pytest.mark.server
@@ -261,10 +262,7 @@ async def test_a_round_trip_with_a_websockets_server():
         await asyncio.wait_for(client.enough.wait(), 10)
         client.close(1000, "bye")
         await asyncio.wait_for(client.done, 10)
-        for _ in range(100):
-            if "close" in seen:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: "close" in seen, "the server saw the close")
     assert client.got == [b"hello", b"y" * 70000, bytes(range(256)) * 3, b"y" * 70000]
     assert seen == {"origin": f"http://127.0.0.1:{port}", "extensions": None, "close": (1000, "bye")}
 

@@ -15,6 +15,7 @@ from game.models import Player, Rating
 from game.runtime import get_runtime
 from gameserver.asgi import application
 from tests.game.test_authorization import session_cookie
+from tests.waits import until
 from tests.wsclient import HOST, ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -119,8 +120,7 @@ async def test_leaving_the_queue_by_closing_the_socket_frees_the_place():
     await ann.send("join")
     await ann.until(lambda f: f["k"] == "queue" and f["queued"])
     await ann.disconnect()
-    await asyncio.sleep(0.05)
-    assert len(get_matchmaking().matchmakers["pong"].queue) == 0
+    await until(lambda: len(get_matchmaking().matchmakers["pong"].queue) == 0, "the closed socket leaves the queue")
 
 
 async def test_the_same_player_queuing_twice_keeps_one_place_and_the_older_socket_is_replaced():
