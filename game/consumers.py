@@ -44,6 +44,13 @@ log = logging.getLogger("game.consumers")
 HOT_MESSAGES = frozenset({"websocket.receive", "lobby.event"})
 
 
+async def refuse_unavailable(receive, send) -> None:
+    """Accept the handshake and close with 4015 ``unavailable`` (the browser retries it)."""
+    if (await receive())["type"] == "websocket.connect":
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": protocol.CLOSE["unavailable"]})
+
+
 class LobbyConsumer(FramedConsumer):
     """A player's or spectator's connection to one lobby."""
 
@@ -57,7 +64,14 @@ class LobbyConsumer(FramedConsumer):
         self.base_send = send
         self.frame_send = frame_sender(send)
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+        except Exception as exc:  # the layer's Redis is unreachable: a retryable close, not HTTP 500
+            if not is_outage(exc):
+                raise
+            OUTAGE.failed("a websocket's channel", exc)
+            await refuse_unavailable(receive, send)
+            return
         layer_pump = asyncio.get_running_loop().create_task(
             self._pump(lambda: self.channel_layer.receive(self.channel_name)))
         try:

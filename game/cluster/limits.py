@@ -35,6 +35,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from game.cluster.keys import DEFAULT_BUCKETS, Keys
+from game.outage import OUTAGE
 
 log = logging.getLogger("game.cluster")
 
@@ -105,8 +106,8 @@ SYNC_CHUNK = 200  # keys per script call: one call must not hold Redis up for lo
 
 
 class Gate:
-    """Whether Redis is to be asked: after a failure, not for ``retry_s`` seconds. Logs when
-    counting falls back to each process alone, and when it comes back (once each)."""
+    """Whether Redis is to be asked: after a failure, not for ``retry_s`` seconds. Failures
+    count in the process's outage (game.outage), logged once when it starts and once when it ends."""
 
     def __init__(self, retry_s: float) -> None:
         self.retry_s = retry_s
@@ -125,14 +126,10 @@ class Gate:
         self.retry_at = now + self.retry_s
         if self.down_since is None:
             self.down_since = now
-            log.warning("cluster limits: %s failed (%s: %s); each process counts alone until Redis answers",
-                        what, type(exc).__name__, exc)
+        OUTAGE.failed(f"{what} (each process counts alone meanwhile)", exc)  # logged once per outage
 
     def ok(self) -> None:
-        if self.down_since is not None:
-            log.warning("cluster limits: Redis answers again after %.1f s; counting across the cluster",
-                        time.monotonic() - self.down_since)
-            self.down_since = None
+        self.down_since = None
 
 
 class SharedCounts:

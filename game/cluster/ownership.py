@@ -198,7 +198,8 @@ class Ownership:
             except Exception:
                 log.warning("lobby %s: handover could not be saved", code, exc_info=True)
         elif lease is not None and loop.abandoned == "lease_expired":  # back to the directory if Redis lost it
-            self.recovery.orphan(lease, loop.lobby.summary(), lobby_state(loop.lobby, loop.match_info()))
+            match = loop.match.info() if loop.match is not None and loop.match.handed_on else loop.match_info()
+            self.recovery.orphan(lease, loop.lobby.summary(), lobby_state(loop.lobby, match))
         self.registry.remove(code)
 
     # -- keeping leases and the directory ----------------------------------------------

@@ -1,0 +1,168 @@
+"""Real processes on a Redis of their own that loses its data or stops answering
+(docs/deploy.md, "When Redis fails"): live owners put their lobbies back, handshakes during
+an outage get the retryable 4015, and each process logs the outage in two lines."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+
+import pytest
+import redis
+
+from tests.liveserver import free_port
+
+from .harness import Cluster, Player
+from .test_cluster import start_pong
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+
+
+class PrivateRedis:
+    """A redis-server without persistence, on a port of its own: stopped, wiped, restarted."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+                                     stdout=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port)
+
+
+@pytest.fixture
+def private_redis():
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+def lease(cluster: Cluster, server: PrivateRedis, code: str) -> str | None:
+    from game.cluster.keys import Keys
+    value = server.client().get(Keys(cluster.prefix).lease(code))
+    return value.decode() if value else None
+
+
+def test_redis_wiped_live_owner_puts_its_lobby_back_and_the_match_goes_on(tmp_path, cluster_db, private_redis):
+    cluster = Cluster(tmp_path, cluster_db, private_redis.url, GAME_LEASE_TTL_S="3")
+    try:
+        for name in "AB":
+            cluster.start(name)
+        created = cluster.create_lobby("A", game="pong", name="wiped")
+        code, token = created["code"], created["host_token"]
+
+        async def play():
+            host, guest, watcher = await start_pong(cluster, code, token, host_on="A", guest_on="B", spectator_on="B")
+            before = lease(cluster, private_redis, code)
+            private_redis.client().flushall()  # Redis restarted without its data
+            wiped = time.monotonic()
+            while lease(cluster, private_redis, code) != before:
+                assert time.monotonic() - wiped < 10, "the owner did not put its lease back"
+                await asyncio.sleep(0.05)
+            back_s = time.monotonic() - wiped
+            while not any(lobby["code"] == code for lobby in cluster.get("B", "/api/lobbies")["lobbies"]):
+                assert time.monotonic() - wiped < 10, "the lobby did not come back to the lobby list"
+                await asyncio.sleep(0.1)
+            # The match goes on: the host still sees ticks (moved members resume first).
+            for client in (host, guest):
+                if client.close_code is not None:
+                    assert client.close_code == 4013
+                    where = "A" if client is host else "B"
+                    query = f"name=host&token={token}" if client is host else "name=guest"
+                    assert (await client.resume(cluster.ws(where, code, query)))["resumed"]
+            tick = max(f["tick"] for f in host.states())
+            await host.until(lambda f: f["k"] in ("full", "delta") and f["tick"] > tick + 20, since=0)
+            late = await Player(cluster.ws("B", code, "name=late&role=spectator"), cluster.http("B")).connect()
+            await late.until(lambda f: f["k"] == "welcome")
+            assert late.welcome["lobby"]["phase"] == "playing"
+            for client in (host, guest, watcher, late):
+                await client.disconnect()
+            return back_s
+
+        back_s = asyncio.run(play())
+        print(f"lease back {back_s:.2f} s after the wipe")
+        assert "lobby " + code + ": lease put back after Redis lost it" in cluster.log("A")
+    finally:
+        cluster.close()
+
+
+def test_redis_restarted_empty_after_an_outage_clients_retry_and_resume(tmp_path, cluster_db, private_redis):
+    cluster = Cluster(tmp_path, cluster_db, private_redis.url)
+    try:
+        for name in "AB":
+            cluster.start(name)
+        created = cluster.create_lobby("A", game="pong", name="outage")
+        code, token = created["code"], created["host_token"]
+
+        async def play():
+            host, guest, _watcher = await start_pong(cluster, code, token, host_on="A", guest_on="B",
+                                                     spectator_on="B")
+            match_id = (await host.event("match_start", since=0))["match"]
+            private_redis.stop()
+            # The owner's lease runs out: it stops and moves its members. (Members on B stay until
+            # B can read the lease again: nothing reaches them meanwhile.)
+            assert await host.closed(timeout=15) == 4013
+            # During the outage a handshake is refused with the retryable close, not HTTP 500.
+            for name in "AB":
+                probe = await Player(cluster.ws(name, code, "name=probe"), cluster.http(name)).connect()
+                assert await probe.closed() == 4015
+            await asyncio.sleep(1.0)  # (more failures to count)
+            private_redis.start()  # back, and empty
+            restarted = time.monotonic()
+            assert await guest.closed(timeout=15) == 4013  # B sees the lobby's owner gone: moved
+
+            async def come_back(client, url):
+                """As the browser does: 4013 and 4015 are retried with backoff, with the seat's token."""
+                while True:
+                    try:
+                        return await client.resume(url)
+                    except (AssertionError, TimeoutError):
+                        assert client.close_code in (4013, 4015), client.close_code
+                        assert time.monotonic() - restarted < 15, "the lobby did not come back"
+                        await asyncio.sleep(0.25)
+
+            welcome = await come_back(host, cluster.ws("B", code, f"name=host&token={token}"))
+            assert welcome["resumed"] and welcome["host"]
+            assert (await come_back(guest, cluster.ws("A", code, "name=guest")))["resumed"]
+            for client in (host, guest):
+                await client.disconnect()
+            return match_id, time.monotonic() - restarted
+
+        match_id, back_s = asyncio.run(play())
+        print(f"seats resumed {back_s:.2f} s after Redis came back empty")
+        deadline = time.monotonic() + 10
+        while not cluster.query("SELECT status FROM game_match WHERE id = %s", match_id):
+            assert time.monotonic() < deadline, "the interrupted match was never saved"
+            time.sleep(0.2)
+        assert len(cluster.query("SELECT id FROM game_match WHERE id = %s", match_id)) == 1
+        for name in "AB":
+            log = cluster.log(name)
+            assert log.count("Redis unreachable") == 1, log[-3000:]
+            assert log.count("Redis answers again after") == 1, log[-3000:]
+            assert "Exception inside application" not in log, log[-3000:]
+    finally:
+        cluster.close()
