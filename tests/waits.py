@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 
 
 async def until(predicate: Callable[[], object], what: str, *, timeout: float = 10.0, every: float = 0.01) -> None:
@@ -44,3 +45,19 @@ def everyone_ready(lobby: dict, players: int = 2) -> bool:
 def ready_frame(players: int = 2) -> Callable[[dict], bool]:
     """A frame predicate: the lobby as this frame shows it is ready to start (`everyone_ready`)."""
     return lambda f: f["k"] in ("welcome", "lobby") and everyone_ready(f["lobby"], players)
+
+
+def outbox_clock(monkeypatch) -> SimpleNamespace:
+    """Give game.engine.outbox a clock the test moves (``clock.now += s``): a stall limit is
+    tested by moving past it, not by sleeping past it (a busy machine can only sleep longer)."""
+    from game.engine import outbox
+
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(outbox, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    return clock
+
+
+async def loop_turns(n: int = 10) -> None:
+    """Let the event loop run what is ready (sends that were let through, their callbacks)."""
+    for _ in range(n):
+        await asyncio.sleep(0)

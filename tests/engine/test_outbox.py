@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from game.engine.outbox import Outbox
+from tests.waits import outbox_clock
 
 
 class Socket:
@@ -135,12 +136,13 @@ async def test_a_failing_send_marks_the_connection_closed():
     assert box.closed
 
 
-async def test_a_reader_stalled_too_long_is_closed(box_for):
+async def test_a_reader_stalled_too_long_is_closed(box_for, monkeypatch):
+    clock = outbox_clock(monkeypatch)
     sock = Socket()
     box = box_for(sock, stall_limit_s=0.05)
     sock.gate.clear()
     box.push_state(b"s1", full=True)  # suspends
-    await asyncio.sleep(0.06)
+    clock.now += 0.06
     box.push_state(b"s2", full=True)
     sock.gate.set()
     await settle()

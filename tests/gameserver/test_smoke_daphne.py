@@ -10,6 +10,7 @@ import websockets
 
 from game import protocol
 from tests.liveserver import create_lobby, live_server
+from tests.waits import ready_frame
 
 pytestmark = pytest.mark.server
 
@@ -36,7 +37,7 @@ def test_daphne_serves_a_lobby_and_streams_state_frames(tmp_path, kind):
                 assert welcome["host"] is True and welcome["lobby"]["game"] == "arena"
                 await receive_until(guest, lambda f: f["k"] == "welcome")
                 await guest.send(protocol.encode_client("ready", ready=True))
-                await asyncio.sleep(0.2)
+                await receive_until(host, ready_frame())  # a start before the guest's ready is refused
                 await host.send(protocol.encode_client("start"))
                 ticks = []
                 for _ in range(10):
