@@ -21,6 +21,7 @@ REASONS = {
     "score_limit": _("score limit reached"),
     "time_up": _("time is up"),
     "forfeit": _("won by forfeit"),
+    "last_standing": _("last one standing"),
     "aborted": _("match aborted"),
     "lease_expired": _("the lobby moved to another server"),
     "lease_lost": _("the lobby moved to another server"),

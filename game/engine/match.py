@@ -14,11 +14,12 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from game import protocol
 from game.engine.bots import BotDriver, seat_bots
 from game.engine.lobby import RESERVED_EVENTS, Lobby, Member, NullConnection
 from game.engine.replay import ReplayRecorder, catch_up
 from game.engine.settings import game_settings
-from game.rules.base import PlayerInfo
+from game.rules.base import MoveRefused, PlayerInfo
 
 
 def match_over_event(record: dict[str, Any]) -> dict[str, Any]:
@@ -82,9 +83,13 @@ class Match:
                 continue
             member.pending_inputs -= 1
             if member.in_match and input_seq > member.last_processed_input:  # stale or repeated: dropped
-                game.apply_input(member_id, cleaned)
-                recorder.input(ticks, member_id, cleaned)
                 member.last_processed_input = input_seq
+                try:
+                    game.apply_input(member_id, cleaned)
+                except MoveRefused as refused:  # the rules said no, and why: the game is unchanged
+                    member.conn.push_event(protocol.encode_error(code="move_refused", msg=refused.reason, ref="input"))
+                    continue
+                recorder.input(ticks, member_id, cleaned)
         # Game events ride on the next state frame: they are as frequent as the state and
         # only illustrate it, so they need no channel-layer message of their own. They add
         # up between broadcasts when the lobby broadcasts every k-th step.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from game.rules import arena, pong
+from game.rules import arena, liars_dice, pong
 from game.rules.base import ENGINE_EVENTS, Game, valid_name
 
 GAMES: dict[str, type[Game]] = {}
@@ -57,3 +57,4 @@ def game_catalog() -> list[dict[str, Any]]:
 
 register(arena.Arena)
 register(pong.Pong)
+register(liars_dice.LiarsDice)

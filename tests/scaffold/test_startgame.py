@@ -5,6 +5,7 @@ rule that no game's name leaks into shared code, and the browser registry's chec
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def test_startgame_writes_the_game_s_files_and_one_register_line(project):
         assert (project / path).is_file(), path
     registry = (project / "game/rules/__init__.py").read_text()
     assert registry.splitlines()[-1] == "register(star_dash.StarDash)"
-    assert "from game.rules import arena, pong, star_dash" in registry
+    assert re.search(r"^from game\.rules import (\w+, )+star_dash$", registry, re.M)
     assert "### Star dash (`star_dash`, 2–8 players)" in (project / "docs/protocol.md").read_text()
 
 
