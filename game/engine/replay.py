@@ -38,7 +38,7 @@ from typing import Any
 
 import msgpack
 
-from game.rules.base import Event, Game, PlayerInfo, Result, Snapshot
+from game.rules.base import Event, Game, MoveRefused, PlayerInfo, Result, Snapshot
 
 log = logging.getLogger("game.replay")
 
@@ -283,8 +283,14 @@ def simulate(blob: bytes | Replay, *, snapshots: bool = True,
         dt = 1.0 / replay.tick_rate
         log_, at = replay.log, 0
         events: list[Event] = []
+        # A game with hidden information replays as its spectators saw it (game.rules.base:
+        # view(None)) while it plays; the last frame is the whole truth, revealed.
+        shown = _spectators_view(game) if snapshots and game_cls.has_views() else None
         for tick in range(replay.ticks):
-            yield Frame(tick, game.snapshot() if snapshots else None, events)
+            if shown is not None:
+                yield Frame(tick, shown(), game.view_events(events, None))
+            else:
+                yield Frame(tick, game.snapshot() if snapshots else None, events)
             at = _apply_due(game, log_, at, tick, read)
             events = game.step(dt)
         # What happened after the last step (a removal before the lobby closed) counts too.
@@ -295,6 +301,10 @@ def simulate(blob: bytes | Replay, *, snapshots: bool = True,
         raise
     except Exception as exc:  # a damaged input log can upset the rules in any way
         raise ReplayError(f"the replay does not run ({type(exc).__name__}: {exc})") from None
+
+
+def _spectators_view(game: Game) -> Callable[[], Snapshot]:
+    return lambda: game.view(None)
 
 
 def catch_up(game: Game, entries: list[tuple], *, from_tick: int, to_tick: int, dt: float) -> None:
@@ -334,7 +344,10 @@ def _apply_due(game: Game, entries: list[tuple], at: int, tick: int, read: Calla
     while at < len(entries) and entries[at][0] == tick:
         entry = entries[at]
         if len(entry) == 3:
-            game.apply_input(entry[1], read(entry[2]))
+            try:
+                game.apply_input(entry[1], read(entry[2]))
+            except MoveRefused:
+                pass  # refused live too, changing nothing (a log kept before the rules saw it)
         else:
             game.remove_player(entry[1])
         at += 1

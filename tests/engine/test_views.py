@@ -258,3 +258,21 @@ async def test_a_newcomer_to_a_quiet_turn_based_lobby_gets_a_full_frame_and_othe
             view_tick = frame["tick"]
             view = frame["s"] if frame["k"] == "full" else apply(view, frame["s"])
         assert view == loop.match.game.view(None)
+
+
+def test_a_replay_shows_the_spectators_view_while_the_match_plays_and_reveals_it_at_the_end():
+    from game.engine.replay import ReplayRecorder, simulate
+    from game.rules.liars_dice import LiarsDice
+
+    players = [PlayerInfo(1, "a"), PlayerInfo(2, "b")]
+    game = LiarsDice(seed=4, players=players, settings={"turn_time": 5})
+    recorder = ReplayRecorder()
+    recorder.start(game=LiarsDice, seed=4, settings=game.settings, players=players, tick_rate=20)
+    ticks = 0
+    while not game.finished:
+        game.step(DT)
+        ticks += 1
+    frames = list(simulate(recorder.encode(ticks=ticks, result=game.result())))
+    hidden = [f for f in frames[:-1] if "rv" not in f.snapshot["g"]]
+    assert hidden and all("d" not in e for f in hidden for e in f.snapshot["e"].values())
+    assert frames[-1].snapshot == game.snapshot() and frames[-1].result.winner == game.result().winner
