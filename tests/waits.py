@@ -10,17 +10,24 @@ only at a generous deadline.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
 
 
 async def until(predicate: Callable[[], object], what: str, *, timeout: float = 10.0, every: float = 0.01) -> None:
-    """Return once ``predicate()`` is true; AssertionError naming ``what`` after ``timeout`` s."""
+    """Return once ``predicate()`` is true (awaited when it returns an awaitable: a read from
+    Redis); AssertionError naming ``what`` after ``timeout`` s."""
+
+    async def holds() -> bool:
+        result = predicate()
+        return bool(await result) if inspect.isawaitable(result) else bool(result)
+
     try:
         async with asyncio.timeout(timeout):
-            # A poll: the state changes in other tasks, and none of them signals it.
-            while not predicate():  # noqa: ASYNC110
+            # A poll: the state changes in other tasks or processes, and none of them signals it.
+            while not await holds():  # noqa: ASYNC110
                 await asyncio.sleep(every)
     except TimeoutError:
         raise AssertionError(f"not within {timeout} s: {what}") from None

@@ -58,7 +58,7 @@ def test_expired_messages_and_their_channels_are_swept_at_most_once_a_second(mon
         stale, other = await layer.new_channel(), await layer.new_channel()
         await layer.group_add("g", stale)
         await layer.group_send("g", {"type": "e"})
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # past the 10 ms expiry (about time: a longer sleep only ages it more)
         monkeypatch.setattr(layers, "SWEEP_EVERY_S", 3600.0)
         layer._swept_at = time.monotonic()
         await layer.group_send("h", {"type": "e"})  # swept recently: the expired message stays
