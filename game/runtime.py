@@ -32,6 +32,7 @@ from django.utils.module_loading import import_string
 
 from game import services, sigterm
 from game.engine.clock import MonotonicClock
+from game.engine.errors import CommandError
 from game.engine.handle import LobbyHandle
 from game.engine.lobby import LobbyConfig
 from game.engine.loop import LobbyLoop
@@ -56,6 +57,19 @@ def lobby_group(code: str) -> str:
 
 class Draining(Exception):
     """This process is shutting down and takes no new lobbies."""
+
+
+def refuse_starts(loop: LobbyLoop) -> None:
+    """Called as a drain begins: the lobby starts no match any more (a match begun now would
+    only be cut short), except a matchmade one, which starts as its last seat is taken."""
+    begin = loop.lobby.on_start
+
+    def start() -> None:
+        if not loop.lobby.matchmade:
+            raise CommandError("draining", "this server is restarting; start again in a moment")
+        begin()
+
+    loop.lobby.on_start = start
 
 
 class Runtime:
@@ -240,8 +254,11 @@ class Runtime:
     # -- graceful shutdown (SIGTERM: game.sigterm) ------------------------------------------
     async def drain(self) -> None:
         """Stop taking lobbies; let running matches end (at most DRAIN_S seconds); then hand
-        each lobby to another process (cluster) or close it (one process); flush results."""
+        each lobby to another process (cluster) or close it (one process); flush results.
+        No match starts meanwhile: `start` and `rematch` get the error ``draining``."""
         self.draining = True
+        for loop in self.registry.loops.values():
+            refuse_starts(loop)
         limit = settings.GAME["DRAIN_S"]
         deadline = self.loop.time() + limit
         # A poll (10 Hz, once, at shutdown): phases change inside each lobby's own task, and

@@ -27,6 +27,7 @@ export const ERRORS = {
   not_in_match: 'the sender holds a seat but is not in the running match',
   queue_full: 'the matchmaking queue is full; try again later',
   server_error: 'the server failed to carry out the frame; the lobby goes on',
+  draining: 'this server process is restarting and starts no match; start again in a moment',
 };
 
 // Websocket close codes the server uses: code -> [name, meaning].

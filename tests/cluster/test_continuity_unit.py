@@ -34,8 +34,8 @@ def seen(game) -> dict:
     for key, entity in view["e"].items():
         if key.startswith("b"):
             ahead = (view["g"]["n"] - entity["t"]) * DT
-            entity = {**entity, "x": round(entity["x"] + entity["vx"] * ahead), "y": round(entity["y"] + entity["vy"] * ahead),
-                      "t": None}
+            entity = {**entity, "x": round(entity["x"] + entity["vx"] * ahead),
+                      "y": round(entity["y"] + entity["vy"] * ahead), "t": None}
         out["e"][key] = entity
     return out
 

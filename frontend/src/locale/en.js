@@ -34,6 +34,7 @@ export default {
   'error.not_in_match': 'You are not playing in the current match.',
   'error.queue_full': 'Too many players are waiting for a match right now. Try again in a minute.',
   'error.server_error': 'The server could not carry that out. The game goes on; try again.',
+  'error.draining': 'This server is restarting. Start the match again in a moment.',
   'error.unknown': 'The server refused that request.',
 
   // -- close codes (protocol.js: CLOSE_CODES) ----------------------------------------------
