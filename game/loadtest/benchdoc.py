@@ -6,6 +6,8 @@ import platform
 import time
 from pathlib import Path
 
+from game.loadtest.peers.doc import kept_section
+
 
 def _plot(out: Path, rows: list[dict]) -> str:
     import matplotlib
@@ -90,8 +92,8 @@ def write_markdown(out: Path, rows: list[dict], probes: list[dict], argv: str) -
               "taskset -c 1 .venv/bin/python manage.py loadtest --url http://127.0.0.1:8000 --lobbies 60 "
               "--players 8 --tick-rate 20 --duration 20 --server-pid $(pgrep -f daphne) --json out.json --plot out.png",
               "```", "", "## Every probe", "",
-              "| server | layer | tick | lobbies | delivered | p50 ms | p99 ms | gap p99 ms | server CPU % | bots' cores busy | "
-              "inputs sent/due | healthy |",
+              "| server | layer | tick | lobbies | delivered | p50 ms | p99 ms | gap p99 ms | server CPU % | "
+              "bots' cores busy | inputs sent/due | healthy |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in probes:
         lines.append(f"| {p['server']} | {p['layer']} | {p['tick_rate']} | {p['lobbies']} | {p['delivered_ratio']} | "
@@ -99,4 +101,6 @@ def write_markdown(out: Path, rows: list[dict], probes: list[dict], argv: str) -
                      f"{p.get('server_cpu_percent', '–')} | {p.get('client_cpu_of_cores', p['client_cpu_max'])} | "
                      f"{p.get('inputs_ratio', '–')} | "
                      f"{p['healthy']} |")
-    (out / "benchmarks.md").write_text("\n".join(lines) + "\n")
+    page = out / "benchmarks.md"
+    peers = kept_section(page.read_text()) if page.exists() else ""  # make bench-peers' section stays
+    page.write_text("\n".join(lines) + "\n" + (f"\n{peers}\n" if peers else ""))

@@ -39,6 +39,7 @@ class Plan:
     input_rate: float  # inputs per second per player; default: the tick rate
     baseline: bool = False  # the bare websockets server: no HTTP API, lobbies made on connect
     spread: bool = False  # several servers: each lobby's players spread over them, not on its creator
+    spectator_delay_s: int = 0  # the lobbies' spectator_delay: spectators watch the delayed feed
 
     @property
     def urls(self) -> list[str]:
@@ -62,6 +63,11 @@ class Figures:
     errors: list[str] = field(default_factory=list)
     closed: int = 0
     cpu_fraction: float = 0.0
+    # Spectators apart (their frames are in ``frames`` too): latencies, and each one's share of
+    # the frames it was due, so that "every spectator got 99%" can be checked, not just the mean.
+    spectator_latencies_ms: list[float] = field(default_factory=list)
+    spectator_frames: int = 0
+    spectator_shares: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +167,8 @@ class Bot(WebSocketClient):
         self.lobby: dict = {}
         self.last_frame_at: float | None = None
         self.input_seq, self.mx, self.my = 0, 0, 0
+        self.window_frames = 0  # state frames received inside the window
+        self.latencies = figures.latencies_ms if role == "player" else figures.spectator_latencies_ms
 
     async def run(self, connecting: asyncio.Semaphore) -> None:
         """Connect (``connecting`` bounds the handshakes at once), play until the window ends, close."""
@@ -171,7 +179,7 @@ class Bot(WebSocketClient):
                 except TimeoutError:
                     raise TimeoutError("timed out during the opening handshake") from None
             await asyncio.wait([self.done], timeout=self.window.end - time.time() + 1)
-        except Exception as exc:  # noqa: BLE001 -- a bot failing is a figure, not a crash of the tester
+        except Exception as exc:
             self.figures.errors.append(f"{type(exc).__name__}: {exc}"[:200])
         self.playing = False
         if self.transport is not None and not self.done.done():
@@ -193,7 +201,8 @@ class Bot(WebSocketClient):
         figures = self.figures
         figures.frames += 1
         figures.bytes += len(data)
-        figures.latencies_ms.append(now - stamp)
+        self.window_frames += 1
+        self.latencies.append(now - stamp)
         if self.last_frame_at is not None:
             figures.gaps_ms.append(now - self.last_frame_at)
         second = int((now - self.start_ms) / 1000.0)
@@ -204,6 +213,9 @@ class Bot(WebSocketClient):
         """Join protocol: non-host players say ready; the host starts once everyone is in and ready."""
         if kind in ("welcome", "lobby"):
             self.lobby = frame["lobby"]
+            if kind == "welcome" and self.is_host and self.plan.spectator_delay_s and self.lobby["phase"] == "waiting":
+                # An engine setting, set by the host before it starts the match (sent first, applied first).
+                self.send(_pack("settings", settings={"spectator_delay": self.plan.spectator_delay_s}))
             if self.lobby["phase"] in ("countdown", "playing"):
                 self.playing = True
             if self.is_host and self.lobby["phase"] == "waiting":
@@ -306,5 +318,9 @@ async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figure
     if inputs.done() and inputs.exception() is not None:
         figures.errors.append(f"the input timer failed: {inputs.exception()!r}"[:200])
     inputs.cancel()
+    spectators = [bot.window_frames for bot in bots if bot.role == "spectator"]
+    figures.spectator_frames = sum(spectators)
+    due = plan.duration_s * plan.tick_rate
+    figures.spectator_shares = [round(frames / due, 4) for frames in spectators]
     figures.cpu_fraction = (time.process_time() - cpu0) / max(1e-6, time.monotonic() - wall0)
     return figures

@@ -29,16 +29,17 @@ def bot_cores() -> int:
 
 def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float]) -> dict:
     delivered = figures.frames / figures.expected_frames if figures.expected_frames else 0.0
-    p99 = percentile(figures.latencies_ms, 0.99)
+    latencies = figures.latencies_ms + figures.spectator_latencies_ms
+    p99 = percentile(latencies, 0.99)
     summary = {
         "lobbies": plan.lobbies, "players_per_lobby": plan.players, "spectators_per_lobby": plan.spectators,
         "clients": figures.clients, "players": plan.lobbies * plan.players, "tick_rate": plan.tick_rate,
         "duration_s": plan.duration_s, "game": plan.game,
         "frames": figures.frames, "expected_frames": int(figures.expected_frames),
         "delivered_ratio": round(delivered, 4),
-        "latency_ms_p50": round(percentile(figures.latencies_ms, 0.5), 2),
+        "latency_ms_p50": round(percentile(latencies, 0.5), 2),
         "latency_ms_p99": round(p99, 2),
-        "latency_ms_max": round(max(figures.latencies_ms, default=float("nan")), 2),
+        "latency_ms_max": round(max(latencies, default=float("nan")), 2),
         "gap_ms_p99": round(percentile(figures.gaps_ms, 0.99), 2),
         "bytes_per_s_per_client": round(figures.bytes / plan.duration_s / figures.clients, 1) if figures.clients else 0,
         "bytes_per_frame": round(figures.bytes / figures.frames, 1) if figures.frames else 0,
@@ -55,16 +56,47 @@ def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float
         "healthy": delivered >= HEALTHY_DELIVERED and p99 <= HEALTHY_P99_MS and not figures.errors,
         **{k: v for k, v in server.items() if k != "rss_over_time"},
     }
+    if figures.spectator_shares:
+        summary.update(spectator_summary(plan, figures))
     if server.get("server_cpu_seconds") and figures.frames:
-        summary["server_cpu_us_per_frame"] = round(1e6 * server["server_cpu_seconds"] / figures.frames, 1)
+        summary["server_cpu_us_per_frame"] = cpu_us_per_frame(server, plan.duration_s, figures.frames)
     return summary
 
 
+def cpu_us_per_frame(server: dict, duration_s: float, frames: int) -> float:
+    """The server's CPU per delivered frame: its CPU rate over the sampled part of the window
+    times the window, over the frames delivered in the whole window (the samples, every half
+    second, span a little less than the window the frames were counted in)."""
+    rate = server["server_cpu_seconds"] / server.get("server_sampled_s", duration_s)
+    return round(1e6 * rate * duration_s / frames, 1)
+
+
+def spectator_summary(plan: Plan, figures: Figures) -> dict:
+    """Spectators apart: their delivered share (overall and the worst one's), their latency, and
+    the players' figures without them."""
+    shares = figures.spectator_shares
+    player_frames = figures.frames - figures.spectator_frames
+    player_due = plan.lobbies * plan.players * plan.duration_s * plan.tick_rate
+    return {
+        "spectators": len(shares),
+        "spectator_delivered_ratio": round(figures.spectator_frames / (len(shares) * plan.duration_s * plan.tick_rate),
+                                           4),
+        "spectator_min_share": min(shares),
+        "spectators_under_99": sum(1 for share in shares if share < HEALTHY_DELIVERED),
+        "spectator_latency_ms_p50": round(percentile(figures.spectator_latencies_ms, 0.5), 2),
+        "spectator_latency_ms_p99": round(percentile(figures.spectator_latencies_ms, 0.99), 2),
+        "spectator_frames": figures.spectator_frames,
+        "player_delivered_ratio": round(player_frames / player_due, 4) if player_due else None,
+        "player_latency_ms_p99": round(percentile(figures.latencies_ms, 0.99), 2),
+    }
+
+
 def format_summary(summary: dict) -> str:
-    keys = ["clients", "delivered_ratio", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "gap_ms_p99",
-            "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "server_cpu_percent", "server_cpu_us_per_frame",
-            "server_rss_mb_end", "server_rss_bytes_per_client", "client_cpu_max", "client_cpu_of_cores", "client_errors",
-            "healthy"]
+    keys = ["clients", "delivered_ratio", "spectator_delivered_ratio", "spectator_min_share",
+            "spectator_latency_ms_p99", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "gap_ms_p99",
+            "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "server_cpu_percent",
+            "server_cpu_us_per_frame", "server_rss_mb_end", "server_rss_bytes_per_client", "client_cpu_max",
+            "client_cpu_of_cores", "client_errors", "healthy"]
     lines = [f"  {key:<28} {summary[key]}" for key in keys if key in summary]
     if summary.get("client_saturated"):
         lines.append("  WARNING: the bots could not keep up (a process or their cores over 90% busy, or < 97% of "
@@ -86,8 +118,10 @@ def write_plot(path: Path, summary: dict, figures: Figures) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.hist([min(v, 200.0) for v in figures.latencies_ms], bins=80, color="#4a90d9")
-    left.axvline(summary["latency_ms_p99"], color="#d0021b", linestyle="--", label=f"p99 {summary['latency_ms_p99']} ms")
+    latencies = figures.latencies_ms + figures.spectator_latencies_ms
+    left.hist([min(v, 200.0) for v in latencies], bins=80, color="#4a90d9")
+    left.axvline(summary["latency_ms_p99"], color="#d0021b", linestyle="--",
+                 label=f"p99 {summary['latency_ms_p99']} ms")
     left.set_xlabel("latency, server stamp to client receipt (ms, capped at 200)")
     left.set_ylabel("frames")
     left.legend()

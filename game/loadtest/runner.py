@@ -26,6 +26,9 @@ def merge(parts: list[dict]) -> Figures:
     total = Figures()
     for part in parts:
         total.latencies_ms += part["latencies_ms"]
+        total.spectator_latencies_ms += part["spectator_latencies_ms"]
+        total.spectator_frames += part["spectator_frames"]
+        total.spectator_shares += part["spectator_shares"]
         total.gaps_ms += part["gaps_ms"]
         total.frames += part["frames"]
         total.bytes += part["bytes"]
@@ -40,7 +43,8 @@ def merge(parts: list[dict]) -> Figures:
     return total
 
 
-def run(plan: Plan, *, processes: int, server_pid: int | list[int] | None, progress=None) -> tuple[Figures, dict, list[float]]:
+def run(plan: Plan, *, processes: int, server_pid: int | list[int] | None,
+        progress=None) -> tuple[Figures, dict, list[float]]:
     """Create the lobbies, run the bots in ``processes`` processes, return merged figures,
     the server's CPU/memory figures (when its pid is known) and each process's CPU fraction."""
     lobbies = [create_lobby(plan, i) for i in range(plan.lobbies)]
@@ -65,7 +69,7 @@ def run(plan: Plan, *, processes: int, server_pid: int | list[int] | None, progr
             progress(min(1.0, max(0.0, (now - window.start) / plan.duration_s)))
         time.sleep(0.5)
     parts = []
-    for receiver, proc in zip(pipes, procs):
+    for receiver, proc in zip(pipes, procs, strict=True):
         if receiver.poll(plan.duration_s + plan.warmup_s + 60):
             parts.append(receiver.recv())
         proc.join(timeout=10)

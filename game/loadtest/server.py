@@ -53,6 +53,7 @@ class ServerProbe:
         return {
             "server_cpu_percent": round(100.0 * (self.cpu_end - self.cpu_start) / (self.wall_end - self.wall_start), 1),
             "server_cpu_seconds": round(self.cpu_end - self.cpu_start, 3),
+            "server_sampled_s": round(self.wall_end - self.wall_start, 3),
             "server_rss_mb_start": round(rss[0] / 2**20, 1),
             "server_rss_mb_end": round(rss[-1] / 2**20, 1),
             "server_rss_mb_max": round(max(rss) / 2**20, 1),

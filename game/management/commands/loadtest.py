@@ -24,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--lobbies", type=int, default=5)
         parser.add_argument("--players", type=int, default=8, help="players per lobby")
         parser.add_argument("--spectators", type=int, default=0, help="spectators per lobby")
+        parser.add_argument("--spectator-delay", type=int, default=0,
+                            help="the lobbies' spectator_delay (s): spectators watch the delayed feed")
         parser.add_argument("--tick-rate", type=int, default=20)
         parser.add_argument("--input-rate", type=float, default=0, help="inputs/s per player (default: tick rate)")
         parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
@@ -42,7 +44,8 @@ class Command(BaseCommand):
         plan = Plan(url=opts["url"], lobbies=opts["lobbies"], players=opts["players"],
                     spectators=opts["spectators"], tick_rate=opts["tick_rate"], duration_s=opts["duration"],
                     warmup_s=opts["warmup"], game=opts["game"], input_rate=opts["input_rate"],
-                    baseline=opts["baseline"], spread=opts["spread"])
+                    baseline=opts["baseline"], spread=opts["spread"],
+                    spectator_delay_s=opts["spectator_delay"])
         bar = None
         if not opts["quiet"]:
             from tqdm import tqdm

@@ -1,0 +1,176 @@
+"""`make bench-peers`: Colyseus, the bare-`websockets` baseline, `make run` (daphne) and
+`make run-uvicorn` side by side, then spectators at scale and memory; written to docs/benchmarks.md.
+
+Every server is probed at the same lobby counts, at 20 and 60 Hz, the servers interleaved at each
+count so that whatever else the machine does falls on all of them alike: lobbies of 8 players,
+one input per player per tick, the server pinned to core 0 and the load to the other core(s).
+Each probe reports the server's CPU per delivered frame, the delivered ratio and whether it was
+healthy (>= 99% of frames, latency p99 <= 50 ms). Then, on the project's servers:
+
+- spectators: one lobby of 8 players watched by ``--spectators`` spectators, live and with the
+  delayed feed (``spectator_delay``), against the same lobby without them: each spectator's share
+  of frames, their latency p99, and the CPU a spectator frame adds;
+- memory: RSS per connected client at the largest healthy count, and a ``--soak-s`` run at that
+  count with RSS sampled throughout (its growth once the match is steady).
+
+    python -m game.loadtest.peers.sweep                      # the whole sweep (about an hour)
+    python -m game.loadtest.peers.sweep --quick --out /tmp/p # one tiny probe of each: the tooling works
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from game.loadtest import bench
+from game.loadtest.peers import colyseus
+from game.loadtest.peers.doc import write_section
+
+SERVERS = ("colyseus", "baseline", "daphne", "uvicorn")
+
+
+def probe(kind: str, rate: int, lobbies: int, args, workdir: Path, **extra) -> dict:
+    if kind == "colyseus":
+        summary = colyseus.probe(lobbies=lobbies, players=args.players, tick_rate=rate, duration_s=args.duration,
+                                 warmup_s=args.warmup, install_dir=args.install_dir)
+    else:
+        summary = bench.probe(kind, "memory", rate, lobbies, args, workdir, **extra)
+        if extra.get("spectators"):
+            print(f"    spectators: {summary.get('spectator_delivered_ratio')} delivered (worst one "
+                  f"{summary.get('spectator_min_share')}), p99 {summary.get('spectator_latency_ms_p99')} ms",
+                  flush=True)
+        summary["server"] = kind
+        return summary
+    print(f"  {kind:8} {rate:2} Hz {lobbies:4} lobbies: healthy={summary['healthy']} "
+          f"delivered={summary['delivered_ratio']} p99={summary['latency_ms_p99']} ms "
+          f"cpu/frame={summary.get('server_cpu_us_per_frame')} us", flush=True)
+    return summary
+
+
+def capacity(args, workdir: Path) -> list[dict]:
+    """Every server at every lobby count of each rate (a server that failed twice running is
+    not probed at larger counts: it only gets worse)."""
+    probes = []
+    for rate, counts in ((20, args.lobbies_20), (60, args.lobbies_60)):
+        if str(rate) not in args.rates.split(","):
+            continue
+        failed = dict.fromkeys(args.servers, 0)
+        for lobbies in counts:
+            for kind in args.servers:
+                if failed[kind] >= 2:
+                    continue
+                summary = probe(kind, rate, lobbies, args, workdir)
+                failed[kind] = 0 if summary["healthy"] else failed[kind] + 1
+                probes.append(summary)
+    return probes
+
+
+def spectators(args, workdir: Path) -> list[dict]:
+    """One lobby of players alone, then watched live, then watched through the delayed feed."""
+    rows = []
+    for kind in project_servers(args):
+        alone = probe(kind, 20, 1, args, workdir)
+        alone["feed"] = "players only"
+        rows.append(alone)
+        for feed, delay in (("live", 0), ("delayed", args.spectator_delay)):
+            summary = probe(kind, 20, 1, args, workdir, spectators=args.spectators, spectator_delay_s=delay)
+            summary["feed"] = feed
+            if all(r.get("server_cpu_seconds") for r in (alone, summary)) and summary.get("spectator_frames"):
+                added = (_cpu_rate(summary) - _cpu_rate(alone)) * args.duration
+                summary["server_cpu_us_per_spectator_frame"] = round(1e6 * added / summary["spectator_frames"], 2)
+            rows.append(summary)
+    return rows
+
+
+def project_servers(args) -> list[str]:
+    """The project's servers of this run (one in a quick run: it only proves the tooling)."""
+    kinds = [k for k in args.servers if k in ("daphne", "uvicorn")]
+    return kinds[:1] if args.quick else kinds
+
+
+def _cpu_rate(summary: dict) -> float:
+    return summary["server_cpu_seconds"] / summary.get("server_sampled_s", summary["duration_s"])
+
+
+def largest_healthy(probes: list[dict], kind: str, rate: int) -> int:
+    return max((p["lobbies"] for p in probes if p["server"] == kind and p["tick_rate"] == rate and p["healthy"]),
+               default=0)
+
+
+def soak(args, probes: list[dict], workdir: Path) -> list[dict]:
+    """The project's servers for ``--soak-s`` at their largest healthy count at 20 Hz, RSS sampled."""
+    rows = []
+    for kind in project_servers(args):
+        lobbies = largest_healthy(probes, kind, 20) or args.lobbies_20[0]
+        long = argparse.Namespace(**{**vars(args), "duration": args.soak_s})
+        summary = probe(kind, 20, lobbies, long, workdir, keep_rss=True)
+        summary["rss_growth"] = rss_growth(summary.pop("rss_over_time", []), summary["clients"])
+        rows.append(summary)
+    return rows
+
+
+def rss_growth(samples: list[list[float]], clients: int) -> dict:
+    """RSS over the run's last two thirds (the first third lets the match and the allocator
+    settle): its change, per minute and per client."""
+    if len(samples) < 3:
+        return {}
+    start_at = samples[-1][0] / 3
+    steady = [(t, rss) for t, rss in samples if t >= start_at]
+    (t0, r0), (t1, r1) = steady[0], steady[-1]
+    minutes = max((t1 - t0) / 60, 1e-9)
+    return {"steady_from_s": round(t0, 1), "rss_mb_steady_start": round(r0 / 2**20, 1),
+            "rss_mb_end": round(r1 / 2**20, 1), "rss_mb_max": round(max(r for _t, r in steady) / 2**20, 1),
+            "kb_per_minute": round((r1 - r0) / 1024 / minutes, 1),
+            "bytes_per_client_per_minute": round((r1 - r0) / minutes / clients, 1) if clients else None,
+            "samples": [[round(t), round(r / 2**20, 1)] for t, r in samples[:: max(1, len(samples) // 60)]]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Colyseus and the project's servers side by side.")
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--rates", default="20,60")
+    parser.add_argument("--lobbies-20", default="25,50,75,100,125,150,175,200")
+    parser.add_argument("--lobbies-60", default="10,20,30,40,50,60,70")
+    parser.add_argument("--players", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=6.0)
+    parser.add_argument("--spectators", type=int, default=2000, help="per lobby, in the spectator probes (0: none)")
+    parser.add_argument("--spectator-delay", type=int, default=2, help="seconds, in the delayed-feed probe")
+    parser.add_argument("--soak-s", type=float, default=600.0, help="the memory run's length (0: none)")
+    parser.add_argument("--quick", action="store_true", help="one tiny probe of each part: checks the tooling works")
+    parser.add_argument("--install-dir", type=Path, default=colyseus.INSTALL_DIR)
+    parser.add_argument("--out", type=Path, default=bench.ROOT / "docs", help="where benchmarks.md and its files go")
+    args = parser.parse_args()
+    args.servers = args.servers.split(",")
+    args.lobbies_20 = [int(n) for n in args.lobbies_20.split(",")]
+    args.lobbies_60 = [int(n) for n in args.lobbies_60.split(",")]
+    if args.quick:
+        args.rates, args.lobbies_20, args.duration, args.warmup, args.players = "20", [1], 1.5, 2.0, 3
+        args.spectators, args.spectator_delay, args.soak_s = min(args.spectators, 4), 1, 0  # no long run
+    if "colyseus" in args.servers:
+        colyseus.install(args.install_dir)
+    args.out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-peers-"))
+    started = time.time()
+    probes = capacity(args, workdir)
+    watched = spectators(args, workdir) if args.spectators and "20" in args.rates.split(",") else []
+    soaked = soak(args, probes, workdir) if args.soak_s and "20" in args.rates.split(",") else []
+    result = {"probes": probes, "spectators": watched, "soak": soaked, "players": args.players,
+              "duration_s": args.duration, "minutes": round((time.time() - started) / 60, 1),
+              "argv": argv_of(args)}
+    (args.out / "benchmarks-peers.json").write_text(json.dumps(result, indent=1))
+    write_section(args.out, result)
+    print(f"wrote {args.out / 'benchmarks.md'}")
+
+
+def argv_of(args) -> str:
+    """The command line that reproduces this run, for the report."""
+    import sys
+    return " ".join(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
