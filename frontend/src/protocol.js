@@ -28,6 +28,7 @@ export const ERRORS = {
   queue_full: 'the matchmaking queue is full; try again later',
   server_error: 'the server failed to carry out the frame; the lobby goes on',
   draining: 'this server process is restarting and starts no match; start again in a moment',
+  move_refused: "the game's rules refused the move; msg names why (one of the game's refusals)",
 };
 
 // Websocket close codes the server uses: code -> [name, meaning].

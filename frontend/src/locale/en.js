@@ -35,6 +35,7 @@ export default {
   'error.queue_full': 'Too many players are waiting for a match right now. Try again in a minute.',
   'error.server_error': 'The server could not carry that out. The game goes on; try again.',
   'error.draining': 'This server is restarting. Start the match again in a moment.',
+  'error.move_refused': 'The rules do not allow that move.',
   'error.unknown': 'The server refused that request.',
 
   // -- close codes (protocol.js: CLOSE_CODES) ----------------------------------------------
@@ -109,6 +110,7 @@ export default {
   'reason.lease_lost': 'Another server took the lobby over during the match',
   'reason.handover': 'The server restarted and handed the lobby to another server',
   'reason.owner_lost': 'The server running the match was lost',
+  'reason.last_standing': 'Last one standing',
 
   // -- settings (ui/labels.js) -------------------------------------------------------------
   'setting.name': 'Lobby name',
