@@ -28,12 +28,14 @@ import asyncio
 import contextlib
 import logging
 import pickle
+import time
 from typing import Any
 
 import msgpack
 
 from game.cluster.keys import Keys
 from game.cluster.lease import Lease
+from game.outage import OUTAGE
 
 log = logging.getLogger("game.cluster")
 
@@ -122,6 +124,7 @@ class InputLog:
         self.pending: list[MatchLog] = []
         self.wake = asyncio.Event()
         self.writes = 0  # pipelines sent
+        self.next_scan = 0.0  # when lobbies without news are next looked at (keepalives)
         self.entries_written = 0
 
     def attach(self, loop: Any, lease: Lease) -> MatchLog:
@@ -168,8 +171,9 @@ class InputLog:
                 continue
             try:
                 await self._write(batch)
-            except Exception:
-                log.warning("input log write failed; retrying (inputs stay unacknowledged)", exc_info=True)
+            except Exception as exc:
+                OUTAGE.report("input log write", exc, log,
+                              "input log write failed; retrying (inputs stay unacknowledged)")
                 self._requeue(batch)
                 await asyncio.sleep(0.2)
 
@@ -178,10 +182,11 @@ class InputLog:
         """Per lobby with news: the script's arguments, the entries taken, the acks they allow."""
         due = self.pending
         self.pending = []
-        seen = set(map(id, due))
-        for tap in self.logs.values():  # lobbies without inputs: their tick, now and then
-            if id(tap) not in seen and self._keepalive_due(tap):
-                due.append(tap)
+        now = time.monotonic()
+        if now >= self.next_scan:  # lobbies without inputs: their tick, now and then
+            self.next_scan = now + self.keepalive_s / 2
+            seen = set(map(id, due))
+            due += [tap for tap in self.logs.values() if id(tap) not in seen and self._keepalive_due(tap)]
         batch = []
         for tap in due:
             tap.queued = False
