@@ -2,8 +2,13 @@
 
 Bots on 127.0.0.1 play back-to-back short matches (the host rematches), and at random moments
 drop their connection and resume it with their token, send malformed frames, or flood inputs.
-At the end every match announced by a ``match_over`` event must be in the database exactly
-once (through the matches API), and the server's memory is reported.
+In chaos mode (``kill_every``) a worker of ``make run-cluster`` is killed with SIGKILL every
+few seconds (game.loadtest.chaos); the bots reconnect through the shared port as browsers do.
+
+What the run learned goes into `SoakFacts` (game.loadtest.verdict): the matches the bots saw
+start and end, whichever process told them. The database is read afterwards
+(`verdict.database_facts`) and the verdict compares the two; no figure comes from a server
+process's own statistics, which only a lobby's current owner has.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass, field
 import msgpack
 from websockets.asyncio.client import connect
 
+from game.loadtest.chaos import Killer
+from game.loadtest.verdict import SoakFacts
 from game.protocol import PROTOCOL_VERSION
 
 
@@ -27,7 +34,9 @@ def _pack(kind: str, **fields) -> bytes:
 
 @dataclass
 class SoakFigures:
-    matches_seen: set[str] = field(default_factory=set)
+    matches_seen: set[str] = field(default_factory=set)  # match_over seen
+    started: dict[str, float] = field(default_factory=dict)  # match id -> time.time() of its first match_start
+    over: dict[str, str] = field(default_factory=dict)  # match id -> "status/reason" of its match_over
     reconnects: int = 0
     resumed: int = 0
     bad_frames: int = 0
@@ -107,8 +116,11 @@ class SoakBot:
                 await self._host_moves(ws)
             elif kind == "event":
                 for event in frame["e"]:
-                    if event["type"] == "match_over":
+                    if event["type"] == "match_start":
+                        self.figures.started.setdefault(event["match"], time.time())
+                    elif event["type"] == "match_over":
                         self.figures.matches_seen.add(event["match"])
+                        self.figures.over[event["match"]] = f"{event.get('status')}/{event.get('reason')}"
 
     async def _host_moves(self, ws) -> None:
         if self.lobby.get("host") != self.me:
@@ -131,28 +143,24 @@ def _get(url: str) -> dict:
         return json.loads(reply.read())
 
 
-def _saved_matches(base: str, code: str) -> list[str]:
-    return [m["id"] for m in _get(f"{base}/api/lobbies/{code}/matches?limit=500")["matches"]]
-
-
-def _ended_matches(base: str, code: str) -> int:
-    """How many matches the lobby's loop ended (and handed to the writer)."""
-    return _get(f"{base}/api/lobbies/{code}")["stats"]["matches_ended"]
-
-
 async def _settled(base: str, codes: list[str], timeout_s: float = 30.0) -> None:
     """Wait until no lobby has a match running (the bots are gone: seats are released after
-    the grace and a match left with fewer than two players ends), then for the writer."""
+    the grace and a match left with fewer than two players ends). Any process answers (the
+    lobby's summary); a worker being restarted is asked again."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        phases = [_get(f"{base}/api/lobbies/{code}")["lobby"]["phase"] for code in codes]
+        try:
+            phases = [_get(f"{base}/api/lobbies/{code}")["lobby"]["phase"] for code in codes]
+        except (OSError, ValueError, KeyError):
+            phases = ["playing"]
         if not {"countdown", "playing"} & set(phases):
             break
         await asyncio.sleep(0.5)
-    await asyncio.sleep(1.0)
 
 
-async def soak(base: str, *, lobbies: int, players: int, duration_s: float, seed: int, chaos: float) -> dict:
+async def soak(base: str, *, lobbies: int, players: int, duration_s: float, seed: int, chaos: float,
+               kill_every_s: float | None = None, supervisor: int | None = None) -> tuple[dict, SoakFacts, list[str]]:
+    """Run the bots (and the killer); the report, the facts for the verdict, the lobby codes."""
     rng = random.Random(seed)
     created = [_post(base, {"game": "arena", "name": f"soak {i}", "tick_rate": 20,
                             "settings": {"time_limit_s": 3, "score_limit": 50}}) for i in range(lobbies)]
@@ -161,13 +169,19 @@ async def soak(base: str, *, lobbies: int, players: int, duration_s: float, seed
     bots = [SoakBot(base, c["code"], f"soak{p}", c["host_token"] if p == 0 else None, figures,
                     random.Random(rng.random()), deadline, chaos)
             for c in created for p in range(players)]
-    await asyncio.gather(*(bot.run() for bot in bots))
-    await _settled(base, [c["code"] for c in created])
-    ended = sum(_ended_matches(base, c["code"]) for c in created)
-    saved = [m for c in created for m in _saved_matches(base, c["code"])]
-    return {"lobbies": lobbies, "bots": len(bots), "matches_seen": len(figures.matches_seen),
-            "matches_ended": ended, "matches_saved": len(saved),
-            "saved_once": len(saved) == len(set(saved)) == ended,
-            "all_seen_saved": figures.matches_seen <= set(saved), "reconnects": figures.reconnects,
-            "resumed": figures.resumed, "bad_frames": figures.bad_frames, "floods": figures.floods,
-            "closes": figures.closes, "client_errors": figures.errors[:5]}
+    killer = Killer(supervisor, kill_every_s, random.Random(rng.random())) if kill_every_s and supervisor else None
+    await asyncio.gather(*(bot.run() for bot in bots), *([killer.run(deadline)] if killer else []))
+    codes = [c["code"] for c in created]
+    await _settled(base, codes)
+    facts = SoakFacts(started=set(figures.started), over=dict(figures.over), resumed=figures.resumed,
+                      chaos=killer is not None)
+    if killer is not None:
+        facts.kills, facts.restarts, facts.restart_s = killer.kills, killer.restarts, killer.restart_s
+        last = killer.last_kill_at or 0.0
+        facts.started_after_last_kill = sum(1 for at in figures.started.values() if at > last)
+    report = {"lobbies": lobbies, "bots": len(bots), "matches_started": len(figures.started),
+              "matches_seen": len(figures.matches_seen), "reconnects": figures.reconnects,
+              "resumed": figures.resumed, "bad_frames": figures.bad_frames, "floods": figures.floods,
+              "closes": figures.closes, "client_errors": figures.errors[:5],
+              "kills": killer.log if killer else []}
+    return report, facts, codes
