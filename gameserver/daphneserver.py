@@ -55,7 +55,7 @@ from gameserver.wsframes import (
     HANDSHAKES,
     MAX_QUEUED,
     ControlBudget,
-    frame_header,
+    framed,
     handshake_key,
     limit_unsent,
     split_binary_frames,
@@ -248,7 +248,7 @@ class GameDaphneProtocol(WebSocketProtocol):
                 or self._perMessageCompress is not None or self.muted
                 or 0 < self.maxMessagePayloadSize < len(data)):  # over the limit: autobahn's error, as before
             return False
-        self._write(frame_header(len(data)) + data)
+        self._write(framed(data))
         return True
 
     def _write(self, frame: bytes) -> None:

@@ -4,7 +4,8 @@
 
 Takes every option the ``daphne`` command takes. Twisted's asyncio reactor runs on uvloop
 where it is installed, unless ``GAME_DAPHNE_UVLOOP=0``: the loop must be chosen before daphne
-is imported, since importing `daphne.server` makes the loop and installs the reactor on it.
+is imported, since importing `daphne.server` makes the loop and installs the reactor on it;
+the reactor is the game's (gameserver/daphnereactor.py: reads without Twisted's log context).
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ def use_uvloop() -> bool:
 
 def main() -> None:
     use_uvloop()
-    # Imported here: it imports daphne.server, which must come after the loop choice.
+    # Imported here, in this order: the reactor is installed on a loop of the chosen kind,
+    # then daphne.server, which keeps an asyncio reactor it finds installed.
+    from gameserver.daphnereactor import install
+
+    install()
     from gameserver.daphneserver import GameCommandLine
 
     GameCommandLine.entrypoint()

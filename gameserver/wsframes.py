@@ -91,6 +91,33 @@ def frame_header(length: int) -> bytes:
     return bytes((FIN_BINARY, 127)) + length.to_bytes(8, "big")
 
 
+class _FrameCache:
+    """The last payload framed and its frame. A lobby offers the same bytes object to each of
+    its members' sockets in a row (the tick's delta or keyframe), so the frame — header and
+    payload, the bytes that go on the wire — is built once per lobby per tick, not once per
+    socket. The payload is held, so no other object can take its identity meanwhile."""
+
+    __slots__ = ("frame", "payload")
+
+    def __init__(self) -> None:
+        self.payload: bytes | None = None
+        self.frame = b""
+
+
+_LAST = _FrameCache()
+
+
+def framed(data: bytes) -> bytes:
+    """``data`` as one unmasked, final, binary frame (`frame_header` + ``data``); the same
+    bytes object as the call before gets the same frame back, made once."""
+    last = _LAST
+    if data is last.payload:
+        return last.frame
+    frame = frame_header(len(data)) + data
+    last.payload, last.frame = data, frame
+    return frame
+
+
 def split_binary_frames(data: bytes, max_size: int | None) -> tuple[list[bytes], int]:
     """The payloads of the whole, final, masked binary frames at the start of ``data``,
     and the offset of the first byte that is not one (``len(data)`` when all were)."""

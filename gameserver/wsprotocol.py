@@ -60,7 +60,7 @@ from gameserver.wsframes import (
     HANDSHAKES,
     MAX_QUEUED,
     ControlBudget,
-    frame_header,
+    framed,
     handshake_key,
     limit_unsent,
     reset_on_close,
@@ -220,7 +220,7 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
         (open, writable, no extension); False, having done nothing, otherwise."""
         if (self.writable.is_set() and not self.disconnected and self.initial_response is None
                 and self.conn.state is State.OPEN and not self.close_sent and not self.conn.extensions):
-            self.transport.write(frame_header(len(data)) + data)
+            self.transport.write(framed(data))
             return True
         return False
 

@@ -19,10 +19,10 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.utils import apply_mask
 
+from gameserver.wsframes import frame_header
 from gameserver.wsprotocol import (
     MAX_QUEUED,
     GameWebSocketProtocol,
-    frame_header,
     parser_between_frames,
     split_binary_frames,
 )
