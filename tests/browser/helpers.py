@@ -26,18 +26,23 @@ def member_id(page, name: str) -> int:
     return page.evaluate("n => window.__game.lobby.members.find(m => m.name === n).id", name)
 
 
-def settle(pages, read: Callable[[Any], Any], *, timeout_s: float = 5.0) -> list[Any]:
-    """Poll ``read`` on every page until two reads 150 ms apart agree (nothing moves any more).
+def settle(pages, read: Callable[[Any], Any], *, agree: Callable[[list[Any]], bool] | None = None,
+           timeout_s: float = 15.0) -> list[Any]:
+    """Poll ``read`` on every page until two reads 150 ms apart are the same (nothing moves any
+    more) and, given ``agree``, until ``agree(views)`` holds (the pages show the same thing).
 
-    Polls instead of sleeping a guessed time: returns as soon as the views are still.
+    Polls instead of sleeping a guessed time: returns as soon as the views are still. Still is
+    not enough on a busy machine, where a page may not have drawn a frame between two reads:
+    ``agree`` waits for the other pages to catch up. AssertionError at ``timeout_s``.
     """
     deadline = time.monotonic() + timeout_s
     before = [read(p) for p in pages]
     while True:
         pages[0].wait_for_timeout(150)
         now = [read(p) for p in pages]
-        if now == before or time.monotonic() > deadline:
+        if now == before and (agree is None or agree(now)):
             return now
+        assert time.monotonic() < deadline, f"the pages did not settle in {timeout_s} s: {now}"
         before = now
 
 

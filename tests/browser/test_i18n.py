@@ -79,7 +79,7 @@ def test_switching_to_hindi_is_remembered_on_every_page(open_page, server, brows
     page.goto(f"{server}/replays/{match['id']}/")
     check_replay(page)
     page.locator("#play").click()
-    page.wait_for_timeout(600)
+    page.wait_for_function("() => window.__replay.drawnTick > 10")  # playing, for the screenshot
     snap(page, "replay-desktop-hi")
 
     switch_to(page, "en")
