@@ -344,7 +344,7 @@ async def lobbies(request: HttpRequest) -> JsonResponse:
     except Draining:
         return api_error(503, "draining", "this server process is shutting down; try again",
                          headers={"Retry-After": "1"})
-    return JsonResponse({"lobby": loop.lobby.summary(), "code": loop.lobby.code,
+    return JsonResponse({"lobby": loop.lobby.summary(), "code": loop.lobby.code, "route": _own_route(),
                          "host_token": config.host_token}, status=201)
 
 
@@ -353,7 +353,15 @@ async def lobby_detail(request: HttpRequest, code: str) -> JsonResponse:
     found = await get_runtime().lobby_summary(code)
     if found is None:
         raise ApiError(404, "not_found", "no open lobby has that code")
+    # The owner's route: this process's when it runs the lobby (its stats come along), else
+    # the one the owner wrote in the directory.
+    found["route"] = _own_route() if "stats" in found else (found["lobby"].get("route") or None)
     return JsonResponse(found)
+
+
+def _own_route() -> str | None:
+    """This process's route for the proxy (GAME_ROUTE), None without routing."""
+    return django_settings.GAME_CLUSTER.get("ROUTE") or None
 
 
 @api_view("GET")

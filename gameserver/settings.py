@@ -292,6 +292,10 @@ GAME_CLUSTER = {
     # Per-lobby keys carry one of this many buckets as a Redis Cluster hash tag
     # (game.cluster.keys); the same in every process of a deployment.
     "BUCKETS": int(os.environ.get("GAME_CLUSTER_BUCKETS", "256")),
+    # This process's name for the proxy in front (docs/scale.md, "Routing"): lobby creation and
+    # lookup name the owner's route, and the browser's socket URL carries it (?route=), so the
+    # proxy sends each lobby's sockets to its owner. Empty: no routing.
+    "ROUTE": os.environ.get("GAME_ROUTE", ""),
     # An owner that cannot renew its lease stops ticking after 80% of this; another process
     # may take the lobby over once it has expired.
     "LEASE_TTL_S": float(os.environ.get("GAME_LEASE_TTL_S", "3")),

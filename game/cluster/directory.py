@@ -13,6 +13,7 @@ the bucket's hash tag, so each script touches one Redis Cluster slot.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import msgpack
@@ -50,8 +51,16 @@ return redis.call('HGETALL', KEYS[1])
 """
 
 
+ROUTE_RE = re.compile(r"[A-Za-z0-9_-]{0,32}")
+
+
 class Directory:
-    def __init__(self, redis, keys: Keys | str, ttl_s: float = 120.0) -> None:
+    """A lobby's entry carries its owner's ``route`` (GAME_ROUTE), which lookups answer."""
+
+    def __init__(self, redis, keys: Keys | str, ttl_s: float = 120.0, *, route: str = "") -> None:
+        if not ROUTE_RE.fullmatch(route):
+            raise ValueError(f"GAME_ROUTE must be at most 32 letters, digits, - or _, not {route!r}")
+        self.route = route
         self.redis = redis
         self.keys = keys if isinstance(keys, Keys) else Keys(keys)
         self.ttl_ms = int(ttl_s * 1000)
@@ -67,6 +76,8 @@ class Directory:
 
     async def put(self, lease, summary: dict[str, Any], state: dict[str, Any]) -> bool:
         """Write a lobby's entry, if ``lease`` is still the lobby's lease."""
+        if self.route:
+            summary = summary | {"route": self.route}
         text = json.dumps(summary, separators=(",", ":"))
         ok = await self._put(
             keys=self._fenced(lease.code),

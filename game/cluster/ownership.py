@@ -58,7 +58,7 @@ class Ownership:
         self.ttl_s = cfg["LEASE_TTL_S"]
         self.keys = Keys(cfg["PREFIX"], cfg.get("BUCKETS", DEFAULT_BUCKETS))
         self.leases = Leases(redis, self.keys, self.ttl_s, cfg["DIRECTORY_TTL_S"])
-        self.directory = Directory(redis, self.keys, cfg["DIRECTORY_TTL_S"])
+        self.directory = Directory(redis, self.keys, cfg["DIRECTORY_TTL_S"], route=cfg.get("ROUTE", ""))
         self.recovery = Recovery(redis, self.leases, self.directory, ttl_s=self.ttl_s,
                                  directory_ttl_s=cfg["DIRECTORY_TTL_S"])  # Redis lost its data
         self.owned: dict[str, Lease] = {}

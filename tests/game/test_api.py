@@ -251,3 +251,17 @@ async def test_the_lobby_list_is_built_once_per_period_however_often_it_is_asked
     for _ in range(20):
         assert (await client.get("/api/lobbies")).status_code == 200
     assert cache.builds == builds  # nothing changed, the period has not passed: no rebuild
+
+
+async def test_without_routing_creation_and_lookup_name_no_route():
+    status, created = await post({"game": "pong"})
+    assert status == 201 and created["route"] is None
+    found = (await AsyncClient().get(f"/api/lobbies/{created['code']}")).json()
+    assert found["route"] is None and "stats" in found
+
+
+async def test_a_process_with_a_route_names_it_for_the_lobbies_it_runs(settings):
+    settings.GAME_CLUSTER = {**settings.GAME_CLUSTER, "ROUTE": "a1"}
+    status, created = await post({"game": "pong"})
+    assert status == 201 and created["route"] == "a1"
+    assert (await AsyncClient().get(f"/api/lobbies/{created['code']}")).json()["route"] == "a1"
