@@ -49,3 +49,27 @@ def line(share: dict[str, float]) -> str:
     """The figure as the load tester prints it."""
     return (f"relayed members: {share['relayed']:.0f} of {share['members']:.0f} "
             f"({100 * share['share']:.1f}%; target under 5%)")
+
+
+class Sampler:
+    """Scrapes the relayed share once, ``delay_s`` from now (mid-run: steady state), in a thread;
+    `result` is None until then, or when a process could not be read (``error`` says why)."""
+
+    def __init__(self, base_urls: list[str], token: str, delay_s: float) -> None:
+        import threading
+
+        self.result: dict[str, float] | None = None
+        self.error: str | None = None
+        self.timer = threading.Timer(delay_s, self._sample, args=(base_urls, token))
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _sample(self, base_urls: list[str], token: str) -> None:
+        try:
+            self.result = scrape(base_urls, token)
+        except OSError as exc:
+            self.error = f"could not read /metrics: {exc}"
+
+    def report(self) -> str:
+        self.timer.join(timeout=10)
+        return line(self.result) if self.result is not None else f"relayed members: unknown ({self.error})"

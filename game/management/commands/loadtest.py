@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from game.loadtest import report, runner
+from game.loadtest import relayshare, report, runner
 from game.loadtest.bots import Plan
 
 
@@ -37,6 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", type=Path, help="write the summary as JSON here")
         parser.add_argument("--plot", type=Path, help="write a PNG plot here")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        parser.add_argument("--metrics-token", help="METRICS_TOKEN of a cluster's processes: report the share of "
+                                                     "members relayed (game.loadtest.relayshare), mid-run")
         parser.add_argument("--baseline", action="store_true",
                             help="target the bare websockets server (python -m game.loadtest.baseline)")
 
@@ -56,12 +58,17 @@ class Command(BaseCommand):
                 bar.n = int(fraction * 100)
                 bar.refresh()
 
+        relayed = relayshare.Sampler(opts["url"].split(","), opts["metrics_token"],
+                                     opts["warmup"] + opts["duration"] / 2) if opts["metrics_token"] else None
         figures, server, client_cpu = runner.run(plan, processes=opts["processes"],
                                                  server_pid=opts["server_pid"], progress=progress)
         if bar is not None:
             bar.close()
         summary = report.summarize(plan, figures, server, client_cpu)
         self.stdout.write(report.format_summary(summary))
+        if relayed is not None:
+            self.stdout.write(relayed.report())
+            summary["relayed_share"] = relayed.result
         if opts["json"]:
             report.write_json(opts["json"], summary, figures, server)
         if opts["plot"]:
