@@ -2,7 +2,7 @@
 // the snapshot buffer, prediction, input, the renderer, the HUD and the lobby panels, and
 // turns every frame and event into what the person sees. What belongs to the game (how it
 // draws, plays, predicts, scores and words its events) comes from its module (registry.js).
-import { listGames, listMatches } from '../api.js';
+import { getLobby, listGames, listMatches } from '../api.js';
 import { Hud } from '../hud.js';
 import { Controls, InputLoop } from '../input.js';
 import { Net } from '../net.js';
@@ -20,6 +20,10 @@ import { LobbyPanel } from '../ui/lobby-panel.js';
 import { Results } from '../ui/results.js';
 import { notifications, notify } from '../ui/toast.js';
 import { EVENTS } from './lobby-events.js';
+
+/** A lobby socket's URL with its owner's route, which a routing proxy sends to that process
+ * (docs/scale.md, "Routing"); unchanged without one. */
+const routed = (url, route) => (route ? `${url}&route=${encodeURIComponent(route)}` : url);
 
 const RENDER_DELAY_MS = 100;
 const QUIET_INPUT_ERRORS = new Set(['not_in_match', 'overloaded']);
@@ -40,6 +44,7 @@ export class GameSession {
     this.you = null;
     this.knownHost = null; // the host the chat last told of
     this.removedBy = null; // who kicked or banned this page's member, for the final screen
+    this.route = null; // the owner's route for the proxy, from GET /api/lobbies/<code> (findOwner)
     this.staff = false;
     this.lobby = null;
     this.game = null;
@@ -56,7 +61,7 @@ export class GameSession {
     this.predictor = new Predictor(NO_PREDICTION); // the game's, once it is known
     Object.assign(this, this.widgets($));
     this.net = new Net({
-      url: () => lobbyUrl(window.location, { code, role, name: getNickname(), token: getHostToken(code), resume: getResumeToken(code, role) }),
+      url: () => routed(lobbyUrl(window.location, { code, role, name: getNickname(), token: getHostToken(code), resume: getResumeToken(code, role) }), this.route),
       onFrame: (msg) => this.onFrame(msg),
       onStatus: (status) => this.hud.connection(status),
       onClose: (info) => this.onClose(info),
@@ -93,7 +98,7 @@ export class GameSession {
 
   start() {
     listGames().then(({ games }) => this.panel.setGames(games)).catch((err) => notify(err.message, { kind: 'warn' }));
-    this.net.connect();
+    this.findOwner().finally(() => this.net.connect());
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
     window.addEventListener('pagehide', () => this.net.close());
     const frame = (now) => {
@@ -226,10 +231,17 @@ export class GameSession {
     this.hud.ping(this.rttMs);
   }
 
+  /** Which process runs the lobby (`route`, behind a routing proxy; null otherwise), so the
+   * next connection reaches it: asked before the first and after every non-final close. */
+  findOwner() {
+    return getLobby(this.code).then(({ route }) => { this.route = route ?? null; }).catch(() => {});
+  }
+
   onClose(info) {
     this.rttMs = null;
     this.hud.ping(null);
     if (!info.final) {
+      this.findOwner(); // a moved lobby (4013) has a new owner by the time the backoff ends
       // Once per outage: the failed attempts that follow show in the connection badge.
       if (this.net.state === 'open') notify(info.message, { kind: 'warn', timeoutMs: 4000 });
       return;
