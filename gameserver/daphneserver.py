@@ -112,14 +112,14 @@ class GameDaphneProtocol(WebSocketProtocol):
             limit = self._limit = min(sizes) if sizes else 0
         return limit or None
 
-    def _parser_idle(self) -> bool:
-        return (self.state == self.STATE_OPEN and self.current_frame is None and not self.data
-                and not self.inside_message and self._perMessageCompress is None and not self.muted)
-
     def dataReceived(self, data: bytes) -> None:
         """Runs for each read once the socket is a websocket (module docstring, **In**)."""
-        if self._parser_idle():
-            payloads, offset = split_binary_frames(data, self._size_limit())
+        # autobahn's parser sits between frames (no frame under way, nothing buffered, no
+        # fragmented message), the socket is open and uncompressed: the short path may read.
+        if (self.state == self.STATE_OPEN and self.current_frame is None and not self.data
+                and not self.inside_message and self._perMessageCompress is None and not self.muted):
+            limit = self._limit
+            payloads, offset = split_binary_frames(data, (limit or None) if limit is not None else self._size_limit())
             if payloads:
                 self.last_ping = time.time()  # what daphne's onMessage notes for its ping check
                 for payload in payloads:
