@@ -3,11 +3,14 @@ protocol, as `make run-uvicorn` does) in a subprocess for end-to-end tests."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -17,6 +20,27 @@ from pathlib import Path
 from game.loadtest.bench import server_command
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# Migrated SQLite files, one per project copy and state of its migrations, made once per test
+# run: `manage.py migrate` on a fresh file takes seconds (most of it waiting on the disk for each
+# migration's commit), a copy of the migrated file milliseconds, and a run starts dozens of servers.
+_TEMPLATES = tempfile.TemporaryDirectory(prefix="game-test-db-")
+
+
+def migrated_database(path: Path, env: dict[str, str], root: Path = ROOT) -> None:
+    """Make ``path`` a migrated SQLite database of the project at ``root`` (a copy of one
+    migrated once for the whole run)."""
+    digest = hashlib.sha256(str(root).encode())
+    for migration in sorted(root.glob("*/migrations/*.py")):
+        digest.update(migration.read_bytes())
+    template = Path(_TEMPLATES.name) / f"{digest.hexdigest()[:16]}.sqlite3"
+    if not template.exists():
+        made = template.with_suffix(".making")
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                       cwd=root, env={**env, "SQLITE_PATH": str(made)}, check=True, timeout=120)
+        made.rename(template)
+    shutil.copyfile(template, path)
 
 
 def free_port() -> int:
@@ -46,8 +70,7 @@ def live_server_process(tmp_path: Path, kind: str = "daphne", *, root: Path = RO
                 "DJANGO_SETTINGS_MODULE": "gameserver.settings", "PYTHONUNBUFFERED": "1",
                 "GAME_DRAIN_S": "1"})  # teardown stops the server mid-match: do not wait for it
     env.update(env_overrides)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                   cwd=root, env=env, check=True, timeout=120)
+    migrated_database(Path(env["SQLITE_PATH"]), env, root)
     log = open(tmp_path / f"{kind}.log", "wb")  # noqa: SIM115 (the server's output for its life; closed below)
     proc = subprocess.Popen(server_command(kind, port, tick_rate=20), cwd=root, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
