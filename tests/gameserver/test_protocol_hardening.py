@@ -14,6 +14,7 @@ from gameserver.daphneserver import GameDaphneProtocol, GameDaphneServer, _Recei
 from gameserver.wsframes import CLOSE_DISCARD_BYTES, CONTROL_BURST, HandshakeGuard
 from gameserver.wsprotocol import GameWebSocketProtocol
 from tests.gameserver.test_wsprotocol import OP_BINARY, OP_PING, client_frame
+from tests.waits import loop_turns, outbox_clock, until
 
 # -- unfinished handshakes ------------------------------------------------------------------------
 
@@ -92,7 +93,7 @@ def test_daphne_waits_to_send_while_the_socket_is_backed_up():
         proto.pauseProducing()  # what Twisted calls when it holds too much
         assert not proto.send_now(b"state")
         send = asyncio.create_task(server.handle_reply(proto, {"type": "websocket.send", "bytes": b"event"}))
-        await asyncio.sleep(0.01)
+        await loop_turns()
         assert not send.done() and proto.transport.value() == b""
         proto.resumeProducing()  # Twisted wrote all it held
         await send
@@ -266,18 +267,22 @@ async def test_too_slow_closes_at_once_past_a_stuck_send():
     assert sock.closed == 4008 and box.closed
 
 
-async def test_another_close_waits_for_a_stuck_send_at_most_the_stall_limit():
+async def test_another_close_waits_for_a_stuck_send_at_most_the_stall_limit(monkeypatch):
+    clock = outbox_clock(monkeypatch)
     sock = StuckSocket()
     box = Outbox(sock.send, sock.close, stall_limit_s=0.05)
     box.push_event(b"stuck")
     box.close(4011)
-    await asyncio.sleep(0.01)
+    # Past the close's timer (set for the limit, 0.05 s): on the outbox's clock no time passed,
+    # so the timer finds no stall and waits on. The test is about that timer: it sleeps.
+    await asyncio.sleep(0.1)
     assert sock.closed is None  # the client may yet read
-    await asyncio.sleep(0.08)
-    assert sock.closed == 4011
+    clock.now += 0.06
+    await until(lambda: sock.closed == 4011, "the close once the stall limit passed")
 
 
-async def test_the_stall_clock_restarts_with_each_frame_the_socket_takes():
+async def test_the_stall_clock_restarts_with_each_frame_the_socket_takes(monkeypatch):
+    clock = outbox_clock(monkeypatch)
     taken = asyncio.Semaphore(0)  # a client that reads one frame now and then
     sent: list[bytes] = []
     closed: list[int] = []
@@ -292,9 +297,9 @@ async def test_the_stall_clock_restarts_with_each_frame_the_socket_takes():
     box = Outbox(send, close, stall_limit_s=0.1, max_events=100)
     for i in range(10):
         box.push_event(b"e%d" % i)  # the first send waits; the rest queue behind it
-    for i in range(6):  # 0.24 s in all, a frame taken every 0.04 s
-        await asyncio.sleep(0.04)
+    for i in range(6):  # 0.24 s in all on the outbox's clock, a frame taken every 0.04 s
+        clock.now += 0.04
         taken.release()
-        await asyncio.sleep(0.001)
+        await loop_turns()
         box.push_state(b"s%d" % i, full=True)  # where the stall is checked
     assert closed == [] and len(sent) == 6  # slow, not stalled
