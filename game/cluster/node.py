@@ -28,6 +28,7 @@ from game.cluster.guests import Guests
 from game.cluster.limits import ClusterLimits
 from game.cluster.mail import STATE_TYPE, Mailbox
 from game.cluster.ownership import Elsewhere, Ownership
+from game.cluster.reaper import start_reaper
 from game.cluster.remote import Relays, RemoteLobby
 from game.engine.handle import LobbyHandle
 from game.engine.loop import LobbyLoop
@@ -83,6 +84,7 @@ class Node:
                            ("watchdog", self._watchdog()), ("writer", self.ownership.run_writer())):
             self.tasks.append(loop.create_task(coro, name=f"node-{name}"))
         self.tasks.append(self.limits.start(self.mail.channel))
+        self.tasks.append(start_reaper(self))  # lobbies gone for good: rows closed, keys removed
         if self.ownership.inputlog is not None:  # match continuity (game.cluster.inputlog)
             self.tasks.append(loop.create_task(self.ownership.inputlog.run(), name="node-inputlog"))
         log.info("cluster node %s started", self.mail.channel)
@@ -198,6 +200,9 @@ class Node:
         """Guests connected through a node that died: their seats wait for them to resume."""
         nodes = self.guests.nodes()
         if not nodes:
+            return
+        recovery = self.ownership.recovery  # heartbeats Redis lost with its data are no deaths
+        if await recovery.check_generation() or recovery.recovering():
             return
         alive = await self.redis.mget([self._node_key(n) for n in nodes])
         for node, beat in zip(nodes, alive):
