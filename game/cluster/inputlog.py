@@ -5,8 +5,8 @@ The replay recorder of each match this process owns has a *tap* (`MatchLog`): ev
 records — an input applied at match tick ``t``, a neutral input for a dropped player, a
 player removed — is appended there too, with its absolute tick. One writer task per process
 (`InputLog.run`) takes what every lobby logged since its last pass and sends it to Redis in
-one pipeline: per lobby one fenced script (`APPEND`, which checks the lease as directory
-writes do) that XADDs one entry, ``[ticks, count_before, entries]``, to the lobby's stream
+one pipeline: per bucket of lobbies one fenced script (`APPEND`, which checks each lease as
+directory writes do) that XADDs one entry, ``[ticks, count_before, entries]``, to the lobby's stream
 (`game.cluster.keys.Keys.log`). Only when that pipeline answers does each match learn which
 ``input_seq`` of each player is now logged (`Match.logged`), and the state frames acknowledge
 no more than that (`Match.last_processed_input`). So an input a client saw acknowledged is in
@@ -32,6 +32,7 @@ import time
 from typing import Any
 
 import msgpack
+from redis.exceptions import NoScriptError
 
 from game.cluster.keys import Keys
 from game.cluster.lease import Lease
@@ -39,18 +40,28 @@ from game.outage import OUTAGE
 
 log = logging.getLogger("game.cluster")
 
-# KEYS: lease, stream, snapshot. ARGV: lease value, ttl ms, header ('' for none: the stream
-# goes on), entries ('' for none), snapshot ('' for none). 0 when the lease is not held as given.
+# KEYS: (lease, stream, snapshot) of each lobby, all in one bucket (one slot). ARGV[1]: ttl ms;
+# ARGV[2]: msgpack (raw strings, as Redis' cmsgpack reads them) of one [lease value, header,
+# entries, snapshot] per lobby, each '' for none. For each lobby 1, or 0 when its lease is not
+# held as given. One argument for all: each argument costs the client more than Redis.
 APPEND = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '' then
-  redis.call('DEL', KEYS[2], KEYS[3])
-  redis.call('XADD', KEYS[2], '*', 'h', ARGV[3])
+local items = cmsgpack.unpack(ARGV[2])
+local out = {}
+for i, item in ipairs(items) do
+  if redis.call('GET', KEYS[3 * i - 2]) ~= item[1] then
+    out[i] = 0
+  else
+    if item[2] ~= '' then
+      redis.call('DEL', KEYS[3 * i - 1], KEYS[3 * i])
+      redis.call('XADD', KEYS[3 * i - 1], '*', 'h', item[2])
+    end
+    if item[3] ~= '' then redis.call('XADD', KEYS[3 * i - 1], '*', 'e', item[3]) end
+    if item[4] ~= '' then redis.call('SET', KEYS[3 * i], item[4], 'PX', ARGV[1]) end
+    redis.call('PEXPIRE', KEYS[3 * i - 1], ARGV[1])
+    out[i] = 1
+  end
 end
-if ARGV[4] ~= '' then redis.call('XADD', KEYS[2], '*', 'e', ARGV[4]) end
-if ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[2]) end
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return 1
+return out
 """
 # KEYS: lease, stream, snapshot; ARGV: lease value. A match over: its log goes.
 DROP = """
@@ -83,15 +94,18 @@ def header_of(match: Any) -> dict[str, Any]:
 class MatchLog:
     """The tap on one match's recorder: entries recorded and not yet sent, and what was sent."""
 
-    __slots__ = ("code", "entries", "header_sent", "lease", "loop", "match", "owner", "queued", "sent",
-                 "snapshot_ticks", "written_ticks")
+    __slots__ = ("bucket", "code", "entries", "header_sent", "keys", "lease", "loop", "match", "owner", "queued",
+                 "sent", "snapshot_ticks", "written_ticks")
 
     def __init__(self, owner: InputLog, loop: Any, lease: Lease) -> None:
         self.owner = owner
         self.loop = loop
         self.match = loop.match
-        self.code = loop.lobby.code
+        self.code = code = loop.lobby.code
         self.lease = lease
+        keys = owner.keys
+        self.bucket = keys.bucket(code)
+        self.keys = [keys.lease(code), keys.log(code), snapshot_key(keys, code)]
         self.entries: list[tuple] = []
         self.sent = 0  # entries sent before these
         self.header_sent = False
@@ -118,9 +132,10 @@ class InputLog:
         self.ttl_ms = int(ttl_s * 1000)
         self.snapshot_s = snapshot_s
         self.keepalive_s = keepalive_s
-        self._append = redis.register_script(APPEND)
-        self._drop = redis.register_script(DROP)
+        self.shas: dict[str, str] = {}  # script -> its SHA1, once loaded
         self.logs: dict[str, MatchLog] = {}  # lobby code -> the log of its running match
+        self.packer = msgpack.Packer(use_bin_type=True)  # (one, reused: packb makes one a call)
+        self.group_packer = msgpack.Packer(use_bin_type=False)
         self.pending: list[MatchLog] = []
         self.wake = asyncio.Event()
         self.writes = 0  # pipelines sent
@@ -204,14 +219,13 @@ class InputLog:
         entries, tap.entries = tap.entries, []
         header = b""
         if not tap.header_sent:
-            header = msgpack.packb(header_of(match), use_bin_type=True)
-        body = msgpack.packb([match.ticks, tap.sent, entries], use_bin_type=True)
+            header = self.packer.pack(header_of(match))
+        body = self.packer.pack([match.ticks, tap.sent, entries])
         snapshot = b""
         if match.ticks - tap.snapshot_ticks >= self.snapshot_s * match.lobby.tick_rate_hz:
-            snapshot = msgpack.packb([match.ticks, tap.sent + len(entries),
-                                      pickle.dumps(match.game, protocol=5)], use_bin_type=True)
+            snapshot = self.packer.pack([match.ticks, tap.sent + len(entries), pickle.dumps(match.game, protocol=5)])
         acks = {m.id: (m.last_processed_input, m.conn) for m in match.roster.values()}
-        args = [tap.lease.value, self.ttl_ms, header, body, snapshot]
+        args = [tap.lease.value, header, body, snapshot]
         return tap, (entries, args), acks, match.ticks, len(snapshot)
 
     def _keepalive_due(self, tap: MatchLog) -> bool:
@@ -221,33 +235,61 @@ class InputLog:
         return bool(match.started_ms) and match.ticks - tap.written_ticks >= self.keepalive_s * match.lobby.tick_rate_hz
 
     async def _write(self, batch: list) -> None:
+        """One pipeline: per bucket one APPEND for all its lobbies with news (the bucket is
+        one Redis Cluster slot), a DROP per match over; then the acknowledgements."""
         if not batch:
             return
-        pipe = self.redis.pipeline(transaction=False)
-        for tap, work, _acks, _ticks, _snap in batch:
-            keys = [self.keys.lease(tap.code), self.keys.log(tap.code), snapshot_key(self.keys, tap.code)]
-            if work is None:
-                await self._drop(keys=keys, args=[tap.lease.value], client=pipe)
-            else:
-                await self._append(keys=keys, args=work[1], client=pipe)
-        results = await pipe.execute()
+        groups: dict[int, list] = {}
+        for item in batch:
+            groups.setdefault(item[0].bucket, []).append(item)
+        try:
+            calls, results = await self._send(groups)
+        except NoScriptError:  # Redis restarted (or flushed its scripts): load them again
+            self.shas.clear()
+            calls, results = await self._send(groups)
         self.writes += 1
-        for (tap, work, acks, ticks, snap), ok in zip(batch, results, strict=True):
-            if work is None:
-                continue
-            if not ok:
-                log.error("lobby %s: input log write fenced off; lease lost", tap.code)
-                if self.detach(tap.code) is tap:
-                    tap.loop.abandon("lease_lost")
-                continue
-            entries = work[0]
-            tap.header_sent = True
-            tap.sent += len(entries)
-            tap.written_ticks = ticks
-            if snap:
-                tap.snapshot_ticks = ticks
-            self.entries_written += len(entries)
-            tap.match.logged = acks
+        for items, result in zip(calls, results, strict=True):
+            oks = [result] if items[0][1] is None else result
+            for (tap, work, acks, ticks, snap), ok in zip(items, oks, strict=True):
+                if work is not None:
+                    self._written(tap, work[0], acks, ticks, snap, ok)
+
+    async def _send(self, groups: dict[int, list]) -> tuple[list[list], list]:
+        if not self.shas:
+            for script in (APPEND, DROP):
+                self.shas[script] = await self.redis.script_load(script)
+        pipe = self.redis.pipeline(transaction=False)
+        calls = []
+        for items in groups.values():
+            appends, keys, args = [], [], []
+            for item in items:
+                tap, work = item[0], item[1]
+                if work is None:
+                    pipe.execute_command("EVALSHA", self.shas[DROP], 3, *tap.keys, tap.lease.value)
+                    calls.append([item])
+                else:
+                    appends.append(item)
+                    keys += tap.keys
+                    args.append(work[1])
+            if appends:
+                pipe.execute_command("EVALSHA", self.shas[APPEND], len(keys), *keys, self.ttl_ms,
+                                     self.group_packer.pack(args))
+                calls.append(appends)
+        return calls, await pipe.execute()
+
+    def _written(self, tap: MatchLog, entries: list, acks: dict, ticks: int, snap: int, ok: int) -> None:
+        if not ok:
+            log.error("lobby %s: input log write fenced off; lease lost", tap.code)
+            if self.detach(tap.code) is tap:
+                tap.loop.abandon("lease_lost")
+            return
+        tap.header_sent = True
+        tap.sent += len(entries)
+        tap.written_ticks = ticks
+        if snap:
+            tap.snapshot_ticks = ticks
+        self.entries_written += len(entries)
+        tap.match.logged = acks
 
     def _requeue(self, batch: list) -> None:
         """A pipeline failed: its entries go first in the next one (nothing was acknowledged)."""
