@@ -211,7 +211,7 @@ class Ownership:
             return
         sent = asyncio.get_running_loop().time()
         held = await self.leases.renew(leases)
-        for lease, ok in zip(leases, held):
+        for lease, ok in zip(leases, held, strict=True):
             loop = self.registry.get(lease.code)
             if loop is None or self.owned.get(lease.code) is not lease:
                 continue

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -344,7 +345,7 @@ def _apply_due(game: Game, entries: list[tuple], at: int, tick: int, read: Calla
     while at < len(entries) and entries[at][0] == tick:
         entry = entries[at]
         if len(entry) == 3:
-            try:
+            try:  # noqa: SIM105 (once per logged input: a try costs nothing, a suppress() an object)
                 game.apply_input(entry[1], read(entry[2]))
             except MoveRefused:
                 pass  # refused live too, changing nothing (a log kept before the rules saw it)
@@ -372,8 +373,6 @@ def _checked(result: Result, replay: Replay) -> Result:
 
 def replay_result(blob: bytes | Replay, *, games: Callable[[str], type[Game]] | None = None) -> Result:
     """Run a replay without snapshots; its result (ReplayError/ReplayMismatch as `simulate`)."""
-    frame = None
-    for frame in simulate(blob, snapshots=False, games=games):
-        pass
-    assert frame is not None and frame.result is not None
-    return frame.result
+    last = deque(simulate(blob, snapshots=False, games=games), maxlen=1)  # only the last frame is kept
+    assert last and last[0].result is not None
+    return last[0].result
