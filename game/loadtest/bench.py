@@ -63,6 +63,7 @@ def server(kind: str, tick_rate: int, workdir: Path, layer: str):
     env.update({"DEBUG": "1", "SQLITE_PATH": str(workdir / "bench.sqlite3"), "GAME_LOG_LEVEL": "ERROR",
                 # every bot and lobby comes from 127.0.0.1
                 "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_MAX_LOBBIES_PER_ADDRESS": "100000",
+                "GAME_HANDSHAKES_PER_ADDRESS": "100000",
                 "GAME_COUNTDOWN_S": "0.5", "DJANGO_SETTINGS_MODULE": "gameserver.settings",
                 "GAME_DRAIN_S": "1"})  # each probe stops its server mid-match: a short drain
     if layer == "redis":

@@ -168,6 +168,7 @@ class Bot(WebSocketClient):
         self.last_frame_at: float | None = None
         self.input_seq, self.mx, self.my = 0, 0, 0
         self.window_frames = 0  # state frames received inside the window
+        self.start_sent = False
         self.latencies = figures.latencies_ms if role == "player" else figures.spectator_latencies_ms
 
     async def run(self, connecting: asyncio.Semaphore) -> None:
@@ -221,8 +222,16 @@ class Bot(WebSocketClient):
             if self.is_host and self.lobby["phase"] == "waiting":
                 players = [m for m in self.lobby["members"] if m["role"] == "player"]
                 ready = all(m["ready"] for m in players if m["id"] != self.lobby["host"])
-                if len(players) >= self.plan.players and ready:
+                if len(players) >= self.plan.players and ready and not self.start_sent:
+                    # Once: every spectator who comes in meanwhile brings another lobby frame, and
+                    # a start the lobby already took is refused, which counts against the error budget.
+                    self.start_sent = True
                     self.send(_pack("start"))
+        elif kind == "error":
+            # A refused frame is the tester's fault (and counts against the bot's error budget).
+            self.figures.errors.append(f"error frame: {frame.get('code')} {frame.get('msg')} ({frame.get('ref')})"[:200])
+            if frame.get("ref") == "start":
+                self.start_sent = False  # refused (e.g. someone unready again): the next lobby frame retries
         if kind == "welcome" and self.role == "player" and not self.is_host:
             self.send(_pack("ready", ready=True))
 
