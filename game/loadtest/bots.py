@@ -229,7 +229,8 @@ class Bot(WebSocketClient):
                     self.send(_pack("start"))
         elif kind == "error":
             # A refused frame is the tester's fault (and counts against the bot's error budget).
-            self.figures.errors.append(f"error frame: {frame.get('code')} {frame.get('msg')} ({frame.get('ref')})"[:200])
+            error = f"error frame: {frame.get('code')} {frame.get('msg')} ({frame.get('ref')})"
+            self.figures.errors.append(error[:200])
             if frame.get("ref") == "start":
                 self.start_sent = False  # refused (e.g. someone unready again): the next lobby frame retries
         if kind == "welcome" and self.role == "player" and not self.is_host:
