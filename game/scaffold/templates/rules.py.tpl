@@ -158,6 +158,13 @@ class {{ Class }}(Game):
         entities["star"] = {"x": self.star[0], "y": self.star[1]}
         return {"g": {"t": round(self.time_left, 1), "sl": self.settings["score_limit"]}, "e": entities}
 
+    # Everyone sees the whole snapshot. For hidden information define ``view(self, seat)``: the
+    # snapshot as seated player ``seat`` sees it (``None``: spectators); the engine then sends
+    # each socket its own view only (game/rules/liars_dice.py hides each player's dice). For a
+    # turn-based game set ``turn_based = True`` (no frame while nothing changed, the loop rests
+    # between moves), ``volatile`` (a turn clock), ``wake_in()`` (its timer), and refuse a move
+    # with ``raise MoveRefused(reason)``, ``reason`` one of ``refusals`` (docs/new-game.md, 8).
+
     def result(self) -> Result:
         """Ranked by score, then seat, those who left last. The winner is the top player who
         stayed when alone or ahead of the next; equal top scores are a draw (None).
