@@ -25,7 +25,7 @@ from game.cluster.snapshot import restore_lobby
 from game.engine.bots import BOT_CONNECTION
 from game.engine.lobby import Lobby, Member
 from game.engine.match import Match
-from game.engine.replay import ReplayError
+from game.engine.replay import ReplayError, rules_version
 
 log = logging.getLogger("game.cluster")
 
@@ -74,6 +74,9 @@ async def restore(redis, keys: Keys, state: dict[str, Any], *, detached: Any,
         log.warning("lobby %s: its input log could not be read", lobby.code, exc_info=True)
         header = None
     if header is None or header.get("match") != info["id"]:
+        return lobby, None, "lost"
+    if header.get("rules") != rules_version(lobby.game_cls):  # logged under other rules (an upgrade)
+        log.warning("lobby %s: its match was logged under other rules; it cannot go on", lobby.code)
         return lobby, None, "lost"
     _reseat_bots(lobby, state, header)
     lobby.phase = "playing"

@@ -36,6 +36,7 @@ from redis.exceptions import NoScriptError
 
 from game.cluster.keys import Keys
 from game.cluster.lease import Lease
+from game.engine.replay import rules_version
 from game.outage import OUTAGE
 
 log = logging.getLogger("game.cluster")
@@ -84,7 +85,7 @@ def snapshot_key(keys: Keys, code: str) -> str:
 def header_of(match: Any) -> dict[str, Any]:
     """What a successor needs to make the match's game again, and its record."""
     game = match.game
-    return {"match": match.id, "seed": match.seed, "settings": dict(game.settings),
+    return {"match": match.id, "rules": rules_version(type(game)), "seed": match.seed, "settings": dict(game.settings),
             "players": [[m.id, m.name] for m in match.roster.values()],
             "tick_rate": match.lobby.tick_rate_hz,
             "roster": [{"id": m.id, "name": m.name, "identity": m.identity, "user_id": m.user_id}

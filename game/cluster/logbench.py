@@ -20,6 +20,7 @@ import asyncio
 import os
 import random
 import statistics
+import sys
 import time
 import uuid
 
@@ -105,12 +106,15 @@ async def main() -> None:
             cpu[kind].append((time.process_time() - began) / (args.ticks * args.lobbies) * 1e6)
     calls, usec = (a - b for a, b in zip(await _script_stats(client), calls_before, strict=True))
     off, on = statistics.median(cpu["off"]), statistics.median(cpu["log"])
-    print(f"{args.lobbies} arena lobbies x {args.players} players, {args.rounds} rounds of {args.ticks} ticks each way")  # noqa: T201 (a benchmark prints its figures)
-    print(f"process CPU per lobby-tick: off {off:.1f} us, log {on:.1f} us, continuity costs {on - off:+.1f} us "
-          f"({(on - off) / off:+.1%})")
-    print(f"rounds off: {', '.join(f'{x:.1f}' for x in cpu['off'])}; log: {', '.join(f'{x:.1f}' for x in cpu['log'])}")  # noqa: T201 (a benchmark prints its figures)
+    lines = [f"{args.lobbies} arena lobbies x {args.players} players, {args.rounds} rounds of {args.ticks} ticks "
+             "each way",
+             f"process CPU per lobby-tick: off {off:.1f} us, log {on:.1f} us, continuity costs {on - off:+.1f} us "
+             f"({(on - off) / off:+.1%})",
+             "rounds off: " + ", ".join(f"{x:.1f}" for x in cpu["off"]) + "; log: "
+             + ", ".join(f"{x:.1f}" for x in cpu["log"])]
     if calls:
-        print(f"Redis: {calls} script calls, {usec / calls:.1f} us of Redis each")  # noqa: T201
+        lines.append(f"Redis: {calls} script calls, {usec / calls:.1f} us of Redis each")
+    sys.stdout.write("\n".join(lines) + "\n")
     await client.aclose()
 
 

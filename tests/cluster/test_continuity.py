@@ -197,3 +197,45 @@ def test_sigterm_hands_a_running_match_over(cluster):
     match_id, senders = asyncio.run(play())
     assert "running matches handed over" in cluster.log("A")
     check_record(cluster, match_id, senders, epoch=2)
+
+
+def test_a_match_survives_two_owners_killed_in_turn(cluster):
+    for name in "ABC":
+        cluster.start(name)
+    created = cluster.create_lobby("A", game="pong", name="twice")
+    code, token = created["code"], created["host_token"]
+
+    async def play():
+        host, guest, match_id = await start_pong(cluster, code, token, host_on="B", guest_on="C", time_limit_s=10)
+        senders = {host.welcome["you"]: Sender(host), guest.welcome["you"]: Sender(guest)}
+        me = host.welcome["you"]
+        await host.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(me, -1) >= 20)
+        cluster.kill("A")
+        for client in (host, guest):
+            assert await client.closed(timeout=10) == 4013
+        for sender in senders.values():
+            sender.cut()
+        await host.resume(cluster.ws("B", code, f"name=host&token={token}"))  # first back: B takes over
+        await guest.resume(cluster.ws("C", code, "name=guest"))
+        seen = len(host.frames)
+        await host.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(me, -1) >= 0,
+                         since=seen)
+        assert lease_of(cluster, code).endswith("|2")
+        cluster.kill("B")  # the second owner goes too
+        await host.closed(timeout=10)
+        assert await guest.closed(timeout=10) == 4013
+        for sender in senders.values():
+            sender.cut()
+        seen = len(guest.frames)
+        await asyncio.gather(host.resume(cluster.ws("C", code, f"name=host&token={token}")),
+                             guest.resume(cluster.ws("C", code, "name=guest")))
+        over = await guest.event("match_over", timeout=40, since=seen)
+        for sender in senders.values():
+            await sender.stop()
+        assert over["match"] == match_id and over["status"] == "finished"
+        for client in (host, guest):
+            await client.disconnect()
+        return match_id, senders
+
+    match_id, senders = asyncio.run(play())
+    check_record(cluster, match_id, senders, epoch=3)
