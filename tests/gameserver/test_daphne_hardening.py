@@ -24,8 +24,8 @@ pytestmark = pytest.mark.server
 SERVERS = pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
 
 
-@pytest.fixture(autouse=True)
-def _make_run_uvicorn(monkeypatch):
+@pytest.fixture(scope="module", autouse=True)
+def _make_run_uvicorn():
     """uvicorn as `make run-uvicorn` starts it: with the game's HTTP protocol class."""
     command = liveserver.server_command
 
@@ -34,7 +34,17 @@ def _make_run_uvicorn(monkeypatch):
         if kind == "uvicorn" and "--http" not in argv:
             argv += ["--http", "gameserver.wsprotocol:GameH11Protocol"]
         return argv
-    monkeypatch.setattr(liveserver, "server_command", with_http_class)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(liveserver, "server_command", with_http_class)
+        yield
+
+
+@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
+def served(request, tmp_path_factory, _make_run_uvicorn):
+    """One server of each kind with the default settings, shared by the tests that need no other
+    (a server's start is most of such a test's time)."""
+    with live_server_process(tmp_path_factory.mktemp(request.param), request.param) as (base, proc):
+        yield base, proc
 
 
 def address(base: str) -> tuple[str, int]:
@@ -117,15 +127,14 @@ def cpu_seconds(pid: int) -> float:
     return total / 1e9
 
 
-@SERVERS
 @pytest.mark.parametrize("length", [65537, 2**40])
-def test_a_frame_over_the_size_limit_is_closed_with_1009(tmp_path, kind, length):
-    with live_server_process(tmp_path, kind) as (base, _proc):
-        code = create_lobby(base, game="arena")["code"]
-        client = RawSocket(base, f"/ws/lobby/{code}/?name=big").join()
-        # A bare header that announces the payload: nothing of it is sent, none is awaited.
-        client.sock.sendall(bytes([0x82, 0xFF]) + length.to_bytes(8, "big") + os.urandom(4))
-        assert client.close_code_and_end()[:2] == (1009, "eof")
+def test_a_frame_over_the_size_limit_is_closed_with_1009(served, length):
+    base, _proc = served
+    code = create_lobby(base, game="arena")["code"]
+    client = RawSocket(base, f"/ws/lobby/{code}/?name=big").join()
+    # A bare header that announces the payload: nothing of it is sent, none is awaited.
+    client.sock.sendall(bytes([0x82, 0xFF]) + length.to_bytes(8, "big") + os.urandom(4))
+    assert client.close_code_and_end()[:2] == (1009, "eof")
 
 
 def flood(pings: int) -> bytes:
@@ -135,23 +144,22 @@ def flood(pings: int) -> bytes:
             + client_frame(OP_BINARY, protocol.encode_client("ping", id=1, ct=0)) * pings)
 
 
-@SERVERS
-def test_nothing_sent_after_a_refusal_is_parsed(tmp_path, kind):
-    with live_server_process(tmp_path, kind) as (base, proc):
-        code = create_lobby(base, game="arena")["code"]
-        cpu = []
-        for pings in (0, 40000):
-            client = RawSocket(base, f"/ws/lobby/{code}/?name=flood").join()
-            before = cpu_seconds(proc.pid)
-            with contextlib.suppress(OSError):  # past 256 KiB unread, the server aborts the connection
-                client.sock.sendall(flood(pings))
-            close, _end, frames = client.close_code_and_end()
-            cpu.append(cpu_seconds(proc.pid) - before)
-            client.sock.close()
-            assert close == 4029
-            assert OP_PONG not in frames  # the ping after the refusing frame was never parsed
-        # 40,000 pipelined game pings after the refusal: before, 0.5 s of daphne's CPU, 0.13 s of uvicorn's
-        assert cpu[1] - cpu[0] < 0.05
+def test_nothing_sent_after_a_refusal_is_parsed(served):
+    base, proc = served
+    code = create_lobby(base, game="arena")["code"]
+    cpu = []
+    for pings in (0, 40000):
+        client = RawSocket(base, f"/ws/lobby/{code}/?name=flood").join()
+        before = cpu_seconds(proc.pid)
+        with contextlib.suppress(OSError):  # past 256 KiB unread, the server aborts the connection
+            client.sock.sendall(flood(pings))
+        close, _end, frames = client.close_code_and_end()
+        cpu.append(cpu_seconds(proc.pid) - before)
+        client.sock.close()
+        assert close == 4029
+        assert OP_PONG not in frames  # the ping after the refusing frame was never parsed
+    # 40,000 pipelined game pings after the refusal: before, 0.5 s of daphne's CPU, 0.13 s of uvicorn's
+    assert cpu[1] - cpu[0] < 0.05
 
 
 def held_open(socks: list[socket.socket]) -> list[socket.socket]:
