@@ -60,7 +60,7 @@ def test_a_remote_player_sending_one_input_a_tick_is_never_overloaded(cluster):
             elif paused and time.monotonic() - paused >= 0.6:
                 cluster.procs["B"].send_signal(signal.SIGCONT)
                 paused = 0.0
-            await asyncio.sleep(max(0.0, began + input_seq * period - time.monotonic()))
+            await asyncio.sleep(max(0.0, began + input_seq * period - time.monotonic()))  # a client's input rate
         await guest.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(me, -1) >= input_seq,
                           timeout=10)
         assert errors(guest, "overloaded") == [], errors(guest, "overloaded")
