@@ -91,6 +91,7 @@ async def main() -> None:
         log.attach(loop, await leases.acquire(loop.lobby.code, "bench"))
     rng = random.Random(1)
     cpu: dict[str, list[float]] = {"off": [], "log": []}
+    parts = {"compose": 0.0, "write": 0.0}  # of the log rounds: making the entries ready, the pipeline
     calls_before = await _script_stats(client)
     for _ in range(args.rounds):
         for kind in ("off", "log"):
@@ -98,7 +99,12 @@ async def main() -> None:
             for _ in range(args.ticks):
                 _tick(loops, rng)
                 if kind == "log":  # the writer's pass after the lobbies' ticks
-                    await log._write(log._compose())
+                    t0 = time.process_time()
+                    batch = log._compose()
+                    t1 = time.process_time()
+                    await log._write(batch)
+                    parts["compose"] += t1 - t0
+                    parts["write"] += time.process_time() - t1
                 else:
                     for tap in log.logs.values():  # (nothing logged: forget what was recorded)
                         tap.entries.clear()
@@ -112,6 +118,9 @@ async def main() -> None:
              f"({(on - off) / off:+.1%})",
              "rounds off: " + ", ".join(f"{x:.1f}" for x in cpu["off"]) + "; log: "
              + ", ".join(f"{x:.1f}" for x in cpu["log"])]
+    per = args.rounds * args.ticks * args.lobbies
+    lines.append(f"of which, per lobby-tick: composing {parts['compose'] / per * 1e6:.1f} us, "
+                 f"the pipeline {parts['write'] / per * 1e6:.1f} us")
     if calls:
         lines.append(f"Redis: {calls} script calls, {usec / calls:.1f} us of Redis each")
     sys.stdout.write("\n".join(lines) + "\n")
