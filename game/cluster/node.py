@@ -191,6 +191,9 @@ class Node:
         while True:
             await asyncio.sleep(min(1.0, self.ttl_s / 3))
             try:
+                recovery = self.ownership.recovery  # leases and heartbeats Redis lost with its data:
+                if await recovery.check_generation() or recovery.recovering():  # no owner or node died
+                    continue
                 await self.relays.check_owners(await self.ownership.leases.holders(list(self.relays.relays)))
                 await self._watch_member_nodes()
             except Exception as exc:
@@ -200,9 +203,6 @@ class Node:
         """Guests connected through a node that died: their seats wait for them to resume."""
         nodes = self.guests.nodes()
         if not nodes:
-            return
-        recovery = self.ownership.recovery  # heartbeats Redis lost with its data are no deaths
-        if await recovery.check_generation() or recovery.recovering():
             return
         alive = await self.redis.mget([self._node_key(n) for n in nodes])
         for node, beat in zip(nodes, alive):

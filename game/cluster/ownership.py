@@ -197,7 +197,7 @@ class Ownership:
                 await self.leases.release(lease)
             except Exception:
                 log.warning("lobby %s: handover could not be saved", code, exc_info=True)
-        elif lease is not None and loop.abandoned == "lease_expired":  # back to the directory if Redis lost it
+        elif lease is not None and loop.abandoned in ("lease_expired", "lease_lost"):  # (if Redis lost it: recovery)
             match = loop.match.info() if loop.match is not None and loop.match.handed_on else loop.match_info()
             self.recovery.orphan(lease, loop.lobby.summary(), lobby_state(loop.lobby, match))
         self.registry.remove(code)
