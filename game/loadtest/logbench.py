@@ -8,7 +8,7 @@ alternate (off, log, off, log, ...) so the machine's load hits both alike. It pr
 process CPU per lobby-tick of each and the difference, and Redis' own time per script call
 (``INFO commandstats``):
 
-    REDIS_URL=redis://127.0.0.1:6379/0 python -m game.cluster.logbench --lobbies 50
+    REDIS_URL=redis://127.0.0.1:6379/0 python -m game.loadtest.logbench --lobbies 50
 
 The figures are in docs/deploy.md ("Match continuity").
 """
