@@ -79,7 +79,7 @@ KEEPALIVE_S = 0.25
 
 def snapshot_key(keys: Keys, code: str) -> str:
     """The game snapshot beside a lobby's log (the same hash tag, so the same slot)."""
-    return keys.log(code) + ":snapshot"
+    return keys.log_snapshot(code)
 
 
 def header_of(match: Any) -> dict[str, Any]:

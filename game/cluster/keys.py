@@ -2,7 +2,8 @@
 
 A lobby's keys carry its *bucket* as a Redis Cluster hash tag: lobby ``K7QX2M`` in bucket 17
 has ``gs:{17}:lease:K7QX2M``, ``gs:{17}:epoch:K7QX2M``, ``gs:{17}:lobby:K7QX2M`` (its
-directory entry), ``gs:{17}:log:K7QX2M`` (its input log), and its bucket's index of lobbies is
+directory entry), ``gs:{17}:log:K7QX2M`` and ``gs:{17}:logsnap:K7QX2M`` (its input log and the
+last copy of its game), and its bucket's index of lobbies is
 ``gs:{17}:lobbies``. Redis Cluster hashes only what is between the braces, so every key of a
 lobby and of its bucket lies in one slot: a fenced script (check the lease, write the entry,
 index it) stays on one server, and so does a renewal of all the leases one process holds in
@@ -56,8 +57,13 @@ class Keys:
         return self._lobby("lobby", code)
 
     def log(self, code: str) -> str:
-        """The lobby's input log (match continuity), in the lobby's slot like its lease."""
+        """The lobby's input log (match continuity, game.cluster.inputlog): a stream, in the
+        lobby's slot like its lease."""
         return self._lobby("log", code)
+
+    def log_snapshot(self, code: str) -> str:
+        """The last copy of the game of the match the lobby's input log holds (the same slot)."""
+        return self._lobby("logsnap", code)
 
     def index(self, bucket: int) -> str:
         """The bucket's lobbies: a hash of code -> summary JSON, for the lobby list."""
