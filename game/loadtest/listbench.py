@@ -1,4 +1,4 @@
-"""The lobby list's cost per request as lobbies grow: ``python -m game.cluster.listbench``.
+"""The lobby list's cost per request as lobbies grow: ``python -m game.loadtest.listbench``.
 
 For 125, 1,250 and 12,500 synthetic lobbies (8 players each at most, several games), prints:
 
