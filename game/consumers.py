@@ -25,7 +25,7 @@ from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from game import protocol
+from game import metrics, protocol
 from game.engine.errors import JoinRefused
 from game.engine.handle import LobbyHandle
 from game.engine.lobby import JoinRequest, Member
@@ -129,6 +129,7 @@ class LobbyConsumer(FramedConsumer):
         if self.lobby_loop is None:
             await self.close(protocol.CLOSE["lobby_not_found"])
             return
+        metrics.watch(runtime)  # (this process's figures reach a cluster-wide scrape)
         request = await self._join_request(query)
         if request is None:
             await self.close(protocol.CLOSE["bad_request"])

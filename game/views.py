@@ -37,6 +37,8 @@ from game.engine.settings import (
 )
 from game.engine.tokens import same_token
 from game.lobbylist import DEFAULT_PAGE, MAX_PAGE, BadCursor, decode_cursor
+from game.metrics import render as render_metrics
+from game.metrics import watch as watch_metrics
 from game.outage import OUTAGE, is_outage
 from game.rules import default_game, game_catalog, get_game
 from game.rules.base import InvalidInput
@@ -344,6 +346,7 @@ async def lobbies(request: HttpRequest) -> JsonResponse:
     except Draining:
         return api_error(503, "draining", "this server process is shutting down; try again",
                          headers={"Retry-After": "1"})
+    watch_metrics(runtime)  # (this process's figures reach a cluster-wide scrape)
     return JsonResponse({"lobby": loop.lobby.summary(), "code": loop.lobby.code, "route": _own_route(),
                          "host_token": config.host_token}, status=201)
 
@@ -383,8 +386,7 @@ async def metrics(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not (user.is_staff or (token and bearer and same_token(bearer, token))):
         return HttpResponse("staff only\n", status=403, content_type="text/plain")
-    from game.metrics import render
-    return HttpResponse(render(get_runtime()), content_type="text/plain; version=0.0.4")
+    return HttpResponse(render_metrics(get_runtime()), content_type="text/plain; version=0.0.4")
 
 
 @require_GET

@@ -18,8 +18,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from prometheus_client.multiprocess import mark_process_dead
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("REDIS_URL"):
         print("run-cluster needs REDIS_URL (the processes share lobbies through Redis)", file=sys.stderr)
         return 2
+    # prometheus_client's multiprocess mode: each worker writes its metrics here, and a scrape of
+    # the shared port, whichever worker answers, reports them all (game.metrics).
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="game-metrics-")
+    for stale in Path(metrics_dir).glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     sock = socket.create_server((args.host, args.port), backlog=1024, reuse_port=False)
     sock.set_inheritable(True)
     fd = sock.fileno()
@@ -62,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, proc in enumerate(procs):
             if proc.poll() is not None and not stopping:
                 print(f"run-cluster: process {proc.pid} exited ({proc.returncode}); starting another", flush=True)
+                mark_process_dead(proc.pid, metrics_dir)  # its gauges leave the sums
                 time.sleep(0.5)
                 procs[i] = start(i)
     for proc in procs:

@@ -34,9 +34,13 @@ async def test_metrics_reflect_a_running_lobby(settings):
     reply = await AsyncClient().get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert reply.status_code == 200
     text = reply.content.decode()
-    assert 'game_lobbies{phase="playing"} 1' in text
-    assert "game_players 2" in text and "game_spectators 1" in text
+    assert 'game_lobbies{phase="playing"} 1.0' in text
+    assert "game_players 2.0" in text and "game_spectators 1.0" in text
     assert f'game_lobby_ticks_total{{game="arena",lobby="{loop.lobby.code}"}}' in text
+    # Tick time is a histogram: every tick so far is counted in it, for the lobby's game.
+    count = next(float(line.split()[-1]) for line in text.splitlines()
+                 if line.startswith('game_tick_seconds_count{game="arena"}'))
+    assert count >= 1 and 'game_tick_seconds_bucket{game="arena",le="+Inf"}' in text
     frames = next(float(line.split()[-1]) for line in text.splitlines() if line.startswith("game_frames_sent_total"))
     assert frames > 0
     await asyncio.gather(alice.disconnect(), bob.disconnect(), eve.disconnect())

@@ -1,0 +1,87 @@
+"""/metrics of `make run-cluster` (game.cluster.run, prometheus_client's multiprocess mode): a
+scrape of the shared port, whichever worker answers, sums every worker's figures. Needs
+REDIS_URL (skips without it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from tests.liveserver import ROOT, free_port
+
+pytestmark = [pytest.mark.server,
+              pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="run-cluster needs REDIS_URL")]
+
+
+def scrape(base: str) -> str:
+    request = urllib.request.Request(base + "/metrics", headers={"Authorization": "Bearer scrape-me"})
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        return reply.read().decode()
+
+
+def value(text: str, series: str) -> float:
+    found = re.search(rf"^{re.escape(series)} ([0-9.eE+-]+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_a_scrape_of_any_worker_sums_the_cluster(tmp_path):
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GAME_") and k != "DATABASE_URL"},
+           "SQLITE_PATH": str(tmp_path / "cluster.sqlite3"), "GAME_CLUSTER_PREFIX": f"gsmet:{uuid.uuid4().hex[:8]}:",
+           "DJANGO_SETTINGS_MODULE": "gameserver.settings", "DEBUG": "1", "METRICS_TOKEN": "scrape-me",
+           "GAME_MAX_LOBBIES_PER_CLIENT": "100", "GAME_MAX_LOBBIES_PER_ADDRESS": "100",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    (tmp_path / "metrics").mkdir()
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True,
+                   timeout=180)
+    log = open(tmp_path / "cluster.log", "wb")  # noqa: SIM115 (the cluster's output for its life)
+    cluster = subprocess.Popen([sys.executable, "-m", "game.cluster.run", "--processes", "2", "--port", str(port),
+                                "--drain", "1"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1):
+                    break
+            except OSError:
+                assert cluster.poll() is None and time.monotonic() < deadline, "run-cluster did not start"
+                time.sleep(0.2)
+        codes = []
+        for _ in range(8):  # each lands on whichever worker the kernel hands the connection to
+            request = urllib.request.Request(base + "/api/lobbies", data=json.dumps({"game": "arena"}).encode(),
+                                             headers={"Content-Type": "application/json"}, method="POST")
+            with urllib.request.urlopen(request, timeout=5) as reply:
+                codes.append(json.loads(reply.read())["code"])
+        per_lobby, seen, partial = set(), [], False
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            text = scrape(base)
+            seen.append(value(text, 'game_lobbies{phase="waiting"}'))
+            own = set(re.findall(r'^game_lobby_ticks_total\{game="arena",lobby="(\w+)"\}', text, re.MULTILINE))
+            per_lobby |= own
+            partial = partial or (0 < len(own) < 8 and seen[-1] == 8.0)  # one worker's lobbies, all counted
+            if len(seen) >= 10 and seen[-10:] == [8.0] * 10 and per_lobby == set(codes) and partial:
+                break
+            time.sleep(0.3)
+        # Every scrape, whichever worker answered, counts all 8 lobbies; the per-lobby series of
+        # each worker's own lobbies showed up over the scrapes (both workers answered some).
+        assert seen[-10:] == [8.0] * 10, seen
+        assert per_lobby == set(codes) and partial, (per_lobby, codes)
+        assert value(text, 'game_tick_seconds_count{game="arena"}') > 0
+    finally:
+        cluster.send_signal(signal.SIGTERM)
+        try:
+            cluster.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
+        log.close()
