@@ -5,8 +5,8 @@ A lobby's loop ticks at its tick rate (game.engine.loop). A turn-based game
 nothing is queued its loop sleeps instead: until a join, leave, command or input is queued
 (the queues wake it), or until the next thing due by itself — the game's ``wake_in()`` (a
 turn timer), a dropped player's grace, an empty lobby's end — at most ``MAX_REST_S``. The
-ticks it slept through still happen, cheaply: the game steps through them (so its timers
-and a replay of the match see every tick), and the lobby's clocks (grace, emptiness) move on.
+ticks it slept through still happen, cheaply: the game steps through them at once (`Game.skip`:
+as many steps as a replay of the match takes one by one), and the lobby's clocks (grace, emptiness) move on.
 An idle turn-based lobby therefore costs a wake-up every few seconds, not one per tick.
 
 A lobby that is counting down, has bots to drive, delays its spectators or broadcasts every
@@ -24,7 +24,7 @@ from game.engine.lobby import RESERVED_EVENTS
 from game.engine.settings import broadcast_every
 
 #: The longest a resting lobby sleeps without looking at its clock.
-MAX_REST_S = 5.0
+MAX_REST_S = 30.0
 
 
 class WakingDeque(deque):
@@ -112,12 +112,8 @@ class TurnPacing:
         loop.tick += ticks
         match = loop.match
         if loop.lobby.phase == "playing" and match is not None and not match.game.finished:
-            game = match.game
-            for _ in range(ticks):
-                match.events += [e for e in game.step(period) if e.get("type") not in RESERVED_EVENTS]
-                match.ticks += 1
-                if game.finished:
-                    break
+            match.events += [e for e in match.game.skip(ticks, period) if e.get("type") not in RESERVED_EVENTS]
+            match.ticks += ticks  # (a finished game's steps change nothing: a replay takes them too)
         for member in loop.lobby.members.values():
             if not member.connected:
                 member.away_for += ticks * period

@@ -320,6 +320,18 @@ class Game:
         """The step's events as ``seat`` (``None``: spectators) may see them; by default all."""
         return events
 
+    def skip(self, steps: int, dt: float) -> list[Event]:
+        """``steps`` steps in which no input came (a turn-based game's loop rested through
+        them): the events of them all. It must leave the game exactly as ``steps`` calls of
+        `step` would (a replay steps one by one); by default it makes those calls. A game
+        whose quiet steps only count a clock down does it at once."""
+        events: list[Event] = []
+        for _ in range(steps):
+            if self.finished:
+                break
+            events += self.step(dt)
+        return events
+
     def wake_in(self) -> float | None:
         """A turn-based game: the seconds until it changes by itself (its turn timer runs
         out), or None while it only waits for a move."""

@@ -37,6 +37,7 @@ from game.rules.base import (
 )
 
 REVEAL_S = 4.0  # how long the lifted cups show before the next round
+US = 1_000_000  # the clock counts microseconds
 FACES = 6
 
 
@@ -94,7 +95,10 @@ class LiarsDice(Game):
         self.out_order: list[int] = []  # players out, first out first
         self.turn = self.seats[0]
         self.bid: tuple[int, int, int] | None = None  # (quantity, face, bidder)
-        self.clock = float(self.settings["turn_time"])  # seconds left of this turn / reveal
+        # Microseconds left of this turn (or of the reveal): an integer, so that many steps at
+        # once (`skip`) end exactly where as many single steps would.
+        self.left_us = US * int(self.settings["turn_time"])
+        self.alive = len(self.seats)  # players holding dice
         self.revealed: dict[str, Any] | None = None  # while the cups are lifted
         self.round = 0
         self.pending: list[Event] = []
@@ -109,7 +113,7 @@ class LiarsDice(Game):
         for pid in self._alive():
             self.dice[pid] = sorted(self.rng.randint(1, FACES) for _ in range(self.held[pid]))
         self.bid, self.revealed = None, None
-        self.clock = float(self.settings["turn_time"])
+        self.left_us = US * int(self.settings["turn_time"])
 
     def _next(self, pid: int) -> int:
         alive = self._alive()
@@ -152,7 +156,7 @@ class LiarsDice(Game):
         self.bid = (q, f, player)
         self.pending.append({"type": "bid", "id": player, "q": q, "f": f})
         self.turn = self._next(player)
-        self.clock = float(self.settings["turn_time"])
+        self.left_us = US * int(self.settings["turn_time"])
 
     def _call(self, player: int) -> None:
         q, f, bidder = self.bid
@@ -166,9 +170,10 @@ class LiarsDice(Game):
         if self.held[loser] == 0:
             self._knock_out(loser)
         self.turn = loser if self.held[loser] > 0 else self._next(loser)
-        self.clock = REVEAL_S
+        self.left_us = int(US * REVEAL_S)
 
     def _knock_out(self, pid: int) -> None:
+        self.alive -= 1
         self.out_order.append(pid)
         self.pending.append({"type": "out", "id": pid})
 
@@ -179,29 +184,42 @@ class LiarsDice(Game):
             self._knock_out(player)
             if self.turn == player:
                 self.turn = self._next(player)
-                self.clock = float(self.settings["turn_time"]) if self.revealed is None else self.clock
+                if self.revealed is None:
+                    self.left_us = US * int(self.settings["turn_time"])
             if self.bid is not None and self.bid[2] == player and self.revealed is None:
                 self.bid = None  # nobody can lose a die for a bid of someone gone
-        if len(self._alive()) <= 1:
+        if self.alive <= 1:
             self.finished = True
 
     def step(self, dt: float) -> list[Event]:
         if self.finished:
             return []
         self.tick += 1
-        self.clock -= dt
-        if self.clock <= 1e-9:
+        self.left_us -= round(dt * US)
+        if self.left_us <= 0:
             if self.revealed is not None:
-                if len(self._alive()) <= 1:
+                if self.alive <= 1:
                     self.finished = True
                 else:
                     self._roll()
             else:
                 self._timeout()
-        if len(self._alive()) <= 1 and self.revealed is None:
+        if self.alive <= 1 and self.revealed is None:
             self.finished = True
+        if not self.pending:
+            return []
         events, self.pending = self.pending, []
         return events
+
+    def skip(self, steps: int, dt: float) -> list[Event]:
+        """Steps in which no move came, at once: only the clock moves (as ``steps`` steps
+        would move it) until the step that runs it out, which is taken as one."""
+        spent = round(dt * US)
+        quiet = min(steps, (self.left_us - 1) // spent) if spent > 0 and not self.pending else 0
+        if quiet > 0 and not self.finished:
+            self.tick += quiet
+            self.left_us -= quiet * spent
+        return super().skip(steps - max(0, quiet), dt)
 
     def _timeout(self) -> None:
         """The timeout action: call the last bid, or open with one die of the first face held."""
@@ -213,11 +231,11 @@ class LiarsDice(Game):
             self._bid(player, 1, self.dice[player][0] if self.dice[player] else 1)
 
     def wake_in(self) -> float | None:
-        return None if self.finished else max(0.0, self.clock)
+        return None if self.finished else max(0.0, self.left_us / US)
 
     # -- what each one sees ----------------------------------------------------------------
     def _globals(self) -> dict[str, Any]:
-        g: dict[str, Any] = {"tu": self.turn, "tl": round(max(0.0, self.clock), 1),
+        g: dict[str, Any] = {"tu": self.turn, "tl": round(max(0, self.left_us) / US, 1),
                              "tt": self.settings["turn_time"], "rd": self.round, "tot": self._table(),
                              "wo": bool(self.settings["wild_ones"])}
         if self.bid is not None:

@@ -114,3 +114,15 @@ def test_players_leaving_end_the_match_with_the_last_one_standing():
 def test_the_same_seed_rolls_the_same_dice():
     assert new().dice == new().dice
     assert new().dice != LiarsDice(seed=12, players=[PlayerInfo(i, "x") for i in (1, 2, 3)], settings={}).dice
+
+
+def test_skipping_quiet_steps_leaves_the_game_as_single_steps_do():
+    for steps in (1, 7, 99, 100, 101, 250, 5000):
+        one, many = new(turn_time=5), new(turn_time=5)
+        move(one, 1, bq=2, bf=3)
+        move(many, 1, bq=2, bf=3)
+        singles = []
+        for _ in range(steps):
+            singles += one.step(DT)
+        assert many.skip(steps, DT) == singles
+        assert many.snapshot() == one.snapshot() and many.left_us == one.left_us and many.tick == one.tick

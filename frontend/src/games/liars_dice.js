@@ -73,9 +73,9 @@ export const MESSAGES = Object.freeze({
 const t = gameText('liars_dice', MESSAGES);
 
 // -- the controls: big buttons in world units (on a phone 800 units are the screen's width) ---
-const ROW1 = 440;
-const ROW2 = 540;
-const H = 88;
+const ROW1 = 425;
+const ROW2 = 532;
+const H = 100;
 export const BUTTONS = Object.freeze([
   { id: 'less', x: 20, y: ROW1, w: 120, h: H },
   { id: 'qty', x: 150, y: ROW1, w: 120, h: H },
@@ -107,7 +107,7 @@ function follow(g) {
   const key = `${g?.rd}:${g?.bq ?? 0}:${g?.bf ?? 0}`;
   if (g && key !== choice.seen) {
     choice.seen = key;
-    const next = nextBid(g.bq ?? 0, g.bf ?? 0, g.bq ? choice.f : choice.f);
+    const next = nextBid(g.bq ?? 0, g.bf ?? 0, choice.f);
     choice.q = next.q;
     choice.f = next.f;
   }
@@ -238,7 +238,7 @@ export class LiarsDiceRenderer extends WorldCanvas {
 
   controls(g, own) {
     const mine = g && `p${g.tu}` === own && !g.rv;
-    if (mine) this.label(t('your_turn'), this.width / 2, 400, { size: 24, weight: '800', colour: '#ffeb3b' });
+    if (mine) this.label(t('your_turn'), this.width / 2, 396, { size: 24, weight: '800', colour: '#ffeb3b' });
     const { ctx } = this;
     for (const b of BUTTONS) {
       const active = b.face === choice.f || b.id === 'qty';
