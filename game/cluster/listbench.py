@@ -1,4 +1,4 @@
-"""The lobby list's cost per request as lobbies grow: ``python -m game.loadtest.listbench``.
+"""The lobby list's cost per request as lobbies grow: ``python -m game.cluster.listbench``.
 
 For 125, 1,250 and 12,500 synthetic lobbies (8 players each at most, several games), prints:
 
@@ -129,7 +129,7 @@ async def redis_figures(url: str, sizes: tuple[int, ...]) -> dict[int, dict]:
 
 
 def main() -> None:
-    from game.loadtest.redismodel import own_redis
+    from game.cluster.redismodel import own_redis
 
     snapshots = {n: LobbyList(synthetic(n)) for n in PAGE_SIZES}
     for snapshot in snapshots.values():
@@ -139,8 +139,8 @@ def main() -> None:
     with own_redis(core=None) as url:
         redis = asyncio.run(redis_figures(url, SIZES))
     print("| lobbies | now: CPU µs per request | now: Python calls per request | before: Redis µs per request "
-          "| before: process CPU µs per request | now, per refresh: Redis µs to build / to GET | CPU ms to build / read "
-          "| snapshot bytes |")
+          "| before: process CPU µs per request | now, per refresh: Redis µs to build / to GET "
+          "| CPU ms to build / read | snapshot bytes |")
     print("|---|---|---|---|---|---|---|---|")
     for n in PAGE_SIZES:
         if n not in redis:
