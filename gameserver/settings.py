@@ -60,8 +60,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# No "daphne" app: it only makes `manage.py runserver` serve ASGI, and importing it loads Twisted,
+# autobahn and OpenSSL (about 24 MB of RSS) into every process, uvicorn's too. `make run` starts
+# daphne itself (gameserver/rundaphne.py); a local ASGI server is `make run` or `make run-uvicorn`.
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
