@@ -19,6 +19,7 @@ the member's process itself lets through (its input bucket's burst) is refused.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from typing import Any
 
@@ -32,6 +33,8 @@ from game.engine.lobby import JoinRequest, Member
 from game.engine.loop import LobbyLoop
 from game.limits import input_allowance
 from game.rules.base import InvalidInput
+
+log = logging.getLogger("game.cluster")
 
 
 class RemoteConn:
@@ -163,6 +166,14 @@ class Guests:
             member.conn.refuse("forbidden", kind, f"only the host or staff may {kind}")
         elif not loop.submit_command(member_id, kind, fields):
             member.conn.refuse("overloaded", kind)
+
+    def on_staff(self, code: str, kind: str, fields: dict, actor: str) -> None:
+        """Staff acting from a dashboard on another process (`RemoteLobby.submit_staff_command`)."""
+        loop = self.ownership.owned_loop(code)
+        if loop is None:
+            log.warning("staff %s: %s for lobby %s, which no longer runs here", actor, kind, code)
+        elif not loop.submit_staff_command(kind, fields, actor=actor):
+            log.warning("staff %s: %s for lobby %s refused (its command queue is full)", actor, kind, code)
 
     def on_full(self, code: str) -> None:
         loop = self.ownership.owned_loop(code)

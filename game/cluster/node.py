@@ -66,7 +66,7 @@ class Node:
         self.limits = ClusterLimits(self.redis, self.prefix, connections, cfg)
         self.handlers: dict[str, Callable[..., None]] = {  # what a batch's items ask, by their first word
             "join": self.guests.on_join, "leave": self.guests.on_leave, "abort": self.guests.on_abort,
-            "input": self.guests.on_input, "cmd": self.guests.on_cmd, "full": self.guests.on_full,
+            "input": self.guests.on_input, "cmd": self.guests.on_cmd, "staff": self.guests.on_staff, "full": self.guests.on_full,
             "deliver": self.relays.on_deliver, "close": self.relays.on_close,
             "joined": self.relays.on_joined, "refused": self.relays.on_refused}
         self.beats = 0  # heartbeats written

@@ -234,6 +234,11 @@ class RemoteLobby:
         self.mail.post(self.owner, ["cmd", self.code, member_id, kind, fields])
         return True
 
+    def submit_staff_command(self, kind: str, fields: dict, *, actor: str) -> bool:
+        """A staff command (the dashboard's kick or close) for the owner's loop (Guests.on_staff)."""
+        self.mail.post(self.owner, ["staff", self.code, kind, fields, actor])
+        return True
+
     def is_admin(self, member: Member) -> bool:
         """Unknown here: the owner's lobby checks host commands and refuses with `forbidden`."""
         return True
