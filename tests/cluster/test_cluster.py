@@ -8,13 +8,15 @@ import time
 import pytest
 import redis
 
+from game.cluster.keys import Keys
+
 from .harness import Player
 
 pytestmark = pytest.mark.server
 
 
 def lease_of(cluster, code: str) -> str | None:
-    value = redis.Redis.from_url(cluster.redis_url).get(f"{cluster.prefix}lease:{code}")
+    value = redis.Redis.from_url(cluster.redis_url).get(Keys(cluster.prefix).lease(code))
     return value.decode() if value else None
 
 
