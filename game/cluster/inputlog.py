@@ -17,9 +17,10 @@ a new match in the lobby starts a new stream. Every ``SNAPSHOT_S`` of match time
 itself is stored beside the stream (a pickle read back by a restricted unpickler,
 game.cluster.continuity), so a successor replays at most that much instead of the whole
 match. A lobby with no input for a while still logs its tick every ``KEEPALIVE_S``, so a
-successor resumes at most that long before where play stopped. A match that ended (saved by
-this process) has its log deleted; a lobby that vanished has it expire with its directory
-entry.
+successor resumes at most that long before where play stopped. A log lives ``ttl_s`` after
+its last write (the directory's TTL) unless the lobby's next match replaces it: a match that
+ended is logged no more, and its log outlives it a while, so an owner that dies before its
+result reaches the database leaves the whole match to a successor, which ends and saves it.
 """
 
 from __future__ import annotations
@@ -63,12 +64,6 @@ for i, item in ipairs(items) do
   end
 end
 return out
-"""
-# KEYS: lease, stream, snapshot; ARGV: lease value. A match over: its log goes.
-DROP = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3])
-return 1
 """
 
 #: Seconds of match time between two snapshots of the game (bounds a successor's replay).
@@ -174,7 +169,7 @@ class InputLog:
     async def flush_one(self, tap: MatchLog) -> None:
         """Write what ``tap`` holds now, the match going on elsewhere (a handover's last word
         before the lease goes)."""
-        await self._write([self._item(tap, handed_on=True)])
+        await self._write([self._item(tap)])
 
     async def run(self) -> None:
         """The writer: one pipeline at a time, each carrying every lobby's news since the last."""
@@ -210,13 +205,15 @@ class InputLog:
                 batch.append(self._item(tap))
         return batch
 
-    def _item(self, tap: MatchLog, *, handed_on: bool = False) -> tuple:
-        """One lobby's part of a pipeline: ``(tap, (entries, script args) or None to drop the
-        log, acknowledgements once written, match ticks, snapshot size)``."""
+    def _item(self, tap: MatchLog) -> tuple:
+        """One lobby's part of a pipeline: ``(tap, (entries, script args), acknowledgements
+        once written, match ticks, snapshot size)``. A match over (or handed on) is written a
+        last time and logged no more: its log expires (or the lobby's next match replaces it),
+        so an owner that dies before its result reaches the database leaves a successor the
+        whole match to end and save again (saving is idempotent by match id)."""
         match = tap.match
-        if match.saved and not handed_on:  # over and recorded here: the log has served
+        if match.saved:
             self.detach(tap.code)
-            return tap, None, {}, 0, 0
         entries, tap.entries = tap.entries, []
         header = b""
         if not tap.header_sent:
@@ -237,7 +234,7 @@ class InputLog:
 
     async def _write(self, batch: list) -> None:
         """One pipeline: per bucket one APPEND for all its lobbies with news (the bucket is
-        one Redis Cluster slot), a DROP per match over; then the acknowledgements."""
+        one Redis Cluster slot); then the acknowledgements."""
         if not batch:
             return
         groups: dict[int, list] = {}
@@ -250,32 +247,21 @@ class InputLog:
             calls, results = await self._send(groups)
         self.writes += 1
         for items, result in zip(calls, results, strict=True):
-            oks = [result] if items[0][1] is None else result
-            for (tap, work, acks, ticks, snap), ok in zip(items, oks, strict=True):
-                if work is not None:
-                    self._written(tap, work[0], acks, ticks, snap, ok)
+            for (tap, work, acks, ticks, snap), ok in zip(items, result, strict=True):
+                self._written(tap, work[0], acks, ticks, snap, ok)
 
     async def _send(self, groups: dict[int, list]) -> tuple[list[list], list]:
         if not self.shas:
-            for script in (APPEND, DROP):
-                self.shas[script] = await self.redis.script_load(script)
+            self.shas[APPEND] = await self.redis.script_load(APPEND)
         pipe = self.redis.pipeline(transaction=False)
         calls = []
         for items in groups.values():
-            appends, keys, args = [], [], []
+            keys: list[str] = []
             for item in items:
-                tap, work = item[0], item[1]
-                if work is None:
-                    pipe.execute_command("EVALSHA", self.shas[DROP], 3, *tap.keys, tap.lease.value)
-                    calls.append([item])
-                else:
-                    appends.append(item)
-                    keys += tap.keys
-                    args.append(work[1])
-            if appends:
-                pipe.execute_command("EVALSHA", self.shas[APPEND], len(keys), *keys, self.ttl_ms,
-                                     self.group_packer.pack(args))
-                calls.append(appends)
+                keys += item[0].keys
+            pipe.execute_command("EVALSHA", self.shas[APPEND], len(keys), *keys, self.ttl_ms,
+                                 self.group_packer.pack([item[1][1] for item in items]))
+            calls.append(items)
         return calls, await pipe.execute()
 
     def _written(self, tap: MatchLog, entries: list, acks: dict, ticks: int, snap: int, ok: int) -> None:
@@ -295,7 +281,7 @@ class InputLog:
     def _requeue(self, batch: list) -> None:
         """A pipeline failed: its entries go first in the next one (nothing was acknowledged)."""
         for tap, work, _acks, _ticks, _snap in batch:
-            if work is None or self.logs.get(tap.code) is not tap:
+            if self.logs.get(tap.code) is not tap:
                 continue
             tap.entries[:0] = work[0]
             if not tap.queued:
