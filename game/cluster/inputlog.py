@@ -19,8 +19,8 @@ game.cluster.continuity), so a successor replays at most that much instead of th
 match. A lobby with no input for a while still logs its tick every ``KEEPALIVE_S``, so a
 successor resumes at most that long before where play stopped. A log lives ``ttl_s`` after
 its last write (the directory's TTL) unless the lobby's next match replaces it: a match that
-ended is logged no more, and its log outlives it a while, so an owner that dies before its
-result reaches the database leaves the whole match to a successor, which ends and saves it.
+ended is logged no more, and its log outlives it a while, so an owner that dies before the
+directory hears of the end leaves the whole match to a successor, which ends and saves it.
 """
 
 from __future__ import annotations
