@@ -209,7 +209,7 @@ class InputLog:
         """One lobby's part of a pipeline: ``(tap, (entries, script args), acknowledgements
         once written, match ticks, snapshot size)``. A match over (or handed on) is written a
         last time and logged no more: its log expires (or the lobby's next match replaces it),
-        so an owner that dies before its result reaches the database leaves a successor the
+        so an owner that dies before the directory hears of the end leaves a successor the
         whole match to end and save again (saving is idempotent by match id)."""
         match = tap.match
         if match.saved:
