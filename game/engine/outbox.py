@@ -87,8 +87,15 @@ TOTALS = Totals()
 
 
 class Outbox:
-    """Frames waiting for one connection."""
+    """Frames waiting for one connection.
 
+    One per connected socket, so it is kept small (docs/benchmarks.md, "Memory"): slots instead of
+    an instance dict, and no event queue until a frame has to wait (the socket took every frame
+    at once so far: the common case)."""
+
+    __slots__ = ("_busy", "_busy_since", "_close", "_close_code", "_close_task", "_events", "_send", "_send_now",
+                 "_state", "closed", "dropped_states", "max_events", "needs_full", "sent_bytes", "sent_frames",
+                 "stall_limit_s", "task")
     relayed = False  # a local socket (the cluster's RemoteConn is relayed: game.cluster.guests)
 
     def __init__(
@@ -103,7 +110,7 @@ class Outbox:
         self._send = send
         self._send_now = send_now
         self._close = close
-        self._events: deque[bytes] = deque()
+        self._events: deque[bytes] | None = None  # events waiting behind a busy socket
         self._state: bytes | None = None
         self._close_code: int | None = None
         self._busy = False  # a send is suspended in a task
@@ -121,17 +128,31 @@ class Outbox:
     @property
     def pending_frames(self) -> int:
         """Frames waiting to be written: the unsent events plus at most one state frame."""
-        return len(self._events) + (self._state is not None)
+        return len(self._events or ()) + (self._state is not None)
 
     def push_event(self, data: bytes) -> None:
         """Queue an event frame; it is never dropped while the connection lives."""
         if self.closed or self._close_code is not None:
             return
-        if len(self._events) >= self.max_events:
-            log.warning("closing a connection %d events behind", len(self._events))
+        events = self._events
+        if events is None:
+            if not self._busy and self._state is None and (send_now := self._send_now) is not None:
+                # Nothing waits before it: straight to the socket, as a state frame goes.
+                try:
+                    took = send_now(data)
+                except Exception:
+                    log.debug("send failed; the connection is going away", exc_info=True)
+                    self.closed = True
+                    return
+                if took:
+                    self._count(data)
+                    return
+            events = self._events = deque()
+        elif len(events) >= self.max_events:
+            log.warning("closing a connection %d events behind", len(events))
             self.close(CLOSE_TOO_SLOW)
             return
-        self._events.append(data)
+        events.append(data)
         self._pump()
 
     def push_state(self, data: bytes, *, full: bool) -> None:
@@ -197,7 +218,7 @@ class Outbox:
 
     def _give_up(self) -> None:
         """Close now, past a stuck send (left to the server, which ends it with the connection)."""
-        self._events.clear()
+        self._events = None
         self._close_now()
 
     def _close_now(self) -> None:
@@ -221,8 +242,12 @@ class Outbox:
             log.debug("close failed; the connection is going away", exc_info=True)
 
     def _next(self) -> bytes | None:
-        if self._events:
-            return self._events.popleft()
+        events = self._events
+        if events:
+            data = events.popleft()
+            if not events:
+                self._events = None  # caught up: the queue is made again when a frame must wait
+            return data
         data, self._state = self._state, None
         return data
 
