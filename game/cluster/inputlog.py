@@ -134,6 +134,9 @@ class InputLog:
         self.group_packer = msgpack.Packer(use_bin_type=False)
         self.pending: list[MatchLog] = []
         self.wake = asyncio.Event()
+        # One write at a time, composed after the last one answered: each stream entry says how
+        # many entries came before it, which only a write that has answered has settled.
+        self.turn = asyncio.Lock()
         self.writes = 0  # pipelines sent
         self.next_scan = 0.0  # when lobbies without news are next looked at (keepalives)
         self.entries_written = 0
@@ -169,7 +172,8 @@ class InputLog:
     async def flush_one(self, tap: MatchLog) -> None:
         """Write what ``tap`` holds now, the match going on elsewhere (a handover's last word
         before the lease goes)."""
-        await self._write([self._item(tap)])
+        async with self.turn:
+            await self._write([self._item(tap)])
 
     async def run(self) -> None:
         """The writer: one pipeline at a time, each carrying every lobby's news since the last."""
@@ -177,15 +181,20 @@ class InputLog:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.keepalive_s)
             self.wake.clear()
-            batch = self._compose()
-            if not batch:
-                continue
-            try:
-                await self._write(batch)
-            except Exception as exc:
-                OUTAGE.report("input log write", exc, log,
-                              "input log write failed; retrying (inputs stay unacknowledged)")
-                self._requeue(batch)
+            async with self.turn:
+                batch = self._compose()
+                if not batch:
+                    continue
+                try:
+                    await self._write(batch)
+                except Exception as exc:
+                    OUTAGE.report("input log write", exc, log,
+                                  "input log write failed; retrying (inputs stay unacknowledged)")
+                    self._requeue(batch)
+                    failed = True
+                else:
+                    failed = False
+            if failed:
                 await asyncio.sleep(0.2)
 
     # -- composing and writing ---------------------------------------------------------------
@@ -281,10 +290,8 @@ class InputLog:
     def _requeue(self, batch: list) -> None:
         """A pipeline failed: its entries go first in the next one (nothing was acknowledged)."""
         for tap, work, _acks, _ticks, _snap in batch:
-            if self.logs.get(tap.code) is not tap:
-                continue
-            tap.entries[:0] = work[0]
-            if not tap.queued:
+            tap.entries[:0] = work[0]  # (a handover's last write takes them too)
+            if self.logs.get(tap.code) is tap and not tap.queued:
                 tap.queued = True
                 self.pending.append(tap)
 
