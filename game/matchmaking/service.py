@@ -12,8 +12,8 @@ Every ``INTERVAL_S`` the task:
    whoever came (or to close, when too few came);
 4. about once a second, sends every queue socket its ``queue`` status.
 
-Queues are per process: in a multi-process deployment each process matches the players
-connected to it (docs/matchmaking.md).
+In a cluster the queue is shared by every process (game.matchmaking.shared): the same rule, the
+tickets in Redis, one process matching; `matchmaker_class` chooses once, from settings.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from game import protocol
 from game.engine.clock import wall_ms
@@ -240,7 +241,7 @@ class Matchmaking:
             overrides = self.config["GAMES"].get(game_cls.name, {})
             policy = QueuePolicy.for_game(min_players=game_cls.min_players, max_players=game_cls.max_players,
                                           **overrides)
-            found = self.matchmakers[game_cls.name] = Matchmaker(
+            found = self.matchmakers[game_cls.name] = matchmaker_class()(
                 game_cls, policy, open_lobby=_create_lobby, new_code=lambda: get_runtime().registry.new_code(),
                 clock=self.loop.time, config=self.config)
         return found
@@ -248,6 +249,15 @@ class Matchmaking:
     def summaries(self) -> list[dict[str, Any]]:
         now = self.loop.time()
         return [m.summary(now) for m in self.matchmakers.values()]
+
+
+def matchmaker_class() -> type[Matchmaker]:
+    """The queue's kind, chosen once from settings as the runtime is: in this process's memory,
+    or (a cluster: GAME_CLUSTER enabled) shared by every process through Redis
+    (game.matchmaking.shared); ``GAME_MATCHMAKING["BACKEND"]`` may name another."""
+    name = options().get("BACKEND") or ("game.matchmaking.shared.SharedMatchmaker"
+                                        if settings.GAME_CLUSTER.get("ENABLED") else "")
+    return import_string(name) if name else Matchmaker
 
 
 async def _create_lobby(config: LobbyConfig) -> LobbyLoop:
