@@ -32,6 +32,9 @@
 //   compare(a, b) the scores panel's order of two player entities
 //   describe(e, nameOf) a game event as a chat line, or null; nameOf(member id) -> name
 //   flash(e)     the entity id a game event makes flash (a hit), or null
+//   pingEveryMs  how often the page measures the round trip (default 2000); a turn-based
+//                game, where the latency matters less and idle lobbies should cost nothing,
+//                asks for less
 //   refused(reason) the words for a move the rules refused (an error frame `move_refused`,
 //                its `msg` one of the rules' `refusals`), or null for the page's own
 
@@ -47,6 +50,7 @@ const DEFAULTS = Object.freeze({
   describe: () => null,
   flash: () => null,
   refused: () => null,
+  pingEveryMs: 2000,
 });
 
 /** The spec of game `name` from its module's default export, defaults filled in; an Error

@@ -298,4 +298,5 @@ export default Object.freeze({
   compare: (a, b) => (b.k ?? 0) - (a.k ?? 0),
   describe,
   refused: (reason) => t(`refused.${reason}`),
+  pingEveryMs: 10000, // turns: the round trip matters less, and a quiet table should cost nothing
 });

@@ -144,8 +144,12 @@ export class GameSession {
     }
   }
 
+  /** Every PING_EVERY_MS, or as seldom as the game asks (`pingEveryMs`: a turn-based game). */
   ping() {
-    if (this.net.open) this.net.send(encodeClient('ping', { id: this.pingId++, ct: performance.now() }));
+    const now = performance.now();
+    if (now - (this.lastPingAt ?? -Infinity) < (this.spec?.pingEveryMs ?? PING_EVERY_MS) - 100) return;
+    this.lastPingAt = now;
+    if (this.net.open) this.net.send(encodeClient('ping', { id: this.pingId++, ct: now }));
   }
 
   me() {
