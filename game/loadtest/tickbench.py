@@ -46,7 +46,8 @@ class _Timed:
             self.spent[self.name] += time.perf_counter_ns() - began
 
 
-async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int]):
+async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int], spectators: int = 0,
+                 spectator_delay_s: int = 0):
     from django.conf import settings
 
     from game.consumers import LobbyConsumer
@@ -69,7 +70,9 @@ async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int])
     game_cls = GAMES[game]
     limit = {"arena": {"score_limit": 10**6, "time_limit_s": 10**6}}.get(game, {})
     lobby = Lobby(LobbyConfig(code="BENCH", name="bench", game_cls=game_cls, max_players=players,
-                              tick_rate_hz=tick_rate, settings={**game_cls.default_settings, **limit}))
+                              tick_rate_hz=tick_rate, settings={**game_cls.default_settings, **limit,
+                                                                **({"spectator_delay": spectator_delay_s}
+                                                                   if spectator_delay_s else {})}))
     loop = LobbyLoop(lobby, clock=FakeClock(), hooks=Hooks(), countdown_s=0.0)
     class TimedOutbox(Outbox):
         """The outbox, its `push_state` timed once the match plays (it has slots: no attribute to wrap)."""
@@ -99,6 +102,10 @@ async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int])
         loop.step_tick(1.0 / tick_rate)
         consumer.member = future.result()
         consumers.append(consumer)
+    for i in range(spectators):  # watchers: their frames go to a sink of their own
+        loop.submit_join(JoinRequest(name=f"w{i}", role="spectator", identity=f"w:{i}",
+                                     conn=TimedOutbox(_never, _never, send_now=_SpectatorSink().send_now)))
+    loop.step_tick(1.0 / tick_rate)
     for consumer in consumers:
         handle_command(lobby, consumer.member.id, "ready", {"ready": True})
     handle_command(lobby, consumers[0].member.id, "start", {})
@@ -148,8 +155,18 @@ class _Sink:
         return True
 
 
-def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: float = 60.0, seed: int = 1) -> dict:
-    """Play one lobby for ``seconds`` of game time; returns µs per tick by stage."""
+class _SpectatorSink:
+    frames = 0
+
+    def send_now(self, data: bytes) -> bool:
+        _SpectatorSink.frames += 1
+        return True
+
+
+def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: float = 60.0, seed: int = 1,
+        spectators: int = 0, spectator_delay_s: int = 0) -> dict:
+    """Play one lobby for ``seconds`` of game time, watched by ``spectators`` (through the delayed
+    feed when ``spectator_delay_s`` is set); returns µs per tick by stage, and the process's CPU."""
     _setup_django()
     from game.loadtest.bots import SHOTS_PER_S, encode_input
 
@@ -157,12 +174,12 @@ def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: flo
     rng = random.Random(seed)
 
     async def main() -> dict:
-        loop, consumers = await _lobby(game, players, tick_rate, spent)
+        loop, consumers = await _lobby(game, players, tick_rate, spent, spectators, spectator_delay_s)
         dt = 1.0 / tick_rate
         ticks = int(seconds * tick_rate)
         fire_chance = min(1.0, SHOTS_PER_S * dt)
         moves = [(rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))) for _ in consumers]
-        frames_before = _Sink.frames
+        frames_before, watched_before, cpu_before = _Sink.frames, _SpectatorSink.frames, time.process_time_ns()
         for input_seq in range(1, ticks + 1):
             inputs = []
             for i, _consumer in enumerate(consumers):
@@ -176,9 +193,11 @@ def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: flo
             spent["inputs in"] += time.perf_counter_ns() - began
             loop.clock.burn(dt)
             loop.step_tick(dt)
+        cpu_ns = time.process_time_ns() - cpu_before
         frames = _Sink.frames - frames_before
         assert frames == ticks * len(consumers), f"{frames} frames in {ticks} ticks: inputs were refused?"
-        return {"ticks": ticks, "frames": frames, "inputs": ticks * len(consumers)}
+        return {"ticks": ticks, "frames": frames, "inputs": ticks * len(consumers),
+                "spectator_frames": _SpectatorSink.frames - watched_before, "cpu_us_per_tick": cpu_ns / ticks / 1000}
 
     try:
         counts = asyncio.run(main())
@@ -206,6 +225,23 @@ def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: flo
             **counts}
 
 
+def spectator_cost(game: str, players: int, tick_rate: int, seconds: float, spectators: int,
+                   spectator_delay_s: int = 0) -> dict:
+    """The lobby alone, then watched: the CPU a spectator frame adds, against a player's frame
+    (one frame out and one input in, the simulation shared), both in-process (no socket calls)."""
+    alone = run(game, players, tick_rate, seconds)
+    watched = run(game, players, tick_rate, seconds, spectators=spectators, spectator_delay_s=spectator_delay_s)
+    added = (watched["cpu_us_per_tick"] - alone["cpu_us_per_tick"]) * watched["ticks"]
+    player = alone["cpu_us_per_tick"] / players
+    spectator = added / watched["spectator_frames"] if watched["spectator_frames"] else float("nan")
+    return {"spectators": spectators, "feed": "delayed" if spectator_delay_s else "live",
+            "ticks": watched["ticks"], "spectator_frames": watched["spectator_frames"],
+            "cpu_us_per_tick_alone": round(alone["cpu_us_per_tick"], 1),
+            "cpu_us_per_tick_watched": round(watched["cpu_us_per_tick"], 1),
+            "us_per_player_frame": round(player, 2), "us_per_spectator_frame": round(spectator, 2),
+            "spectator_over_player": round(spectator / player, 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--game", default="arena")
@@ -213,8 +249,17 @@ def main() -> None:
     parser.add_argument("--tick-rate", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=60.0, help="game time to play")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--spectators", type=int, default=0,
+                        help="also play the lobby watched by this many spectators, and print what a spectator frame "
+                             "costs against a player's")
+    parser.add_argument("--spectator-delay", type=int, default=0, help="seconds: the spectators watch the delayed feed")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
+    if args.spectators:
+        out = spectator_cost(args.game, args.players, args.tick_rate, args.seconds, args.spectators,
+                             args.spectator_delay)
+        print(json.dumps(out) if args.json else "\n".join(f"  {k:38} {v}" for k, v in out.items()))
+        return
     out = run(args.game, args.players, args.tick_rate, args.seconds, args.seed)
     if args.json:
         print(json.dumps(out))

@@ -77,3 +77,18 @@ def test_a_tiny_clusterbench_run_measures_each_setup_and_derives_the_two_core_fi
     assert results.keys() == {"single", "single-2", "cluster-2"}
     assert all(r["frames"] > 0 and r["client_errors"] == 0 for r in results.values())
     assert "2 cores (derived)" in run.stdout and "without what sharing one core costs" in run.stdout
+
+
+@pytest.mark.parametrize("delay", [0, 1])
+def test_the_tick_bench_prices_a_spectator_frame_against_a_players(delay):
+    out = subprocess.run([sys.executable, "-m", "game.loadtest.tickbench", "--tick-rate", "20", "--seconds", "2",
+                          "--spectators", "50", "--spectator-delay", str(delay), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
+                         env={**os.environ, "DEBUG": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    figures = json.loads(out.stdout)
+    # Every spectator got every tick's frame; the delayed feed's start a second late, from the
+    # tick the match started on (before the measured ticks).
+    assert figures["spectator_frames"] == (50 * 40 if not delay else 50 * (40 - 20 + 1))
+    assert figures["feed"] == ("delayed" if delay else "live") and figures["us_per_player_frame"] > 0
+    assert figures["cpu_us_per_tick_watched"] > 0 and "spectator_over_player" in figures
