@@ -44,14 +44,19 @@ log = logging.getLogger("game.cluster")
 
 # KEYS: (lease, stream, snapshot) of each lobby, all in one bucket (one slot). ARGV[1]: ttl ms;
 # ARGV[2]: msgpack (raw strings, as Redis' cmsgpack reads them) of one [lease value, header,
-# entries, snapshot] per lobby, each '' for none. For each lobby 1, or 0 when its lease is not
-# held as given. One argument for all: each argument costs the client more than Redis.
+# entries, snapshot] per lobby, each '' for none. For each lobby: 1 written; 0 its lease is
+# another's; 2 its lease is missing (Redis lost its data: the owner may put it back); 3 the log
+# to go on is missing (lost with Redis' data). One argument for all: each argument costs the
+# client more than Redis.
 APPEND = """
 local items = cmsgpack.unpack(ARGV[2])
 local out = {}
 for i, item in ipairs(items) do
-  if redis.call('GET', KEYS[3 * i - 2]) ~= item[1] then
-    out[i] = 0
+  local held = redis.call('GET', KEYS[3 * i - 2])
+  if held ~= item[1] then
+    if held then out[i] = 0 else out[i] = 2 end
+  elseif item[2] == '' and redis.call('EXISTS', KEYS[3 * i - 1]) == 0 then
+    out[i] = 3
   else
     if item[2] ~= '' then
       redis.call('DEL', KEYS[3 * i - 1], KEYS[3 * i])
@@ -274,10 +279,19 @@ class InputLog:
         return calls, await pipe.execute()
 
     def _written(self, tap: MatchLog, entries: list, acks: dict, ticks: int, snap: int, ok: int) -> None:
-        if not ok:
+        if ok == 0:
             log.error("lobby %s: input log write fenced off; lease lost", tap.code)
             if self.detach(tap.code) is tap:
                 tap.loop.abandon("lease_lost")
+            return
+        if ok == 2:  # Redis lost the lease with its data: the keeper puts it back (game.cluster.recovery)
+            self._requeue([(tap, (entries, None), acks, ticks, snap)])
+            return
+        if ok == 3:
+            log.warning("lobby %s: its input log was lost with Redis' data; its match goes on, no longer "
+                        "protected against the loss of this process", tap.code)
+            if self.detach(tap.code) is tap:
+                tap.match.logged = None  # (acknowledged as applied, as without continuity)
             return
         tap.header_sent = True
         tap.sent += len(entries)

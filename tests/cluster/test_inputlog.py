@@ -126,3 +126,23 @@ async def test_a_new_match_in_the_lobby_starts_a_new_log(parts):
     await log._write(log._compose())
     header, entries, _, _ = await read_log(client, keys, "LOGD01")
     assert header["match"] == loop.match.id != first and entries == []
+
+
+async def test_a_log_lost_with_redis_data_leaves_the_match_playing_unprotected(parts):
+    client, keys, leases = parts
+    log = InputLog(client, keys, ttl_s=60)
+    loop, (alice, bob) = await playing_lobby("LOGE01")
+    lease = await leases.acquire("LOGE01", "me")
+    log.attach(loop, lease)
+    play(loop, [alice, bob], 3)
+    await log._write(log._compose())
+    acked = loop.match.last_processed_input()[alice.id]
+    await client.delete(keys.lease("LOGE01"), keys.log("LOGE01"))  # Redis came back without its data
+    play(loop, [alice, bob], 3)
+    await log._write(log._compose())
+    assert loop.abandoned is None and "LOGE01" in log.logs  # a missing lease may be put back: wait
+    assert loop.match.last_processed_input()[alice.id] == acked and log.logs["LOGE01"].entries
+    await client.set(keys.lease("LOGE01"), lease.value)  # the owner put its lease back (game.cluster.recovery)
+    await log._write(log._compose())
+    assert loop.abandoned is None and "LOGE01" not in log.logs  # its log is gone: no longer logged
+    assert loop.match.last_processed_input()[alice.id] == alice.last_processed_input  # as applied
