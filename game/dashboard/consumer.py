@@ -1,4 +1,4 @@
-"""The staff dashboard's websocket: ``/ws/staff/?v=1``, for staff users only.
+"""The staff dashboard's websocket: ``/ws/staff/?v=2``, for staff users only.
 
 Anyone else is closed with 4003 (``staff_only``) right after the handshake. A staff socket
 receives a ``dashboard`` frame about once a second (game.dashboard.feed) and may close a

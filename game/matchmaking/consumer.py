@@ -1,4 +1,4 @@
-"""The matchmaking websocket: ``/ws/queue/<game>/?v=1&name=Alice``.
+"""The matchmaking websocket: ``/ws/queue/<game>/?v=2&name=Alice``.
 
 One `QueueConsumer` per socket. It shows the queue's status from the moment it opens, and
 queues its player on ``join`` (with their rating, read from the database at each join) until
