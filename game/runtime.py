@@ -44,6 +44,9 @@ from game.outage import OUTAGE
 log = logging.getLogger("game.runtime")
 
 EVENT_TYPE = "lobby.event"  # handled by LobbyConsumer.lobby_event
+# The staff dashboard's figures of this process, for a cluster's dashboard (game.dashboard.feed
+# registers its sampler; game.cluster.dashshare calls it while a dashboard is open anywhere).
+DASHBOARD_SAMPLERS: list = []
 
 # What `Runtime.admit_lobby` let through, for the `create_lobby` of the same request (task):
 # (creator identity, address key or None, a shared reservation or None).

@@ -24,6 +24,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 from game import protocol
+from game.cluster import dashshare
 from game.cluster.guests import Guests
 from game.cluster.limits import ClusterLimits
 from game.cluster.mail import STATE_TYPE, Mailbox
@@ -66,7 +67,8 @@ class Node:
         self.limits = ClusterLimits(self.redis, self.prefix, connections, cfg)
         self.handlers: dict[str, Callable[..., None]] = {  # what a batch's items ask, by their first word
             "join": self.guests.on_join, "leave": self.guests.on_leave, "abort": self.guests.on_abort,
-            "input": self.guests.on_input, "cmd": self.guests.on_cmd, "staff": self.guests.on_staff, "full": self.guests.on_full,
+            "input": self.guests.on_input, "cmd": self.guests.on_cmd, "staff": self.guests.on_staff,
+            "full": self.guests.on_full,
             "deliver": self.relays.on_deliver, "close": self.relays.on_close,
             "joined": self.relays.on_joined, "refused": self.relays.on_refused}
         self.beats = 0  # heartbeats written
@@ -183,6 +185,7 @@ class Node:
                 await self.ownership.renew()
                 await self._heartbeat()
                 await self.ownership.recovery.upkeep()  # (an outage ends; Redis lost its data?)
+                await dashshare.share(self)  # (while a staff dashboard is open somewhere)
             except Exception as exc:
                 OUTAGE.report("cluster upkeep", exc, log, "cluster upkeep failed (leases run out unless renewed)")
             await asyncio.sleep(max(0.05, period - (time.monotonic() - began)))

@@ -17,7 +17,8 @@ from .test_cluster import seat
 MAKE_STAFF = """
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-user = get_user_model().objects.create_user("ops", password="pw-for-tests", is_staff=True)
+users = get_user_model().objects  # (the cluster tests share one database)
+user = users.filter(username="ops").first() or users.create_user("ops", password="pw-for-tests", is_staff=True)
 session = SessionStore()
 session["_auth_user_id"] = str(user.pk)
 session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
@@ -62,3 +63,30 @@ def test_staff_on_one_process_kick_and_close_a_lobby_owned_by_another(cluster):
 
     asyncio.run(moderate())
     assert "staff ops: kick lobby" in cluster.log("B")
+
+
+def test_a_dashboard_on_one_process_shows_the_lobbies_and_totals_of_every_process(cluster):
+    for name in "AB":
+        cluster.start(name)
+    on_a = cluster.create_lobby("A", game="arena", name="on A")["code"]
+    on_b = cluster.create_lobby("B", game="arena", name="on B")["code"]
+    session = subprocess.run([sys.executable, "manage.py", "shell", "-c", MAKE_STAFF], cwd=ROOT, env=cluster.env,
+                             capture_output=True, text=True, check=True, timeout=120).stdout.split()[-1]
+
+    async def watch():
+        staff_url = f"ws://127.0.0.1:{cluster.ports['B']}/ws/staff/?v={protocol.PROTOCOL_VERSION}"
+        async with websockets.connect(staff_url, origin=cluster.http("B"),
+                                      additional_headers={"Cookie": f"sessionid={session}"}) as staff:
+            async with asyncio.timeout(15):
+                while True:
+                    frame = protocol.decode_server(await staff.recv())
+                    if frame["k"] != "dashboard":
+                        continue
+                    codes = {lobby["code"] for lobby in frame["lobbies"]}
+                    if frame["process"].get("processes") == 2 and {on_a, on_b} <= codes:
+                        return frame
+
+    frame = asyncio.run(watch())
+    assert frame["process"]["lobbies"] == 2 and frame["process"]["phases"]["waiting"] == 2
+    elsewhere = next(lobby for lobby in frame["lobbies"] if lobby["code"] == on_a)
+    assert elsewhere["pid"] == cluster.procs["A"].pid  # shown with the process that runs it
