@@ -8,8 +8,11 @@ the test says (Playwright's own ``touchscreen`` only taps).
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import ARTIFACTS
 
@@ -59,8 +62,16 @@ def no_horizontal_scroll(page, width: int) -> None:
         f"the page is wider than the {width} px screen: scrollWidth, body, innerWidth = {widths}"
 
 
+FITS = """s => { window.scrollTo(0, 0); const r = document.querySelector(s)?.getBoundingClientRect();
+  return Boolean(r) && r.left >= 0 && r.top >= 0 && r.right <= innerWidth + 0.5 && r.bottom <= innerHeight + 0.5; }"""
+
+
 def inside_viewport(page, selector: str) -> dict:
-    """The element's box, asserted visible and wholly on the screen as the page first shows it."""
+    """The element's box, asserted visible and wholly on the screen as the page first shows it
+    (once its layout settled: a page sizes its canvas on the frame after it changes, which a busy
+    machine draws late)."""
+    with contextlib.suppress(PlaywrightTimeoutError):  # the assertions below then say what is wrong
+        page.wait_for_function(FITS, arg=selector, timeout=5_000)
     box = page.evaluate("""s => { window.scrollTo(0, 0); const r = document.querySelector(s).getBoundingClientRect();
       return {x: r.left, y: r.top, right: r.right, bottom: r.bottom, w: innerWidth, h: innerHeight}; }""", selector)
     assert page.locator(selector).is_visible(), f"{selector} is not visible"
