@@ -208,7 +208,7 @@ class Node:
         if not nodes:
             return
         alive = await self.redis.mget([self._node_key(n) for n in nodes])
-        for node, beat in zip(nodes, alive):
+        for node, beat in zip(nodes, alive, strict=True):
             if beat is None:
                 self.guests.node_gone(node)
                 log.warning("node %s is gone; its members' seats wait for them", node)
