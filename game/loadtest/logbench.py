@@ -111,6 +111,12 @@ async def main() -> None:
                     log.pending.clear()
             cpu[kind].append((time.process_time() - began) / (args.ticks * args.lobbies) * 1e6)
     calls, usec = (a - b for a, b in zip(await _script_stats(client), calls_before, strict=True))
+    await client.aclose()
+    sys.stdout.write(_report(args, cpu, parts, calls, usec))
+
+
+def _report(args: argparse.Namespace, cpu: dict[str, list[float]], parts: dict[str, float], calls: int,
+            usec: int) -> str:
     off, on = statistics.median(cpu["off"]), statistics.median(cpu["log"])
     lines = [f"{args.lobbies} arena lobbies x {args.players} players, {args.rounds} rounds of {args.ticks} ticks "
              "each way",
@@ -123,8 +129,7 @@ async def main() -> None:
                  f"the pipeline {parts['write'] / per * 1e6:.1f} us")
     if calls:
         lines.append(f"Redis: {calls} script calls, {usec / calls:.1f} us of Redis each")
-    sys.stdout.write("\n".join(lines) + "\n")
-    await client.aclose()
+    return "\n".join(lines) + "\n"
 
 
 async def _script_stats(client) -> tuple[int, int]:
