@@ -110,8 +110,8 @@ class LiarsDice(Game):
 
     def _roll(self) -> None:
         self.round += 1
-        for pid in self._alive():
-            self.dice[pid] = sorted(self.rng.randint(1, FACES) for _ in range(self.held[pid]))
+        for pid in self.seats:  # those out hold none (their last die shows only at its call)
+            self.dice[pid] = sorted(self.rng.randint(1, FACES) for _ in range(self.held.get(pid, 0)))
         self.bid, self.revealed = None, None
         self.left_us = US * int(self.settings["turn_time"])
 
@@ -247,8 +247,8 @@ class LiarsDice(Game):
     def _entity(self, pid: int, show: bool) -> dict[str, Any]:
         held = self.held.get(pid, 0)
         e: dict[str, Any] = {"n": self.names[pid], "s": held, "k": held, "seat": self.seats.index(pid)}
-        if show and held:
-            e["d"] = list(self.dice[pid])
+        if show and self.dice[pid]:
+            e["d"] = list(self.dice[pid])  # a loser's last die too, while the cups are lifted
         return e
 
     def view(self, seat: int | None) -> Snapshot:
