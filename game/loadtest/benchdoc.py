@@ -103,4 +103,12 @@ def write_markdown(out: Path, rows: list[dict], probes: list[dict], argv: str) -
                      f"{p['healthy']} |")
     page = out / "benchmarks.md"
     peers = kept_section(page.read_text()) if page.exists() else ""  # make bench-peers' section stays
-    page.write_text("\n".join(lines) + "\n" + (f"\n{peers}\n" if peers else ""))
+    views = _kept_views(page)  # and viewbench's, written by hand
+    page.write_text("\n".join(lines) + "\n" + (f"\n{views}\n" if views else "") + (f"\n{peers}\n" if peers else ""))
+
+
+def _kept_views(page: Path) -> str:
+    """The "Views and turns" section (manage.py viewbench), markers included, or ""."""
+    text = page.read_text() if page.exists() else ""
+    start, end = text.find("<!-- viewbench -->"), text.find("<!-- /viewbench -->")
+    return text[start:end + len("<!-- /viewbench -->")] if 0 <= start < end else ""
