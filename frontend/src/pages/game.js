@@ -19,11 +19,8 @@ import { FinalScreen } from '../ui/final.js';
 import { LobbyPanel } from '../ui/lobby-panel.js';
 import { Results } from '../ui/results.js';
 import { notifications, notify } from '../ui/toast.js';
+import { REROUTE_CHECK_MS, routed, shouldReroute } from '../route.js';
 import { EVENTS } from './lobby-events.js';
-
-/** A lobby socket's URL with its owner's route, which a routing proxy sends to that process
- * (docs/scale.md, "Routing"); unchanged without one. */
-const routed = (url, route) => (route ? `${url}&route=${encodeURIComponent(route)}` : url);
 
 const RENDER_DELAY_MS = 100;
 const QUIET_INPUT_ERRORS = new Set(['not_in_match', 'overloaded']);
@@ -45,6 +42,9 @@ export class GameSession {
     this.knownHost = null; // the host the chat last told of
     this.removedBy = null; // who kicked or banned this page's member, for the final screen
     this.route = null; // the owner's route for the proxy, from GET /api/lobbies/<code> (findOwner)
+    this.usedRoute = null; // the route the current socket was opened with
+    this.rerouting = false; // this page closed its socket to reach the owner: no warning
+    this.reroutedAt = -Infinity;
     this.staff = false;
     this.lobby = null;
     this.game = null;
@@ -61,7 +61,10 @@ export class GameSession {
     this.predictor = new Predictor(NO_PREDICTION); // the game's, once it is known
     Object.assign(this, this.widgets($));
     this.net = new Net({
-      url: () => routed(lobbyUrl(window.location, { code, role, name: getNickname(), token: getHostToken(code), resume: getResumeToken(code, role) }), this.route),
+      url: () => {
+        this.usedRoute = this.route;
+        return routed(lobbyUrl(window.location, { code, role, name: getNickname(), token: getHostToken(code), resume: getResumeToken(code, role) }), this.route);
+      },
       onFrame: (msg) => this.onFrame(msg),
       onStatus: (status) => this.hud.connection(status),
       onClose: (info) => this.onClose(info),
@@ -177,6 +180,7 @@ export class GameSession {
 
   onWelcome(msg) {
     Object.assign(this, { you: msg.you, role: msg.role, staff: msg.staff, resumed: msg.resumed });
+    if (this.route) this.checkRoute();
     if (msg.resume) setResumeToken(this.code, this.requestedRole, msg.resume);
     this.knownHost = msg.lobby.host;
     this.setUpGame(msg.lobby.game);
@@ -241,13 +245,27 @@ export class GameSession {
     return getLobby(this.code).then(({ route }) => { this.route = route ?? null; }).catch(() => {});
   }
 
+  /** Called a little after each welcome: a socket that reached another process than the
+   * lobby's owner (a takeover meanwhile) reconnects through the owner's route. */
+  checkRoute() {
+    setTimeout(() => this.findOwner().then(() => {
+      const now = Date.now();
+      if (!shouldReroute({ used: this.usedRoute, owner: this.route, open: this.net.open, now, last: this.reroutedAt })) return;
+      this.reroutedAt = now;
+      this.rerouting = true;
+      this.net.ws.close(4013); // not final: reconnects (with resume) after the usual short backoff
+    }), REROUTE_CHECK_MS);
+  }
+
   onClose(info) {
     this.rttMs = null;
     this.hud.ping(null);
+    const rerouting = this.rerouting;
+    this.rerouting = false;
     if (!info.final) {
       this.findOwner(); // a moved lobby (4013) has a new owner by the time the backoff ends
       // Once per outage: the failed attempts that follow show in the connection badge.
-      if (this.net.state === 'open') notify(info.message, { kind: 'warn', timeoutMs: 4000 });
+      if (this.net.state === 'open' && !rerouting) notify(info.message, { kind: 'warn', timeoutMs: 4000 });
       return;
     }
     this.final = info;
