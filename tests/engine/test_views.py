@@ -276,3 +276,25 @@ def test_a_replay_shows_the_spectators_view_while_the_match_plays_and_reveals_it
     hidden = [f for f in frames[:-1] if "rv" not in f.snapshot["g"]]
     assert hidden and all("d" not in e for f in hidden for e in f.snapshot["e"].values())
     assert frames[-1].snapshot == game.snapshot() and frames[-1].result.winner == game.result().winner
+
+
+async def test_bots_play_liars_dice_from_their_own_views_and_a_person_sees_only_their_own_dice():
+    from game.rules.liars_dice import LiarsDice
+
+    loop, clock, hooks = make_loop(game_cls=LiarsDice, max_players=4)
+    ann, conn = await join_raw(loop, "ann", creator=True)
+    loop.submit_command(ann.id, "settings", {"settings": {"bots": 2, "turn_time": 5}})
+    loop.submit_command(ann.id, "start", {})
+    run_ticks(loop, 4)
+    assert loop.lobby.phase == "playing"
+    for _ in range(20 * 60):  # a minute: the bots bid and call on their turns, ann times out
+        run_ticks(loop, 1)
+        if loop.lobby.phase != "playing":
+            break
+    kinds = [e["type"] for f in conn.states() for e in f.get("ev", [])]
+    assert "bid" in kinds and "call" in kinds
+    state = None
+    for frame in conn.states():
+        state = frame["s"] if frame["k"] == "full" else apply(state, frame["s"])
+        if "rv" not in state["g"]:
+            assert [eid for eid, e in state["e"].items() if "d" in e] in ([f"p{ann.id}"], [])
