@@ -10,12 +10,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from ..liveserver import ROOT, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = ROOT / "test-artifacts"
+# How long a page's wait may take before the test fails: generous, for a loaded machine (a test
+# that passes is not slowed by it; waits are on conditions, and return when they hold).
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +62,7 @@ def open_page(browser, server) -> Iterator[Callable[..., object]]:
         context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context_options})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(TIMEOUT_MS)
         page.on("pageerror", lambda exc: errors.append(f"{nickname}: {exc}"))
         page.goto(server + "/healthz")  # same origin, so the storage below belongs to the site
         page.evaluate("n => localStorage.setItem('nickname', n)", nickname)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-def wait_phase(page, phase: str, timeout_ms: int = 10_000) -> None:
+def wait_phase(page, phase: str, timeout_ms: int = 20_000) -> None:
     page.wait_for_function("p => window.__game && window.__game.phase === p", arg=phase, timeout=timeout_ms)
 
 

@@ -108,12 +108,12 @@ def test_the_lobby_list_refreshes_by_itself(open_page, server):
     page.wait_for_selector("#lobbies-status:has-text('Updated')")
     later = create_lobby(server, game="pong", name="Appears later")
     row = page.locator(f"tr[data-code='{later['code']}']")
-    row.wait_for(timeout=6_000)
+    row.wait_for(timeout=15_000)  # no reload: the page asks again by itself
     assert "0/2" in row.inner_text()
     joined = open_page(f"/play/{later['code']}/", nickname="Eve")
     wait_phase(joined, "waiting")
     page.wait_for_function("c => document.querySelector(`tr[data-code='${c}']`).innerText.includes('1/2')",
-                           arg=later["code"], timeout=6_000)
+                           arg=later["code"], timeout=15_000)
 
 
 def test_two_players_see_each_other_move_and_a_spectator_sees_the_same(open_page, server, shot):
@@ -238,8 +238,8 @@ def test_a_finished_match_shows_the_saved_result_and_offers_a_rematch(open_page,
     alice, bob = seat_two(open_page, lobby)
     start_match(alice, bob)
     for page in (alice, bob):
-        page.locator("#results").wait_for(state="visible", timeout=10_000)
-        page.locator("#results-saved[data-state=saved]").wait_for(timeout=10_000)
+        page.locator("#results").wait_for(state="visible")
+        page.locator("#results-saved[data-state=saved]").wait_for()
     saved = alice.inner_text("#results-saved")
     assert "Saved result" in saved and "Alice" in saved and "Bob" in saved
     assert alice.locator("#rematch").is_visible() and not bob.locator("#rematch").is_visible()

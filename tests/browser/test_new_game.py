@@ -56,7 +56,7 @@ def take_the_star_by_clicking(page, name: str) -> None:
     point = page.evaluate("([x, y]) => window.__game.toClient(x, y)", [at["x"], at["y"]])
     page.mouse.click(point["x"], point["y"])
     page.wait_for_function("([n, s]) => (window.__game.players()[n]?.s ?? 0) > s || window.__game.phase === 'finished'",
-                           arg=[name, score], timeout=8_000)
+                           arg=[name, score], timeout=15_000)
 
 
 def test_a_new_game_is_created_played_watched_rated_and_replayed(open_page, server, shot):

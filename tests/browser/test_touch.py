@@ -78,7 +78,7 @@ def hold(page, finger: Finger, start: tuple[float, float], end: tuple[float, flo
     try:
         finger.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
         finger.move(*end)
-        page.wait_for_function(until, arg=arg, timeout=8_000)
+        page.wait_for_function(until, arg=arg, timeout=15_000)
     finally:
         finger.up()
 
