@@ -30,6 +30,9 @@ def test_a_tiny_bench_peers_run_probes_every_server_and_writes_its_section(tmp_p
                for p in result["probes"])
     assert [r["feed"] for r in result["spectators"]] == ["players only", "live", "delayed"]
     assert all(r["spectator_frames"] > 0 and r["spectators"] == 4 for r in result["spectators"][1:])
+    inside = result["in_process"]
+    assert [r["feed"] for r in inside["spectators"]] == ["live", "delayed"]
+    assert inside["memory"]["connected"] == 3 and inside["memory"]["traced_bytes_per_client"] > 0
     text = (tmp_path / "benchmarks.md").read_text()
     assert text.startswith("# Benchmarks\n\nWhat make bench wrote.")  # the rest of the page stays
     assert "| 20 Hz | 3 |" in text and "### Spectators" in text and (tmp_path / "benchmarks-peers.png").exists()

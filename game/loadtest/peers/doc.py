@@ -79,14 +79,16 @@ def _cell(p: dict | None) -> str:
 
 def spectator_lines(result: dict) -> list[str]:
     rows = result["spectators"]
+    inside = result.get("in_process", {}).get("spectators", [])
+    lines = in_process_spectator_lines(inside) if inside else []
     if not rows:
-        return []
+        return lines
     per_player = {}
     for kind in {r["server"] for r in rows}:
         healthy = [p for p in result["probes"] if p["server"] == kind and p["tick_rate"] == 20 and p["healthy"]]
         if healthy:
             per_player[kind] = max(healthy, key=lambda p: p["lobbies"]).get("server_cpu_us_per_frame")
-    lines = ["### Spectators", "",
+    lines = [*(lines or ["### Spectators", ""]),
              "One lobby of players at 20 Hz, alone, then watched by spectators live, then through the delayed "
              "feed (`spectator_delay`). A spectator frame's CPU is what the spectators add to the lobby alone, "
              "over their frames; a player's is the same server's CPU per frame at its largest healthy count "
@@ -105,6 +107,31 @@ def spectator_lines(result: dict) -> list[str]:
                      f"{r.get('spectators_under_99', '–')} | {r.get('spectator_latency_ms_p99', '–')} | "
                      f"{r.get('player_delivered_ratio', r['delivered_ratio'])} | {r.get('server_cpu_percent', '–')} | "
                      f"{spectator if spectator is not None else '–'} | {player or '–'} | {ratio} | {r['healthy']} |")
+    return [*lines, ""]
+
+
+def in_process_spectator_lines(rows: list[dict]) -> list[str]:
+    lines = ["### Spectators", "",
+             "In-process first (`python -m game.loadtest.tickbench --spectators N`: the lobby's own work, no "
+             "socket calls): one arena lobby of players at 20 Hz, alone and then watched; a spectator frame's "
+             "CPU is what the spectators add, over their frames.", "",
+             "| feed | spectators | µs a tick alone | µs a tick watched | µs per player frame | "
+             "µs per spectator frame | spectator / player |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['feed']} | {r['spectators']} | {r['cpu_us_per_tick_alone']} | "
+                     f"{r['cpu_us_per_tick_watched']} | {r['us_per_player_frame']} | {r['us_per_spectator_frame']} | "
+                     f"{r['spectator_over_player']} |")
+    return [*lines, "", "Then over sockets, on the servers:", ""]
+
+
+def memory_breakdown_lines(memory: dict) -> list[str]:
+    if not memory:
+        return []
+    lines = ["", f"Where a connection's Python memory goes (`python -m game.loadtest.peers.memory --lobbies "
+             f"{memory['lobbies']}`: `make run-uvicorn`'s server under tracemalloc, {memory['connected']} clients "
+             f"connected and playing): {memory['traced_bytes_per_client']} bytes per client traced, by file:", "",
+             "| file | bytes per client | blocks per client |", "|---|---|---|"]
+    lines += [f"| `{t['file']}` | {t['bytes_per_client']} | {t['blocks_per_client']} |" for t in memory["top"]]
     return [*lines, ""]
 
 
@@ -132,7 +159,7 @@ def memory_lines(result: dict) -> list[str]:
             lines.append("")
             lines.append(f"{NAMES[r['server']]} RSS over the run (s, MB): "
                          + ", ".join(f"{t}: {mb}" for t, mb in samples[:: max(1, len(samples) // 12)]))
-    return [*lines, ""]
+    return [*lines, *memory_breakdown_lines(result.get("in_process", {}).get("memory", {})), ""]
 
 
 def plot(out: Path, result: dict) -> str:

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -91,6 +94,23 @@ def project_servers(args) -> list[str]:
     return kinds[:1] if args.quick else kinds
 
 
+def in_process(args, workdir: Path) -> dict:
+    """What the sockets leave out: a spectator frame's CPU against a player's, in-process
+    (`game.loadtest.tickbench`), and where a connection's Python memory goes
+    (`game.loadtest.peers.memory`, under tracemalloc)."""
+    from game.loadtest import tickbench
+
+    seconds = 1.0 if args.quick else 30.0
+    watched = [tickbench.spectator_cost("arena", args.players, 20, seconds, args.spectators, delay)
+               for delay in (0, args.spectator_delay)] if args.spectators else []
+    out = workdir / "memory.json"
+    lobbies = 1 if args.quick else args.memory_lobbies
+    subprocess.run([sys.executable, "-m", "game.loadtest.peers.memory", "--lobbies", str(lobbies),
+                    "--players", str(args.players), "--json", str(out)], cwd=bench.ROOT, check=True,
+                   stdout=subprocess.DEVNULL, timeout=600)
+    return {"spectators": watched, "memory": {**json.loads(out.read_text()), "lobbies": lobbies}}
+
+
 def _cpu_rate(summary: dict) -> float:
     return summary["server_cpu_seconds"] / summary.get("server_sampled_s", summary["duration_s"])
 
@@ -140,6 +160,7 @@ def main() -> None:
     parser.add_argument("--spectators", type=int, default=2000, help="per lobby, in the spectator probes (0: none)")
     parser.add_argument("--spectator-delay", type=int, default=2, help="seconds, in the delayed-feed probe")
     parser.add_argument("--soak-s", type=float, default=600.0, help="the memory run's length (0: none)")
+    parser.add_argument("--memory-lobbies", type=int, default=50, help="lobbies in the tracemalloc run")
     parser.add_argument("--quick", action="store_true", help="one tiny probe of each part: checks the tooling works")
     parser.add_argument("--install-dir", type=Path, default=colyseus.INSTALL_DIR)
     parser.add_argument("--out", type=Path, default=bench.ROOT / "docs", help="where benchmarks.md and its files go")
@@ -158,7 +179,9 @@ def main() -> None:
     probes = capacity(args, workdir)
     watched = spectators(args, workdir) if args.spectators and "20" in args.rates.split(",") else []
     soaked = soak(args, probes, workdir) if args.soak_s and "20" in args.rates.split(",") else []
-    result = {"probes": probes, "spectators": watched, "soak": soaked, "players": args.players,
+    os.environ.setdefault("DEBUG", "1")
+    inside = in_process(args, workdir)
+    result = {"probes": probes, "spectators": watched, "soak": soaked, "in_process": inside, "players": args.players,
               "duration_s": args.duration, "minutes": round((time.time() - started) / 60, 1),
               "argv": argv_of(args)}
     (args.out / "benchmarks-peers.json").write_text(json.dumps(result, indent=1))
@@ -168,7 +191,6 @@ def main() -> None:
 
 def argv_of(args) -> str:
     """The command line that reproduces this run, for the report."""
-    import sys
     return " ".join(sys.argv[1:])
 
 
