@@ -14,6 +14,9 @@ from gameserver.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
 HOST = (b"host", b"127.0.0.1:8000")  # a websocket upgrade without an allowed Host is refused
+# How long a wait may take before the test fails: generous for a loaded machine; a wait returns
+# as soon as its frame comes, so a passing test is not slowed.
+WAIT_S = 10.0
 
 
 class Client:
@@ -30,7 +33,7 @@ class Client:
         self.input_seq = 0
 
     async def connect(self) -> Client:
-        connected, _ = await self.comm.connect(timeout=5)
+        connected, _ = await self.comm.connect(timeout=WAIT_S)
         assert connected
         return self
 
@@ -67,7 +70,7 @@ class Client:
             return
         self.history[self.snapshot_tick] = self.snapshot
 
-    async def until(self, predicate: Callable[[dict], bool], timeout: float = 5.0) -> dict:
+    async def until(self, predicate: Callable[[dict], bool], timeout: float = WAIT_S) -> dict:
         """Receive frames until one satisfies ``predicate``; fail on close or timeout."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -78,14 +81,14 @@ class Client:
             if predicate(frame):
                 return frame
 
-    async def event(self, type_: str, timeout: float = 5.0) -> dict:
+    async def event(self, type_: str, timeout: float = WAIT_S) -> dict:
         frame = await self.until(lambda f: f["k"] == "event" and any(e["type"] == type_ for e in f["e"]), timeout)
         return next(e for e in frame["e"] if e["type"] == type_)
 
-    async def error(self, timeout: float = 5.0) -> dict:
+    async def error(self, timeout: float = WAIT_S) -> dict:
         return await self.until(lambda f: f["k"] == "error", timeout)
 
-    async def closed(self, timeout: float = 5.0) -> int:
+    async def closed(self, timeout: float = WAIT_S) -> int:
         """Receive until the server closes the socket; returns the close code."""
         deadline = asyncio.get_running_loop().time() + timeout
         while self.close_code is None:
