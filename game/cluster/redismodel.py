@@ -194,7 +194,7 @@ class Replay:
         self.by_bucket: list[dict[int, list]] = [{} for _ in range(self.p)]  # process -> bucket -> leases
 
     def summary(self, i: int) -> dict:
-        return {"code": self.codes[i], "name": f"Lobby {i}", "game": "arena", "phase": "playing",
+        return {"code": self.codes[i], "name": f"Lobby {i}", "game": "game-a", "phase": "playing",
                 "players": MEMBERS, "bots": 0, "max_players": MEMBERS, "spectators": 0, "locked": False,
                 "private": False, "tick_rate": self.tick_rate}
 
