@@ -35,20 +35,13 @@ from game.outage import OUTAGE, Unavailable, is_outage
 from game.query import SocketQuery
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
-from game.sockets import FramedConsumer, frame_sender
+from game.sockets import FramedConsumer, frame_sender, refuse_unavailable
 
 log = logging.getLogger("game.consumers")
 
 # Messages that skip Channels' per-message `aclose_old_connections` thread hop: their
 # handlers never touch the database (docs/performance.md, "a thread hop per message").
 HOT_MESSAGES = frozenset({"websocket.receive", "lobby.event"})
-
-
-async def refuse_unavailable(receive, send) -> None:
-    """Accept the handshake and close with 4015 ``unavailable`` (the browser retries it)."""
-    if (await receive())["type"] == "websocket.connect":
-        await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": protocol.CLOSE["unavailable"]})
 
 
 class LobbyConsumer(FramedConsumer):

@@ -27,6 +27,7 @@ from game.engine.clock import wall_ms
 from game.engine.outbox import Outbox
 from game.extensions import SEND_NOW, offered
 from game.limits import LIMIT_OF_KIND, ErrorBudget, TokenBucket, client_address
+from game.outage import OUTAGE, is_outage
 from game.query import QueryRefused, SocketQuery, parse_socket_query
 from game.runtime import get_runtime
 
@@ -49,6 +50,14 @@ def frame_sender(send: Callable[[dict], Awaitable[None]]) -> Callable[[dict], Aw
     return wrapper.real_send if isinstance(wrapper, InstanceSessionWrapper) else send
 
 
+async def refuse_unavailable(receive, send) -> None:
+    """Accept the handshake and close with 4015 ``unavailable`` (the browser retries it): what
+    a socket gets when the cluster's Redis cannot give it a channel, instead of HTTP 500."""
+    if (await receive())["type"] == "websocket.connect":
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": protocol.CLOSE["unavailable"]})
+
+
 class FramedConsumer(AsyncWebsocketConsumer):
     """A websocket of binary protocol frames. Subclasses set ``client_kinds`` (a table of
     game.protocol) and answer each kind in a method ``on_<kind>(fields)``, found once per
@@ -68,7 +77,13 @@ class FramedConsumer(AsyncWebsocketConsumer):
 
     async def __call__(self, scope, receive, send) -> None:
         self.frame_send = frame_sender(send)
-        await super().__call__(scope, receive, send)
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:  # no channel could be made: the layer's Redis is unreachable
+            if getattr(self, "channel_name", None) is not None or not is_outage(exc):
+                raise
+            OUTAGE.failed("a websocket's channel", exc)
+            await refuse_unavailable(receive, send)
 
     # -- opening --------------------------------------------------------------------------
     async def open_framed(self) -> SocketQuery | None:

@@ -12,6 +12,7 @@ import time
 import pytest
 import redis
 
+from game import protocol
 from tests.liveserver import free_port
 
 from .harness import Cluster, Player
@@ -155,6 +156,9 @@ def test_redis_restarted_empty_after_an_outage_clients_retry_and_resume(tmp_path
             for name in "AB":
                 probe = await Player(cluster.ws(name, code, "name=probe"), cluster.http(name)).connect()
                 assert await probe.closed() == 4015
+            queue_url = f"ws://127.0.0.1:{cluster.ports['B']}/ws/queue/pong/?v={protocol.PROTOCOL_VERSION}&name=probe"
+            probe = await Player(queue_url, cluster.http("B")).connect()  # a queue socket too
+            assert await probe.closed() == 4015
             await asyncio.sleep(1.0)  # (more failures to count)
             private_redis.start()  # back, and empty
             restarted = time.monotonic()
