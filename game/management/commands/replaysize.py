@@ -30,7 +30,7 @@ from django.core.management.base import BaseCommand
 from game.engine.delta import diff
 from game.engine.replay import LEVEL, ReplayRecorder, simulate
 from game.rules import GAMES
-from game.rules.base import Game, PlayerInfo
+from game.rules.base import Game, MoveRefused, PlayerInfo
 
 Sampler = Callable[[random.Random, dict[str, Any]], dict[str, Any]]
 
@@ -63,10 +63,11 @@ PEOPLE: dict[str, Sampler] = {"arena": person_arena, "pong": person_pong}
 
 
 def play(game_cls: type[Game], *, players: int, tick_rate: int, seed: int, sampler: Sampler,
-         settings: dict[str, Any] | None = None) -> tuple[bytes, int, dict[str, float]]:
+         settings: dict[str, Any] | None = None, max_ticks: int | None = None) -> tuple[bytes, int, dict[str, float]]:
     """One match from start to end with an input from every player every tick, recorded as
     the engine records it; returns the blob, the ticks it ran and what the recorder cost a
-    tick in µs: ``mean``, ``p99`` and ``max`` over the ticks, and ``end`` (the encode)."""
+    tick in µs: ``mean``, ``p99`` and ``max`` over the ticks, and ``end`` (the encode). A game
+    without a time limit stops after ``max_ticks``; a move the rules refuse is not recorded."""
     rng = random.Random(seed)
     seated = [PlayerInfo(i, f"player{i}") for i in range(1, players + 1)]
     settings = dict(settings or {})
@@ -75,11 +76,14 @@ def play(game_cls: type[Game], *, players: int, tick_rate: int, seed: int, sampl
     recorder.start(game=game_cls, seed=seed, settings=settings, players=seated, tick_rate=tick_rate)
     held: dict[int, dict[str, Any]] = {p.id: {} for p in seated}
     ticks, dt, costs = 0, 1.0 / tick_rate, []
-    while not game.finished:
+    while not game.finished and (max_ticks is None or ticks < max_ticks):
         spent = 0.0
         for p in seated:
             cleaned = game_cls.parse_input(sampler(rng, held[p.id]))
-            game.apply_input(p.id, cleaned)
+            try:
+                game.apply_input(p.id, cleaned)
+            except MoveRefused:
+                continue
             began = time.perf_counter()
             recorder.input(ticks, p.id, cleaned)
             spent += time.perf_counter() - began
@@ -119,7 +123,8 @@ def survey(*, matches: int, tick_rate: int, seed: int, noisy: bool, seconds: int
             runs = []
             for i in range(matches):
                 blob, ticks, cost = play(game_cls, players=players, tick_rate=tick_rate, seed=seed + i,
-                                         sampler=sampler, settings=settings)
+                                         sampler=sampler, settings=settings,
+                                         max_ticks=seconds * tick_rate if seconds and not settings else None)
                 runs.append({"ticks": ticks, **{f"record_{k}_us": v for k, v in cost.items()}, **measure(blob)})
             median = {key: int(statistics.median(r[key] for r in runs)) for key in runs[0]}
             seconds_played = median["ticks"] / tick_rate
