@@ -182,11 +182,8 @@ class Outbox:
                 log.debug("send failed; the connection is going away", exc_info=True)
                 self.closed = True
                 return
-            if took:  # (`_count`, inline: once per frame per member)
-                self.sent_frames += 1
-                self.sent_bytes += len(data)
-                TOTALS.frames += 1
-                TOTALS.bytes += len(data)
+            if took:
+                self._count(data)
                 return
         self._state = data
         self._pump()
