@@ -291,6 +291,11 @@ GAME_CLUSTER = {
     "SENTINELS": REDIS_SENTINELS,
     "SENTINEL_MASTER": REDIS_SENTINEL_MASTER,
     "PREFIX": os.environ.get("GAME_CLUSTER_PREFIX", "gs:"),
+    # GAME_REDIS_SHARDS: comma-separated Redis URLs (or sentinel:<master> with REDIS_SENTINELS)
+    # over which the buckets are spread, bucket b on the (b % n)th; the first also holds the keys
+    # that are not per lobby. Empty: REDIS_URL's first host alone (docs/scale.md). The channel
+    # layer keeps its own hosts (REDIS_URL).
+    "SHARDS": [u.strip() for u in os.environ.get("GAME_REDIS_SHARDS", "").split(",") if u.strip()],
     # Per-lobby keys carry one of this many buckets as a Redis Cluster hash tag
     # (game.cluster.keys); the same in every process of a deployment.
     "BUCKETS": int(os.environ.get("GAME_CLUSTER_BUCKETS", "256")),

@@ -19,6 +19,7 @@ from typing import Any
 import msgpack
 
 from game.cluster.keys import Keys
+from game.cluster.shards import Shards
 from game.lobbylist import listed
 
 # KEYS: lease, entry, index; ARGV: lease value, summary, state, epoch, code, entry ttl ms,
@@ -61,8 +62,9 @@ class Directory:
         if not ROUTE_RE.fullmatch(route):
             raise ValueError(f"GAME_ROUTE must be at most 32 letters, digits, - or _, not {route!r}")
         self.route = route
-        self.redis = redis
         self.keys = keys if isinstance(keys, Keys) else Keys(keys)
+        self.shards = Shards.wrap(redis, self.keys)  # each lobby's entry on its bucket's shard
+        self.redis = redis = self.shards.main
         self.ttl_ms = int(ttl_s * 1000)
         self._put = redis.register_script(PUT)
         self._remove = redis.register_script(REMOVE)
@@ -82,30 +84,31 @@ class Directory:
         ok = await self._put(
             keys=self._fenced(lease.code),
             args=[lease.value, text, msgpack.packb(state, use_bin_type=True), lease.epoch, lease.code,
-                  self.ttl_ms, "1" if listed(summary) else "0"])
+                  self.ttl_ms, "1" if listed(summary) else "0"], client=self.shards.of(lease.code))
         return bool(ok)
 
     async def remove(self, lease) -> bool:
         """Forget a closed lobby (fenced like `put`)."""
-        ok = await self._remove(keys=self._fenced(lease.code), args=[lease.value, lease.code])
+        ok = await self._remove(keys=self._fenced(lease.code), args=[lease.value, lease.code],
+                                 client=self.shards.of(lease.code))
         return bool(ok)
 
     async def state(self, code: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(self.key(code), "state")
+        raw = await self.shards.of(code).hget(self.key(code), "state")
         return msgpack.unpackb(raw, raw=False, strict_map_key=False) if raw else None
 
     async def summary(self, code: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(self.key(code), "summary")
+        raw = await self.shards.of(code).hget(self.key(code), "summary")
         return json.loads(raw) if raw else None
 
     async def listed_raw(self, *, sweep: bool = False) -> list[bytes]:
         """The summary JSON of every listed lobby, one HGETALL per bucket (pipelined, one
-        round trip); ``sweep`` first drops the codes whose entry expired."""
-        pipe = self.redis.pipeline(transaction=False)
-        for bucket in range(self.keys.buckets):
-            await self._list(keys=[self.keys.index(bucket)],
-                             args=[self.keys.tag(bucket) + "lobby:", "1" if sweep else "0"], client=pipe)
-        return [flat[i] for flat in await pipe.execute() for i in range(1, len(flat), 2)]
+        round trip per shard, at once); ``sweep`` first drops the codes whose entry expired."""
+        def read(pipe, bucket: int):
+            return self._list(keys=[self.keys.index(bucket)],
+                              args=[self.keys.tag(bucket) + "lobby:", "1" if sweep else "0"], client=pipe)
+        replies = await self.shards.pipelined_or_raise(range(self.keys.buckets), lambda bucket: bucket, read)
+        return [flat[i] for flat in replies for i in range(1, len(flat), 2)]
 
     async def summaries(self) -> list[dict[str, Any]]:
         """Every listed lobby's summary, by code (entries that expired are dropped)."""

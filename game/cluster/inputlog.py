@@ -37,6 +37,7 @@ from redis.exceptions import NoScriptError
 
 from game.cluster.keys import Keys
 from game.cluster.lease import Lease
+from game.cluster.shards import Shards
 from game.engine.replay import rules_version
 from game.outage import OUTAGE
 
@@ -128,12 +129,14 @@ class InputLog:
 
     def __init__(self, redis, keys: Keys, *, ttl_s: float, snapshot_s: float = SNAPSHOT_S,
                  keepalive_s: float = KEEPALIVE_S) -> None:
-        self.redis = redis
         self.keys = keys
+        self.shards = Shards.wrap(redis, keys)  # each lobby's log on its bucket's shard
+        self.redis = self.shards.main
         self.ttl_ms = int(ttl_s * 1000)
         self.snapshot_s = snapshot_s
         self.keepalive_s = keepalive_s
-        self.shas: dict[str, str] = {}  # script -> its SHA1, once loaded
+        self.sha = ""  # APPEND's SHA1
+        self.loaded: set[int] = set()  # the shards that have APPEND
         self.logs: dict[str, MatchLog] = {}  # lobby code -> the log of its running match
         self.packer = msgpack.Packer(use_bin_type=True)  # (one, reused: packb makes one a call)
         self.group_packer = msgpack.Packer(use_bin_type=False)
@@ -195,7 +198,8 @@ class InputLog:
                 except Exception as exc:
                     OUTAGE.report("input log write", exc, log,
                                   "input log write failed; retrying (inputs stay unacknowledged)")
-                    self._requeue(batch)
+                    if not isinstance(exc, Requeued):  # (a shard failed: its part is requeued already)
+                        self._requeue(batch)
                     failed = True
                 else:
                     failed = False
@@ -247,36 +251,52 @@ class InputLog:
         return bool(match.started_ms) and match.ticks - tap.written_ticks >= self.keepalive_s * match.lobby.tick_rate_hz
 
     async def _write(self, batch: list) -> None:
-        """One pipeline: per bucket one APPEND for all its lobbies with news (the bucket is
-        one Redis Cluster slot); then the acknowledgements."""
+        """One pipeline per shard: per bucket one APPEND for all its lobbies with news (the
+        bucket is one Redis Cluster slot); then the acknowledgements. The lobbies of a shard
+        that failed are requeued (`Requeued` is raised once the others are acknowledged)."""
         if not batch:
             return
         groups: dict[int, list] = {}
         for item in batch:
             groups.setdefault(item[0].bucket, []).append(item)
-        try:
-            calls, results = await self._send(groups)
-        except NoScriptError:  # Redis restarted (or flushed its scripts): load them again
-            self.shas.clear()
-            calls, results = await self._send(groups)
+        results = dict(zip(groups, await self._send(groups), strict=True))
+        stale = {b: groups[b] for b, r in results.items() if isinstance(r, NoScriptError)}
+        if stale:  # that Redis restarted (or flushed its scripts): load it there again
+            self.loaded.difference_update(self.shards.index(b) for b in stale)
+            results.update(zip(stale, await self._send(stale), strict=True))
         self.writes += 1
-        for items, result in zip(calls, results, strict=True):
+        failure = None
+        for bucket, items in groups.items():
+            result = results[bucket]
+            if isinstance(result, BaseException):
+                failure = result
+                self._requeue(items)
+                continue
             for (tap, work, acks, ticks, snap), ok in zip(items, result, strict=True):
                 self._written(tap, work[0], acks, ticks, snap, ok)
+        if failure is not None:
+            raise Requeued(str(failure)) from failure
 
-    async def _send(self, groups: dict[int, list]) -> tuple[list[list], list]:
-        if not self.shas:
-            self.shas[APPEND] = await self.redis.script_load(APPEND)
-        pipe = self.redis.pipeline(transaction=False)
-        calls = []
-        for items in groups.values():
+    async def _send(self, groups: dict[int, list]) -> list:
+        """Each group's reply, or the exception of its shard."""
+        down: dict[int, BaseException] = {}
+        for shard in sorted({self.shards.index(b) for b in groups} - self.loaded):
+            try:
+                self.sha = await self.shards.clients[shard].script_load(APPEND)
+                self.loaded.add(shard)
+            except Exception as exc:
+                down[shard] = exc
+        live = [b for b in groups if self.shards.index(b) not in down]
+
+        def append(pipe, bucket: int) -> None:
             keys: list[str] = []
-            for item in items:
+            for item in groups[bucket]:
                 keys += item[0].keys
-            pipe.execute_command("EVALSHA", self.shas[APPEND], len(keys), *keys, self.ttl_ms,
-                                 self.group_packer.pack([item[1][1] for item in items]))
-            calls.append(items)
-        return calls, await pipe.execute()
+            pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, self.ttl_ms,
+                                 self.group_packer.pack([item[1][1] for item in groups[bucket]]))
+
+        replies = dict(zip(live, await self.shards.pipelined(live, lambda b: b, append), strict=True))
+        return [replies[b] if b in replies else down[self.shards.index(b)] for b in groups]
 
     def _written(self, tap: MatchLog, entries: list, acks: dict, ticks: int, snap: int, ok: int) -> None:
         if ok == 0:
@@ -308,6 +328,10 @@ class InputLog:
             if self.logs.get(tap.code) is tap and not tap.queued:
                 tap.queued = True
                 self.pending.append(tap)
+
+
+class Requeued(Exception):
+    """A shard failed during an input log write; its lobbies' entries wait for the next."""
 
 
 async def read_log(redis, keys: Keys, code: str) -> tuple[dict | None, list[tuple], int, Any]:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from game.cluster.keys import Keys
+from game.cluster.shards import Shards
 
 # KEYS: lease, epoch; ARGV[1]: node, ARGV[2]: lease ttl ms, ARGV[3]: epoch ttl ms.
 ACQUIRE = """
@@ -69,11 +70,14 @@ def parse(code: str, value: bytes | str | None) -> Lease | None:
 
 
 class Leases:
-    """The lease operations, on one redis.asyncio client (``keys``: a `Keys`, or its prefix)."""
+    """The lease operations (``redis``: a redis.asyncio client, or the `Shards`; ``keys``: a
+    `Keys`, or its prefix). Each lobby's scripts run on its bucket's shard."""
 
     def __init__(self, redis, keys: Keys | str, ttl_s: float, directory_ttl_s: float = 120.0) -> None:
-        self.redis = redis
         self.keys = keys if isinstance(keys, Keys) else Keys(keys)
+        self.shards = Shards.wrap(redis, self.keys)
+        self.redis = redis = self.shards.main
+        self.failure: BaseException | None = None  # of the last renewal, when a shard failed
         self.ttl_ms = int(ttl_s * 1000)
         self.directory_ttl_ms = int(directory_ttl_s * 1000)
         self._acquire = redis.register_script(ACQUIRE)
@@ -86,41 +90,47 @@ class Leases:
     async def acquire(self, code: str, node: str) -> Lease | None:
         """Take the lease of ``code`` if nobody holds it; None if somebody does."""
         epoch = await self._acquire(keys=[self.key(code), self.keys.epoch(code)],
-                                    args=[node, self.ttl_ms, self.directory_ttl_ms])
+                                    args=[node, self.ttl_ms, self.directory_ttl_ms], client=self.shards.of(code))
         return Lease(code, node, int(epoch)) if epoch else None
 
-    async def renew(self, leases: list[Lease]) -> list[bool]:
-        """Extend each lease still held as given; False for each one lost. One script per
-        bucket (one slot each), all in one round trip."""
+    async def renew(self, leases: list[Lease]) -> list[bool | None]:
+        """Extend each lease still held as given; False for each one lost, None for each one
+        whose shard could not be reached (``failure`` says why). One script per bucket (one
+        slot each), one pipeline per shard, all at once."""
+        self.failure = None
         if not leases:
             return []
         by_bucket: dict[int, list[int]] = defaultdict(list)
         for i, lease in enumerate(leases):
             by_bucket[self.keys.bucket(lease.code)].append(i)
-        pipe = self.redis.pipeline(transaction=False)
-        for indexes in by_bucket.values():
+
+        def renew(pipe, bucket: int):
             keys = []
-            for i in indexes:
+            for i in by_bucket[bucket]:
                 code = leases[i].code
                 keys += [self.key(code), self.keys.lobby(code), self.keys.epoch(code)]
-            await self._renew(keys=keys, args=[self.ttl_ms, self.directory_ttl_ms,
-                                               *(leases[i].value for i in indexes)], client=pipe)
-        held = [False] * len(leases)
-        for indexes, out in zip(by_bucket.values(), await pipe.execute(), strict=True):
+            return self._renew(keys=keys, args=[self.ttl_ms, self.directory_ttl_ms,
+                                                *(leases[i].value for i in by_bucket[bucket])], client=pipe)
+
+        held: list[bool | None] = [False] * len(leases)
+        replies = await self.shards.pipelined(list(by_bucket), lambda bucket: bucket, renew)
+        for indexes, out in zip(by_bucket.values(), replies, strict=True):
+            if isinstance(out, BaseException):
+                self.failure = out
+                out = [None] * len(indexes)
             for i, ok in zip(indexes, out, strict=True):
-                held[i] = bool(ok)
+                held[i] = None if ok is None else bool(ok)
         return held
 
     async def release(self, lease: Lease) -> bool:
-        return bool(await self._release(keys=[self.key(lease.code)], args=[lease.value]))
+        return bool(await self._release(keys=[self.key(lease.code)], args=[lease.value],
+                                        client=self.shards.of(lease.code)))
 
     async def holders(self, codes: list[str]) -> dict[str, Lease | None]:
-        """The current lease of each lobby (one round trip; one GET per lobby, as the keys
-        of several lobbies may lie in several slots)."""
+        """The current lease of each lobby (one round trip per shard, at once; one GET per
+        lobby, as the keys of several lobbies may lie in several slots)."""
         if not codes:
             return {}
-        pipe = self.redis.pipeline(transaction=False)
-        for code in codes:
-            pipe.get(self.key(code))
-        values = await pipe.execute()
+        values = await self.shards.pipelined_or_raise(codes, self.keys.bucket,
+                                                      lambda pipe, code: pipe.get(self.key(code)))
         return {code: parse(code, value) for code, value in zip(codes, values, strict=True)}

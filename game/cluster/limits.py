@@ -64,13 +64,17 @@ end
 return out
 """
 # KEYS: the identity's set, [the address's set]; ARGV[1]: reservation id, ARGV[2]: how long it
-# holds (ms), ARGV[3]: the sets' TTL (ms), ARGV[4]: the key prefix (``gs:``), ARGV[5]: unused,
+# holds (ms), ARGV[3]: the sets' TTL (ms), ARGV[4]: the key prefix (``gs:``), ARGV[5]: '' when
+# the lobbies' keys are on this server, '1' when they are on several shards (game.cluster.shards:
+# then the caller has looked, and ARGV[6 + #KEYS ..] are the bound members found gone),
 # ARGV[5 + i]: the limit for KEYS[i]. A bound member is ``{<bucket>}:<code>`` (Keys.counted),
 # whose lease and directory entry are ``<prefix>{<bucket>}:lease:<code>`` and ``...lobby:<code>``.
 # Returns 1 (reserved) or 0 (a limit is reached).
 ADMIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gone = {}
+for j = 6 + #KEYS, #ARGV do gone[ARGV[j]] = true end
 for i, key in ipairs(KEYS) do
   local n = 0
   local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
@@ -78,6 +82,7 @@ for i, key in ipairs(KEYS) do
     local code, until_ms = entries[j], tonumber(entries[j + 1])
     local live
     if until_ms > 0 then live = until_ms > now
+    elseif ARGV[5] == '1' then live = not gone[code]
     else
       local tag, name = string.match(code, '^({[^}]*}:)(.+)$')
       live = tag ~= nil and redis.call('EXISTS', ARGV[4] .. tag .. 'lease:' .. name,
@@ -200,9 +205,11 @@ class LobbyQuota:
     """Open lobbies per creator identity and per creator address, across the cluster."""
 
     def __init__(self, redis, prefix: str, gate: Gate, *, reserve_s: float, ttl_s: float,
-                 timeout_s: float, buckets: int = DEFAULT_BUCKETS) -> None:
+                 timeout_s: float, buckets: int = DEFAULT_BUCKETS, shards=None) -> None:
         self.prefix = prefix
         self.keys = Keys(prefix, buckets)
+        self.shards = shards if shards is not None and len(shards) > 1 else None  # (lobbies on other servers)
+        self.redis = redis
         self.gate = gate
         self.reserve_ms, self.ttl_ms = int(reserve_s * 1000), int(ttl_s * 1000)
         self.timeout_s = timeout_s
@@ -221,14 +228,35 @@ class LobbyQuota:
         reservation = "?" + secrets.token_hex(8)
         keys = self._keys(identity, address)
         try:
-            ok = await asyncio.wait_for(self._admit(
-                keys=keys, args=[reservation, self.reserve_ms, self.ttl_ms, self.prefix, "",
-                                 *limits[:len(keys)]]), self.timeout_s)
+            ok = await asyncio.wait_for(self._admit_on(keys, reservation, limits), self.timeout_s)
         except Exception as exc:
             self.gate.failed("counting lobbies per client", exc)
             return None
         self.gate.ok()
         return (keys, reservation) if ok else False
+
+    async def _admit_on(self, keys: list[str], reservation: str, limits: tuple[int, int]) -> int:
+        args = [reservation, self.reserve_ms, self.ttl_ms, self.prefix, "", *limits[:len(keys)]]
+        if self.shards is not None:  # the counted lobbies' keys are on their shards: look there first
+            args[4] = "1"
+            args += await self._gone(keys)
+        return await self._admit(keys=keys, args=args)
+
+    async def _gone(self, keys: list[str]) -> list[str]:
+        """The bound members of ``keys`` whose lobby has neither lease nor directory entry
+        (one round trip here, then one per shard, at once). A lobby that goes between this
+        look and the script still counts, once: a conservative count."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.zrangebyscore(key, 0, 0)
+        members = sorted({m.decode() if isinstance(m, bytes) else m for ms in await pipe.execute() for m in ms})
+        counted = [(m, int(m[1:m.index("}")])) for m in members if m.startswith("{") and "}:" in m]
+
+        def exists(p, item: tuple[str, int]):
+            tag, code = item[0].split(":", 1)
+            return p.exists(f"{self.prefix}{tag}:lease:{code}", f"{self.prefix}{tag}:lobby:{code}")
+        found = await self.shards.pipelined_or_raise(counted, lambda item: item[1], exists)
+        return [member for (member, _), n in zip(counted, found, strict=True) if not n]
 
     async def bind(self, reservation: tuple[list[str], str], code: str) -> None:
         """The reserved lobby exists now as ``code``: it counts for as long as it lives."""
@@ -243,14 +271,15 @@ class LobbyQuota:
 class ClusterLimits:
     """The cluster's shared limits, as one `game.cluster.node.Node` keeps them."""
 
-    def __init__(self, redis, prefix: str, connections: MutableMapping[str, int], cfg: dict[str, Any]) -> None:
+    def __init__(self, redis, prefix: str, connections: MutableMapping[str, int], cfg: dict[str, Any],
+                 shards=None) -> None:
         self.gate = Gate(cfg["LIMITS_RETRY_S"])
         self.resync_s = cfg["LIMITS_RESYNC_S"]
         self.connections = SharedCounts(redis, f"{prefix}conns:", f"{prefix}node:", connections, self.gate,
                                         ttl_s=3 * self.resync_s)
         self.lobbies = LobbyQuota(redis, prefix, self.gate, reserve_s=cfg["LOBBY_RESERVE_S"],
                                   ttl_s=cfg["LOBBY_COUNT_TTL_S"], timeout_s=cfg["LIMITS_TIMEOUT_S"],
-                                  buckets=cfg.get("BUCKETS", DEFAULT_BUCKETS))
+                                  buckets=cfg.get("BUCKETS", DEFAULT_BUCKETS), shards=shards)
         self.last_resync = time.monotonic()
 
     def start(self, node: str) -> asyncio.Task:

@@ -26,11 +26,13 @@ from django.conf import settings
 from game import protocol
 from game.cluster import dashshare
 from game.cluster.guests import Guests
+from game.cluster.keys import DEFAULT_BUCKETS, Keys
 from game.cluster.limits import ClusterLimits
 from game.cluster.mail import STATE_TYPE, Mailbox
 from game.cluster.ownership import Elsewhere, Ownership
 from game.cluster.reaper import start_reaper
 from game.cluster.remote import Relays, RemoteLobby
+from game.cluster.shards import Shards
 from game.engine.handle import LobbyHandle
 from game.engine.loop import LobbyLoop
 from game.engine.registry import LobbyRegistry
@@ -40,14 +42,23 @@ from game.rules import get_game
 log = logging.getLogger("game.cluster")
 
 
-def redis_client(cfg: dict[str, Any], *, timeout_s: float):
-    """The Redis that holds leases and the directory: the first REDIS_URL, or Sentinel's master.
-    Timeouts below the lease's TTL: a hung Redis must fail a renewal, not stall it."""
+def redis_client(cfg: dict[str, Any], *, timeout_s: float, url: str = ""):
+    """A Redis that holds leases and the directory: ``url`` (a shard of GAME_REDIS_SHARDS;
+    ``sentinel:<master>`` names a master REDIS_SENTINELS watch), else the first REDIS_URL or
+    Sentinel's master. Timeouts below the lease's TTL: a hung Redis must fail a renewal, not
+    stall it."""
     options = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
-    if cfg["SENTINELS"]:
+    master = url.removeprefix("sentinel:") if url.startswith("sentinel:") else ("" if url else cfg["SENTINEL_MASTER"])
+    if cfg["SENTINELS"] and master:
         from redis.asyncio.sentinel import Sentinel
-        return Sentinel(cfg["SENTINELS"], **options).master_for(cfg["SENTINEL_MASTER"], **options)
-    return aioredis.Redis.from_url(cfg["REDIS_URL"], max_connections=64, **options)
+        return Sentinel(cfg["SENTINELS"], **options).master_for(master, **options)
+    return aioredis.Redis.from_url(url or cfg["REDIS_URL"], max_connections=64, **options)
+
+
+def redis_shards(cfg: dict[str, Any], keys: Keys, *, timeout_s: float) -> Shards:
+    """GAME_REDIS_SHARDS (game.cluster.shards), or the one Redis of `redis_client`."""
+    urls = cfg.get("SHARDS") or [""]
+    return Shards([redis_client(cfg, timeout_s=timeout_s, url=url) for url in urls], keys)
 
 
 class Node:
@@ -59,12 +70,14 @@ class Node:
         self.registry = registry
         self.prefix = cfg["PREFIX"]
         self.ttl_s = cfg["LEASE_TTL_S"]
-        self.redis = redis_client(cfg, timeout_s=self.ttl_s / 2)
+        keys = Keys(self.prefix, cfg.get("BUCKETS", DEFAULT_BUCKETS))
+        self.shards = redis_shards(cfg, keys, timeout_s=self.ttl_s / 2)  # per-lobby keys: by bucket
+        self.redis = self.shards.main  # the keys that are not per lobby
         self.mail = Mailbox(layer)
-        self.ownership = Ownership(self.redis, self.mail, registry, save_match=save_match)
+        self.ownership = Ownership(self.shards, self.mail, registry, save_match=save_match)
         self.guests = Guests(self.mail, self.ownership)
         self.relays = Relays(self.mail)
-        self.limits = ClusterLimits(self.redis, self.prefix, connections, cfg)
+        self.limits = ClusterLimits(self.redis, self.prefix, connections, cfg, shards=self.shards)
         self.handlers: dict[str, Callable[..., None]] = {  # what a batch's items ask, by their first word
             "join": self.guests.on_join, "leave": self.guests.on_leave, "abort": self.guests.on_abort,
             "input": self.guests.on_input, "cmd": self.guests.on_cmd, "staff": self.guests.on_staff,
@@ -99,7 +112,7 @@ class Node:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         try:
             await self.redis.delete(self._node_key(self.mail.channel))
-            await self.redis.aclose()
+            await self.shards.aclose()
         except Exception:
             log.debug("leaving the cluster: redis unreachable", exc_info=True)
 

@@ -22,6 +22,7 @@ from game.cluster.keys import DEFAULT_BUCKETS, Keys
 from game.cluster.lease import Lease, Leases
 from game.cluster.mail import Mailbox
 from game.cluster.recovery import Recovery
+from game.cluster.shards import Shards
 from game.cluster.snapshot import lobby_state, restore_lobby
 from game.engine.errors import CommandError
 from game.engine.lobby import LobbyConfig
@@ -57,6 +58,7 @@ class Ownership:
         self.save_match = save_match
         self.ttl_s = cfg["LEASE_TTL_S"]
         self.keys = Keys(cfg["PREFIX"], cfg.get("BUCKETS", DEFAULT_BUCKETS))
+        self.shards = redis = Shards.wrap(redis, self.keys)  # each lobby's keys on its bucket's shard
         self.leases = Leases(redis, self.keys, self.ttl_s, cfg["DIRECTORY_TTL_S"])
         self.directory = Directory(redis, self.keys, cfg["DIRECTORY_TTL_S"], route=cfg.get("ROUTE", ""))
         self.recovery = Recovery(redis, self.leases, self.directory, ttl_s=self.ttl_s,
@@ -134,8 +136,8 @@ class Ownership:
         if self.inputlog is None:
             lobby, resume, how = restore_lobby(state, detached=DETACHED, grace_s=grace), None, "lost"
         else:
-            lobby, resume, how = await continuity.restore(self.leases.redis, self.keys, state, detached=DETACHED,
-                                                          grace_s=grace)
+            lobby, resume, how = await continuity.restore(self.shards.of(lease.code), self.keys, state,
+                                                          detached=DETACHED, grace_s=grace)
         loop = self.registry.adopt(lobby)
         self._own(loop, lease)
         match = state.get("match")
@@ -213,8 +215,8 @@ class Ownership:
         held = await self.leases.renew(leases)
         for lease, ok in zip(leases, held, strict=True):
             loop = self.registry.get(lease.code)
-            if loop is None or self.owned.get(lease.code) is not lease:
-                continue
+            if ok is None or loop is None or self.owned.get(lease.code) is not lease:
+                continue  # (None: its shard is unreachable; the loop stops when its lease runs out)
             if ok or await self.recovery.reclaim(lease):  # (missing, not taken: Redis lost it)
                 loop.lease_deadline = max(loop.lease_deadline or 0.0, sent + self.ttl_s * 0.8)
                 if not ok:
@@ -222,6 +224,8 @@ class Ownership:
             else:
                 log.error("lobby %s: lease lost; this process stops ticking it", lease.code)
                 loop.abandon("lease_lost")
+        if self.leases.failure is not None:  # a shard failed: the others' leases were renewed
+            raise self.leases.failure
 
     async def run_writer(self) -> None:
         """Save each changed lobby's state at once (a match that started is known to the

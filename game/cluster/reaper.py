@@ -80,11 +80,9 @@ class Reaper:
         if not codes:
             self.unowned.clear()
             return []
-        pipe = self.redis.pipeline(transaction=False)
-        for code in codes:
-            pipe.exists(self.keys.lease(code))
-            pipe.exists(self.keys.lobby(code))
-        found = await pipe.execute()
+        found = await self.ownership.leases.shards.pipelined_or_raise(  # (each lobby's keys on its shard)
+            [(code, key) for code in codes for key in (self.keys.lease(code), self.keys.lobby(code))],
+            lambda item: self.keys.bucket(item[0]), lambda pipe, item: pipe.exists(item[1]))
         now = time.monotonic() if now is None else now
         gone, seen = [], set()
         for i, code in enumerate(codes):

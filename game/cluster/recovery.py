@@ -13,8 +13,9 @@ them. Three things bring the cluster back:
   its lease could not be renewed while Redis was unreachable is kept in memory (its last
   state, for ``DIRECTORY_TTL_S``); once Redis answers, its directory entry is put back if
   nobody holds the lobby, so the first member to reconnect takes it over as after a crash.
-- **A generation marker** (``<prefix>generation``, no expiry). Each process puts it back when
-  it is missing and notes when; for ``2 x GAME_LEASE_TTL_S`` after that (owners are still
+- **A generation marker** (``<prefix>generation``, no expiry) on each Redis shard
+  (game.cluster.shards: a shard that comes back empty lost its own). Each process puts it back
+  when it is missing and notes when; for ``2 x GAME_LEASE_TTL_S`` after that (owners are still
   re-registering), and while Redis cannot be reached, a lookup that finds no lobby answers
   `Unavailable` (close 4015, retried by the browser) rather than 4004 ``lobby_not_found``,
   which the browser takes as final.
@@ -46,38 +47,50 @@ class Recovery:
     ``leases`` and ``directory`` are the node's (game.cluster.lease, game.cluster.directory)."""
 
     def __init__(self, redis, leases, directory, *, ttl_s: float, directory_ttl_s: float) -> None:
-        self.redis = redis
         self.leases = leases
         self.directory = directory
         self.keys = leases.keys
+        self.shards = leases.shards  # (``redis``: the leases' first shard or the `Shards`)
+        self.redis = self.shards.main
         self.ttl_s = ttl_s
         self.directory_ttl_s = directory_ttl_s
         self.marker = f"{self.keys.prefix}generation"
-        self.generation: str | None = None  # the marker's value as this process last saw it
+        self.generations: list[str | None] = [None] * len(self.shards)  # each shard's marker, as last seen
         self.lost_at = float("-inf")  # monotonic time this process last found Redis had lost its data
         self.orphans: dict[str, tuple[float, Any, dict, dict]] = {}  # code -> (until, lease, summary, state)
         self.reclaimed = 0  # leases put back (for /metrics and the tests)
         self.restored = 0  # orphans' entries put back
-        self._reclaim = redis.register_script(RECLAIM)
+        self._reclaim = self.redis.register_script(RECLAIM)
 
     # -- the generation marker ----------------------------------------------------------
+    @property
+    def generation(self) -> str | None:
+        """The first shard's marker, as this process last saw it."""
+        return self.generations[0]
+
     async def check_generation(self) -> bool:
-        """Put the marker back if Redis lost it; True when this process finds it missing or
-        changed since its last look (Redis lost its data meanwhile). A process that is the
-        first to write it stamps it 0, so that a cluster's first start is no recovery."""
-        first = self.generation is None
-        stamp = "0" if first else f"{time.time():.3f}"
-        if await self.redis.set(self.marker, stamp, nx=True):
-            seen = stamp
-        else:
-            raw = await self.redis.get(self.marker)
-            seen = raw.decode() if isinstance(raw, bytes) else raw
-        lost = not first and seen != self.generation
-        self.generation = seen
+        """Put each shard's marker back if that shard lost it; True when this process finds
+        one missing or changed since its last look (that shard lost its data meanwhile). A
+        process that is the first to write a marker stamps it 0, so that a cluster's first
+        start is no recovery. The leases on a shard that lost them are put back by the
+        renewals (`reclaim`), shard by shard."""
+        lost = []
+        for shard, client in enumerate(self.shards.clients):
+            first = self.generations[shard] is None
+            stamp = "0" if first else f"{time.time():.3f}"
+            if await client.set(self.marker, stamp, nx=True):
+                seen = stamp
+            else:
+                raw = await client.get(self.marker)
+                seen = raw.decode() if isinstance(raw, bytes) else raw
+            if not first and seen != self.generations[shard]:
+                lost.append(shard)
+            self.generations[shard] = seen
         if lost:
             self.lost_at = time.monotonic()
-            log.warning("Redis lost its data: this process puts back its leases and directory entries")
-        return lost
+            log.warning("Redis lost its data (shard %s): this process puts back its leases and directory entries",
+                        ", ".join(map(str, lost)))
+        return bool(lost)
 
     def recovering(self) -> bool:
         """Redis is unreachable, or lost its data moments ago (owners are still putting their
@@ -90,7 +103,7 @@ class Recovery:
         if self.recovering():
             raise Unavailable(code)
         try:
-            raw = await self.redis.get(self.marker)
+            raw = await self.shards.of(code).get(self.marker)  # (the shard that would hold it)
         except Exception as exc:
             raise Unavailable(code) from exc
         if raw is None:  # lost, and no process has looked since
@@ -105,7 +118,7 @@ class Recovery:
         key is gone or still holds this lease's epoch)."""
         ok = await self._reclaim(keys=[self.keys.lease(lease.code), self.keys.epoch(lease.code)],
                                  args=[lease.value, lease.epoch, int(self.ttl_s * 1000),
-                                       int(self.directory_ttl_s * 1000)])
+                                       int(self.directory_ttl_s * 1000)], client=self.shards.of(lease.code))
         if ok and not quiet:
             self.reclaimed += 1
             log.warning("lobby %s: lease put back after Redis lost it (epoch %d)", lease.code, lease.epoch)
@@ -125,7 +138,7 @@ class Recovery:
         now, restored = time.monotonic(), 0
         for code, (until, lease, summary, state) in list(self.orphans.items()):
             del self.orphans[code]
-            if until < now or await self.redis.exists(self.keys.lobby(code)):
+            if until < now or await self.shards.of(code).exists(self.keys.lobby(code)):
                 continue
             if await self.reclaim(lease, quiet=True):
                 await self.directory.put(lease, summary, state)

@@ -1,0 +1,117 @@
+"""Buckets spread over two Redis shards (GAME_REDIS_SHARDS, docs/scale.md): real processes on
+two redis-servers of their own; each lobby's keys are on the shard its bucket names and
+nowhere else, the keys that are not per lobby on the first, and a match goes on after its
+owner's kill -9."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+
+import pytest
+
+from game.cluster.keys import Keys
+
+from .conftest import REDIS_URL
+from .harness import Cluster
+from .test_continuity import Sender, start_pong
+from .test_recovery_cluster import PrivateRedis
+
+pytestmark = [pytest.mark.server,
+              pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")]
+
+BUCKETS = 16
+
+
+@pytest.fixture
+def shards():
+    servers = [PrivateRedis(), PrivateRedis()]
+    for server in servers:
+        server.start()
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def sharded(tmp_path, cluster_db, shards):
+    made = Cluster(tmp_path, cluster_db, REDIS_URL, GAME_REDIS_SHARDS=",".join(s.url for s in shards),
+                   GAME_CLUSTER_BUCKETS=str(BUCKETS), GAME_MAX_LOBBIES_PER_CLIENT="100",
+                   GAME_MAX_LOBBIES_PER_ADDRESS="100")
+    yield made
+    made.close()
+
+
+def keys_of(server: PrivateRedis, pattern: str) -> set[str]:
+    return {k.decode() for k in server.client().scan_iter(match=pattern)}
+
+
+def check_placement(sharded: Cluster, shards: list[PrivateRedis], codes: list[str]) -> None:
+    keys = Keys(sharded.prefix, BUCKETS)
+    for code in codes:
+        home = shards[keys.bucket(code) % 2]
+        other = shards[1 - keys.bucket(code) % 2]
+        assert {keys.lease(code), keys.epoch(code), keys.lobby(code)} <= keys_of(home, f"*{code}")
+        assert home.client().hexists(keys.index(keys.bucket(code)), code)
+        assert keys_of(other, f"*{code}*") == set(), f"lobby {code}'s keys on the other shard"
+
+
+def test_lobbies_live_on_their_buckets_shard_and_survive_their_owner(sharded, shards):
+    import redis
+    for name in "AB":
+        sharded.start(name)
+    keys = Keys(sharded.prefix, BUCKETS)
+    made: dict[int, list[dict]] = {0: [], 1: []}
+    for _ in range(40):
+        created = sharded.create_lobby("A", game="pong", name="sharded")
+        made[keys.bucket(created["code"]) % 2].append(created)
+        if made[0] and made[1]:
+            break
+    assert made[0] and made[1], "40 lobbies, all in one shard's buckets"
+    codes = [c["code"] for group in made.values() for c in group]
+    check_placement(sharded, shards, codes)
+    # Not per lobby: heartbeats and the generation marker on the first shard, no lobby key on
+    # the channel layer's Redis.
+    assert keys_of(shards[0], f"{sharded.prefix}node:*")
+    assert all(s.client().exists(f"{sharded.prefix}generation") for s in shards)
+    assert keys_of(shards[1], f"{sharded.prefix}node:*") == set()
+    assert list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{sharded.prefix}*")) == []
+    # Every lobby is listed, read from both shards.
+    listed = {lobby["code"] for lobby in sharded.get("B", "/api/lobbies?limit=100")["lobbies"]} | set()
+    deadline = time.monotonic() + 10
+    while not set(codes) <= listed:
+        assert time.monotonic() < deadline, f"listed {listed}, made {codes}"
+        time.sleep(0.2)
+        listed = {lobby["code"] for lobby in sharded.get("B", "/api/lobbies?limit=100")["lobbies"]}
+
+    created = made[1][0]  # a lobby on the second shard: its match's input log is there
+    code, token = created["code"], created["host_token"]
+
+    async def play():
+        host, guest, match_id = await start_pong(sharded, code, token, host_on="B", guest_on="B", time_limit_s=6)
+        senders = [Sender(host), Sender(guest)]
+        me = host.welcome["you"]
+        await host.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(me, -1) >= 20)
+        assert shards[1].client().exists(keys.log(code)) and not shards[0].client().exists(keys.log(code))
+        sharded.kill("A")
+        for client in (host, guest):
+            assert await client.closed(timeout=10) == 4013  # moved: reconnect and resume
+        for sender in senders:
+            sender.cut()
+        seen = len(host.frames)
+        welcomes = await asyncio.gather(host.resume(sharded.ws("B", code, f"name=host&token={token}")),
+                                        guest.resume(sharded.ws("B", code, "name=guest")))
+        assert all(w["resumed"] for w in welcomes) and welcomes[0]["lobby"]["phase"] == "playing"
+        over = await host.event("match_over", timeout=30, since=seen)
+        for sender in senders:
+            await sender.stop()
+        assert over["match"] == match_id and over["status"] == "finished"
+        for client in (host, guest):
+            await client.disconnect()
+
+    asyncio.run(play())
+    assert "goes on from tick" in sharded.log("B")
+    lease = shards[1].client().get(keys.lease(code)).decode()
+    assert lease.rsplit("|", 1)[1] == "2"  # taken over once, on its own shard
+    check_placement(sharded, shards, [code])
