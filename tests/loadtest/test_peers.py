@@ -16,6 +16,7 @@ from tests.liveserver import ROOT
 
 
 @pytest.mark.server
+@pytest.mark.timeout(900)  # about two minutes alone; more on a busy machine
 @pytest.mark.skipif(shutil.which("npm") is None,
                     reason="npm is not installed: make bench-peers installs Colyseus and Node 22 with it")
 def test_a_tiny_bench_peers_run_probes_every_server_and_writes_its_section(tmp_path):
@@ -26,8 +27,11 @@ def test_a_tiny_bench_peers_run_probes_every_server_and_writes_its_section(tmp_p
     result = json.loads((tmp_path / "benchmarks-peers.json").read_text())
     # Health is a timing outcome and this is no benchmark: only check that frames were measured.
     assert sorted(p["server"] for p in result["probes"]) == ["baseline", "colyseus", "daphne", "uvicorn"]
-    assert all(p["frames"] > 0 and p["client_errors"] == 0 and p["server_cpu_us_per_frame"] > 0
-               for p in result["probes"])
+    assert all(p["frames"] > 0 and p["server_cpu_us_per_frame"] > 0 for p in result["probes"])
+    # A starved server may drop inputs (overloaded); anything else it refused is the tooling's fault.
+    refused = [e for p in result["probes"] + result["spectators"] for e in p.get("client_error_samples", [])
+               if e.startswith("error frame") and "overloaded" not in e]
+    assert not refused, refused
     assert [r["feed"] for r in result["spectators"]] == ["players only", "live", "delayed"]
     assert all(r["spectator_frames"] > 0 and r["spectators"] == 4 for r in result["spectators"][1:])
     inside = result["in_process"]

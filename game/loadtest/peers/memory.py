@@ -34,7 +34,7 @@ def _where(filename: str) -> str:
     return filename
 
 
-async def _measure(lobbies: int, players: int, spectators: int, top: int, workdir: Path) -> dict:
+async def _measure(lobbies: int, players: int, spectators: int, top: int, workdir: Path, play_s: float) -> dict:
     import uvicorn
 
     port = _port()
@@ -52,7 +52,7 @@ async def _measure(lobbies: int, players: int, spectators: int, top: int, workdi
     gc.collect()
     rss = ServerProbe(os.getpid())
     idle_rss, before = rss._rss_bytes(), tracemalloc.take_snapshot()
-    duration = 20 + clients / 20  # long enough to be caught connected and playing, tracemalloc slowing all
+    duration = play_s + clients / 20  # long enough to be caught connected and playing, tracemalloc slowing all
     bots = subprocess.Popen(  # noqa: ASYNC220 -- starting it does not block; it is waited on in a thread
         [sys.executable, "manage.py", "loadtest", "--url", base, "--lobbies", str(lobbies), "--players", str(players),
          "--spectators", str(spectators), "--duration", str(duration), "--warmup", "2", "--quiet",
@@ -85,7 +85,7 @@ def _connected() -> int:
     return sum(get_runtime().connections.values())
 
 
-def measure(*, lobbies: int, players: int = 8, spectators: int = 0, top: int = 15) -> dict:
+def measure(*, lobbies: int, players: int = 8, spectators: int = 0, top: int = 15, play_s: float = 20.0) -> dict:
     """Start a server here with its own database, connect the bots, return the figures."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     os.environ.update({"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings", "GAME_LOG_LEVEL": "ERROR",
@@ -99,9 +99,9 @@ def measure(*, lobbies: int, players: int = 8, spectators: int = 0, top: int = 1
     try:
         try:
             import uvloop
-            return uvloop.run(_measure(lobbies, players, spectators, top, workdir))
+            return uvloop.run(_measure(lobbies, players, spectators, top, workdir, play_s))
         except ImportError:
-            return asyncio.run(_measure(lobbies, players, spectators, top, workdir))
+            return asyncio.run(_measure(lobbies, players, spectators, top, workdir, play_s))
     finally:
         tracemalloc.stop()
 
@@ -112,9 +112,11 @@ def main() -> None:
     parser.add_argument("--players", type=int, default=8)
     parser.add_argument("--spectators", type=int, default=0, help="per lobby")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--play-s", type=float, default=20.0, help="how long the bots play (more while they connect)")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
-    figures = measure(lobbies=args.lobbies, players=args.players, spectators=args.spectators, top=args.top)
+    figures = measure(lobbies=args.lobbies, players=args.players, spectators=args.spectators, top=args.top,
+                      play_s=args.play_s)
     print(json.dumps(figures, indent=1))
     if args.json:
         args.json.write_text(json.dumps(figures))

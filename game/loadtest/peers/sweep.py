@@ -106,7 +106,8 @@ def in_process(args, workdir: Path) -> dict:
     out = workdir / "memory.json"
     lobbies = 1 if args.quick else args.memory_lobbies
     subprocess.run([sys.executable, "-m", "game.loadtest.peers.memory", "--lobbies", str(lobbies),
-                    "--players", str(args.players), "--json", str(out)], cwd=bench.ROOT, check=True,
+                    "--players", str(args.players), "--play-s", "6" if args.quick else "20", "--json", str(out)],
+                   cwd=bench.ROOT, check=True,
                    stdout=subprocess.DEVNULL, timeout=600)
     return {"spectators": watched, "memory": {**json.loads(out.read_text()), "lobbies": lobbies}}
 
