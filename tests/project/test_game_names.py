@@ -44,7 +44,7 @@ ALLOWED = [
                      "frontend/src/pages/game.js", "game/loadtest/wire.py"),
             r"encode_pong|onPong|OP_PONG|\bpong\b['\"]?\s*[:\]]|\"k\": \"pong\"",
             "the protocol's answer to ping (and the websocket PONG opcode) shares the game's name"),
-    Allowed("*", ("game/loadtest/*", "game/hostile/*", "game/management/commands/loadtest.py",
+    Allowed("*", ("game/loadtest/*", "game/loadtest/peers/*", "game/hostile/*", "game/management/commands/loadtest.py",
                   "game/management/commands/replaysize.py"), r".",
             "operator tools (load test, soak, hostile, replay size) drive a chosen game on purpose"),
     Allowed("arena", ("game/engine/delta.py", "game/engine/replay.py"),
