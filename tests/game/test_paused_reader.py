@@ -75,7 +75,9 @@ def test_a_paused_reader_does_not_stall_the_lobby(tmp_path, kind):
         with urllib.request.urlopen(f"{base}/api/lobbies/{code}") as reply:
             detail = json.loads(reply.read())
         assert detail["lobby"]["players"] >= 1
-        assert detail["stats"]["skipped_ticks"] == 0
+        # A loop held up by the paused socket would skip a tick for every 33 ms it waited, hundreds
+        # before the 10 s stall limit; a loaded machine makes a loop skip a few of its own (7 seen).
+        assert detail["stats"]["skipped_ticks"] < 30, detail["stats"]
 
 
 def state_frames_dropped(base: str) -> float:
