@@ -115,3 +115,49 @@ def test_lobbies_live_on_their_buckets_shard_and_survive_their_owner(sharded, sh
     lease = shards[1].client().get(keys.lease(code)).decode()
     assert lease.rsplit("|", 1)[1] == "2"  # taken over once, on its own shard
     check_placement(sharded, shards, [code])
+
+
+def test_a_shard_that_comes_back_empty_gets_its_lobbies_back(sharded, shards):
+    """Only the wiped shard's lobbies are put back, by their owner, with the same epoch."""
+    sharded.start("A")
+    keys = Keys(sharded.prefix, BUCKETS)
+    made: dict[int, list[str]] = {0: [], 1: []}
+    while not (made[0] and made[1]):
+        code = sharded.create_lobby("A", game="pong", name="wiped")["code"]
+        made[keys.bucket(code) % 2].append(code)
+        assert len(made[0]) + len(made[1]) < 40
+    before = {code: shards[0].client().get(keys.lease(code)) for code in made[0]}
+    shards[1].client().flushall()
+    deadline = time.monotonic() + 15
+    while not all(shards[1].client().exists(keys.lease(c), keys.lobby(c)) == 2 for c in made[1]):
+        assert time.monotonic() < deadline, "the wiped shard's lobbies were not put back"
+        time.sleep(0.1)
+    assert all(shards[1].client().get(keys.lease(c)).decode().endswith("|1") for c in made[1])  # same epoch
+    assert {code: shards[0].client().get(keys.lease(code)) for code in made[0]} == before
+    for code in made[1]:
+        assert sharded.get("A", f"/api/lobbies/{code}")["lobby"]["code"] == code
+    check_placement(sharded, shards, made[0] + made[1])
+    assert "lease put back after Redis lost it" in sharded.log("A")
+
+
+async def test_lobby_counts_look_up_each_lobby_on_its_shard(shards):
+    """The per-client counts live on the first shard; a counted lobby lives while its lease or
+    entry exists on its own shard."""
+    import redis.asyncio as aioredis
+
+    from game.cluster.limits import Gate, LobbyQuota
+    from game.cluster.shards import Shards
+    clients = [aioredis.Redis.from_url(s.url) for s in shards]
+    keys = Keys("gsq:", BUCKETS)
+    quota = LobbyQuota(clients[0], "gsq:", Gate(5.0), reserve_s=10, ttl_s=60, timeout_s=2, buckets=BUCKETS,
+                       shards=Shards(clients, keys))
+    code = next(f"Q{i:05d}" for i in range(100) if keys.bucket(f"Q{i:05d}") % 2 == 1)
+    place = await quota.admit("g:a", "198.51.100.9", (1, 1))
+    assert place
+    await clients[1].set(keys.lease(code), b"node|1")
+    await quota.bind(place, code)
+    assert await quota.admit("g:b", "198.51.100.9", (1, 1)) is False  # its lease, on shard 1, counts
+    await clients[1].delete(keys.lease(code))
+    assert await quota.admit("g:b", "198.51.100.9", (1, 1))  # closed: its place is free again
+    for client in clients:
+        await client.aclose()
