@@ -68,6 +68,7 @@ class Figures:
     spectator_latencies_ms: list[float] = field(default_factory=list)
     spectator_frames: int = 0
     spectator_shares: list[float] = field(default_factory=list)
+    inputs_refused: int = 0  # dropped by an overloaded lobby (error frames "overloaded")
 
 
 @dataclass
@@ -227,6 +228,8 @@ class Bot(WebSocketClient):
                     # a start the lobby already took is refused, which counts against the error budget.
                     self.start_sent = True
                     self.send(_pack("start"))
+        elif kind == "error" and frame.get("code") == "overloaded":
+            self.figures.inputs_refused += 1  # the server's lobby queue was full: load, not a fault
         elif kind == "error":
             # A refused frame is the tester's fault (and counts against the bot's error budget).
             error = f"error frame: {frame.get('code')} {frame.get('msg')} ({frame.get('ref')})"

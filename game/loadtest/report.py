@@ -51,6 +51,7 @@ def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float
         "client_cpu_of_cores": round(sum(client_cpu) / bot_cores(), 3),
         # Bots that fall behind send fewer inputs than due: the load was lighter than asked.
         "inputs_ratio": round(figures.inputs_sent / figures.inputs_due, 4) if figures.inputs_due else None,
+        "inputs_refused": figures.inputs_refused,
         "client_saturated": max(client_cpu, default=0.0) > 0.9 or sum(client_cpu) / bot_cores() > 0.9
         or (figures.inputs_due > 0 and figures.inputs_sent < 0.97 * figures.inputs_due),
         "healthy": delivered >= HEALTHY_DELIVERED and p99 <= HEALTHY_P99_MS and not figures.errors,
@@ -94,7 +95,7 @@ def spectator_summary(plan: Plan, figures: Figures) -> dict:
 def format_summary(summary: dict) -> str:
     keys = ["clients", "delivered_ratio", "spectator_delivered_ratio", "spectator_min_share",
             "spectator_latency_ms_p99", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "gap_ms_p99",
-            "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "server_cpu_percent",
+            "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "inputs_refused", "server_cpu_percent",
             "server_cpu_us_per_frame", "server_rss_mb_end", "server_rss_bytes_per_client", "client_cpu_max",
             "client_cpu_of_cores", "client_errors", "healthy"]
     lines = [f"  {key:<28} {summary[key]}" for key in keys if key in summary]

@@ -29,6 +29,7 @@ def merge(parts: list[dict]) -> Figures:
         total.spectator_latencies_ms += part["spectator_latencies_ms"]
         total.spectator_frames += part["spectator_frames"]
         total.spectator_shares += part["spectator_shares"]
+        total.inputs_refused += part["inputs_refused"]
         total.gaps_ms += part["gaps_ms"]
         total.frames += part["frames"]
         total.bytes += part["bytes"]
