@@ -3,7 +3,11 @@
 A `RemoteConn` stands for one of them in the owner's loop (a loop `Connection`). The loop
 hands it the member's own frames (welcome, errors, evictions), which go to that process
 through the node's mail; it never gets state frames one by one: each tick the loop relays one
-state frame for all of them (`LoopHooks.relay_state`).
+state frame for all of them (`LoopHooks.relay_state`). A game with per-player views relays
+each view once instead, with the view each member sees; `Guests.relay_views` sends each
+process one message holding only the views its members see and which member sees which
+(game.cluster.remote hands each socket its own), so a view hidden from a process's members
+never reaches that process.
 
 Inputs cross in bursts: what a member's process posted while its event loop was busy or a
 publish was slow leaves in one batch, and the owner hands a batch to its loop between two
@@ -26,7 +30,7 @@ from typing import Any
 from django.conf import settings
 
 from game import protocol
-from game.cluster.mail import Mailbox
+from game.cluster.mail import STATE_TYPE, Mailbox
 from game.cluster.ownership import Ownership
 from game.engine.errors import JoinRefused
 from game.engine.lobby import JoinRequest, Member
@@ -177,8 +181,28 @@ class Guests:
 
     def on_full(self, code: str) -> None:
         loop = self.ownership.owned_loop(code)
-        if loop is not None:
-            loop.broadcaster.relay_full_wanted = True
+        if loop is not None:  # the feed of a game with views or turns, else the shared one
+            (loop.views or loop.broadcaster).relay_full_wanted = True
+
+    # -- state frames of a game with per-player views ------------------------------------
+    def relay_views(self, code: str, epoch: int, tick: int, views: dict[Any, tuple[bytes | None, bytes | None]],
+                    seats: list[tuple[Any, Any]], loop: LobbyLoop | None) -> int:
+        """Called with each tick's relayed views (`LoopHooks.relay_state`): send each process
+        with members of the lobby one message with the frames of the views they see (each
+        once, whatever their number there) and, per member, which of them is theirs. Returns
+        the messages sent. Like `Node.relay_state`, feeds the lobby's held inputs."""
+        if code in self.holding:
+            self.feed_held(code, loop)
+        nodes: dict[str, tuple[dict[Any, int], list[list[int]]]] = {}
+        for conn, key in seats:
+            if conn.closed or views.get(key, (None, None)) == (None, None):
+                continue
+            index, members = nodes.setdefault(conn.channel, ({}, []))
+            members.append([conn.conn_id, index.setdefault(key, len(index))])
+        for channel, (index, members) in nodes.items():
+            self.mail.send_state(channel, {"type": STATE_TYPE, "code": code, "epoch": epoch, "tick": tick,
+                                           "views": [list(views[key]) for key in index], "seats": members})
+        return len(nodes)
 
     # -- kept by the node ----------------------------------------------------------------
     def leave(self, conn: RemoteConn) -> None:

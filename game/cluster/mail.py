@@ -7,7 +7,9 @@ Two kinds of mail leave, each from its own task so that neither waits for the ot
   the event loop goes in one layer message (``node.batch``), whose ``items`` the receiving
   node hands to its handlers (`game.cluster.node.Node`);
 - state frames, once per lobby per tick, to the group of the nodes relaying that lobby
-  (``relay.<code>``: `relay_group`), lobbies in parallel, each lobby's frames in order.
+  (``relay.<code>``: `relay_group`), lobbies in parallel, each lobby's frames in order; a
+  lobby whose game has per-player views sends each such node its own state message
+  (`send_state`: the views its members see, game.cluster.guests), in order per node.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Mailbox:
         self.channel = ""  # this node's own channel, once `open` has made it
         self.outgoing: dict[str, list] = defaultdict(list)
         self.wake = asyncio.Event()
-        self.states: dict[str, list[dict]] = defaultdict(list)  # relay group -> frames, in order
+        self.states: dict[str | tuple[str], list[dict]] = defaultdict(list)  # relay group (or (node,)) -> frames
         self.states_wake = asyncio.Event()
 
     async def open(self) -> None:
@@ -53,6 +55,12 @@ class Mailbox:
     def publish_state(self, code: str, message: dict) -> None:
         """Queue a state frame of lobby ``code`` for every node that relays it."""
         self.states[relay_group(code)].append(message)
+        self.states_wake.set()
+
+    def send_state(self, channel: str, message: dict) -> None:
+        """Queue a state message for the node ``channel`` alone (frames of views that other
+        nodes' members may not see); it leaves with the relayer, after this node's earlier ones."""
+        self.states[(channel,)].append(message)
         self.states_wake.set()
 
     async def flushed(self, attempts: int = 50) -> None:
@@ -84,10 +92,13 @@ class Mailbox:
             batches, self.states = self.states, defaultdict(list)
             await asyncio.gather(*(self._group_send(group, frames) for group, frames in batches.items()))
 
-    async def _group_send(self, group: str, frames: list[dict]) -> None:
+    async def _group_send(self, group: str | tuple[str], frames: list[dict]) -> None:
         for message in frames:
             try:
-                await self.layer.group_send(group, message)
+                if isinstance(group, tuple):  # one node's own state message (`send_state`)
+                    await self.layer.send(group[0], message)
+                else:
+                    await self.layer.group_send(group, message)
             except Exception as exc:
                 OUTAGE.report("a relay", exc, log, "relay to %s failed (the next keyframe covers it)", group,
                               dropped=1)

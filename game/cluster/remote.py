@@ -3,10 +3,12 @@
 A `RemoteLobby` is a consumer's handle on such a lobby (a `game.engine.handle.LobbyHandle`,
 as a local `LobbyLoop` is): its calls go to the owner through the node's mail. A `Relay`
 hands each state frame the owner relays to the outboxes of the lobby's members connected
-here, and each member's own frames to its outbox — error frames through the socket's
-`ErrorBudget`, as a local lobby's refusals go. `Relays` keeps one relay per such lobby and
-answers what owners send back (``deliver``, ``close``, ``joined``, ``refused``, state frames),
-each called by the node's receiver.
+here (of a game with per-player views, each member the frame of the view the owner names for
+it, and nothing to a member it names none for: game.cluster.guests), and each member's own
+frames to its outbox — error frames through the socket's `ErrorBudget`, as a local lobby's
+refusals go. `Relays` keeps one relay per such lobby and answers what owners send back
+(``deliver``, ``close``, ``joined``, ``refused``, state frames), each called by the node's
+receiver.
 """
 
 from __future__ import annotations
@@ -132,11 +134,19 @@ class Relay:
         of a lobby that delays them get the delayed frames instead (`game.engine.delayed`)."""
         if message["epoch"] < self.epoch:
             return  # from an owner that has been replaced
-        live = (message["delta"], message["full"])
-        late = (message.get("ddelta"), message.get("dfull")) if message.get("delayed") else None
+        if "seats" in message:  # a game with per-player views: each member's own view
+            views = message["views"]
+            frames = ((conn_id, views[index]) for conn_id, index in message["seats"])
+        else:
+            live = (message["delta"], message["full"])
+            late = (message.get("ddelta"), message.get("dfull")) if message.get("delayed") else None
+            frames = ((conn_id, late if late is not None and conn_id in self.delayed else live)
+                      for conn_id in self.outboxes)
         want_full = False
-        for conn_id, outbox in self.outboxes.items():
-            delta, full = late if late is not None and conn_id in self.delayed else live
+        for conn_id, (delta, full) in frames:
+            outbox = self.outboxes.get(conn_id)
+            if outbox is None:
+                continue  # left since (its seat's frames go nowhere else)
             if outbox.needs_full:
                 if full is not None:
                     outbox.push_state(full, full=True)

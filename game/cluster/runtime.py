@@ -66,8 +66,12 @@ class ClusterRuntime(Runtime):
         self.node.ownership.changed(loop)
 
     def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None,
-                    **delayed: Any) -> None:
-        self.node.relay_state(code, epoch, tick, delta, full, **delayed)
+                    *, views: dict | None = None, seats: list | None = None, **delayed: Any) -> None:
+        if views is None:  # one frame for every process (a game without per-player views)
+            self.node.relay_state(code, epoch, tick, delta, full, **delayed)
+        else:  # each process gets the views its members see (game.cluster.guests)
+            self.node.relays_sent += self.node.guests.relay_views(code, epoch, tick, views, seats or [],
+                                                                  self.node.registry.get(code))
 
     def lobby_abandoned(self, loop: LobbyLoop) -> None:
         self.lobby_addresses.pop(loop.lobby.code, None)

@@ -58,9 +58,13 @@ class LoopHooks(Protocol):
         """The lobby's membership, settings or phase changed (a cluster saves its state)."""
 
     def relay_state(self, code: str, epoch: int, tick: int, delta: bytes | None, full: bytes | None, *,
-                    delayed: bool = False, ddelta: bytes | None = None, dfull: bytes | None = None) -> None:
+                    delayed: bool = False, ddelta: bytes | None = None, dfull: bytes | None = None,
+                    views: dict | None = None, seats: list | None = None) -> None:
         """Deliver this tick's state to members connected to other processes (cluster only);
-        ``delayed``: the lobby delays its spectators, who get ``ddelta``/``dfull`` instead."""
+        ``delayed``: the lobby delays its spectators, who get ``ddelta``/``dfull`` instead.
+        A game with per-player views passes ``views`` (view key -> its (delta, full)) and
+        ``seats`` ((connection, view key) of each relayed member) instead
+        (`game.engine.views.ViewFeed`): each member gets only its own view's frames."""
 
     def lobby_abandoned(self, loop: LobbyLoop) -> None:
         """The loop stopped without closing its lobby: its lease was lost or handed over."""

@@ -16,8 +16,11 @@ own timers. For such a lobby the loop hands each tick's state to `ViewFeed` inst
   tick before, and a connection that needs a full frame gets the view as it is now.
 - holds the ``None`` view for the spectators of a lobby with ``spectator_delay`` (staff
   watch live): they see it that many ticks late, also after the match ends.
-- relays the ``None`` view to members on other processes (a cluster relays one frame per
-  lobby): they watch as spectators do.
+- relays to members on other processes the frames of the views they see, as it would hand
+  them here (`relay`): a game with views hands the relay hook each relayed member with the
+  key of its view and that view's frames, computed once with the local watchers' (the
+  cluster sends each process only the views its members see: game.cluster.guests); a game
+  without views relays one frame per lobby, the ``None`` view (and the delayed one).
 
 Game events go with each view through ``view_events``; a view that sees none of a tick's
 events and no change gets no frame.
@@ -32,6 +35,9 @@ from game import protocol
 from game.engine.delta import diff
 from game.engine.lobby import Connection, Lobby, Member
 from game.rules.base import Game
+
+#: The key of the delayed spectators' frames among the views relayed (seats are ints, spectators None).
+LATE = "late"
 
 
 class ViewState:
@@ -130,54 +136,89 @@ class ViewFeed:
         has_views, delay = cls.has_views(), self._delay_ticks()
         groups: dict[int | None, list[Connection]] = {}
         late: list[Connection] = []
-        relayed = False
+        relayed: list[tuple[Connection, int | str | None]] = []  # members on other processes, and their view
+        relay_full: set[int | str | None] = set()  # the views whose relayed frame must be a full one
         for member in self.lobby.members.values():
-            conn = member.conn
             if member.bot:
                 continue  # a bot reads its own view (game.engine.bots)
-            if conn.relayed:
-                relayed = True
-                if conn.needs_full:
-                    self.relay_full_wanted, conn.needs_full = True, False
-            elif delay and watches_late(member):
-                late.append(conn)
+            conn = member.conn
+            if delay and watches_late(member):
+                key: int | str | None = LATE
             else:
                 key = member.id if has_views and member.in_match and member.role == "player" else None
+            if conn.relayed:
+                relayed.append((conn, key))
+                if conn.needs_full or self.relay_full_wanted:
+                    relay_full.add(key)
+                    conn.needs_full = False
+                if key != LATE:
+                    groups.setdefault(key, [])
+            elif key == LATE:
+                late.append(conn)
+            else:
                 groups.setdefault(key, []).append(conn)
-        if relayed or delay:
+        self.relay_full_wanted = False
+        if relay_full and not has_views:
+            relay_full = {None, LATE}  # one relayed frame serves every process
+        if delay:
             groups.setdefault(None, [])
         shared = None if has_views else game.snapshot()
         kw = {"tick": tick, "now_ms": now_ms, "last_processed_input": last_processed_input,
               "turn_based": cls.turn_based, "volatile": cls.volatile, "keyframe_ticks": self._keyframe_ticks()}
-        relay_frames = (None, None)
+        frames: dict[int | str | None, tuple[bytes | None, bytes | None]] = {}
         for key, conns in groups.items():
             snap = game.view(key) if has_views else shared
             seen = game.view_events(events, key) if has_views else events
-            want_full = any(conn.needs_full for conn in conns) or (key is None and self.relay_full_wanted)
+            want_full = key in relay_full or any(conn.needs_full for conn in conns)
             view = self.views.get(key)
             if view is None:
                 view = self.views[key] = ViewState()
-            delta, full = view.frames(snap=snap, events=seen, want_full=want_full, **kw)
+            frames[key] = delta, full = view.frames(snap=snap, events=seen, want_full=want_full, **kw)
             self.encoded += (delta is not None) + (full is not None)
             _push(conns, delta, full)
-            if key is None:
-                relay_frames = (delta, full)
-                if delay:
-                    self._hold(tick, snap, seen)
-        ddelta, dfull = self._send_late(late, tick, now_ms, draining=False) if delay else (None, None)
-        if relayed and (relay_frames != (None, None) or ddelta is not None or dfull is not None):
-            self.relay_full_wanted = False
-            self.relay(self.lobby.code, epoch, tick, relay_frames[0], relay_frames[1], delayed=bool(delay),
-                       ddelta=ddelta, dfull=dfull)
+            if key is None and delay:
+                self._hold(tick, snap, seen)
+        if delay:
+            frames[LATE] = self._send_late(late, tick, now_ms, draining=False, relay_full=LATE in relay_full)
+        if relayed:
+            self._relay(epoch, tick, relayed, frames, relay_full, views=has_views, delayed=bool(delay))
 
     def play_out(self, *, tick: int, now_ms: int, epoch: int) -> None:
         """Called once a tick after a match while delayed frames remain: the delayed
         spectators see its end."""
-        members = self.lobby.members.values()
-        late = [m.conn for m in members if watches_late(m) and not m.conn.relayed and not m.bot]
-        ddelta, dfull = self._send_late(late, tick, now_ms, draining=True)
-        if any(m.conn.relayed for m in members) and (ddelta is not None or dfull is not None):
-            self.relay(self.lobby.code, epoch, tick, None, None, delayed=True, ddelta=ddelta, dfull=dfull)
+        late, relayed = [], []
+        for member in self.lobby.members.values():
+            if watches_late(member) and not member.bot:
+                (relayed if member.conn.relayed else late).append(member.conn)
+        relay_full = self.relay_full_wanted or any(conn.needs_full for conn in relayed)
+        self.relay_full_wanted = False
+        for conn in relayed:
+            conn.needs_full = False
+        frames = {LATE: self._send_late(late, tick, now_ms, draining=True, relay_full=relay_full)}
+        if relayed:
+            self._relay(epoch, tick, [(conn, LATE) for conn in relayed], frames, {LATE} if relay_full else set(),
+                        views=self.lobby.game_cls.has_views(), delayed=True)
+
+    # -- the members on other processes --------------------------------------------------
+    def _relay(self, epoch: int, tick: int, relayed: list[tuple[Connection, int | str | None]],
+               frames: dict[int | str | None, tuple[bytes | None, bytes | None]],
+               relay_full: set[int | str | None], *, views: bool, delayed: bool) -> None:
+        """Hand this tick's frames to the relay hook. A relayed member whose full frame did
+        not go (a delayed feed still filling up) asks for one again next tick. With views,
+        the hook gets each relayed member's view key (``seats``) and the frames of those
+        views (``views``), never a view none of them sees; without, the one relayed frame
+        (``delta``/``full``, and ``ddelta``/``dfull`` for delayed spectators)."""
+        for conn, key in relayed:
+            if key in relay_full and frames.get(key, (None, None))[1] is None:
+                conn.needs_full = True
+        if views:
+            seen = {key: frames[key] for _, key in relayed if frames.get(key, (None, None)) != (None, None)}
+            if seen:
+                self.relay(self.lobby.code, epoch, tick, None, None, views=seen, seats=relayed)
+            return
+        (delta, full), (ddelta, dfull) = frames.get(None, (None, None)), frames.get(LATE, (None, None))
+        if (delta, full, ddelta, dfull) != (None, None, None, None):
+            self.relay(self.lobby.code, epoch, tick, delta, full, delayed=delayed, ddelta=ddelta, dfull=dfull)
 
     # -- the delayed spectators --------------------------------------------------------
     def _hold(self, tick: int, snap: dict, events: list) -> None:
@@ -189,12 +230,12 @@ class ViewFeed:
         self.delayed.append((tick, snap, events))
         self.delayed_last = snap
 
-    def _send_late(self, conns: list[Connection], tick: int, now_ms: int, *,
-                   draining: bool) -> tuple[bytes | None, bytes | None]:
+    def _send_late(self, conns: list[Connection], tick: int, now_ms: int, *, draining: bool,
+                   relay_full: bool) -> tuple[bytes | None, bytes | None]:
         """Release the delayed views that are old enough (all of them when ``draining``,
         one a tick) to the delayed spectators here; returns the frames, for the relay."""
         delay = self._delay_ticks()
-        want_full = any(conn.needs_full for conn in conns) or self.relay_full_wanted
+        want_full = relay_full or any(conn.needs_full for conn in conns)
         if self.delayed and (draining or tick - self.delayed[0][0] >= delay):
             at, snap, events = self.delayed.popleft()
             delta, full = self.late.frames(tick=at, now_ms=now_ms, snap=snap, last_processed_input={}, events=events,
