@@ -158,8 +158,6 @@ class ViewFeed:
             else:
                 groups.setdefault(key, []).append(conn)
         self.relay_full_wanted = False
-        if relay_full and not has_views:
-            relay_full = {None, LATE}  # one relayed frame serves every process
         if delay:
             groups.setdefault(None, [])
         shared = None if has_views else game.snapshot()

@@ -18,8 +18,10 @@ from game.cluster.remote import Relay
 from game.engine import delta as deltas
 from game.engine.lobby import JoinRequest
 from game.rules import get_game
+from game.rules.base import Game
 from tests.engine.helpers import FakeConn, FakeHooks, make_loop
 from tests.engine.test_lifecycle import DT, join
+from tests.engine.test_views import TurnSecrets
 
 from .harness import Player
 
@@ -169,9 +171,11 @@ class ClusterHooks(FakeHooks):
             self.guests.relay_views(code, epoch, tick, views, seats, None)
 
 
-async def seated(game: str, remote: list[tuple[str, str, str]]):
+async def seated(game: str | type[Game], remote: list[tuple[str, str, str]], spectator_delay: int = 0):
     """A lobby of ``game`` with a local host and members on other processes ((node, name, role))."""
-    loop, _clock, _hooks = make_loop(game_cls=get_game(game), max_players=4)
+    game_cls = get_game(game) if isinstance(game, str) else game
+    loop, _clock, _hooks = make_loop(game_cls=game_cls, max_players=min(4, game_cls.max_players))
+    loop.lobby.settings["spectator_delay"] = spectator_delay
     hooks = loop.hooks = ClusterHooks()
     loop.broadcaster.relay = hooks.relay_state
     if loop.views is not None:
@@ -230,10 +234,46 @@ async def test_each_process_gets_only_the_views_its_members_see():
                         assert "d" not in protocol.decode_server(data)["s"].get("e", {}).get(bob_key, {})
 
 
-async def test_a_game_without_views_relays_one_frame_per_lobby_a_tick():
-    loop, hooks, mail, _host_conn, _conns = await seated("pong", [
-        ("node-b", "bob", "player"), ("node-c", "carol", "spectator")])
-    before, ticks = hooks.shared, 10
-    for _ in range(ticks):
+async def test_a_relayed_spectator_of_a_delayed_lobby_gets_the_late_view():
+    loop, hooks, mail, _host_conn, conns = await seated("liars_dice", [
+        ("node-b", "bob", "player"), ("node-b", "eve", "spectator")], spectator_delay=1)
+    delay = loop.tick_rate_hz  # ticks
+    for _ in range(3 * delay):
         loop.step_tick(DT)
-    assert hooks.shared - before == ticks and mail.states == []
+    relay = Relay(Mail(), loop.lobby.code, "node-a", 0)
+    bob, eve = FakeConn(), FakeConn()
+    relay.add(conns["bob"].conn_id, bob, None)
+    relay.add(conns["eve"].conn_id, eve, None)
+    sent_at = {}
+    for _node, message in mail.states:
+        relay.state(message)
+        for frame in eve.states:
+            sent_at.setdefault(frame["tick"], message["tick"])
+    assert eve.states and eve.states[0]["k"] == "full" and bob.states[0]["k"] == "full"
+    assert all(at - tick >= delay for tick, at in sent_at.items())  # late by the delay
+    assert all("d" not in e for frame in eve.states for e in frame["s"].get("e", {}).values())
+    assert "d" in bob.states[0]["s"]["e"][f"p{conns['bob'].member_id}"]  # the player: live, own dice
+    assert eve.states[0]["tick"] == bob.states[0]["tick"]  # the same moment, a second later
+
+
+class OpenTurns(TurnSecrets):
+    """A turn-based game without views: everyone sees everything."""
+
+    name = "open_turns"
+    view = Game.view
+    view_events = Game.view_events
+
+
+@pytest.mark.parametrize("game", ["pong", OpenTurns], ids=["pong", "turn-based"])
+async def test_a_game_without_views_relays_one_frame_per_lobby_a_tick(game):
+    loop, hooks, mail, _host_conn, conns = await seated(game, [
+        ("node-b", "bob", "player"), ("node-c", "carol", "spectator")], spectator_delay=1)
+    before = hooks.shared
+    for _ in range(30):
+        loop.step_tick(DT)
+    assert hooks.shared > before  # (a turn-based game's: as the delayed spectators' frames come due)
+    relayed = [tick for _code, _epoch, tick, *_ in hooks.relayed[before - hooks.shared:]]
+    assert len(relayed) == len(set(relayed))  # at most one relayed frame a tick, for every process
+    assert mail.states == []  # nothing sent to one process alone
+    if game == "pong":
+        assert len(relayed) == 30
