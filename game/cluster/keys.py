@@ -7,14 +7,14 @@ last copy of its game), and its bucket's index of lobbies is
 ``gs:{17}:lobbies``. Redis Cluster hashes only what is between the braces, so every key of a
 lobby and of its bucket lies in one slot: a fenced script (check the lease, write the entry,
 index it) stays on one server, and so does a renewal of all the leases one process holds in
-one bucket. A deployment spreads the buckets over several Redis primaries (Redis Cluster
-assigns their slots; or a fixed bucket -> primary map, docs/scale.md).
+one bucket. A deployment spreads the buckets over several Redis primaries with
+GAME_REDIS_SHARDS: bucket ``b`` on shard ``b % n`` (game.cluster.shards, docs/scale.md).
 
 The bucket is ``crc32(code) % buckets``; every process of a deployment must use the same
 ``GAME_CLUSTER_BUCKETS`` (changing it renames every lobby's keys: stop the whole cluster).
 
 Keys that are not per lobby (node heartbeats, per-client counts, the shared lobby list)
-live outside the buckets, on whichever server holds the untagged keys.
+live outside the buckets, on the first shard.
 """
 
 from __future__ import annotations
