@@ -195,8 +195,10 @@ class Node:
         while True:
             began = time.monotonic()
             try:
-                await self.ownership.renew()
-                await self._heartbeat()
+                try:
+                    await self.ownership.renew()  # (raises when a shard failed: the others' were renewed)
+                finally:
+                    await self._heartbeat()  # alive even if a shard is down
                 await self.ownership.recovery.upkeep()  # (an outage ends; Redis lost its data?)
                 await dashshare.share(self)  # (while a staff dashboard is open somewhere)
             except Exception as exc:

@@ -161,3 +161,27 @@ async def test_lobby_counts_look_up_each_lobby_on_its_shard(shards):
     assert await quota.admit("g:b", "198.51.100.9", (1, 1))  # closed: its place is free again
     for client in clients:
         await client.aclose()
+
+
+async def test_a_shard_down_costs_only_its_own_lobbies_renewals():
+    """Renewals go one pipeline per shard: the reachable shard's leases are renewed, those of
+    the shard that fails are unknown (None), not lost, and the failure is kept to report."""
+    import redis.asyncio as aioredis
+
+    from game.cluster.lease import Leases
+    from game.cluster.shards import Shards
+    keys = Keys("gsdown:", BUCKETS)
+    good = aioredis.Redis.from_url(REDIS_URL)
+    broken = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    leases = Leases(Shards([good, broken], keys), keys, ttl_s=30)
+    codes = [f"D{i:05d}" for i in range(40)]
+    here = [c for c in codes if keys.bucket(c) % 2 == 0][:3]
+    there = [c for c in codes if keys.bucket(c) % 2 == 1][:3]
+    held = [await leases.acquire(code, "node-a") for code in here]
+    assert all(held)
+    fake = [type(held[0])(code, "node-a", 1) for code in there]
+    out = await leases.renew([*held, *fake])
+    assert out == [True] * 3 + [None] * 3 and leases.failure is not None
+    await good.delete(*[keys.lease(c) for c in here], *[keys.epoch(c) for c in here])
+    await good.aclose()
+    await broken.aclose()
