@@ -185,3 +185,19 @@ async def test_a_shard_down_costs_only_its_own_lobbies_renewals():
     await good.delete(*[keys.lease(c) for c in here], *[keys.epoch(c) for c in here])
     await good.aclose()
     await broken.aclose()
+
+
+def test_the_shards_setting_names_urls_or_sentinel_masters():
+    from redis.asyncio.sentinel import SentinelConnectionPool
+
+    from game.cluster.node import redis_shards
+    cfg = {"REDIS_URL": "redis://r0:6379/0", "SENTINELS": [("s1", 26379)], "SENTINEL_MASTER": "mymaster",
+           "SHARDS": ["redis://r1:6379/0", "sentinel:second"]}
+    shards = redis_shards(cfg, Keys("gs:", BUCKETS), timeout_s=1.0)
+    assert len(shards) == 2 and shards.main is shards.clients[0]
+    assert shards.clients[0].connection_pool.connection_kwargs["host"] == "r1"
+    pool = shards.clients[1].connection_pool
+    assert isinstance(pool, SentinelConnectionPool) and pool.service_name == "second"
+    assert shards.of_bucket(3) is shards.clients[1] and shards.of_bucket(4) is shards.clients[0]
+    one = redis_shards({**cfg, "SENTINELS": [], "SHARDS": []}, Keys("gs:", BUCKETS), timeout_s=1.0)
+    assert len(one) == 1 and one.main.connection_pool.connection_kwargs["host"] == "r0"
