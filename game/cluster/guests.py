@@ -185,18 +185,19 @@ class Guests:
             (loop.views or loop.broadcaster).relay_full_wanted = True
 
     # -- state frames of a game with per-player views ------------------------------------
-    def relay_views(self, code: str, epoch: int, tick: int, views: dict[Any, tuple[bytes | None, bytes | None]],
-                    seats: list[tuple[Any, Any]], loop: LobbyLoop | None) -> int:
-        """Called with each tick's relayed views (`LoopHooks.relay_state`): send each process
-        with members of the lobby one message with the frames of the views they see (each
-        once, whatever their number there) and, per member, which of them is theirs. Returns
-        the messages sent. Like `Node.relay_state`, feeds the lobby's held inputs."""
+    def relay_views(self, code: str, epoch: int, tick: int, views: dict[Any, tuple], seats: list[tuple[Any, Any]],
+                    loop: LobbyLoop | None) -> int:
+        """Called with each tick's relayed views (`LoopHooks.relay_state`; each view's
+        (delta, full, base, tick): `game.engine.views.ViewFeed`): send each process with
+        members of the lobby one message with the frames of the views they see (each once,
+        whatever their number there) and, per member, which of them is theirs. Returns the
+        messages sent. Like `Node.relay_state`, feeds the lobby's held inputs."""
         if code in self.holding:
             self.feed_held(code, loop)
         nodes: dict[str, tuple[dict[Any, int], list[list[int]]]] = {}
         for conn, key in seats:
-            if conn.closed or views.get(key, (None, None)) == (None, None):
-                continue
+            if conn.closed or key not in views:
+                continue  # gone, or its view has nothing new
             index, members = nodes.setdefault(conn.channel, ({}, []))
             members.append([conn.conn_id, index.setdefault(key, len(index))])
         for channel, (index, members) in nodes.items():

@@ -128,6 +128,7 @@ class Relay:
         self.budgets: dict[int, ErrorBudget] = {}  # each socket's, for the error frames the owner sends it
         self.delayed: set[int] = set()  # connections of spectators (who see a delayed feed if the lobby has one)
         self.full_asked_tick = -1
+        self.sent: dict[int, int] = {}  # connection id -> the tick of the last view frame it was handed
 
     def state(self, message: dict[str, Any]) -> None:
         """A relayed state frame: hand it to each local outbox (newest epoch only). Spectators
@@ -143,10 +144,15 @@ class Relay:
             frames = ((conn_id, late if late is not None and conn_id in self.delayed else live)
                       for conn_id in self.outboxes)
         want_full = False
-        for conn_id, (delta, full) in frames:
+        for conn_id, frame in frames:
             outbox = self.outboxes.get(conn_id)
             if outbox is None:
                 continue  # left since (its seat's frames go nowhere else)
+            delta, full = frame[0], frame[1]
+            if len(frame) > 2:  # a view's (delta, full, base, tick): a delta follows the last frame sent
+                if delta is not None and self.sent.get(conn_id) != frame[2]:
+                    outbox.needs_full = True  # it missed one (a lost relay, another view before)
+                self.sent[conn_id] = frame[3]
             if outbox.needs_full:
                 if full is not None:
                     outbox.push_state(full, full=True)
@@ -185,6 +191,7 @@ class Relay:
         self.outboxes.pop(conn_id, None)
         self.budgets.pop(conn_id, None)
         self.delayed.discard(conn_id)
+        self.sent.pop(conn_id, None)
         if self.relays.conn_relay.get(conn_id) is self:
             del self.relays.conn_relay[conn_id]
 

@@ -164,6 +164,7 @@ class ViewFeed:
         kw = {"tick": tick, "now_ms": now_ms, "last_processed_input": last_processed_input,
               "turn_based": cls.turn_based, "volatile": cls.volatile, "keyframe_ticks": self._keyframe_ticks()}
         frames: dict[int | str | None, tuple[bytes | None, bytes | None]] = {}
+        chain: dict[int | str | None, tuple[int, int]] = {}  # each view's (delta base, frame tick)
         for key, conns in groups.items():
             snap = game.view(key) if has_views else shared
             seen = game.view_events(events, key) if has_views else events
@@ -171,15 +172,19 @@ class ViewFeed:
             view = self.views.get(key)
             if view is None:
                 view = self.views[key] = ViewState()
+            base = view.tick
             frames[key] = delta, full = view.frames(snap=snap, events=seen, want_full=want_full, **kw)
+            chain[key] = base, view.tick
             self.encoded += (delta is not None) + (full is not None)
             _push(conns, delta, full)
             if key is None and delay:
                 self._hold(tick, snap, seen)
         if delay:
+            base = self.late.tick
             frames[LATE] = self._send_late(late, tick, now_ms, draining=False, relay_full=LATE in relay_full)
+            chain[LATE] = base, self.late.tick
         if relayed:
-            self._relay(epoch, tick, relayed, frames, relay_full, views=has_views, delayed=bool(delay))
+            self._relay(epoch, tick, relayed, frames, chain, relay_full, views=has_views, delayed=bool(delay))
 
     def play_out(self, *, tick: int, now_ms: int, epoch: int) -> None:
         """Called once a tick after a match while delayed frames remain: the delayed
@@ -192,25 +197,30 @@ class ViewFeed:
         self.relay_full_wanted = False
         for conn in relayed:
             conn.needs_full = False
+        base = self.late.tick
         frames = {LATE: self._send_late(late, tick, now_ms, draining=True, relay_full=relay_full)}
         if relayed:
-            self._relay(epoch, tick, [(conn, LATE) for conn in relayed], frames, {LATE} if relay_full else set(),
-                        views=self.lobby.game_cls.has_views(), delayed=True)
+            self._relay(epoch, tick, [(conn, LATE) for conn in relayed], frames, {LATE: (base, self.late.tick)},
+                        {LATE} if relay_full else set(), views=self.lobby.game_cls.has_views(), delayed=True)
 
     # -- the members on other processes --------------------------------------------------
     def _relay(self, epoch: int, tick: int, relayed: list[tuple[Connection, int | str | None]],
                frames: dict[int | str | None, tuple[bytes | None, bytes | None]],
-               relay_full: set[int | str | None], *, views: bool, delayed: bool) -> None:
+               chain: dict[int | str | None, tuple[int, int]], relay_full: set[int | str | None], *,
+               views: bool, delayed: bool) -> None:
         """Hand this tick's frames to the relay hook. A relayed member whose full frame did
         not go (a delayed feed still filling up) asks for one again next tick. With views,
-        the hook gets each relayed member's view key (``seats``) and the frames of those
-        views (``views``), never a view none of them sees; without, the one relayed frame
-        (``delta``/``full``, and ``ddelta``/``dfull`` for delayed spectators)."""
+        the hook gets each relayed member's view key (``seats``) and, for those views,
+        ``views``: (delta, full, the delta's base tick, the frames' tick), never a view none
+        of them sees (the base lets the member's process tell a lost frame: a turn-based view
+        has no periodic keyframe); without, the one relayed frame (``delta``/``full``, and
+        ``ddelta``/``dfull`` for delayed spectators)."""
         for conn, key in relayed:
             if key in relay_full and frames.get(key, (None, None))[1] is None:
                 conn.needs_full = True
         if views:
-            seen = {key: frames[key] for _, key in relayed if frames.get(key, (None, None)) != (None, None)}
+            seen = {key: (*frames[key], *chain[key]) for _, key in relayed
+                    if frames.get(key, (None, None)) != (None, None)}
             if seen:
                 self.relay(self.lobby.code, epoch, tick, None, None, views=seen, seats=relayed)
             return

@@ -228,7 +228,7 @@ async def test_each_process_gets_only_the_views_its_members_see():
     bob_key = f"p{conns['bob'].member_id}"
     for node, message in mail.states:
         if node == "node-c":
-            for delta, full in message["views"]:
+            for delta, full, _base, _tick in message["views"]:
                 for data in (delta, full):
                     if data is not None:
                         assert "d" not in protocol.decode_server(data)["s"].get("e", {}).get(bob_key, {})
@@ -254,6 +254,58 @@ async def test_a_relayed_spectator_of_a_delayed_lobby_gets_the_late_view():
     assert all("d" not in e for frame in eve.states for e in frame["s"].get("e", {}).values())
     assert "d" in bob.states[0]["s"]["e"][f"p{conns['bob'].member_id}"]  # the player: live, own dice
     assert eve.states[0]["tick"] == bob.states[0]["tick"]  # the same moment, a second later
+
+
+class Owning:
+    """`Guests`' view of ownership: the one loop of these tests."""
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+
+    def owned_loop(self, code: str):
+        return self.loop if code == self.loop.lobby.code else None
+
+
+async def test_a_lost_relayed_frame_of_a_turn_based_view_is_noticed_and_a_full_one_asked():
+    loop, hooks, mail, _host_conn, conns = await seated(TurnSecrets, [("node-b", "bob", "player")])
+    hooks.guests.ownership = Owning(loop)
+    host = next(m for m in loop.lobby.members.values() if m.name == "host")
+    node_b = Mail()
+    relay = Relay(node_b, loop.lobby.code, "node-a", 0)
+    bob = FakeConn()
+    relay.add(conns["bob"].conn_id, bob, None)
+
+    def deliver(lose: bool = False) -> None:
+        for _node, message in mail.states:
+            if not lose:
+                relay.state(message)
+        mail.states.clear()
+
+    def move(seq: int) -> None:
+        assert loop.submit_input(host, seq, 1) is None
+        for _ in range(2):
+            loop.step_tick(DT)
+
+    for _ in range(3):
+        loop.step_tick(DT)
+    deliver()
+    assert [f["k"] for f in bob.states] == ["full"] and not bob.needs_full
+    move(1)
+    deliver(lose=True)  # the channel layer lost it (an outage: "the next keyframe covers it")
+    move(2)
+    deliver()  # a delta on the lost one: not handed on, a full one asked for instead
+    assert [f["k"] for f in bob.states] == ["full"] and bob.needs_full
+    assert node_b.posted == [("node-a", ["full", loop.lobby.code])]
+    for _channel, item in node_b.posted:  # the owner's node answers it
+        hooks.guests.on_full(*item[1:])
+    loop.step_tick(DT)  # (nothing changed: a turn-based view goes out only because it was asked for)
+    deliver()
+    assert [f["k"] for f in bob.states] == ["full", "full"] and not bob.needs_full
+    key = f"p{host.id}"
+    assert bob.states[-1]["s"]["e"][key]["s"] == 2  # both moves: the game as it is now
+    move(3)
+    deliver()
+    assert [f["k"] for f in bob.states] == ["full", "full", "delta"]
 
 
 class OpenTurns(TurnSecrets):
