@@ -21,7 +21,7 @@ from game.rules import get_game
 from game.rules.base import Game
 from tests.engine.helpers import FakeConn, FakeHooks, make_loop
 from tests.engine.test_lifecycle import DT, join
-from tests.engine.test_views import TurnSecrets
+from tests.engine.test_views import SecretGame, TurnSecrets
 
 from .harness import Player
 
@@ -254,6 +254,22 @@ async def test_a_relayed_spectator_of_a_delayed_lobby_gets_the_late_view():
     assert all("d" not in e for frame in eve.states for e in frame["s"].get("e", {}).values())
     assert "d" in bob.states[0]["s"]["e"][f"p{conns['bob'].member_id}"]  # the player: live, own dice
     assert eve.states[0]["tick"] == bob.states[0]["tick"]  # the same moment, a second later
+
+
+async def test_a_view_is_computed_once_a_tick_for_local_and_relayed_watchers():
+    loop, hooks, mail, _host_conn, conns = await seated(SecretGame, [
+        ("node-b", "bob", "player"), ("node-b", "eve", "spectator"), ("node-c", "carl", "spectator"),
+        ("node-c", "dan", "spectator")])
+    loop.step_tick(DT)
+    mail.states.clear()
+    calls, encoded = SecretGame.view_calls, loop.views.encoded
+    for _ in range(10):
+        loop.step_tick(DT)
+    assert SecretGame.view_calls - calls == 3 * 10  # the host's seat, bob's, and the None view
+    assert loop.views.encoded - encoded == 3 * 10  # a delta each (keyframes: a full instead)
+    assert len(mail.states) == 2 * 10  # a message a tick to each process
+    assert {len(m["views"]) for node, m in mail.states if node == "node-b"} == {2}
+    assert {len(m["views"]) for node, m in mail.states if node == "node-c"} == {1}  # one view, two members
 
 
 class Owning:
