@@ -6,7 +6,16 @@ import platform
 import time
 from pathlib import Path
 
-from game.loadtest.peers.doc import kept_section
+#: The `make bench-peers` section (game.loadtest.peers.doc writes it) sits between these markers;
+#: a `make bench` rewrite of the page keeps it.
+PEERS_START = "<!-- bench-peers: start (written by python -m game.loadtest.peers.sweep) -->"
+PEERS_END = "<!-- bench-peers: end -->"
+
+
+def kept_section(text: str) -> str:
+    """The bench-peers section of a page's text, markers included ("" when there is none)."""
+    start, end = text.find(PEERS_START), text.find(PEERS_END)
+    return text[start:end + len(PEERS_END)] if 0 <= start < end else ""
 
 
 def _plot(out: Path, rows: list[dict]) -> str:

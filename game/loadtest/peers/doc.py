@@ -10,17 +10,13 @@ import platform
 import time
 from pathlib import Path
 
-START = "<!-- bench-peers: start (written by python -m game.loadtest.peers.sweep) -->"
-END = "<!-- bench-peers: end -->"
+from game.loadtest.benchdoc import PEERS_END as END
+from game.loadtest.benchdoc import PEERS_START as START
+from game.loadtest.benchdoc import kept_section
+
 NAMES = {"colyseus": "Colyseus", "baseline": "baseline", "daphne": "daphne (`make run`)",
          "uvicorn": "uvicorn (`make run-uvicorn`)"}
 PLOT = "benchmarks-peers.png"
-
-
-def kept_section(text: str) -> str:
-    """The bench-peers section of a page's text, markers included ("" when there is none)."""
-    start, end = text.find(START), text.find(END)
-    return text[start:end + len(END)] if 0 <= start < end else ""
 
 
 def write_section(out: Path, result: dict) -> None:
