@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from game.rules import arena, liars_dice, pong
-from game.rules.base import ENGINE_EVENTS, Game, valid_name
+from game.rules.base import ENGINE_EVENTS, Game, shared_reason, valid_name
 
 GAMES: dict[str, type[Game]] = {}
 
@@ -25,7 +25,8 @@ def register(cls: type[Game]) -> type[Game]:
 
     Raises ValueError for a class whose name is missing or not a `valid_name`, for a name
     another class holds already (registering the same class twice is harmless), and for
-    declared ``events`` that use the lobby's own event types."""
+    declared ``events`` that use the lobby's own event types, or ``reasons`` that are shared
+    ones (their words are the site's) or lack English words."""
     if not cls.name or not valid_name(cls.name):
         raise ValueError(f"{cls.__name__} needs a name of 2-24 lowercase letters, digits and _ (has {cls.name!r})")
     if cls.name in GAMES and GAMES[cls.name] is not cls:
@@ -33,6 +34,9 @@ def register(cls: type[Game]) -> type[Game]:
     taken = sorted(set(cls.events) & ENGINE_EVENTS)
     if taken:
         raise ValueError(f"{cls.__name__} declares events the lobby sends itself: {', '.join(taken)}")
+    bad = sorted(r for r, words in cls.reasons.items() if shared_reason(r) or not words.get("en"))
+    if bad:
+        raise ValueError(f"{cls.__name__} declares reasons that are shared or lack English words: {', '.join(bad)}")
     GAMES[cls.name] = cls
     return cls
 

@@ -98,6 +98,19 @@ ENGINE_EVENTS = frozenset({
 })
 
 
+#: Why a match may end whatever the game: the engine's reasons (an aborted match, a lobby
+#: closed mid-match: ``lobby_<why>``, a cluster's move) and the ones any game may give
+#: without declaring them. A game's other reasons are its ``reasons``; game/i18n.py words
+#: these (tests/i18n/test_i18n_server.py keeps the two lists equal; docs/protocol.md).
+SHARED_REASONS = frozenset({
+    "score_limit", "time_up", "forfeit", "aborted", "lease_expired", "lease_lost", "handover", "owner_lost",
+})
+
+
+def shared_reason(reason: str) -> bool:
+    """Whether ``reason`` is one every game may end with (`SHARED_REASONS`, ``lobby_<why>``)."""
+    return reason in SHARED_REASONS or reason.startswith("lobby_")
+
 
 def valid_name(name: str) -> bool:
     """Whether ``name`` may name a game: 2 to 24 lowercase ASCII letters, digits and
@@ -124,8 +137,9 @@ class Result:
     """The outcome of a finished match.
 
     ``scores`` maps player id to score; ``ranking`` lists player ids best first;
-    ``winner`` is None for a draw; ``reason`` names why the match ended
-    (for example ``"score_limit"``, ``"time_up"``, ``"forfeit"``). ``places`` maps player
+    ``winner`` is None for a draw; ``reason`` names why the match ended: one of
+    `SHARED_REASONS` (for example ``"score_limit"``, ``"time_up"``, ``"forfeit"``) or of the
+    game's own ``reasons``. ``places`` maps player
     id to place when players may tie (see `shared_places`); without it every player of
     ``ranking`` has a place of their own.
     """
@@ -230,6 +244,12 @@ class Game:
     #: Why `apply_input` may refuse a move: {reason: what it means}, the ``msg`` of the
     #: ``move_refused`` error frame.
     refusals: ClassVar[dict[str, str]] = {}
+    #: Why a match of this game may end besides `SHARED_REASONS` (a ``Result.reason`` of its
+    #: own), with its words per language: {reason: {language code: words}}, English (``"en"``)
+    #: and each of the site's other languages (settings.LANGUAGES), lowercase as a page puts
+    #: them after the status ("finished · last one standing"). The match pages show them
+    #: (game/i18n.py); the browser module has its own (``reason.<reason>`` in its MESSAGES).
+    reasons: ClassVar[dict[str, dict[str, str]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -84,6 +84,10 @@ class LiarsDice(Game):
         "too_low": "a bid must name more dice, or as many of a higher face",
         "nothing_to_call": "there is no bid to call yet",
     }
+    #: The match ends when one player is left with dice (docs/protocol.md: Liar's Dice).
+    reasons: ClassVar[dict[str, dict[str, str]]] = {
+        "last_standing": {"en": "last one standing", "hi": "आख़िरी बचे खिलाड़ी की जीत"},
+    }
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         super().__init__(seed=seed, players=players, settings=settings)

@@ -1,5 +1,6 @@
 """Template filters for words that come from data, in the reader's language (game/i18n.py):
-``{{ name|game_title }}``, ``{{ match.status|match_status }}``, ``{{ match.reason|match_reason }}``."""
+``{{ name|game_title }}``, ``{{ match.status|match_status }}``,
+``{{ match.reason|match_reason:match.game }}`` (a game's own reasons are worded by its rules)."""
 
 from __future__ import annotations
 

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from game import i18n
+from game.models import Match
 from game.po import catalog, parse_po
 from game.rules import GAMES
+from game.rules.base import SHARED_REASONS, Game
 from tests.i18n.i18n_templates import msgids, templates, untranslated
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,3 +110,33 @@ def test_the_page_language_comes_from_the_cookie_else_accept_language(client) ->
 def test_the_switcher_without_scripts_sets_the_cookie(client) -> None:
     reply = client.post("/i18n/setlang/", {"language": "hi", "next": "/"}, HTTP_HOST="localhost")
     assert reply.status_code == 302 and reply.cookies[settings.LANGUAGE_COOKIE_NAME].value == "hi"
+
+
+def test_the_shared_reasons_are_worded_here_and_a_game_s_own_by_its_rules() -> None:
+    assert set(i18n.REASONS) == SHARED_REASONS
+    declared = {reason: cls for cls in GAMES.values() for reason in cls.reasons}
+    assert "last_standing" in declared and "last_standing" not in i18n.REASONS
+    for reason, cls in declared.items():
+        for code, _name in settings.LANGUAGES:
+            words = cls.reasons[reason].get(code)
+            assert words, f"{cls.name}: no words for its reason {reason} in {code} (its rules' reasons)"
+            assert i18n.match_reason(reason, cls.name, code) == words
+        assert i18n.match_reason(reason) == reason.replace("_", " "), "a game's reason is not the site's"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_the_replay_page_shows_a_game_s_own_reason_in_its_words(client, monkeypatch, language) -> None:
+    """A made-up game declares a reason of its own; its match's page says it in the reader's
+    language, from the rules alone (no catalog of the site's has these words)."""
+    words = {"en": "every star taken", "hi": "सारे तारे ले लिए गए"}
+    game = type("Stars", (Game,), {"name": "stars_i18n", "title": "Stars", "titles": {"hi": "तारे"},
+                                   "reasons": {"all_stars": words}})
+    monkeypatch.setitem(GAMES, game.name, game)
+    match = Match.objects.create(lobby_code="ABCD", game=game.name, seed=1, status="finished", reason="all_stars",
+                                 ended_at=timezone.now(), replay=b"\x00")
+    page = client.get(f"/replays/{match.id.hex}/", HTTP_HOST="localhost", HTTP_ACCEPT_LANGUAGE=language)
+    html = page.content.decode()
+    assert page.status_code == 200 and f'<html lang="{language}">' in html
+    assert f" · {words[language]} · " in html
+    assert all(other not in html for code, other in words.items() if code != language)

@@ -27,6 +27,7 @@ from game.rules.base import (
     PlayerInfo,
     Setting,
     player_key,
+    shared_reason,
     valid_name,
 )
 
@@ -80,6 +81,21 @@ def test_a_game_that_declares_a_lobby_event_is_refused(monkeypatch):
     cls = type("Loud", (Game,), {"name": "loud", "events": {"match_over": "the end", "boom": "a bang"}})
     with pytest.raises(ValueError, match="match_over"):
         rules.register(cls)
+
+
+@pytest.mark.parametrize("reasons", [{"forfeit": {"en": "gave up"}}, {"lobby_gone": {"en": "gone"}},
+                                     {"all_stars": {"hi": "सारे तारे"}}, {"all_stars": {"en": ""}}])
+def test_a_game_whose_own_reason_is_a_shared_one_or_has_no_english_is_refused(reasons, monkeypatch):
+    monkeypatch.setattr(rules, "GAMES", dict(rules.GAMES))
+    with pytest.raises(ValueError, match="reasons"):
+        rules.register(type("Odd", (Game,), {"name": "odd", "reasons": reasons}))
+
+
+@pytest.mark.parametrize("cls", GAMES, ids=lambda c: c.name)
+def test_a_game_s_own_reasons_are_identifiers_with_words_in_english(cls):
+    for reason, words in cls.reasons.items():
+        assert reason.isidentifier() and reason == reason.lower() and not shared_reason(reason)
+        assert words.get("en") and all(isinstance(w, str) and w for w in words.values())
 
 
 def test_the_default_parse_input_cleans_by_the_schema():
@@ -153,4 +169,5 @@ def test_a_played_match_sends_only_declared_events_and_ends_by_result_alone(cls)
     assert seen <= set(cls.events), f"undeclared events: {seen - set(cls.events)}"
     result, snapshot = game.result(), game.snapshot()
     assert sorted(result.ranking) == [p.id for p in players] and result.reason != "aborted"
+    assert shared_reason(result.reason) or result.reason in cls.reasons, f"undeclared reason {result.reason}"
     assert game.step(DT) == [] and game.snapshot() == snapshot, "a finished game no longer changes"
