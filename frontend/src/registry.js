@@ -8,7 +8,9 @@
 //   name         the rules' name (game/rules/<name>.py)
 //   messages     the game's texts, {en: {key: text}, hi: {...}}, every key in every language
 //                (i18n.js: gameText adds them under game.<name>.; docs/i18n.md); `help`,
-//                `touch.help` and what `score` and `describe` say are looked up there
+//                `touch.help` and what `score` and `describe` say are looked up there, and
+//                `reason.<reason>`: the words for a match-over reason of its own (the rules'
+//                `reasons`; ui/results.js asks the game's words first)
 //   help         one line: how to play with the keyboard and mouse
 //   Renderer     a class: `new Renderer(canvas)` draws the game's world on the page's canvas.
 //                It has `width`, `height` (world units), `toWorld(clientX, clientY)`,

@@ -1,6 +1,7 @@
 """The browser modules say nothing to people outside their catalog (tests/i18n/i18n_js.py says how it
 is read), and the catalog has words for what the server sends them: every registered game's
-settings, every HTTP API refusal code and every reason a match can end with, in each language.
+settings, every HTTP API refusal code and every reason a match can end with (a game's own in its
+module's words), in each language.
 tests/frontend/i18n.test.mjs checks the catalog itself (every key in both languages)."""
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ const { settingKey } = await import('./frontend/src/ui/labels.js');
 for (const file of readdirSync('frontend/src/games').filter((f) => f.endsWith('.js'))) {
   await import(`./frontend/src/games/${file}`);
 }
-const [games, reasons] = JSON.parse(process.argv[1]);
+const [games, reasons, ownReasons] = JSON.parse(process.argv[1]);
 const messages = Object.fromEntries(I.LANGUAGES.map((c) => [c, I.messages(c)]));
-const out = { languages: I.LANGUAGES, messages, reasons: {}, settings: {} };
+const out = { languages: I.LANGUAGES, messages, reasons: {}, ownReasons: {}, settings: {} };
 for (const code of I.LANGUAGES) {
   I.setLanguage(code);
   out.reasons[code] = Object.fromEntries(reasons.map((r) => [r, reasonText(r)]));
+  out.ownReasons[code] = Object.fromEntries(Object.entries(ownReasons).map(
+    ([game, list]) => [game, Object.fromEntries(list.map((r) => [r, reasonText(r, game)]))]));
 }
 for (const [game, keys] of Object.entries(games)) {
   out.settings[game] = Object.fromEntries(keys.map((k) => [k, settingKey(k, game)]));
@@ -49,6 +52,11 @@ def reasons_in_docs() -> list[str]:
                    for code in re.findall(r"`(\w+)`", cell)})
 
 
+def own_reasons() -> dict[str, list[str]]:
+    """Each registered game's own match-over reasons (its rules' ``reasons``)."""
+    return {name: sorted(cls.reasons) for name, cls in GAMES.items()}
+
+
 @pytest.fixture(scope="module")
 def catalog() -> dict:
     if NODE is None:
@@ -56,7 +64,8 @@ def catalog() -> dict:
     games = {name: [*cls.default_settings, "bots", "bot_difficulty", "tick_rate", "broadcast_rate",
                    "spectator_delay", "max_players"]
              for name, cls in GAMES.items()}
-    done = subprocess.run([NODE, "--input-type=module", "-e", DUMP, json.dumps([games, reasons_in_docs()])],
+    asked = json.dumps([games, reasons_in_docs(), own_reasons()])
+    done = subprocess.run([NODE, "--input-type=module", "-e", DUMP, asked],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -123,3 +132,15 @@ def test_every_match_over_reason_reads_in_every_language(catalog: dict) -> None:
             assert text and text != reason.replace("_", " "), (language, reason)
         if language == "hi":
             assert all(re.search("[\u0900-\u097f]", text) for text in texts.values())
+
+
+def test_a_game_s_own_reasons_read_in_its_words_in_every_language(catalog: dict) -> None:
+    assert "last_standing" in own_reasons()["liars_dice"] and "last_standing" not in reasons_in_docs()
+    for language in catalog["languages"]:
+        assert "reason.last_standing" not in catalog["messages"][language], "a game's words are in its module"
+        for game, texts in catalog["ownReasons"][language].items():
+            for reason, text in texts.items():
+                own = catalog["messages"][language].get(f"game.{game}.reason.{reason}")
+                assert own and own == text, (language, game, reason)
+                if language == "hi":
+                    assert re.search("[\u0900-\u097f]", text), (game, reason)

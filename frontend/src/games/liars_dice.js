@@ -39,6 +39,7 @@ export const MESSAGES = Object.freeze({
     'refused.bad_quantity': 'Bid between 1 and all the dice on the table',
     'refused.too_low': 'Bid more dice, or as many of a higher face',
     'refused.nothing_to_call': 'There is no bid to call yet',
+    'reason.last_standing': 'Last one standing',
   },
   hi: {
     help: 'पासे का अंक और −/+ चुनकर बोली लगाएँ, फिर बोली दबाएँ; या झूठ! कहें। कुंजियाँ: 1–6, ↑/↓, Enter, L',
@@ -68,6 +69,7 @@ export const MESSAGES = Object.freeze({
     'refused.bad_quantity': 'बोली 1 से मेज़ के सभी पासों तक हो',
     'refused.too_low': 'अधिक पासे, या उतने ही पर ऊँचा अंक बोलें',
     'refused.nothing_to_call': 'अभी झूठा कहने को कोई बोली नहीं है',
+    'reason.last_standing': 'आख़िरी बचे खिलाड़ी की जीत',
   },
 });
 const t = gameText('liars_dice', MESSAGES);

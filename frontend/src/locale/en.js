@@ -110,7 +110,6 @@ export default {
   'reason.lease_lost': 'Another server took the lobby over during the match',
   'reason.handover': 'The server restarted and handed the lobby to another server',
   'reason.owner_lost': 'The server running the match was lost',
-  'reason.last_standing': 'Last one standing',
 
   // -- settings (ui/labels.js) -------------------------------------------------------------
   'setting.name': 'Lobby name',

@@ -54,9 +54,9 @@ export const EVENTS = {
     if (this.matchOverTold === told) return;
     this.matchOverTold = told;
     const players = this.lobby ? seatsAtStart(this.lobby) : 0; // bots fill seats for a rematch
-    this.results.show(e, { you: this.you, admin: this.isAdmin(), members: players });
+    this.results.show(e, { you: this.you, admin: this.isAdmin(), members: players, game: this.game });
     const winner = e.results.find((r) => r.winner);
-    if (e.status === 'aborted') this.chat.system(t('chat.over_aborted', { reason: reasonText(e.reason) }));
+    if (e.status === 'aborted') this.chat.system(t('chat.over_aborted', { reason: reasonText(e.reason, this.game) }));
     else this.chat.system(winner ? t('chat.over_winner', { name: winner.name }) : t('chat.over'));
   },
   lobby_closed() { this.chat.system(t('chat.closed')); },

@@ -129,7 +129,7 @@ export class ReplayView {
       const winner = replay.result.winner;
       if (replay.status === 'aborted') return { text: t('replay.aborted'), sub: t('replay.aborted_sub') };
       const text = winner === null || winner === undefined ? t('replay.draw') : t('replay.wins', { name: this.names.get(winner) ?? '?' });
-      return { text, sub: reasonText(replay.result.reason) };
+      return { text, sub: reasonText(replay.result.reason, this.spec.name) };
     }
     if (player.position === 0 && !player.playing) return { text: t('replay.title'), sub: t('replay.press_play') };
     return null;

@@ -4,10 +4,14 @@ import { clockTime, has, t } from '../i18n.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
 
-/** Why a match ended, as people read it (docs/protocol.md: Match-over reasons); a reason this
- * page has no words for reads as its words (a lobby_<why> one as a lobby closed mid-match). */
-export function reasonText(reason) {
+/** Why a match of `game` (its name) ended, as people read it (docs/protocol.md: Match-over
+ * reasons): the game's own words first (`reason.<reason>` in its module's MESSAGES), then the
+ * shared ones (locale/*.js); a reason nobody words reads as its words (a lobby_<why> one as a
+ * lobby closed mid-match). */
+export function reasonText(reason, game = null) {
   if (!reason) return '';
+  const own = game && `game.${game}.reason.${reason}`;
+  if (own && has(own)) return t(own);
   if (has(`reason.${reason}`)) return t(`reason.${reason}`);
   if (reason.startsWith('lobby_')) return t('reason.lobby_closed');
   return reason.replaceAll('_', ' ');
@@ -36,8 +40,9 @@ export class Results {
     this.matchId = null;
   }
 
-  /** Show the `match_over` event; `you` is the reader's member id, `admin` whether they may rematch. */
-  show(event, { you, admin, members }) {
+  /** Show the `match_over` event of a match of `game`; `you` is the reader's member id, `admin`
+   * whether they may rematch. */
+  show(event, { you, admin, members, game = null }) {
     const { els } = this;
     this.matchId = event.match;
     const winner = event.results.find((r) => r.winner);
@@ -45,7 +50,7 @@ export class Results {
     if (event.status === 'aborted') title = t('results.aborted');
     else if (winner && winner.id === you) title = t('results.you_win');
     els.title.textContent = title;
-    els.reason.textContent = reasonText(event.reason);
+    els.reason.textContent = reasonText(event.reason, game);
     els.live.replaceChildren(table(event.results, you));
     els.saved.replaceChildren(hint(t('results.saving')));
     els.saved.dataset.state = 'pending';
