@@ -28,6 +28,15 @@ def test_protocol_md_gives_each_game_settings_type_range_and_default(cls):
         assert re.search(pattern, section), f"docs/protocol.md: {cls.name} should say {pattern}"
 
 
+@pytest.mark.parametrize("cls", [c for c in GAMES.values() if c.reasons], ids=lambda c: c.name)
+def test_protocol_md_lists_a_game_s_own_reasons_in_its_section(cls):
+    heading = re.search(rf"^### .*\(`{cls.name}`", PROTOCOL, re.M)
+    assert heading, f"docs/protocol.md has no section for {cls.name}"
+    listed = re.search(r"Reasons: ([^.]*)\.", PROTOCOL[heading.end():].split("\n### ")[0])
+    assert listed and set(re.findall(r"`(\w+)`", listed.group(1))) >= set(cls.reasons), (
+        f"docs/protocol.md: {cls.name}'s section should list its reasons (Reasons: ...)")
+
+
 def error_codes_answered() -> set[str]:
     """The `error` codes game/views.py and views_replays.py can answer."""
     source = (ROOT / "game" / "views.py").read_text() + (ROOT / "game" / "views_replays.py").read_text()

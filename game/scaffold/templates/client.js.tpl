@@ -15,6 +15,8 @@ export const MESSAGES = Object.freeze({
     help: 'Move: WASD or arrow keys, or click where to go',
     touch_help: 'Move: the stick, or tap where to go',
     star: '{name} took a star ({s}).',
+    // A match-over reason of the game's own (its rules' `reasons`) is worded here, in each
+    // language: 'reason.all_stars': 'Every star taken',
   },
   hi: {
     help: 'चलना: WASD या तीर वाली कुंजियाँ, या जहाँ जाना हो वहाँ क्लिक करें',

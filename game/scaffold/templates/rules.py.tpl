@@ -66,6 +66,10 @@ class {{ Class }}(Game):
     input_schema: ClassVar[dict[str, InputField]] = {"mx": Axis(), "my": Axis(), "tx": Number(0.0, WIDTH),
                                                      "ty": Number(0.0, HEIGHT)}
     events: ClassVar[dict[str, str]] = {"star": "player `id` took the star and has `s` points"}
+    # It ends by the shared reasons score_limit, time_up or forfeit (game/rules/base.py:
+    # SHARED_REASONS). An end of its own is declared here with its words in each language, and
+    # worded as `reason.<reason>` in the browser module's MESSAGES (docs/new-game.md):
+    # reasons: ClassVar[dict[str, dict[str, str]]] = {"all_stars": {"en": "every star taken", "hi": "..."}}
 
     def __init__(self, *, seed: int, players: list[PlayerInfo], settings: dict[str, Any]):
         super().__init__(seed=seed, players=players, settings=settings)
@@ -160,7 +164,7 @@ class {{ Class }}(Game):
 
     # Everyone sees the whole snapshot. For hidden information define ``view(self, seat)``: the
     # snapshot as seated player ``seat`` sees it (``None``: spectators); the engine then sends
-    # each socket its own view only (game/rules/liars_dice.py hides each player's dice). For a
+    # each socket its own view only (docs/new-game.md, 8: a dice game hides each player's dice). For a
     # turn-based game set ``turn_based = True`` (no frame while nothing changed, the loop rests
     # between moves), ``volatile`` (a turn clock), ``wake_in()`` (its timer), and refuse a move
     # with ``raise MoveRefused(reason)``, ``reason`` one of ``refusals`` (docs/new-game.md, 8).
