@@ -32,16 +32,8 @@ from game.cluster.lease import Leases
 from game.engine.clock import FakeClock
 from game.engine.lobby import JoinRequest, Lobby, LobbyConfig, NullConnection
 from game.engine.loop import LobbyLoop
+from game.loadtest import inproc
 from game.rules.arena import Arena
-
-
-class _Hooks:
-    def publish(self, code, data): pass
-    def save_match(self, record): pass
-    def lobby_closed(self, code): pass
-    def lobby_changed(self, loop): pass
-    def relay_state(self, *args, **kwargs): pass
-    def lobby_abandoned(self, loop): pass
 
 
 class _Conn(NullConnection):
@@ -51,7 +43,7 @@ class _Conn(NullConnection):
 async def _lobby(n: int, players: int) -> LobbyLoop:
     loop = LobbyLoop(Lobby(LobbyConfig(code=f"B{n:05d}", name="bench", game_cls=Arena, max_players=players,
                                        settings={"time_limit_s": 3600, "score_limit": 3600})),
-                     clock=FakeClock(), hooks=_Hooks(), countdown_s=0.05)
+                     clock=FakeClock(), hooks=inproc.Hooks(), countdown_s=0.05)
     futures = [loop.submit_join(JoinRequest(name=f"p{i}", role="player", identity=f"g:{n}:{i}", conn=_Conn(),
                                             is_creator=i == 0)) for i in range(players)]
     loop.step_tick(0.05)

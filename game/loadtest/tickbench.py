@@ -24,6 +24,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from game.loadtest import inproc
+
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gameserver.settings")
@@ -48,32 +50,15 @@ class _Timed:
 
 async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int], spectators: int = 0,
                  spectator_delay_s: int = 0):
-    from django.conf import settings
-
-    from game.consumers import LobbyConsumer
-    from game.engine.clock import FakeClock
-    from game.engine.commands import handle as handle_command
-    from game.engine.lobby import JoinRequest, Lobby, LobbyConfig
-    from game.engine.loop import LobbyLoop
+    from game.engine.lobby import JoinRequest
     from game.engine.outbox import Outbox
-    from game.limits import ErrorBudget, buckets_for
     from game.rules import GAMES
-
-    class Hooks:
-        def publish(self, code, data): pass
-        def save_match(self, record): pass
-        def lobby_closed(self, code): pass
-        def lobby_changed(self, loop): pass
-        def relay_state(self, *args, **kwargs): pass
-        def lobby_abandoned(self, loop): pass
 
     game_cls = GAMES[game]
     limit = {"arena": {"score_limit": 10**6, "time_limit_s": 10**6}}.get(game, {})
-    lobby = Lobby(LobbyConfig(code="BENCH", name="bench", game_cls=game_cls, max_players=players,
-                              tick_rate_hz=tick_rate, settings={**game_cls.default_settings, **limit,
-                                                                **({"spectator_delay": spectator_delay_s}
-                                                                   if spectator_delay_s else {})}))
-    loop = LobbyLoop(lobby, clock=FakeClock(), hooks=Hooks(), countdown_s=0.0)
+    loop = inproc.lobby_loop(game_cls, players, tick_rate,
+                             {**limit, **({"spectator_delay": spectator_delay_s} if spectator_delay_s else {})})
+
     class TimedOutbox(Outbox):
         """The outbox, its `push_state` timed once the match plays (it has slots: no attribute to wrap)."""
 
@@ -89,28 +74,12 @@ async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int],
             finally:
                 spent["fan-out"] += time.perf_counter_ns() - began
 
-    consumers = []
-    for i in range(players):
-        consumer = LobbyConsumer()
-        consumer.outbox = TimedOutbox(_never, _never, send_now=_Sink().send_now)
-        consumer.budget = ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"])
-        # The bench runs faster than real time: an input bucket that never runs dry (same work).
-        consumer.buckets = buckets_for(tick_rate, {**settings.GAME["RATE_LIMITS"], "input": (1e12, 1e12)})
-        consumer.lobby_loop = loop
-        future = loop.submit_join(JoinRequest(name=f"p{i}", role="player", identity=f"g:{i}",
-                                              conn=consumer.outbox, is_creator=i == 0))
-        loop.step_tick(1.0 / tick_rate)
-        consumer.member = future.result()
-        consumers.append(consumer)
+    consumers = inproc.seat(loop, players, tick_rate, _SINK, TimedOutbox)
     for i in range(spectators):  # watchers: their frames go to a sink of their own
         loop.submit_join(JoinRequest(name=f"w{i}", role="spectator", identity=f"w:{i}",
-                                     conn=TimedOutbox(_never, _never, send_now=_SpectatorSink().send_now)))
+                                     conn=TimedOutbox(inproc.never, inproc.never, send_now=_SPECTATOR_SINK.send_now)))
     loop.step_tick(1.0 / tick_rate)
-    for consumer in consumers:
-        handle_command(lobby, consumer.member.id, "ready", {"ready": True})
-    handle_command(lobby, consumers[0].member.id, "start", {})
-    loop.step_tick(1.0 / tick_rate)
-    assert lobby.phase == "playing", lobby.phase
+    inproc.start(loop, consumers, tick_rate)
     # Time the stages: each wraps the one below it, so the report subtracts.
     game_obj = loop.match.game
     for name, owner, attr in (("tick", loop, "step_tick"), ("play", loop, "_play"),
@@ -143,24 +112,8 @@ class _TimedRecorder:
 _RESTORE: list[tuple[Any, str, Any]] = []  # module attributes the bench wrapped, to put back
 
 
-async def _never(*args: Any) -> None:
-    raise AssertionError("the bench's send_now takes every frame")
-
-
-class _Sink:
-    frames = 0
-
-    def send_now(self, data: bytes) -> bool:
-        _Sink.frames += 1
-        return True
-
-
-class _SpectatorSink:
-    frames = 0
-
-    def send_now(self, data: bytes) -> bool:
-        _SpectatorSink.frames += 1
-        return True
+_SINK = inproc.Sink()  # the players' frames
+_SPECTATOR_SINK = inproc.Sink()  # the watchers' frames
 
 
 def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: float = 60.0, seed: int = 1,
@@ -179,7 +132,7 @@ def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: flo
         ticks = int(seconds * tick_rate)
         fire_chance = min(1.0, SHOTS_PER_S * dt)
         moves = [(rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))) for _ in consumers]
-        frames_before, watched_before, cpu_before = _Sink.frames, _SpectatorSink.frames, time.process_time_ns()
+        frames_before, watched_before, cpu_before = _SINK.frames, _SPECTATOR_SINK.frames, time.process_time_ns()
         for input_seq in range(1, ticks + 1):
             inputs = []
             for i, _consumer in enumerate(consumers):
@@ -194,10 +147,10 @@ def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: flo
             loop.clock.burn(dt)
             loop.step_tick(dt)
         cpu_ns = time.process_time_ns() - cpu_before
-        frames = _Sink.frames - frames_before
+        frames = _SINK.frames - frames_before
         assert frames == ticks * len(consumers), f"{frames} frames in {ticks} ticks: inputs were refused?"
         return {"ticks": ticks, "frames": frames, "inputs": ticks * len(consumers),
-                "spectator_frames": _SpectatorSink.frames - watched_before, "cpu_us_per_tick": cpu_ns / ticks / 1000}
+                "spectator_frames": _SPECTATOR_SINK.frames - watched_before, "cpu_us_per_tick": cpu_ns / ticks / 1000}
 
     try:
         counts = asyncio.run(main())

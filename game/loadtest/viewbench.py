@@ -28,7 +28,8 @@ import os
 import random
 import statistics
 import time
-from typing import Any
+
+from game.loadtest import inproc
 
 FOG_PX = 500.0  # how far a FogArena player sees
 
@@ -72,58 +73,10 @@ def fog_arena() -> type:
     return FogArena
 
 
-class _Sink:
-    frames = 0
-
-    def send_now(self, data: bytes) -> bool:
-        _Sink.frames += 1
-        return True
-
-
-async def _never(*args: Any) -> None:
-    raise AssertionError("the bench's send_now takes every frame")
-
-
-def _lobby(game_cls: type, players: int, tick_rate: int):
-    from django.conf import settings
-
-    from game.consumers import LobbyConsumer
-    from game.engine.clock import FakeClock
-    from game.engine.commands import handle as handle_command
-    from game.engine.lobby import JoinRequest, Lobby, LobbyConfig
-    from game.engine.loop import LobbyLoop
-    from game.engine.outbox import Outbox
-    from game.limits import ErrorBudget, buckets_for
-
-    class Hooks:
-        def publish(self, code, data): pass
-        def save_match(self, record): pass
-        def lobby_closed(self, code): pass
-        def lobby_changed(self, loop): pass
-        def relay_state(self, *args, **kwargs): pass
-        def lobby_abandoned(self, loop): pass
-
-    lobby = Lobby(LobbyConfig(code="BENCH", name="bench", game_cls=game_cls, max_players=players,
-                              tick_rate_hz=tick_rate,
-                              settings={**game_cls.default_settings, "score_limit": 3600, "time_limit_s": 3600}))
-    loop = LobbyLoop(lobby, clock=FakeClock(), hooks=Hooks(), countdown_s=0.0)
-    consumers = []
-    for i in range(players):
-        consumer = LobbyConsumer()
-        consumer.outbox = Outbox(_never, _never, send_now=_Sink().send_now)
-        consumer.budget = ErrorBudget(settings.GAME["ERROR_BUDGET"], settings.GAME["ERROR_WINDOW_S"])
-        consumer.buckets = buckets_for(tick_rate, {**settings.GAME["RATE_LIMITS"], "input": (1e12, 1e12)})
-        consumer.lobby_loop = loop
-        future = loop.submit_join(JoinRequest(name=f"p{i}", role="player", identity=f"g:{i}",
-                                              conn=consumer.outbox, is_creator=i == 0))
-        loop.step_tick(1.0 / tick_rate)
-        consumer.member = future.result()
-        consumers.append(consumer)
-    for consumer in consumers:
-        handle_command(lobby, consumer.member.id, "ready", {"ready": True})
-    handle_command(lobby, consumers[0].member.id, "start", {})
-    loop.step_tick(1.0 / tick_rate)
-    assert lobby.phase == "playing", lobby.phase
+def _lobby(game_cls: type, players: int, tick_rate: int, sink: inproc.Sink):
+    loop = inproc.lobby_loop(game_cls, players, tick_rate, {"score_limit": 3600, "time_limit_s": 3600})
+    consumers = inproc.seat(loop, players, tick_rate, sink)
+    inproc.start(loop, consumers, tick_rate)
     return loop, consumers
 
 
@@ -136,7 +89,8 @@ def views(players: int = 8, tick_rate: int = 20, rounds: int = 6, segment_ticks:
     kinds = {"shared": Arena, "views": fog_arena()}
 
     async def main() -> dict:
-        lobbies = {name: _lobby(cls, players, tick_rate) for name, cls in kinds.items()}
+        sink = inproc.Sink()
+        lobbies = {name: _lobby(cls, players, tick_rate, sink) for name, cls in kinds.items()}
         rngs = {name: random.Random(seed) for name in kinds}
         seqs = dict.fromkeys(kinds, 0)
         spent: dict[str, list[float]] = {name: [] for name in kinds}
@@ -148,7 +102,7 @@ def views(players: int = 8, tick_rate: int = 20, rounds: int = 6, segment_ticks:
                 loop, consumers = lobbies[name]
                 rng = rngs[name]
                 moves = [(rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1))) for _ in consumers]
-                before_frames = _Sink.frames
+                before_frames = sink.frames
                 began = time.process_time_ns()
                 for _tick in range(segment_ticks):
                     seqs[name] += 1
@@ -160,7 +114,7 @@ def views(players: int = 8, tick_rate: int = 20, rounds: int = 6, segment_ticks:
                     loop.clock.burn(dt)
                     loop.step_tick(dt)
                 spent[name].append((time.process_time_ns() - began) / segment_ticks / 1000)
-                frames[name] += _Sink.frames - before_frames
+                frames[name] += sink.frames - before_frames
         return {"us_per_tick": {name: round(statistics.median(v), 1) for name, v in spent.items()},
                 "segments_us": spent, "frames": frames, "ticks": rounds * segment_ticks}
 
