@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 # The servers started as the bench (and the Makefile) start them.
 from game.loadtest.bench import server_command
@@ -75,22 +77,52 @@ def live_server_process(tmp_path: Path, kind: str = "daphne", *, root: Path = RO
     proc = subprocess.Popen(server_command(kind, port, tick_rate=20), cwd=root, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    raise RuntimeError(f"{kind} did not start:\n" + (tmp_path / f"{kind}.log").read_text()) from None
-                time.sleep(0.1)
+        wait_healthy(base, proc, log, kind)
         yield base, proc
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, log: BinaryIO, what: str, timeout_s: float = 30.0) -> None:
+    """Poll ``base``/healthz until it answers 200; raise with the server's output (``log``, the
+    file it writes to) if ``proc`` exits first or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                output = Path(log.name).read_text(errors="replace")
+                raise RuntimeError(f"{what} did not start:\n{output}") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def run_cluster(tmp_path: Path, env: dict[str, str], processes: int, *args: str):
+    """`make run-cluster` (``python -m game.cluster.run``) with ``processes`` workers on a free
+    port, ``args`` added, in ``env``; waits for /healthz (60 s at most) and yields ``(base URL,
+    Popen)``; stops it with SIGTERM (SIGKILL after 30 s) on the way out. Its output goes to
+    ``tmp_path``/cluster.log."""
+    port = free_port()
+    log = open(tmp_path / "cluster.log", "wb")  # noqa: SIM115 (the cluster's output for its life; closed below)
+    proc = subprocess.Popen([sys.executable, "-m", "game.cluster.run", "--processes", str(processes),
+                             "--port", str(port), *args], cwd=ROOT, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, proc, log, "run-cluster", timeout_s=60)
+        yield base, proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()

@@ -24,19 +24,22 @@ import websockets
 
 from game import protocol
 from game.engine.delta import apply
-from tests.liveserver import free_port
+from tests.liveserver import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cluster_database(base_url: str) -> str:
-    """Create (afresh) and migrate the database the cluster's processes share."""
-    parts = urlsplit(base_url)
-    name = f"gs_cluster_{os.getpid()}"
+def fresh_database(base_url: str, name: str) -> str:
+    """Create the database ``name`` (afresh) on the server of ``base_url``; returns its URL."""
     with psycopg.connect(base_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(parts._replace(path="/" + name))
+    return urlunsplit(urlsplit(base_url)._replace(path="/" + name))
+
+
+def cluster_database(base_url: str) -> str:
+    """Create (afresh) and migrate the database the cluster's processes share."""
+    url = fresh_database(base_url, f"gs_cluster_{os.getpid()}")
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "gameserver.settings", "DEBUG": "1"}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
                    check=True, timeout=180)
@@ -73,15 +76,8 @@ class Cluster:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                  "gameserver.asgi:application"], cwd=ROOT, env=self.env, stdout=log, stderr=log)
         self.procs[name], self.ports[name], self.logs[name] = proc, port, log
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.http(name) + "/healthz", timeout=1):
-                    return self.http(name)
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne {name} did not start:\n{self.log(name)}") from None
-                time.sleep(0.1)
+        wait_healthy(self.http(name), proc, log, f"daphne {name}")
+        return self.http(name)
 
     def http(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import uuid
 
 import pytest
 
-from tests.liveserver import ROOT, free_port
+from tests.liveserver import ROOT, run_cluster
 
 pytestmark = [pytest.mark.server,
               pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="run-cluster needs REDIS_URL")]
@@ -34,7 +33,6 @@ def value(text: str, series: str) -> float:
 
 
 def test_a_scrape_of_any_worker_sums_the_cluster(tmp_path):
-    port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("GAME_") and k != "DATABASE_URL"},
            "SQLITE_PATH": str(tmp_path / "cluster.sqlite3"), "GAME_CLUSTER_PREFIX": f"gsmet:{uuid.uuid4().hex[:8]}:",
            "DJANGO_SETTINGS_MODULE": "gameserver.settings", "DEBUG": "1", "METRICS_TOKEN": "scrape-me",
@@ -43,19 +41,7 @@ def test_a_scrape_of_any_worker_sums_the_cluster(tmp_path):
     (tmp_path / "metrics").mkdir()
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True,
                    timeout=180)
-    log = open(tmp_path / "cluster.log", "wb")  # noqa: SIM115 (the cluster's output for its life)
-    cluster = subprocess.Popen([sys.executable, "-m", "game.cluster.run", "--processes", "2", "--port", str(port),
-                                "--drain", "1"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1):
-                    break
-            except OSError:
-                assert cluster.poll() is None and time.monotonic() < deadline, "run-cluster did not start"
-                time.sleep(0.2)
+    with run_cluster(tmp_path, env, 2, "--drain", "1") as (base, _cluster):
         codes = []
         for _ in range(8):  # each lands on whichever worker the kernel hands the connection to
             request = urllib.request.Request(base + "/api/lobbies", data=json.dumps({"game": "arena"}).encode(),
@@ -78,10 +64,3 @@ def test_a_scrape_of_any_worker_sums_the_cluster(tmp_path):
         assert seen[-10:] == [8.0] * 10, seen
         assert per_lobby == set(codes) and partial, (per_lobby, codes)
         assert value(text, 'game_tick_seconds_count{game="arena"}') > 0
-    finally:
-        cluster.send_signal(signal.SIGTERM)
-        try:
-            cluster.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            cluster.kill()
-        log.close()

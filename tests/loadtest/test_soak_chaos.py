@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 
-from tests.liveserver import ROOT, free_port
+from tests.cluster.harness import drop_database, fresh_database
+from tests.liveserver import ROOT, run_cluster
 
 pytestmark = [pytest.mark.server,
               pytest.mark.skipif(not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL")),
@@ -26,20 +22,12 @@ pytestmark = [pytest.mark.server,
 
 @pytest.fixture
 def soak_database():
-    base = os.environ["DATABASE_URL"]
-    parts = urlsplit(base)
-    name = f"gs_soak_{os.getpid()}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(parts._replace(path="/" + name))
+    url = fresh_database(os.environ["DATABASE_URL"], f"gs_soak_{os.getpid()}")
     yield url
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(url)
 
 
 def test_chaos_soak_kills_workers_and_judges_the_database(tmp_path, soak_database):
-    port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("GAME_")},
            "DATABASE_URL": soak_database, "GAME_CLUSTER_PREFIX": f"gssoak:{uuid.uuid4().hex[:8]}:",
            "DJANGO_SETTINGS_MODULE": "gameserver.settings", "DEBUG": "1", "PYTHONUNBUFFERED": "1",
@@ -47,30 +35,11 @@ def test_chaos_soak_kills_workers_and_judges_the_database(tmp_path, soak_databas
            "GAME_MAX_CONNECTIONS_PER_ADDRESS": "10000", "GAME_DRAIN_S": "2"}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True,
                    timeout=180)
-    log = open(tmp_path / "cluster.log", "wb")  # noqa: SIM115 (the cluster's output for its life)
-    cluster = subprocess.Popen([sys.executable, "-m", "game.cluster.run", "--processes", "3", "--host", "127.0.0.1",
-                                "--port", str(port), "--drain", "2"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1):
-                    break
-            except OSError:
-                assert cluster.poll() is None and time.monotonic() < deadline, "run-cluster did not start"
-                time.sleep(0.2)
+    with run_cluster(tmp_path, env, 3, "--host", "127.0.0.1", "--drain", "2") as (base, cluster):
         out = subprocess.run([sys.executable, "manage.py", "soak", "--url", base, "--lobbies", "3", "--players", "3",
                               "--duration", "30", "--kill-every", "8", "--cluster-pid", str(cluster.pid),
                               "--json", str(tmp_path / "soak.json")],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    finally:
-        cluster.send_signal(signal.SIGTERM)
-        try:
-            cluster.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            cluster.kill()
-        log.close()
     print(out.stdout[-2500:])  # noqa: T201 (the verdict table, for docs/deploy.md)
     report = json.loads((tmp_path / "soak.json").read_text())
     checks = {c["check"]: c for c in report["checks"]}
