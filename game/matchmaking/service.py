@@ -164,6 +164,11 @@ class Matchmaker:
         """One round: form lobbies, watch pending ones, send statuses when due."""
         for group in self.queue.form_matches(now):
             await self._open(group)
+        self._end_round(now)
+
+    def _end_round(self, now: float) -> None:
+        """The rest of a round, once its matches are formed: watch pending lobbies, send
+        statuses when due."""
         self._watch_pending(self.clock())
         if now - self.last_status >= self.config["STATUS_INTERVAL_S"] - 1e-6:
             self.last_status = now

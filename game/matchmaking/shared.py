@@ -87,12 +87,7 @@ class SharedMatchmaker(Matchmaker):
         except Exception as exc:  # Redis unreachable: this round matches nobody (tickets wait)
             OUTAGE.report(f"matchmaking {self.game_cls.name}", exc, log, "shared queue round failed")
             return
-        self._watch_pending(self.clock())
-        if now - self.last_status >= self.config["STATUS_INTERVAL_S"] - 1e-6:
-            self.last_status = now
-            positions = self.queue.positions()
-            for sub in list(self.watchers):
-                sub.push(self.status(sub, now, positions))
+        self._end_round(now)
 
     async def _share(self, now: float) -> None:
         wall = time.time()
