@@ -39,3 +39,12 @@ def cluster(tmp_path, cluster_db):
     made = Cluster(tmp_path, cluster_db, REDIS_URL)
     yield made
     made.close()
+
+
+@pytest.fixture
+async def redis_client():
+    """An asyncio Redis client on REDIS_URL, closed after the test."""
+    import redis.asyncio as aioredis
+    client = aioredis.Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()

@@ -3,7 +3,6 @@ nothing left behind by a closed lobby, and the lobby list read per bucket."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -12,16 +11,6 @@ from redis.crc import key_slot
 from game.cluster.directory import Directory
 from game.cluster.keys import Keys
 from game.cluster.lease import Leases
-
-REDIS_URL = os.environ.get("REDIS_URL")
-
-
-@pytest.fixture
-async def redis_client():
-    import redis.asyncio as aioredis
-    client = aioredis.Redis.from_url(REDIS_URL)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 
 import pytest
@@ -11,16 +10,6 @@ import pytest
 from game.cluster.directory import Directory
 from game.cluster.lease import Leases
 from tests.waits import until
-
-REDIS_URL = os.environ.get("REDIS_URL")
-
-
-@pytest.fixture
-async def redis_client():
-    import redis.asyncio as aioredis
-    client = aioredis.Redis.from_url(REDIS_URL)
-    yield client
-    await client.aclose()
 
 
 async def holder(leases: Leases, code: str, expected) -> bool:
