@@ -9,6 +9,7 @@ import json
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from .helpers import EVERYONE_READY, member_id, wait_phase
 from .phone import phone
@@ -38,6 +39,8 @@ def test_a_match_of_liars_dice_by_mouse_and_touch_watched_rated_and_replayed(ope
     ann.select_option("#create-game", NAME)
     ann.wait_for_function("() => document.getElementById('create-help').textContent.includes('Bid')")
     ann.fill("#create-settings input[name=dice]", "1")  # one die each: one call ends the match
+    # The longest turn clock: on a loaded machine a turn of this test must not run out on its own.
+    ann.fill("#create-settings input[name=turn_time]", "120")
     ann.click("#create-submit")
     ann.wait_for_url("**/play/*/")
     wait_phase(ann, "waiting")
@@ -53,6 +56,8 @@ def test_a_match_of_liars_dice_by_mouse_and_touch_watched_rated_and_replayed(ope
         page.wait_for_function("() => Object.keys(window.__game.players()).length === 2")
 
     # Each player sees their own die, not the other's; the spectator sees none.
+    for page in (ann, ben):
+        page.wait_for_function("() => Object.values(window.__game.players()).some(p => p.d)")
     assert [name for name, d in dice_shown(ann).items() if d] == ["Ann"]
     assert [name for name, d in dice_shown(ben).items() if d] == ["Ben"]
     assert not any(dice_shown(cy).values())
@@ -74,7 +79,7 @@ def test_a_match_of_liars_dice_by_mouse_and_touch_watched_rated_and_replayed(ope
     press(page, "face3", touch=touch)
     press(page, "bid", touch=touch)
     cy.wait_for_function("() => window.__game.globals()?.bq === 1 && window.__game.globals()?.bf === 3")
-    assert f"{first} bids 1 × 3." in cy.inner_text("#chat-log")
+    expect(cy.locator("#chat-log")).to_contain_text(f"{first} bids 1 × 3.")
 
     page, touch = pages[second]  # calls it: the cups lift for everyone
     press(page, "liar", touch=touch)
