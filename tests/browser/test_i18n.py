@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from ..liveserver import create_lobby
 from .conftest import ARTIFACTS
@@ -42,7 +43,9 @@ def check_lobbies(page, code: str) -> None:
     page.wait_for_function("() => /अपडेट/.test(document.getElementById('lobbies-status').textContent)")  # the scripts'
     row = page.locator(f"#lobby-rows tr[data-code='{code}']")
     assert row.locator("a.button.primary").inner_text() == "शामिल हों" and "अखाड़ा" in row.inner_text()
-    assert "अखाड़ा" in page.inner_text("#quick-games") and "स्कोर सीमा" in page.inner_text("#create-settings")
+    # The quick-match games and the settings form come from /api/games, apart from the list.
+    expect(page.locator("#quick-games")).to_contain_text("अखाड़ा")
+    expect(page.locator("#create-settings")).to_contain_text("स्कोर सीमा")
 
 
 def check_game_page(page) -> None:
