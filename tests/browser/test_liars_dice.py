@@ -67,7 +67,11 @@ def test_a_match_of_liars_dice_by_mouse_and_touch_watched_rated_and_replayed(ope
     shot(ben, "liars-dice-phone")
 
     ids = {"Ann": member_id(ann, "Ann"), "Ben": member_id(ann, "Ben")}
-    turn = ann.evaluate("window.__game.globals().tu")
+    # Whose turn it is, once the page has been told (a frame may still be on its way).
+    turn = ann.evaluate("window.__game.globals()?.tu")
+    if turn not in ids.values():
+        ann.wait_for_function("ids => ids.includes(window.__game.globals()?.tu)", arg=list(ids.values()))
+        turn = ann.evaluate("window.__game.globals().tu")
     first, second = ("Ann", "Ben") if turn == ids["Ann"] else ("Ben", "Ann")
     pages = {"Ann": (ann, False), "Ben": (ben, True)}
 
