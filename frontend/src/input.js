@@ -26,7 +26,9 @@ function pressing(target, code) {
  * `toWorld(clientX, clientY)` maps to world coordinates. What a game's `sample(c, view)` reads:
  * `axis(negative, positive)`, `down(code)`, `pointer` (the mouse in world units, or null),
  * `pressed` (the main button held), `clicked` (a click since the last input, even one shorter
- * than an input interval) and `click` (that click's world point, or null: a one-off input).
+ * than an input interval), `click` (that click's world point, or null: a one-off input) and
+ * `clicks` (every click's world point since the last input, in order: two quick taps, say a
+ * choice and a confirm, both count even when they land between two samples).
  */
 export class Controls {
   constructor({ keys = [], surface, toWorld = () => null, target = window }) {
@@ -37,6 +39,7 @@ export class Controls {
     this.pressed = false;
     this.clicked = false;
     this.click = null;
+    this.clicks = [];
     this.enabled = true;
     this.listeners = [
       [target, 'keydown', (e) => this.key(e, true)],
@@ -63,6 +66,7 @@ export class Controls {
     if (!this.enabled) return;
     this.clicked = true;
     this.click = this.toWorld(event.clientX, event.clientY);
+    this.clicks.push(this.click);
   }
 
   /** Whether the key `code` is held. */
@@ -82,6 +86,7 @@ export class Controls {
     const d = input.sample(this, view);
     this.clicked = false;
     this.click = null;
+    this.clicks = [];
     return d;
   }
 

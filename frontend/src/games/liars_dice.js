@@ -148,8 +148,11 @@ export const input = Object.freeze({
       if (down) choice.keys.add(code);
       else choice.keys.delete(code);
     }
-    const hit = c.clicked ? buttonAt(c.click) : null;
-    if (hit) move = press(hit.id, g) ?? move;
+    // Every tap since the last sample, in order: a face and then Bid tapped quickly both count.
+    for (const point of c.clicks ?? (c.clicked ? [c.click] : [])) {
+      const hit = buttonAt(point);
+      if (hit) move = press(hit.id, g) ?? move;
+    }
     return move;
   },
 });
