@@ -146,9 +146,13 @@ class Player:
         self.task = asyncio.get_running_loop().create_task(self._read(self.ws))
         return self
 
+    def _received(self, data: bytes) -> None:
+        """A message's bytes as they came off the socket (kept by a subclass that reads them)."""
+
     async def _read(self, ws) -> None:
         try:
             async for data in ws:
+                self._received(data)
                 frame = protocol.decode_server(data)
                 frame["_at"] = time.monotonic()
                 if frame["k"] == "welcome":

@@ -10,7 +10,6 @@ import asyncio
 
 import msgpack
 import pytest
-import websockets
 
 from game import protocol
 from game.cluster.guests import Guests, RemoteConn
@@ -36,19 +35,8 @@ class RawPlayer(Player):
         super().__init__(url, origin)
         self.raw: list[bytes] = []
 
-    async def _read(self, ws) -> None:
-        try:
-            async for data in ws:
-                self.raw.append(data)
-                frame = protocol.decode_server(data)
-                if frame["k"] == "welcome":
-                    self.welcome = frame
-                self.frames.append(frame)
-                self.changed.set()
-        except websockets.ConnectionClosed:
-            pass
-        self.close_code = ws.close_code
-        self.changed.set()
+    def _received(self, data: bytes) -> None:
+        self.raw.append(data)
 
     def state(self) -> dict | None:
         """The game as this socket's frames build it (None before its first full frame)."""
