@@ -56,7 +56,15 @@ class Client:
         if message["type"] == "websocket.close":
             self.close_code = message.get("code")
             return None
-        frame = protocol.decode_server(message["bytes"])
+        return self._take(message["bytes"])
+
+    def _received(self, data: bytes) -> None:
+        """A message's bytes as they came off the socket (kept by a subclass that reads them)."""
+
+    def _take(self, data: bytes) -> dict:
+        """Decode one message off the socket, follow the snapshot and keep the frame."""
+        self._received(data)
+        frame = protocol.decode_server(data)
         self._track(frame)
         self.frames.append(frame)
         return frame
@@ -105,9 +113,7 @@ class Client:
             if message["type"] == "websocket.close":
                 self.close_code = message.get("code")
             else:
-                frame = protocol.decode_server(message["bytes"])
-                self._track(frame)
-                self.frames.append(frame)
+                self._take(message["bytes"])
 
     async def disconnect(self) -> None:
         await self.comm.disconnect()

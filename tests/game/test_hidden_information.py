@@ -27,29 +27,8 @@ class RawClient(Client):
         super().__init__(*args, **kw)
         self.raw: list[bytes] = []
 
-    async def _next(self, timeout: float):
-        message = await self.comm.receive_output(timeout)
-        if message["type"] == "websocket.close":
-            self.close_code = message.get("code")
-            return None
-        self.raw.append(message["bytes"])
-        frame = protocol.decode_server(message["bytes"])
-        self._track(frame)
-        self.frames.append(frame)
-        return frame
-
-    def drain(self) -> None:
-        queue = self.comm.output_queue
-        while not queue.empty():
-            message = queue.get_nowait()
-            if message["type"] == "websocket.close":
-                self.close_code = message.get("code")
-            else:
-                self.raw.append(message["bytes"])
-                frame = protocol.decode_server(message["bytes"])
-                self._track(frame)
-                self.frames.append(frame)
-
+    def _received(self, data: bytes) -> None:
+        self.raw.append(data)
 
 async def join(code: str, name: str, role: str = "player", token: str | None = None) -> RawClient:
     query = f"role={role}&name={name}" + (f"&token={token}" if token else "")
