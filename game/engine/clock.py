@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
+class Alarm(Protocol):
+    def cancel(self) -> None: ...
+
+
 class Clock(Protocol):
-    """What the tick loop reads time from (`MonotonicClock`, or `FakeClock` in tests)."""
+    """What the tick loops read time from (`MonotonicClock`, or `FakeClock` in tests)."""
 
     def now(self) -> float: ...
     def wall_ms(self) -> int: ...
     async def sleep_until(self, deadline: float) -> None: ...
+    def wake_at(self, deadline: float, callback: Callable[[], object]) -> Alarm:
+        """Call ``callback`` once ``deadline`` has come (unless the alarm is cancelled first)."""
 
 
 def wall_ms() -> int:
@@ -34,17 +41,20 @@ class MonotonicClock:
         # Always yield once, even when late, so a lagging loop cannot starve the others.
         await asyncio.sleep(delay if delay > 0 else 0)
 
+    def wake_at(self, deadline: float, callback: Callable[[], object]) -> Alarm:
+        return asyncio.get_running_loop().call_at(deadline, callback)
+
 
 class FakeClock:
     """A clock that moves only when a test calls `advance`.
 
-    Tasks sleeping in `sleep_until` wake, in deadline order, as `advance` passes their
-    deadline; `advance` lets each woken task run before moving on.
+    Tasks sleeping in `sleep_until` wake, and alarms set with `wake_at` ring, in deadline order,
+    as `advance` passes their deadline; `advance` lets each woken task run before moving on.
     """
 
     def __init__(self, start: float = 1000.0) -> None:
         self._now = start
-        self._sleepers: list[tuple[float, asyncio.Future]] = []
+        self._sleepers: list[tuple[float, Callable[[], object]]] = []
         self.work_per_tick = 0.0  # simulated processing time, to test overruns
 
     def now(self) -> float:
@@ -57,8 +67,13 @@ class FakeClock:
         if deadline <= self._now:
             return  # late: run on at once, as a real loop catching up would
         fut = asyncio.get_running_loop().create_future()
-        self._sleepers.append((deadline, fut))
+        self._sleepers.append((deadline, lambda: fut.done() or fut.set_result(None)))
         await fut
+
+    def wake_at(self, deadline: float, callback: Callable[[], object]) -> Alarm:
+        entry = (deadline, callback)
+        self._sleepers.append(entry)
+        return _FakeAlarm(self._sleepers, entry)
 
     def burn(self, seconds: float) -> None:
         """Pretend the caller spent ``seconds`` working (the clock moves, nobody wakes)."""
@@ -72,13 +87,21 @@ class FakeClock:
             due = [s for s in self._sleepers if s[0] <= target + 1e-9]  # float sums drift a hair
             if not due:
                 break
-            deadline, fut = min(due, key=lambda s: s[0])
-            self._sleepers.remove((deadline, fut))
-            self._now = max(self._now, deadline)
-            if not fut.done():
-                fut.set_result(None)
+            entry = min(due, key=lambda s: s[0])
+            self._sleepers.remove(entry)
+            self._now = max(self._now, entry[0])
+            entry[1]()
         self._now = max(self._now, target)
         await _settle()
+
+
+class _FakeAlarm:
+    def __init__(self, sleepers: list, entry: tuple) -> None:
+        self.sleepers, self.entry = sleepers, entry
+
+    def cancel(self) -> None:
+        if self.entry in self.sleepers:
+            self.sleepers.remove(self.entry)
 
 
 async def _settle(rounds: int = 5) -> None:

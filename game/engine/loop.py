@@ -1,4 +1,4 @@
-"""The fixed-timestep tick loop: one asyncio task per lobby.
+"""A lobby's tick loop: what one tick does, and how the loop ends.
 
 Each tick, in order: apply queued joins, leaves and commands; advance the phase
 (countdown, playing); apply queued inputs and step the game by exactly ``1/tick_rate``
@@ -7,13 +7,12 @@ lobby's `Broadcaster` (game.engine.broadcast), lobby and event frames to `LoopHo
 (the channel-layer group), finished matches to `LoopHooks.save_match`. The match itself —
 its game, roster, replay log and bots — is a `Match` (game.engine.match).
 
-Deadlines are ``start + n * period`` on a monotonic clock, so sleeping never adds up to
-drift. The game steps at the tick rate (the simulation rate); state frames leave on every
-k-th step when the lobby's ``broadcast_rate`` is k times lower (Colyseus' simulation
-interval and patch rate); lobby and event frames at the end of any tick that has some.
-A tick that ends after the next deadline is an overrun: counted and logged; when the loop
-falls more than ``max_catchup_ticks`` behind it skips ahead and counts the skipped ticks
-instead of running a burst.
+The ticks of every lobby of the process are run by one scheduler (game.engine.scheduler):
+a fixed timestep per lobby (deadlines ``start + n * period`` on a monotonic clock, so nothing
+drifts), overruns counted, a loop hopelessly behind skipping ahead. The game steps at the tick
+rate (the simulation rate); state frames leave on every k-th step when the lobby's
+``broadcast_rate`` is k times lower (Colyseus' simulation interval and patch rate); lobby and
+event frames at the end of any tick that has some.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from game.engine.errors import CommandError, JoinRefused
 from game.engine.lobby import JoinRequest, Lobby, Member, NullConnection
 from game.engine.match import Match
 from game.engine.queues import LobbyQueues
+from game.engine.scheduler import LoopHandle, scheduler_for
 from game.engine.settings import broadcast_rate_hz
 from game.engine.stats import LoopStats
 from game.engine.turns import TurnPacing
@@ -91,7 +91,7 @@ class LobbyLoop(LobbyQueues):
         self.broadcaster = Broadcaster(lobby, keyframe_interval_s=keyframe_interval_s, publish=hooks.publish,
                                        relay=hooks.relay_state)
         self.empty_for = 0.0
-        self.task: asyncio.Task | None = None
+        self.task: LoopHandle | None = None  # while the loop runs (`start`)
         # Cluster ownership (game.cluster): the lease's epoch, stamped on relayed frames and
         # saved records; the time the lease runs out unless renewed; why the loop gave up.
         self.epoch = 0
@@ -119,55 +119,16 @@ class LobbyLoop(LobbyQueues):
             return None
         return match.info()
 
-    # -- the task ----------------------------------------------------------------------
-    def start(self) -> asyncio.Task:
-        self.task = asyncio.get_running_loop().create_task(self.run(), name=f"lobby-{self.lobby.code}")
+    # -- running (game.engine.scheduler) ------------------------------------------------
+    def start(self) -> LoopHandle:
+        """Start ticking, on the process's one scheduler; returns the loop's handle (a future:
+        awaited until the loop ends, cancelled to end it as a shutdown)."""
+        self.task = scheduler_for(self.clock).add(self)
         return self.task
 
     async def run(self) -> None:
-        """Tick until the lobby closes (or the task is cancelled)."""
-        try:
-            rate = self.lobby.tick_rate_hz
-            start, n = self.clock.now(), 0
-            while self.lobby.phase != "closed" and self.abandoned is None:
-                if rate != self.lobby.tick_rate_hz:  # changed in settings: new timeline
-                    rate, start, n = self.lobby.tick_rate_hz, self.clock.now(), 0
-                period = 1.0 / rate
-                n += 1
-                if self.pacing is not None:  # may rest past many ticks (game.engine.turns)
-                    n = await self.pacing.rest(start, n, period)
-                else:
-                    await self.clock.sleep_until(start + n * period)
-                deadline = start + n * period
-                began = self.clock.now()
-                if self.lease_deadline is not None and began > self.lease_deadline:
-                    self.abandon("lease_expired")  # not renewed in time: another process may own it
-                    break
-                self.step_tick(period)
-                ended = self.clock.now()
-                self.stats.record(ended - began, ended - deadline - period)
-                if ended > deadline + period:
-                    n += self._overrun(ended, deadline, period)
-        except asyncio.CancelledError:
-            self.lobby.close("shutdown")
-            raise
-        except Exception:
-            log.exception("lobby %s loop crashed", self.lobby.code)
-            self.lobby.close("server_error")
-        finally:
-            self._finish_loop()
-
-    def _overrun(self, ended: float, deadline: float, period: float) -> int:
-        """Count an overrun; returns the ticks to skip when hopelessly behind."""
-        self.stats.overruns += 1
-        behind = int((ended - deadline) / period)
-        if self.stats.overruns in (1, 10, 100) or self.stats.overruns % 1000 == 0:
-            log.warning("lobby %s: tick %d overran by %.1f ms (%d overruns)", self.lobby.code,
-                        self.tick, (ended - deadline - period) * 1000, self.stats.overruns)
-        if behind > self.max_catchup_ticks:
-            self.stats.skipped_ticks += behind
-            return behind
-        return 0
+        """Tick until the lobby closes; cancelling the caller ends the loop as a shutdown."""
+        await (self.task if self.task is not None and not self.task.done() else self.start())
 
     def _finish_loop(self) -> None:
         if self.abandoned is not None:

@@ -15,9 +15,9 @@ k-th tick only ticks at its rate as any other.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from game.engine.lobby import RESERVED_EVENTS
@@ -30,22 +30,24 @@ MAX_REST_S = 30.0
 class WakingDeque(deque):
     """A queue that wakes its resting loop when something is put in it."""
 
-    def __init__(self, wake: asyncio.Event | None = None) -> None:
+    def __init__(self, wake: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.wake = wake
 
     def append(self, item: Any) -> None:
         super().append(item)
         if self.wake is not None:
-            self.wake.set()
+            self.wake()
 
 
 class TurnPacing:
-    """Rests the loop of one turn-based lobby (`LobbyLoop.pacing`)."""
+    """Rests the loop of one turn-based lobby (`LobbyLoop.pacing`): the scheduler
+    (game.engine.scheduler) asks `rest_to` after each tick, and calls `wake_up` when the rest
+    ends, at its last tick or as something is queued (``alarm``, set by the scheduler)."""
 
     def __init__(self, loop: Any) -> None:
         self.loop = loop
-        self.wake = asyncio.Event()
+        self.alarm: Callable[[], None] | None = None  # the scheduler's: this lobby is due now
         self.rests = 0  # how often the loop slept past a tick (benchmarks, tests)
         for name in ("control", "commands", "inputs"):
             queue = WakingDeque(self.wake)
@@ -56,28 +58,25 @@ class TurnPacing:
     def wanted(loop: Any) -> bool:
         return bool(loop.lobby.game_cls.turn_based)
 
-    async def rest(self, start: float, n: int, period: float) -> int:
-        """Sleep until tick ``n`` is due, or longer while the lobby may rest; returns the
-        tick number reached (``n`` or more), the skipped ticks already played through."""
-        loop = self.loop
+    def wake(self) -> None:
+        alarm = self.alarm
+        if alarm is not None:
+            alarm()
+
+    def rest_to(self, n: int, period: float) -> int | None:
+        """Called when tick ``n`` is the next: the last tick the loop may sleep through
+        (it is then due at that tick unless woken), or None when it may not rest."""
         ahead = self._ticks_to_rest(period)
-        if ahead <= 1:
-            await loop.clock.sleep_until(start + n * period)
-            return n
-        self.wake.clear()
-        sleeper = asyncio.ensure_future(loop.clock.sleep_until(start + (n + ahead - 1) * period))
-        woken = asyncio.ensure_future(self.wake.wait())
-        try:
-            await asyncio.wait((sleeper, woken), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            woken.cancel()
-        reached = max(n, min(n + ahead - 1, math.floor((loop.clock.now() - start) / period + 1e-9)))
+        return n + ahead - 1 if ahead > 1 else None
+
+    def wake_up(self, start: float, n: int, rest_to: int, period: float, now: float) -> int:
+        """The rest from tick ``n`` (due at ``start + n * period``) ends at ``now``: play
+        through the ticks slept past; returns the tick reached (``n`` up to ``rest_to``),
+        which is due at once, or at its time if the loop was woken before it."""
+        reached = max(n, min(rest_to, math.floor((now - start) / period + 1e-9)))
         if reached > n:
             self.rests += 1
             self._pass(reached - n, period)
-        if reached == n or self.wake.is_set():
-            await loop.clock.sleep_until(start + reached * period)
         return reached
 
     def _ticks_to_rest(self, period: float) -> int:
