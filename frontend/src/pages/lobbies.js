@@ -7,10 +7,10 @@ import { createLobby, listGames, listLobbies } from '../api.js';
 import { clockTime, t } from '../i18n.js';
 import { gameTitle, loadGames } from '../registry.js';
 import { getNickname, setHostToken, setNickname } from '../storage.js';
-import { el } from '../ui/dom.js';
+import { el, replaceRows } from '../ui/dom.js';
 import { icon } from '../ui/icons.js';
 import { settingLabel } from '../ui/labels.js';
-import { settingInputProps, settingValue } from '../ui/setting-input.js';
+import { editsOf, keepEdits, settingInputProps, settingValue } from '../ui/setting-input.js';
 import { notify } from '../ui/toast.js';
 import { LobbyPager } from './lobby-pager.js';
 import { QueuePanel } from './queue.js';
@@ -105,7 +105,7 @@ export class LobbyBrowser {
   render(lobbies) {
     const body = this.$('lobby-rows');
     this.$('no-lobbies').hidden = lobbies.length > 0;
-    body.replaceChildren(...lobbies.map((l) => {
+    replaceRows(body, lobbies.map((l) => {
       const full = l.players >= l.max_players;
       const join = el('a', { className: 'button primary', href: playUrl(l.code), textContent: t('lobbies.join') });
       if (full || l.locked) {
@@ -162,14 +162,23 @@ export class LobbyBrowser {
     const game = this.games.find((g) => g.name === this.$('create-game').value);
     if (!game) return;
     this.$('create-help').textContent = this.specs.get(game.name)?.help ?? '';
+    // Built again for the same game (the game modules came after the list, with the game's
+    // words for its settings): what was typed stays.
+    const same = this.fieldsGame === game.name;
+    this.fieldsGame = game.name;
     const max = this.$('create-max');
-    Object.assign(max, { min: String(game.min_players), max: String(game.max_players), value: String(game.max_players) });
+    Object.assign(max, { min: String(game.min_players), max: String(game.max_players) });
+    if (!same) max.value = String(game.max_players);
+    const form = this.$('create-settings');
+    const edits = same ? editsOf(form.querySelectorAll('input')) : {};
     // Each setting's input carries the type and bounds /api/games publishes (the server refuses the rest).
-    this.$('create-settings').replaceChildren(...Object.entries(game.default_settings).map(([key, value]) => {
+    form.replaceChildren(...Object.entries(game.default_settings).map(([key, value]) => {
       const props = settingInputProps(game.settings?.[key], value);
-      const input = el('input', { ...props, name: key, ...(props.type === 'checkbox' ? { checked: value } : { value: String(value) }) });
+      const input = el('input', { ...props, name: key, ...(props.type === 'checkbox' ? { checked: value } : { value: String(value) }),
+        dataset: { initial: String(value) } });
       return el('label', { className: 'field' }, el('span', { textContent: settingLabel(key, game.name) }), input);
     }));
+    keepEdits(form.querySelectorAll('input'), edits);
   }
 
   async create() {

@@ -7,7 +7,7 @@ import { gameTitle } from '../registry.js';
 import {
   STAFF_CLIENT_KINDS, STAFF_SERVER_KINDS, decodeServer, describeError, encodeClient, staffUrl,
 } from '../protocol.js';
-import { el } from '../ui/dom.js';
+import { el, replaceRows } from '../ui/dom.js';
 import { notify } from '../ui/toast.js';
 
 const UNITS = ['B', 'kB', 'MB', 'GB'];
@@ -111,7 +111,7 @@ export class StaffDashboard {
       el('dt', { textContent: label }), el('dd', { textContent: value })]));
     els.queues.replaceChildren(...msg.queues.map((q) => el('li', { textContent: queueLine(q) })));
     els.empty.hidden = msg.lobbies.length > 0;
-    els.lobbies.replaceChildren(...msg.lobbies.map((l) => this.row(l)));
+    replaceRows(els.lobbies, msg.lobbies.map((l) => this.row(l)));
   }
 
   row(l) {

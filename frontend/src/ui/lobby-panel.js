@@ -8,7 +8,7 @@ import { BOT_DIFFICULTIES, BOT_SETTINGS, botChanges, botSettings, seatsAtStart }
 import { el } from './dom.js';
 import { icon } from './icons.js';
 import { settingLabel } from './labels.js';
-import { settingInputProps, settingValue } from './setting-input.js';
+import { editsOf, keepEdits, settingInputProps, settingValue } from './setting-input.js';
 
 const LOBBY_FIELDS = ['name', 'max_players', 'private', 'tick_rate', 'broadcast_rate', 'spectator_delay'];
 
@@ -179,14 +179,19 @@ export class LobbyPanel {
     });
     const submit = el('button', { type: 'submit', textContent: t('panel.apply'), disabled: !editable });
     const note = el('p', { className: 'hint', textContent: editable ? '' : t('panel.settings_locked') });
+    // Built again (the game list came, a lobby frame): what the host typed and has not applied
+    // stays, where the setting did not change meanwhile.
+    const edits = editable && this.settingsGame === lobby.game ? editsOf(form.querySelectorAll('input')) : {};
+    this.settingsGame = lobby.game;
     form.replaceChildren(...rows, ...this.botFields(lobby, editable), submit, note);
+    keepEdits(form.querySelectorAll('input'), edits);
   }
 
   /** The bot controls: how many seats bots fill at the start (0 = none) and how well they play. */
   botFields(lobby, editable) {
     const { count, difficulty, limit } = botSettings(lobby);
     const number = el('input', { name: 'bots', id: 'setting-bots', type: 'number', min: '0', max: String(limit),
-      step: '1', value: String(count), disabled: !editable });
+      step: '1', value: String(count), disabled: !editable, dataset: { initial: String(count) } });
     const level = el('select', { name: 'bot_difficulty', id: 'setting-bot_difficulty', disabled: !editable },
       ...BOT_DIFFICULTIES.map((d) => el('option', { value: d, textContent: t(`bots.${d}`), selected: d === difficulty })));
     return [
