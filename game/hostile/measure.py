@@ -9,12 +9,28 @@ before the window (the anchor) to the last one in it: a number missing between t
 frame; a socket that got nothing in a window (or whose stream ended in it) lost that time's
 frames. Ticks the server skipped (its lobby stats' ``skipped_ticks``, read around the window by
 the runner) are lost frames too: the observer never got them.
+
+Skipped ticks are the attack's, unless the machine starved the server. The loop skips ticks
+after a stall: a state frame whose server time comes more than ``CATCHUP_TICKS`` periods late
+(its tick ran that late, the loop skipped the rest). For each such `Stall` the server's CPU
+samples (`game.hostile.cpu`) tell what the server did meanwhile: what it ran (its own CPU, on
+the attack or anything else: harm) and how long one of its threads waited for a CPU (or a
+hypervisor stole one: the machine). The share of the stall's lateness that the wait covers and
+the server's own running does not is put down to the machine, and as many of the ticks it
+skipped; a server that spun, or that slept through its deadline (blocked), keeps every one. A
+window without samples (a server not on this machine) counts every skipped tick.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
+
+from game.hostile.cpu import Sample
+
+CATCHUP_TICKS = 5  # the engine's max_catchup_ticks: a loop later than this many periods skips
 
 
 class Recorder:
@@ -36,9 +52,119 @@ class WindowStats:
     loss_pct: float
     max_gap_ms: float  # longest wait between two frames of one socket
     skipped: int = 0  # ticks the server skipped in the window (its lobby stats)
+    machine_ticks: int = 0  # of ``skipped``, those put down to machine load (not counted)
+    counted_lost: int = -1  # ``lost`` less the machine's ticks (times sockets): what is judged
+    counted_pct: float = -1.0
+    load: dict = field(default_factory=dict)  # `Load.as_dict()` of the stalls; empty: none seen
+    cpu_read: bool = False  # the server's CPU was sampled
+
+    def __post_init__(self) -> None:
+        if self.counted_lost < 0:
+            self.counted_lost, self.counted_pct = self.lost, self.loss_pct
 
     def as_dict(self) -> dict:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Stall:
+    """The loop ran the tick at ``end`` (monotonic, our clock) ``late_s`` late: it stalled in
+    [end - late_s, end) and then skipped ``ticks``."""
+
+    end: float
+    late_s: float
+    ticks: int
+
+    @property
+    def start(self) -> float:
+        return self.end - self.late_s
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A stall and what the server did in it: ``run_s`` its CPU, ``wait_s`` its most-waiting
+    thread's wait for a CPU (or a CPU's steal, if more); ``machine_ticks`` of its ticks are the
+    machine's."""
+
+    stall: Stall
+    run_s: float
+    wait_s: float
+    machine_ticks: int
+
+
+@dataclass
+class Load:
+    stalls: int = 0  # stalls that skipped ticks
+    stall_s: float = 0.0  # their lateness, all together
+    server_cpu_s: float = 0.0  # the server's CPU in them
+    server_wait_s: float = 0.0  # its waits for a CPU in them
+    machine_ticks: int = 0  # ticks put down to the machine
+
+    def as_dict(self) -> dict:
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def stalls(records: list[tuple[int, float, int, int]], start: float, end: float, *, rate: float,
+           offset: float) -> list[Stall]:
+    """The stalls after which the loop skipped ticks, ending in [start, end) (our clock), seen
+    in the state frames' server times: between two frames of a socket, ``k`` ticks apart,
+    the time beyond ``k`` periods is how late the later one ran. Each stall once, however many
+    sockets saw it."""
+    period = 1.0 / rate
+    by_socket: dict[int, list[tuple[int, int]]] = {}
+    for sock, _arrival, tick, server_ms in records:
+        by_socket.setdefault(sock, []).append((tick, server_ms))
+    seen = []
+    for rows in by_socket.values():
+        rows.sort()
+        for (tick_a, ms_a), (tick_b, ms_b) in pairwise(rows):
+            if tick_b <= tick_a:
+                continue
+            late = (ms_b - ms_a) / 1000.0 - (tick_b - tick_a) * period
+            ticks = int(late / period + 0.1)
+            at = ms_b / 1000.0 + offset
+            if ticks > CATCHUP_TICKS and start <= at < end:
+                seen.append(Stall(at, late, ticks))
+    out: list[Stall] = []  # one a stall: sockets that lost frames around it see it ending at a later tick
+    for stall in sorted(seen, key=lambda s: (s.start, s.end)):
+        if out and stall.start < out[-1].end:
+            if stall.late_s > out[-1].late_s:
+                out[-1] = stall
+            continue
+        out.append(stall)
+    return out
+
+
+def _around(samples: list[Sample], start: float, end: float) -> tuple[Sample, Sample] | None:
+    """The last sample at or before ``start`` and the first at or after ``end``."""
+    before = next((s for s in reversed(samples) if s.at <= start), None)
+    after = next((s for s in samples if s.at >= end), None)
+    return (before, after) if before is not None and after is not None else None
+
+
+def judge_stall(stall: Stall, samples: list[Sample]) -> Judged:
+    """How many of a stall's skipped ticks were the machine's: the share of its lateness that
+    the server spent waiting for a CPU, less what it spent running (its own doing), never more
+    than the wait. No samples around it: none."""
+    pair = _around(samples, stall.start, stall.end)
+    if pair is None or stall.late_s <= 0:
+        return Judged(stall, 0.0, 0.0, 0)
+    before, after = pair
+    run = max(0.0, after.run_s - before.run_s)
+    wait = max([0.0, *(w - before.waits.get(tid, 0.0) for tid, w in after.waits.items())])
+    if len(before.steal) == len(after.steal):
+        wait = max([wait, *(b - a for a, b in zip(before.steal, after.steal, strict=True))])
+    machine = min(wait, max(0.0, stall.late_s - run), stall.late_s)
+    return Judged(stall, run, wait, math.floor(stall.ticks * machine / stall.late_s + 0.5))
+
+
+def machine_load(stalls_: list[Stall], samples: list[Sample] | None, skipped: int) -> Load:
+    """The stalls judged: their totals, and the skipped ticks put down to the machine (at most
+    ``skipped``, the server's own count)."""
+    judged = [judge_stall(stall, samples or []) for stall in stalls_]
+    return Load(stalls=len(judged), stall_s=sum(j.stall.late_s for j in judged),
+                server_cpu_s=sum(j.run_s for j in judged), server_wait_s=sum(j.wait_s for j in judged),
+                machine_ticks=min(max(0, skipped), sum(j.machine_ticks for j in judged)))
 
 
 def clock_offset(records: list[tuple[int, float, int, int]]) -> float:
@@ -67,9 +193,12 @@ def _socket_loss(rows: list[tuple[float, int]], start: float, end: float, rate: 
 
 
 def window_stats(records: list[tuple[int, float, int, int]], start: float, end: float, *, rate: float,
-                 offset: float, skipped: int = 0) -> WindowStats:
+                 offset: float, skipped: int = 0, samples: list[Sample] | None = None,
+                 span: tuple[float, float] | None = None) -> WindowStats:
     """`WindowStats` of [start, end) (monotonic seconds) over every observer socket; ``skipped``:
-    the ticks the server says it skipped meanwhile (each a frame lost by every socket)."""
+    the ticks the server says it skipped meanwhile (each a frame lost by every socket), counted
+    over ``span`` (the times it was read; the window by default); ``samples``: the server's
+    CPU (None: not read), by which skipped ticks may be put down to the machine."""
     seconds = max(1e-6, end - start)
     by_socket: dict[int, list[tuple[float, int, float]]] = {}
     for sock, arrival, tick, server_ms in records:
@@ -87,8 +216,18 @@ def window_stats(records: list[tuple[int, float, int, int]], start: float, end: 
         arrived += len(arrivals)
         max_gap = max([max_gap, *(b - a for a, b in zip([start, *arrivals], [*arrivals, end], strict=True))])
     sockets = max(1, sockets)
-    lost += max(0, skipped) * sockets
+    skipped = max(0, skipped)
+    lost += skipped * sockets
     total = frames + lost
+    load = Load()
+    if skipped:
+        load = machine_load(stalls(records, *(span or (start, end)), rate=rate, offset=offset), samples, skipped)
+    counted = lost - load.machine_ticks * sockets
     return WindowStats(seconds=seconds, frames=frames, fps=arrived / seconds / sockets, lost=lost,
-                       loss_pct=100.0 * lost / total if total else 100.0, max_gap_ms=max_gap * 1000.0,
-                       skipped=max(0, skipped))
+                       loss_pct=_pct(lost, total), max_gap_ms=max_gap * 1000.0, skipped=skipped,
+                       machine_ticks=load.machine_ticks, counted_lost=counted, counted_pct=_pct(counted, total),
+                       load=load.as_dict() if load.stalls else {}, cpu_read=samples is not None)
+
+
+def _pct(lost: int, total: int) -> float:
+    return 100.0 * lost / total if total else 100.0

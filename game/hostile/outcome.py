@@ -104,7 +104,7 @@ class Result:
 
     @property
     def observer_ok(self) -> bool:
-        return self.window is None or self.window["loss_pct"] <= self.MAX_LOSS_PCT
+        return observer_ok(self.window)
 
     @property
     def passed(self) -> bool:
@@ -119,5 +119,46 @@ class Result:
             out.append(f"expected {self.expected}, got {self.verdict.got}")
         out += self.harm
         if not self.observer_ok:
-            out.append(f"the observer lost {self.window['lost']} frames ({self.window['loss_pct']:.1f}%)")
+            out.append(observer_loss_text(self.window))
         return out
+
+
+MAX_LOSS_PCT = Result.MAX_LOSS_PCT
+
+
+def counted_pct(window: dict) -> float:
+    """The loss a window is judged by: frames lost, less skipped ticks put down to machine load."""
+    return window.get("counted_pct", window["loss_pct"])
+
+
+def observer_ok(window: dict | None) -> bool:
+    return window is None or counted_pct(window) <= MAX_LOSS_PCT
+
+
+def observer_loss_text(window: dict) -> str:
+    """``the observer lost 14 frames (1.8%)``, with what was not counted of them."""
+    text = f"the observer lost {window['lost']} frames ({window['loss_pct']:.1f}%)"
+    machine = window.get("machine_ticks", 0)
+    if machine:
+        text += (f"; {window['lost'] - window['counted_lost']} ({machine} skipped ticks) put down to machine load, "
+                 f"{window['counted_lost']} counted ({counted_pct(window):.1f}%)")
+    return text
+
+
+def load_text(window: dict) -> str:
+    """What the server did in the stalls after which it skipped ticks, and what was put down to
+    the machine; empty when it skipped none."""
+    load, skipped = window.get("load") or {}, window.get("skipped", 0)
+    if not skipped:
+        return ""
+    if not window.get("cpu_read"):
+        return f"{skipped} skipped ticks counted in full (the server's CPU was not read)"
+    if not load:
+        return f"{skipped} skipped ticks counted in full (no stall seen in the observer's frames)"
+    machine = window.get("machine_ticks", 0)
+    frames = window["lost"] - window.get("counted_lost", window["lost"])
+    said = (f"{load['stalls']} stall(s), {load['stall_s']:.2f} s late in all: the server ran "
+            f"{load['server_cpu_s']:.2f} s and waited {load['server_wait_s']:.2f} s for a CPU")
+    if machine:
+        return f"{said}; {machine} of {skipped} skipped ticks ({frames} frames) put down to machine load, not counted"
+    return f"{said}; all {skipped} skipped ticks counted (the server was busy or blocked, not starved)"

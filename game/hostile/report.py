@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from game.hostile.outcome import Plan, Result
+from game.hostile.outcome import Plan, Result, load_text, observer_loss_text, observer_ok
 
 COLUMNS = ("attack", "at", "expected", "attacker got", "observer frames/s", "intact", "verdict")
 MAX_CELL = 48
@@ -24,7 +24,7 @@ class Report:
 
     @property
     def baseline_ok(self) -> bool:
-        return self.baseline["loss_pct"] <= Result.MAX_LOSS_PCT
+        return observer_ok(self.baseline)
 
     @property
     def passed(self) -> bool:
@@ -34,7 +34,23 @@ class Report:
     def failures(self) -> list[str]:
         out = [f"{r.name}: {'; '.join(r.reasons())}" for r in self.results if not r.passed]
         if not self.baseline_ok:
-            out.insert(0, f"baseline: the observer lost {self.baseline['lost']} frames before any attack")
+            out.insert(0, f"baseline: {observer_loss_text(self.baseline)} before any attack")
+        return out
+
+    def load_lines(self) -> list[str]:
+        """For each window in which the server skipped ticks: its stalls, what the server did in
+        them, and how many skipped ticks were put down to machine load (one line a window)."""
+        out, seen = [], set()
+        windows = [("baseline", self.baseline, None)] + [(r.name, r.window, (r.start, r.end)) for r in self.results]
+        for name, window, key in windows:
+            text = load_text(window) if window else ""
+            if not text:
+                continue
+            if key is not None and key in seen:  # a batch's window: one line, every name
+                continue
+            seen.add(key)
+            names = [r.name for r in self.results if key is not None and (r.start, r.end) == key] or [name]
+            out.append(f"{' + '.join(names)}: {text}")
         return out
 
 
@@ -48,7 +64,9 @@ def observer_cell(result: Result, baseline_fps: float) -> str:
         return "-"
     share = f" ({100.0 * window['fps'] / baseline_fps:.0f}%)" if baseline_fps > 0 else ""
     lost = f", lost {window['lost']}" if window["lost"] else ""
-    if window.get("skipped"):
+    if window.get("machine_ticks"):
+        lost += f" ({window['skipped']} ticks skipped, {window['machine_ticks']} to load)"
+    elif window.get("skipped"):
         lost += f" ({window['skipped']} ticks skipped)"
     return f"{window['fps']:.1f}{share}{lost}"
 
@@ -79,6 +97,7 @@ def format_report(report: Report) -> str:
              table([row(r, base["fps"]) for r in report.results]), ""]
     failures = report.failures()
     lines += [f"FAIL  {line}" for line in failures]
+    lines += [f"load  {line}" for line in report.load_lines()]
     lines += [f"note  {note}" for note in report.notes]
     passed = sum(r.passed for r in report.results)
     lines.append(f"{passed} of {len(report.results)} passed: " + ("PASS" if report.passed else "FAIL"))
@@ -89,7 +108,7 @@ def as_json(report: Report) -> str:
     return json.dumps({
         "url": report.url, "passed": report.passed, "seconds": report.seconds, "tick_rate": report.tick_rate,
         "plan": asdict(report.plan), "baseline": report.baseline, "notes": report.notes,
-        "failures": report.failures(),
+        "failures": report.failures(), "load": report.load_lines(),
         "attacks": [{"name": r.name, "at": r.lobby, "expected": r.expected, "got": r.verdict.got,
                      "expectation_met": r.verdict.passed, "ran": r.ran, "harm": r.harm, "observer": r.window,
                      "observer_pct_of_baseline": round(100.0 * r.window["fps"] / report.baseline["fps"], 1)

@@ -9,11 +9,12 @@ import time
 from collections.abc import Callable
 
 from game.hostile.catalogue import select
+from game.hostile.cpu import Sampler, server_pids
 from game.hostile.measure import Recorder, clock_offset, window_stats
 from game.hostile.outcome import Attack, Context, Plan, Result, Verdict
 from game.hostile.report import Report
 from game.hostile.stage import Match, SetupError, Stage
-from game.hostile.target import Target
+from game.hostile.target import Target, is_loopback
 
 REPAIRS = 2  # replacements of a harmed lobby per run, at most
 RETRY_UNDER_S = 5.0  # an attack this short whose only failure is the observer's loss is tried once more
@@ -65,6 +66,7 @@ class Run:
         self.notes: list[str] = []
         self.matches: list[Match] = []  # every lobby of ours, closed at the end
         self.offset, self.rate = 0.0, 20  # server time -> our clock (from the baseline); the tick rate
+        self.sampler: Sampler | None = None  # the server's CPU, when it runs on this machine
 
     async def start_match(self, label: str, recorder: Recorder | None) -> Match:
         match = Match(self.target, label, recorder)
@@ -75,12 +77,12 @@ class Run:
         self.progress(" + ".join(a.name for a in batch))
         observer = ctx.observer
         before = observer.skipped if observer.skipped is not None else await observer.skipped_ticks()
-        start = time.monotonic()
+        before_at, start = observer.skipped_at, time.monotonic()
         outcomes = await asyncio.gather(*(attempt(ctx, attack, left) for attack in batch))
         await asyncio.sleep(max(0.0, start + self.plan.min_window_s - time.monotonic()))
         end = time.monotonic()
         harm = await observer.intact(end) + await ctx.victim.intact(end)  # (reads the skipped ticks again)
-        window = self.window(start, end, _difference(observer.skipped, before))
+        window = self.window(start, end, _difference(observer.skipped, before), (before_at, observer.skipped_at))
         results = [Result(a.name, a.lobby, a.expected, verdict, facts, start, end, seconds, harm=list(harm),
                           window=window) for a, (verdict, facts, seconds) in zip(batch, outcomes, strict=True)]
         try:
@@ -107,6 +109,7 @@ class Run:
         began = time.monotonic()
         results: list[Result] = []
         try:
+            await self.watch_cpu()
             self.progress("setting up the observer and the victim")
             observer = await self.start_match("observer", self.recorder)
             victim = await self.start_match("victim", None)
@@ -125,20 +128,43 @@ class Run:
         for _try in range(2):
             self.progress(f"baseline ({self.plan.baseline_s:.1f} s)")
             skipped, start = await observer.skipped_ticks(), time.monotonic()
+            before_at = observer.skipped_at
             await asyncio.sleep(self.plan.baseline_s)
             end = time.monotonic()
             skipped = _difference(await observer.skipped_ticks(), skipped)
+            span = (before_at, observer.skipped_at)
             await observer.intact(end)  # frames after the window are in
             self.offset = clock_offset([r for r in self.recorder.records if start <= r[1] < end])
-            window = self.window(start, end, skipped)
+            window = self.window(start, end, skipped, span)
             if window["lost"] == 0:
                 break
             self.notes.append(f"the first baseline lost {window['lost']} frames; measured again")
         return window
 
-    def window(self, start: float, end: float, skipped: int) -> dict:
+    def window(self, start: float, end: float, skipped: int, span: tuple[float, float] | None = None) -> dict:
+        samples = list(self.sampler.samples) if self.sampler is not None else None
         return window_stats(list(self.recorder.records), start, end, rate=self.rate, offset=self.offset,
-                            skipped=skipped).as_dict()
+                            skipped=skipped, samples=samples, span=span).as_dict()
+
+    async def watch_cpu(self) -> None:
+        """Sample the server's CPU when it runs here (a loopback target whose processes we may
+        read), to tell ticks it skipped for want of a CPU from those an attack cost it."""
+        where = f"{self.target.host}:{self.target.port}"
+        if not await asyncio.to_thread(is_loopback, self.target.host):
+            self.notes.append(f"the server's CPU is not read ({where} is not this machine): "
+                              "every tick it skips counts as lost frames")
+            return
+        pids = await asyncio.to_thread(server_pids, self.target.port)
+        try:
+            self.sampler = Sampler(pids).start() if pids else None
+        except OSError:
+            self.sampler = None
+        if self.sampler is None:
+            self.notes.append(f"the server's CPU is not read (no process of ours listens on {where}, or /proc "
+                              "cannot be read): every tick it skips counts as lost frames")
+        else:
+            self.notes.append(f"the server's CPU is read from /proc (process {', '.join(map(str, pids))}): "
+                              "ticks it skipped while starved of a CPU are put down to machine load")
 
     async def _next(self, ctx: Context, batch: list[Attack], began: float) -> list[Result]:
         left = self.plan.time_limit_s - (time.monotonic() - began)
@@ -161,6 +187,8 @@ class Run:
         return results
 
     async def _clean_up(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
         try:
             await asyncio.wait_for(asyncio.gather(*(self.stage.call(m.close()) for m in self.matches)), 10)
         except (TimeoutError, OSError):

@@ -55,6 +55,7 @@ class Match:
         self.host_id = self.guest_id = 0
         self.tick_rate = 20
         self.skipped: int | None = None  # the lobby's skipped_ticks when its detail was last read
+        self.skipped_at = 0.0  # when that was (monotonic)
         self._input_seq: dict[int, int] = {}
 
     @property
@@ -148,7 +149,7 @@ class Match:
         if reply.status != 200 or not reply.is_json:
             problems.append(f"GET /api/lobbies/{self.code} answered {reply.status or reply.error}")
         else:
-            self.skipped = _skipped(reply.json())
+            self.skipped, self.skipped_at = _skipped(reply.json()), time.monotonic()
             lobby = reply.json().get("lobby", {})
             if lobby.get("phase") != "playing":
                 problems.append(f"{self.label}'s phase is {lobby.get('phase')}")
@@ -160,6 +161,7 @@ class Match:
         """The ticks the server says this lobby skipped so far (None where it does not say)."""
         reply = await lobby_detail(self.target, self.code)
         self.skipped = _skipped(reply.json()) if reply.status == 200 and reply.is_json else None
+        self.skipped_at = time.monotonic()
         return self.skipped
 
     def _fresh(self, since: float) -> bool:
