@@ -105,27 +105,36 @@ def server_pids(port: int, proc: Path = PROC) -> list[int]:
     return sorted(pids)
 
 
+def _read(path: str) -> str:
+    """A small /proc file, in one read (a third of the time of Path.read_text)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 1 << 16).decode("ascii", "replace")
+    finally:
+        os.close(fd)
+
+
 def read_sample(pids: list[int], proc: Path = PROC, ticks_per_s: float | None = None) -> Sample | None:
     """One `Sample` of ``pids`` now; None when none of them can be read any more."""
     ticks = ticks_per_s or _ticks_per_s()
     run_s, waits, seen = 0.0, {}, False
     for pid in pids:
-        base = proc / str(pid)
+        base = f"{proc}/{pid}"
         try:
-            run_s += process_cpu_s((base / "stat").read_text(), ticks)
-            tids = [entry.name for entry in (base / "task").iterdir()]
+            run_s += process_cpu_s(_read(f"{base}/stat"), ticks)
+            tids = os.listdir(f"{base}/task")
         except (OSError, ValueError, IndexError):
             continue
         seen = True
         for tid in tids:
             try:
-                waits[f"{pid}/{tid}"] = schedstat_wait_s((base / "task" / tid / "schedstat").read_text())
+                waits[f"{pid}/{tid}"] = schedstat_wait_s(_read(f"{base}/task/{tid}/schedstat"))
             except (OSError, ValueError, IndexError):
                 continue  # a thread that just ended
     if not seen:
         return None
     try:
-        steal = cpu_steal_s((proc / "stat").read_text(), ticks)
+        steal = cpu_steal_s(_read(f"{proc}/stat"), ticks)
     except (OSError, ValueError, IndexError):
         steal = ()
     return Sample(time.monotonic(), run_s, waits, steal)
@@ -143,7 +152,7 @@ class Sampler:
 
     def start(self) -> Sampler:
         first = read_sample(self.pids, self.proc)
-        if first is None:
+        if first is None or not first.waits:  # (no schedstat: a kernel without it says nothing of waits)
             raise OSError(f"cannot read /proc of {self.pids}")
         self.samples.append(first)
         self._thread.start()
