@@ -10,7 +10,11 @@ one core in all, and the comparison is of CPU per delivered frame at one fixed l
 - ``cluster-2``: two processes on Redis, each lobby's players on the process that owns it
   (the routing docs/deploy.md describes);
 - ``cluster-2-spread``: two processes, each lobby's players spread over both (every lobby's
-  state is relayed to the other process each tick).
+  state is relayed to the other process each tick);
+- ``cluster-1-nolog`` and ``cluster-2-nolog``: as ``cluster-1`` and ``cluster-2`` with match
+  continuity off (``GAME_CONTINUITY=0``: no input log in Redis), so that the pair tells what
+  continuity costs. ``--rounds`` repeats the setups in turn, so that a machine whose speed
+  drifts weighs on each alike, and the medians are compared.
 
 Two processes on two cores hold about ``2 x single / cluster-2`` times the players of one
 process (CPU per frame is what runs out): the figure it prints under "2 cores". This machine
@@ -39,17 +43,19 @@ from game.loadtest.bench import ROOT, _pin, _port, _wait_ready, server_command
 
 SETUPS = {"single": (1, False, False), "single-2": (2, False, False), "cluster-1": (1, True, False),
           "cluster-2": (2, True, False), "cluster-2-spread": (2, True, True)}
+NOLOG = {"cluster-1-nolog": "cluster-1", "cluster-2-nolog": "cluster-2"}  # continuity off
 
 
 @contextmanager
-def servers(kind: str, count: int, cluster: bool, workdir: Path, tick_rate: int):
+def servers(kind: str, count: int, cluster: bool, workdir: Path, tick_rate: int, continuity: bool = True):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({"DEBUG": "1", "SQLITE_PATH": str(workdir / "bench.sqlite3"), "GAME_LOG_LEVEL": "ERROR",
                 "GAME_MAX_CONNECTIONS_PER_ADDRESS": "100000", "GAME_MAX_LOBBIES_PER_ADDRESS": "100000",
                 "GAME_COUNTDOWN_S": "0.5",
                 "DJANGO_SETTINGS_MODULE": "gameserver.settings", "GAME_DRAIN_S": "1"})
     if cluster:
-        env.update({"REDIS_URL": os.environ["REDIS_URL"], "GAME_CLUSTER_PREFIX": f"bench:{uuid.uuid4().hex[:6]}:"})
+        env.update({"REDIS_URL": os.environ["REDIS_URL"], "GAME_CLUSTER_PREFIX": f"bench:{uuid.uuid4().hex[:6]}:",
+                    "GAME_CONTINUITY": "1" if continuity else "0"})
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     with ExitStack() as stack:
         procs = []
@@ -73,8 +79,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def measure(setup: str, args, workdir: Path) -> dict:
-    count, cluster, spread = SETUPS[setup]
-    with servers(args.server, count, cluster, workdir, args.tick_rate) as procs:
+    count, cluster, spread = SETUPS[NOLOG.get(setup, setup)]
+    with servers(args.server, count, cluster, workdir, args.tick_rate, continuity=setup not in NOLOG) as procs:
         out = workdir / f"{setup}.json"
         cores = os.cpu_count() or 2
         cmd = [
@@ -99,14 +105,15 @@ def main() -> None:
     parser.add_argument("--tick-rate", type=int, default=20)
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=6)
-    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--setups", default=",".join(SETUPS), help=f"of {', '.join([*SETUPS, *NOLOG])}")
+    parser.add_argument("--rounds", type=int, default=1, help="run the setups in turn this many times")
     parser.add_argument("--json", type=Path, help="write every summary here")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         sys.exit("clusterbench needs REDIS_URL")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for setup in args.setups.split(","):
+        for setup in args.setups.split(",") * args.rounds:
             summary = measure(setup, args, Path(tmp))
             results.append(summary)
             print(f"{setup:17} delivered={summary['delivered_ratio']:.4f} p99={summary['latency_ms_p99']} ms "
@@ -114,7 +121,13 @@ def main() -> None:
                   f"cpu/frame={summary.get('server_cpu_us_per_frame')} µs "
                   f"healthy={summary['healthy']}", flush=True)
             time.sleep(1)
-    by = {r["setup"]: r for r in results}
+    by = {setup: median_run([r for r in results if r["setup"] == setup]) for setup in {r["setup"] for r in results}}
+    for nolog, with_log in NOLOG.items():
+        if nolog in by and with_log in by and by[with_log].get("server_cpu_us_per_frame"):
+            share = by[nolog]["server_cpu_us_per_frame"] / by[with_log]["server_cpu_us_per_frame"]
+            print(f"continuity ({with_log}): CPU per frame {by[with_log]['server_cpu_us_per_frame']} µs with the "
+                  f"input log, {by[nolog]['server_cpu_us_per_frame']} µs without (medians of {args.rounds}): "
+                  f"it holds about {100 * share:.0f}% of the players it holds without")
     if "single" in by and "cluster-2" in by and by["cluster-2"].get("server_cpu_us_per_frame"):
         ratio = by["single"]["server_cpu_us_per_frame"] / by["cluster-2"]["server_cpu_us_per_frame"]
         print(f"2 cores (derived): two processes hold about {2 * ratio:.2f}x the players of one "
@@ -127,6 +140,12 @@ def main() -> None:
               f"without Redis on one core, {by['single-2']['server_cpu_us_per_frame']} µs)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run of median CPU per frame among ``runs`` of one setup."""
+    runs = sorted(runs, key=lambda r: r.get("server_cpu_us_per_frame") or 0.0)
+    return runs[(len(runs) - 1) // 2]
 
 
 if __name__ == "__main__":
