@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -24,9 +26,10 @@ from game.hostile.cpu import (
     schedstat_wait_s,
     server_pids,
 )
-from game.hostile.measure import CATCHUP_TICKS, Stall, judge_stall, machine_load, stalls, window_stats
-from game.hostile.outcome import Plan, Result, Verdict, load_text
+from game.hostile.measure import CATCHUP_TICKS, Stall, clock_offset, judge_stall, machine_load, stalls, window_stats
+from game.hostile.outcome import Plan, Result, Verdict, load_text, observer_ok
 from game.hostile.report import Report, as_json, format_report
+from tests.liveserver import ROOT
 from tests.waits import until_sync
 
 RATE, PERIOD = 20, 0.05
@@ -230,3 +233,76 @@ def test_the_server_is_found_by_its_port_and_its_cpu_read(listener):
     assert len(sampler.samples) >= 2 and sampler.samples[-1].at > first.at
     assert read_sample([2**22 + 12345]) is None  # no such process
     assert server_pids(1) == []  # nothing listens there
+
+
+# -- a real process: the stand-in server of tests/hostile/ticker.py -----------------------------------------
+
+
+class Ticker:
+    """tests/hostile/ticker.py in a child process, its ticks recorded as the observer records
+    state frames (one socket), its CPU sampled as a hostile run samples the server's."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.hostile.ticker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        self.port = int(self.proc.stdout.readline())
+        self.records: list[tuple[int, float, int, int]] = []
+        self.skipped: int | None = None
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        self.sampler = Sampler(server_pids(self.port), every_s=0.025).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            first, second = line.split()
+            if first == "skipped":
+                self.skipped = int(second)
+            else:
+                self.records.append((1, time.monotonic(), int(first), int(second)))
+
+    def send(self, command: str) -> None:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def skipped_now(self) -> int:
+        self.skipped = None
+        self.send("skipped")
+        until_sync(lambda: self.skipped is not None, "the skipped count", timeout=60)
+        return self.skipped
+
+    def ticks_after(self, command: str, ticks: int = 20):
+        """Send ``command``, wait for ``ticks`` more ticks: the stats of the window around it."""
+        until_sync(lambda: len(self.records) >= 10, "the ticker's first ticks", timeout=60)
+        before = self.skipped_now()
+        start, seen = time.monotonic(), len(self.records)
+        self.send(command)
+        until_sync(lambda: len(self.records) >= seen + ticks, f"{ticks} ticks after {command}", timeout=60)
+        skipped = self.skipped_now() - before
+        records = list(self.records)
+        return window_stats(records, start - 0.2, records[-1][1], rate=20, offset=clock_offset(records),
+                            skipped=skipped, samples=list(self.sampler.samples))
+
+    def close(self) -> None:
+        self.sampler.stop()
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def ticker():
+    made = Ticker()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("command", ["spin 0.6", "block 0.6"])
+def test_a_real_server_that_spins_or_blocks_keeps_its_skipped_ticks(ticker, command):
+    """0.6 s of the loop's own CPU (or sleep) cost it 12 ticks at least, on a quiet machine or a
+    busy one: whatever the machine adds to the stall may be put down to it, never those."""
+    window = ticker.ticks_after(command)
+    assert window.skipped >= 6 and window.load["stalls"] >= 1, window
+    assert window.skipped - window.machine_ticks >= 6, window
+    assert not observer_ok(window.as_dict())
