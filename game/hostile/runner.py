@@ -151,7 +151,7 @@ class Run:
         read), to tell ticks it skipped for want of a CPU from those an attack cost it."""
         where = f"{self.target.host}:{self.target.port}"
         if not await asyncio.to_thread(is_loopback, self.target.host):
-            self.notes.append(f"the server's CPU is not read ({where} is not this machine): "
+            self.notes.append(f"the server's CPU is not read ({self.target.host} is not a loopback address): "
                               "every tick it skips counts as lost frames")
             return
         pids = await asyncio.to_thread(server_pids, self.target.port)
