@@ -354,3 +354,6 @@ def test_the_json_output_and_the_loopback_guard(tmp_path):
     assert out.returncode == (0 if report["passed"] else 1)
     for attack in report["attacks"]:
         assert attack["observer"]["frames"] > 0 and attack["harm"] == [] and attack["got"]
+    if sys.platform.startswith("linux"):  # the server's CPU is read, to tell machine load from harm
+        assert any(note.startswith("the server's CPU is read from /proc") for note in report["notes"]), report["notes"]
+        assert all(attack["observer"]["cpu_read"] for attack in report["attacks"])

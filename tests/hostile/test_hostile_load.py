@@ -9,6 +9,7 @@ a child process.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -270,16 +271,20 @@ class Ticker:
         until_sync(lambda: self.skipped is not None, "the skipped count", timeout=60)
         return self.skipped
 
-    def ticks_after(self, command: str, ticks: int = 20):
-        """Send ``command``, wait for ``ticks`` more ticks: the stats of the window around it."""
+    def ticks_after(self, command: str, ticks: int = 20, start=None):
+        """Send ``command`` (or call ``start``), wait for ``ticks`` more ticks: the stats of the
+        window around it."""
         until_sync(lambda: len(self.records) >= 10, "the ticker's first ticks", timeout=60)
         before = self.skipped_now()
-        start, seen = time.monotonic(), len(self.records)
-        self.send(command)
+        began, seen = time.monotonic(), len(self.records)
+        if start is not None:
+            start()
+        else:
+            self.send(command)
         until_sync(lambda: len(self.records) >= seen + ticks, f"{ticks} ticks after {command}", timeout=60)
         skipped = self.skipped_now() - before
         records = list(self.records)
-        return window_stats(records, start - 0.2, records[-1][1], rate=20, offset=clock_offset(records),
+        return window_stats(records, began - 0.2, records[-1][1], rate=20, offset=clock_offset(records),
                             skipped=skipped, samples=list(self.sampler.samples))
 
     def close(self) -> None:
@@ -306,3 +311,32 @@ def test_a_real_server_that_spins_or_blocks_keeps_its_skipped_ticks(ticker, comm
     assert window.skipped >= 6 and window.load["stalls"] >= 1, window
     assert window.skipped - window.machine_ticks >= 6, window
     assert not observer_ok(window.as_dict())
+
+
+HOG = ("import os, sys, time\n"
+       "os.sched_setaffinity(0, {int(sys.argv[1])})\n"
+       "os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))\n"
+       "print('ready', flush=True); sys.stdin.readline()\n"
+       "end = time.monotonic() + float(sys.argv[2])\n"
+       "while time.monotonic() < end: pass\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="needs Linux scheduling calls")
+def test_a_real_server_starved_of_its_cpu_puts_its_skipped_ticks_down_to_the_machine(ticker):
+    """A real-time process spinning for 0.5 s on the one CPU the stand-in server may use: the
+    server waits for it, skips ticks, and they are the machine's, not counted."""
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(ticker.proc.pid, {cpu})
+    hog = subprocess.Popen([sys.executable, "-c", HOG, str(cpu), "0.5"], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if hog.stdout.readline().strip() != "ready":
+            pytest.skip(f"no real-time scheduling here: {hog.stderr.read().strip()[-200:]}")
+        window = ticker.ticks_after("", ticks=20, start=lambda: (hog.stdin.write("go\n"), hog.stdin.flush()))
+    finally:
+        hog.kill()
+        hog.wait()
+    assert window.skipped >= 6 and window.load["stalls"] >= 1, window
+    assert window.load["server_wait_s"] >= 0.4 and window.load["server_cpu_s"] < 0.1, window
+    assert window.skipped - window.machine_ticks <= 1, window
+    assert observer_ok(window.as_dict()), window
