@@ -1,5 +1,8 @@
 """Shared settings. Tests never sleep on guesses: engine tests step a FakeClock."""
 
+import re
+from pathlib import Path
+
 from django.db.backends.postgresql.operations import DatabaseOperations
 from hypothesis import HealthCheck, settings
 
@@ -23,3 +26,44 @@ def _flush_by_delete(self, style, tables, *, reset_sequences=False, allow_cascad
 
 _truncate = DatabaseOperations.sql_flush
 DatabaseOperations.sql_flush = _flush_by_delete
+
+
+
+# `make test` runs the suite on pytest-xdist workers with --dist loadgroup: a test goes to
+# whichever worker is free, except the tests of one group, which one worker runs one after
+# another. The groups are set here, by path (xdist's own xdist_group mark is lost with this
+# pytest's structured node ids, pytest-xdist issue 1386):
+# - the browser tests are one group: one Chromium and one page-serving server at a time, whatever
+#   the worker count (pages are driven on timers; two at once on a small machine starve each other);
+# - a module that makes a module- or class-scoped fixture (a server, a project copy) is a group, so
+#   the fixture is made once and not once per worker that gets one of its tests.
+_SHARED_FIXTURE = re.compile(r"""@pytest\.fixture\([^)]*scope=["'](module|class|package)["']""")
+
+
+def _module_shares_a_fixture(root: Path, module: str) -> bool:
+    path = root / module
+    return path.suffix == ".py" and bool(_SHARED_FIXTURE.search(path.read_text(encoding="utf-8")))
+
+
+def xdist_group_of(root: Path, nodeid: str) -> str | None:
+    """The group a test runs in (None: any worker, on its own)."""
+    module = nodeid.split("::", 1)[0]
+    if module.startswith("tests/browser/") or module == "tests/cluster/test_browser_cluster.py":
+        return "browser"
+    return module if _module_shares_a_fixture(root, module) else None
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from functools import cache
+
+    from xdist.scheduler import LoadGroupScheduling
+
+    group_of = cache(lambda nodeid: xdist_group_of(config.rootpath, nodeid))
+
+    class PathGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or super()._split_scope(nodeid)
+
+    return PathGroups(config, log)
