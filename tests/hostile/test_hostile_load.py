@@ -30,6 +30,8 @@ from game.hostile.cpu import (
 from game.hostile.measure import CATCHUP_TICKS, Stall, clock_offset, judge_stall, machine_load, stalls, window_stats
 from game.hostile.outcome import Plan, Result, Verdict, load_text, observer_ok
 from game.hostile.report import Report, as_json, format_report
+from game.hostile.runner import Run
+from game.hostile.target import Target
 from tests.liveserver import ROOT
 from tests.waits import until_sync
 
@@ -340,3 +342,23 @@ def test_a_real_server_starved_of_its_cpu_puts_its_skipped_ticks_down_to_the_mac
     assert window.load["server_wait_s"] >= 0.4 and window.load["server_cpu_s"] < 0.1, window
     assert window.skipped - window.machine_ticks <= 1, window
     assert observer_ok(window.as_dict()), window
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+async def test_a_run_reads_the_server_s_cpu_only_where_it_can(listener):
+    child, port = listener
+    notes = {}
+    for name, target in (("here", Target("http", "127.0.0.1", port)), ("remote", Target("http", "192.0.2.1", 80)),
+                         ("nobody", Target("http", "127.0.0.1", 1))):
+        run = Run(target, Plan.make(quick=True))
+        try:
+            await run.watch_cpu()
+            notes[name] = (run.sampler is not None, run.notes)
+        finally:
+            if run.sampler is not None:
+                run.sampler.stop()
+            run.stage.stop()
+    assert notes["here"] == (True, [f"the server's CPU is read from /proc (process {child.pid}): ticks it "
+                                    "skipped while starved of a CPU are put down to machine load"])
+    assert notes["remote"][0] is False and "192.0.2.1 is not a loopback address" in notes["remote"][1][0]
+    assert notes["nobody"][0] is False and "no process of ours listens on 127.0.0.1:1" in notes["nobody"][1][0]
