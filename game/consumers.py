@@ -24,6 +24,7 @@ from channels.db import aclose_old_connections
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+from msgpack import unpackb
 
 from game import metrics, protocol
 from game.engine.errors import JoinRefused
@@ -32,6 +33,7 @@ from game.engine.lobby import JoinRequest, Member
 from game.extensions import RECEIVE_NOW, offered
 from game.limits import buckets_for
 from game.outage import OUTAGE, Unavailable, is_outage
+from game.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION
 from game.query import SocketQuery
 from game.rules.base import InvalidInput
 from game.runtime import get_runtime, lobby_group
@@ -42,6 +44,7 @@ log = logging.getLogger("game.consumers")
 # Messages that skip Channels' per-message `aclose_old_connections` thread hop: their
 # handlers never touch the database (docs/performance.md, "a thread hop per message").
 HOT_MESSAGES = frozenset({"websocket.receive", "lobby.event"})
+MAX_INPUT_SEQ = 2**31 - 1
 
 
 class LobbyConsumer(FramedConsumer):
@@ -181,6 +184,36 @@ class LobbyConsumer(FramedConsumer):
         """Once joined, while the seat is this connection's (not resumed on another)."""
         member = self.member
         return member is not None and member.conn is self.outbox
+
+    def on_bytes(self, data: bytes | None) -> None:
+        """Called with each binary frame (`FramedConsumer.on_bytes`). The usual one, a seated
+        player's input, is decoded, limited, parsed and queued here in one call; any other
+        frame, or an input off that path, goes the general way (and is decoded again there),
+        to the same outcome."""
+        member = self.member
+        if (member is not None and type(data) is bytes and len(data) <= MAX_FRAME_BYTES and not self.refused
+                and member.conn is self.outbox and member.role == "player"):
+            try:
+                msg = unpackb(data, raw=False, strict_map_key=True, use_list=True)
+            except Exception:
+                msg = None
+            if type(msg) is dict and msg.get("k") == "input" and msg.get("v") == PROTOCOL_VERSION:
+                input_seq = msg.get("input_seq")
+                if type(input_seq) is int and 0 <= input_seq <= MAX_INPUT_SEQ:  # (a bool's type is bool)
+                    if not self.buckets["input"].take():
+                        self.refuse("rate_limited", "too many input messages; slow down", "input")
+                        return None
+                    loop, payload = self.lobby_loop, msg.get("d")
+                    try:
+                        cleaned = loop.game_cls.parse_input(payload)
+                    except InvalidInput as exc:
+                        self.refuse("bad_field", str(exc), "input")
+                        return None
+                    error = loop.submit_input(member, input_seq, cleaned, payload)
+                    if error:
+                        self.refuse(error, protocol.ERRORS[error], "input")
+                    return None
+        return super().on_bytes(data)
 
     def on_input(self, fields: dict) -> None:
         member, loop = self.member, self.lobby_loop

@@ -175,7 +175,8 @@ class Outbox:
         elif self.needs_full:
             return  # a delta is useless until the client has a full snapshot
         if not self._busy and (send_now := self._send_now) is not None:
-            # Not busy: nothing is queued (`_pump` wrote it all). The tick's common case.
+            # Not busy: nothing is queued (`_pump` wrote it all). The tick's common case,
+            # counted inline (`_count`: a call less per frame).
             try:
                 took = send_now(data)
             except Exception:
@@ -183,7 +184,12 @@ class Outbox:
                 self.closed = True
                 return
             if took:
-                self._count(data)
+                size = len(data)
+                self.sent_frames += 1
+                self.sent_bytes += size
+                totals = TOTALS
+                totals.frames += 1
+                totals.bytes += size
                 return
         self._state = data
         self._pump()

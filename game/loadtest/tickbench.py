@@ -2,6 +2,7 @@
 costs, and what one input costs from its bytes to the lobby's queue.
 
     python -m game.loadtest.tickbench [--game arena] [--players 8] [--tick-rate 60] [--seconds 60]
+    python -m game.loadtest.tickbench --lobbies 100 [--tick-rate 20] [--seconds 10]
 
 One lobby of ``--players`` players plays for ``--seconds`` of game time. Each tick, every
 player's input arrives as the load tester's bots send it (the same bytes) and goes through the
@@ -10,6 +11,12 @@ tick and writes the frames to each member's `Outbox`, whose ``send_now`` only co
 prints µs per tick for each stage and µs per frame (one frame out and one input in, the unit
 of docs/benchmarks.md), without the kernel's socket calls and the event loop. A benchmark,
 not a test: figures move with the machine; compare runs on one machine, one after the other.
+
+With ``--lobbies N`` it plays N such lobbies in real time instead, on the event loop (uvloop
+where installed) and the monotonic clock, started as the server starts them (`LobbyLoop.start`),
+so the scheduling of the ticks is counted too: one timer feeds every player's input once a tick
+period (half a period after the tick grid; the bytes are made beforehand), and the figure is
+the process's CPU time per frame over the window (`scheduled`).
 """
 
 from __future__ import annotations
@@ -178,6 +185,82 @@ def run(game: str = "arena", players: int = 8, tick_rate: int = 60, seconds: flo
             **counts}
 
 
+def scheduled(game: str = "arena", players: int = 8, tick_rate: int = 20, seconds: float = 10.0, lobbies: int = 100,
+              seed: int = 1, warmup_s: float = 2.0, use_uvloop: bool = True) -> dict:
+    """``lobbies`` lobbies of ``players`` played in real time for ``seconds`` (after ``warmup_s``),
+    each player's input through its consumer's `on_bytes` once a tick period; returns the
+    process's CPU per frame and how many ticks ran against how many were due."""
+    _setup_django()
+    from game.engine.clock import MonotonicClock
+    from game.engine.lobby import Lobby, LobbyConfig
+    from game.engine.loop import LobbyLoop
+    from game.loadtest.bots import SHOTS_PER_S, encode_input
+    from game.rules import GAMES
+
+    game_cls = GAMES[game]
+    limit = {"arena": {"score_limit": 10**6, "time_limit_s": 10**6}}.get(game, {})
+    rng = random.Random(seed)
+    dt = 1.0 / tick_rate
+    feeds = int((seconds + warmup_s + 2) * tick_rate)
+    sink = inproc.Sink()
+
+    def inputs() -> list[bytes]:
+        move, out, fire_chance = (0, 0), [], min(1.0, SHOTS_PER_S * dt)
+        for seq in range(1, feeds + 1):
+            if rng.random() < 0.05:
+                move = (rng.choice((-1, 0, 1)), rng.choice((-1, 0, 1)))
+            out.append(encode_input(seq, *move, (rng.random() - 0.5) * 6.28, rng.random() < fire_chance))
+        return out
+
+    async def main() -> dict:
+        clock, loop = MonotonicClock(), asyncio.get_running_loop()
+        lobby_loops, seated = [], []
+        for i in range(lobbies):
+            lobby = Lobby(LobbyConfig(code=f"B{i:05d}", name="bench", game_cls=game_cls, max_players=players,
+                                      tick_rate_hz=tick_rate, settings={**game_cls.default_settings, **limit}))
+            lobby_loop = LobbyLoop(lobby, clock=clock, hooks=inproc.Hooks(), countdown_s=0.0)
+            consumers = inproc.seat(lobby_loop, players, tick_rate, sink)
+            lobby_loop.step_tick(dt)
+            inproc.start(lobby_loop, consumers, tick_rate)
+            lobby_loops.append(lobby_loop)
+            seated += [(consumer.on_bytes, inputs()) for consumer in consumers]
+        fed = {"n": 0}
+
+        def feed(at: float) -> None:
+            n = fed["n"]
+            if n < feeds:
+                for on_bytes, data in seated:
+                    on_bytes(data[n])
+                fed["n"] = n + 1
+            loop.call_at(at + dt, feed, at + dt)
+
+        first = (int(loop.time() / dt) + 1.5) * dt
+        loop.call_at(first, feed, first)
+        for lobby_loop in lobby_loops:
+            lobby_loop.start()
+        await asyncio.sleep(warmup_s)
+        ticks_before = sum(lp.tick for lp in lobby_loops)
+        frames_before, cpu_before, wall_before = sink.frames, time.process_time_ns(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        cpu_ns, wall = time.process_time_ns() - cpu_before, time.perf_counter() - wall_before
+        frames, ticks = sink.frames - frames_before, sum(lp.tick for lp in lobby_loops) - ticks_before
+        for lobby_loop in lobby_loops:
+            lobby_loop.task.cancel()
+        await asyncio.gather(*(lp.task for lp in lobby_loops), return_exceptions=True)
+        return {"lobbies": lobbies, "tick_rate": tick_rate, "seconds": round(wall, 2), "frames": frames,
+                "ticks_ran_per_due": round(ticks / (wall * tick_rate * lobbies), 4),
+                "cpu_share": round(cpu_ns / 1e9 / wall, 3), "us_per_frame": round(cpu_ns / 1000 / max(frames, 1), 2)}
+
+    if use_uvloop:
+        try:
+            import uvloop
+        except ImportError:
+            use_uvloop = False
+    runner = asyncio.Runner(loop_factory=uvloop.new_event_loop) if use_uvloop else asyncio.Runner()
+    with runner:
+        return {**runner.run(main()), "event_loop": "uvloop" if use_uvloop else "asyncio"}
+
+
 def spectator_cost(game: str, players: int, tick_rate: int, seconds: float, spectators: int,
                    spectator_delay_s: int = 0) -> dict:
     """The lobby alone, then watched: the CPU a spectator frame adds, against a player's frame
@@ -206,8 +289,17 @@ def main() -> None:
                         help="also play the lobby watched by this many spectators, and print what a spectator frame "
                              "costs against a player's")
     parser.add_argument("--spectator-delay", type=int, default=0, help="seconds: the spectators watch the delayed feed")
+    parser.add_argument("--lobbies", type=int, default=0,
+                        help="play this many lobbies in real time on the event loop instead (CPU per frame, the "
+                             "scheduling of ticks included)")
+    parser.add_argument("--no-uvloop", action="store_true", help="with --lobbies: asyncio's own event loop")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
+    if args.lobbies:
+        out = scheduled(args.game, args.players, args.tick_rate, args.seconds, args.lobbies, args.seed,
+                        use_uvloop=not args.no_uvloop)
+        print(json.dumps(out) if args.json else "\n".join(f"  {k:24} {v}" for k, v in out.items()))
+        return
     if args.spectators:
         out = spectator_cost(args.game, args.players, args.tick_rate, args.seconds, args.spectators,
                              args.spectator_delay)
