@@ -249,7 +249,13 @@ class LobbyLoop(LobbyQueues):
 
     def _release_absent(self, dt: float) -> None:
         """Give up the seats of players away for longer than the grace period."""
-        for member in [m for m in self.lobby.members.values() if not m.connected]:
+        members = self.lobby.members
+        for member in members.values():
+            if not member.connected:
+                break
+        else:
+            return  # everyone is here: the tick's usual case
+        for member in [m for m in members.values() if not m.connected]:
             member.away_for += dt
             if member.away_for >= self.grace_s:
                 self._remove(member.id)
@@ -303,23 +309,25 @@ class LobbyLoop(LobbyQueues):
         if not out.due(self.tick):  # the lobby broadcasts every k-th step only
             return
         if lobby.phase in ("countdown", "playing"):
-            self._broadcast_state()
+            self._broadcast_state(now)
         elif self.views is not None and self.views.pending:
             self.views.play_out(tick=self.tick, now_ms=now, epoch=self.epoch)
         elif out.delayed.pending:
             out.play_out_delayed(tick=self.tick, now_ms=now, epoch=self.epoch)
 
-    def _broadcast_state(self) -> None:
+    def _broadcast_state(self, now_ms: int | None = None) -> None:
         """This tick's state, to every member (`Broadcaster.send_state`), with the game
-        events of every step since the last broadcast."""
+        events of every step since the last broadcast, stamped ``now_ms`` (the clock's now)."""
         match = self.match
+        if now_ms is None:
+            now_ms = self.clock.wall_ms()
         events, match.events = match.events, []
         if self.views is not None:  # each view its own frames (game.engine.views)
-            self.views.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), game=match.game,
+            self.views.send_state(tick=self.tick, now_ms=now_ms, game=match.game,
                                   last_processed_input=match.last_processed_input(), events=events,
                                   match_id=match.id, epoch=self.epoch)
             return
-        self.broadcaster.send_state(tick=self.tick, now_ms=self.clock.wall_ms(), snapshot=match.game.snapshot(),
+        self.broadcaster.send_state(tick=self.tick, now_ms=now_ms, snapshot=match.game.snapshot(),
                                     last_processed_input=match.last_processed_input(), events=events,
                                     match_id=match.id, epoch=self.epoch)
 

@@ -24,15 +24,12 @@ class LobbyQueues:
 
     def __init__(self, lobby: Lobby, *, max_commands: int = 256, max_pending_inputs: int = 8) -> None:
         self.lobby = lobby
+        self.game_cls: type[Game] = lobby.game_cls  # (a lobby's game never changes: read for every input)
         self.max_commands = max_commands
         self.max_pending_inputs = max_pending_inputs
         self.control: deque[tuple[str, Any]] = deque()  # joins and leaves, bounded by connections
         self.commands: deque[tuple[int, str, dict]] = deque()
         self.inputs: deque[tuple[int, int, Any]] = deque()
-
-    @property
-    def game_cls(self) -> type[Game]:
-        return self.lobby.game_cls
 
     @property
     def tick_rate_hz(self) -> int:

@@ -24,6 +24,7 @@ import asyncio
 import heapq
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 from game.engine.clock import MonotonicClock
@@ -53,11 +54,13 @@ class Ticker:
     (``start``), the tick to run next (``n``) and when (``due``); for a turn-based lobby at
     rest, the last tick it may sleep through (``rest_to``)."""
 
-    __slots__ = ("alive", "due", "handle", "loop", "n", "order", "period", "queued", "rate", "rest_to", "start",
-                 "version")
+    __slots__ = ("alive", "due", "ended", "handle", "loop", "n", "now", "order", "period", "queued", "rate",
+                 "rest_to", "start", "version")
 
-    def __init__(self, loop: Any, order: int) -> None:
+    def __init__(self, loop: Any, order: int, now: Callable[[], float]) -> None:
         self.loop = loop
+        self.now = now  # the clock's now()
+        self.ended = 0.0  # when its last tick ended
         self.order = order  # ties at one instant run in the order lobbies started: a stable order
         self.handle: LoopHandle | None = None
         self.rate = 0
@@ -99,14 +102,12 @@ class Ticker:
             self.due = self.start + self.n * period
             if self.due > now:
                 return True
-        deadline = self.due
-        clock = loop.clock
-        began = clock.now()
+        deadline, began = self.due, now  # (``now``: the clock as the tick before ended, or as the pass began)
         if loop.lease_deadline is not None and began > loop.lease_deadline:
             loop.abandon("lease_expired")  # not renewed in time: another process may own it
             return False
         loop.step_tick(period)
-        ended = clock.now()
+        ended = self.ended = self.now()
         loop.stats.record(ended - began, ended - deadline - period)
         if ended > deadline + period:
             self.n += self._overrun(ended, deadline, period)
@@ -140,17 +141,19 @@ class Scheduler:
         self._alarm_at: float | None = None  # when that sleep ends unless woken
         self._order = 0
         self.passes = 0  # wake-ups that ran ticks (benchmarks, tests)
+        # The clock's now(): the event loop's own time for the monotonic clock (one call less a read).
+        self.now: Callable[[], float] = loop.time if isinstance(clock, MonotonicClock) else clock.now
 
     # -- lobbies in and out --------------------------------------------------------------
     def add(self, lobby_loop: Any) -> LoopHandle:
         """Start running ``lobby_loop``'s ticks; returns its handle."""
         self._order += 1
-        ticker = Ticker(lobby_loop, self._order)
+        ticker = Ticker(lobby_loop, self._order, self.now)
         ticker.handle = handle = LoopHandle(self, ticker)
         self.tickers.add(ticker)
         if lobby_loop.pacing is not None:
             lobby_loop.pacing.alarm = lambda: self.wake(ticker)
-        if not ticker.plan(self.clock.now()):
+        if not ticker.plan(self.now()):
             self._end(ticker)
             return handle
         self._push(ticker)
@@ -164,7 +167,7 @@ class Scheduler:
         """Something was queued for a resting lobby: it is due now."""
         if not ticker.alive or ticker.rest_to is None:
             return
-        ticker.due = self.clock.now()
+        ticker.due = self.now()
         if ticker.queued:  # (else it is being run in this pass, and is pushed back after)
             ticker.version += 1
             self._push(ticker)
@@ -216,18 +219,18 @@ class Scheduler:
 
     # -- the task ------------------------------------------------------------------------
     async def _run(self) -> None:
-        clock, heap = self.clock, self.heap
+        clock, heap, now = self.clock, self.heap, self.now
         floor = -math.inf  # when woken by the alarm: everything due by the alarm's time is due
         try:
             while self.tickers:
-                self._pass(max(clock.now(), floor))
+                self._pass(max(now(), floor))
                 floor = -math.inf
                 while heap and heap[0][2] != heap[0][3].version:
                     heapq.heappop(heap)  # stale entries
                 if not self.tickers:
                     break
                 nxt = heap[0][0] if heap else None
-                if nxt is not None and nxt <= clock.now():
+                if nxt is not None and nxt <= now():
                     await clock.sleep_until(nxt)  # late: yield once (a fake clock runs on at once)
                     continue
                 if await self._sleep(nxt):
@@ -254,7 +257,7 @@ class Scheduler:
 
     def _pass(self, now: float) -> None:
         """Run each lobby due by ``now`` once (in deadline order; ties in start order)."""
-        heap, ran, clock = self.heap, [], self.clock
+        heap, ran = self.heap, []
         while heap:
             due, _order, version, ticker = heap[0]
             if version != ticker.version:
@@ -275,9 +278,11 @@ class Scheduler:
                 going = False
             if going:
                 ran.append(ticker)
+                if ticker.ended > now:
+                    now = ticker.ended
             else:
                 self._end(ticker)
-            now = max(now, clock.now())
+                now = max(now, self.now())
         if ran:
             self.passes += 1
             for ticker in ran:
