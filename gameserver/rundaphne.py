@@ -6,12 +6,18 @@ Takes every option the ``daphne`` command takes. Twisted's asyncio reactor runs 
 where it is installed, unless ``GAME_DAPHNE_UVLOOP=0``: the loop must be chosen before daphne
 is imported, since importing `daphne.server` makes the loop and installs the reactor on it;
 the reactor is the game's (gameserver/daphnereactor.py: reads without Twisted's log context).
+Twisted's TLS and autobahn's WAMP are left out of the start unless an endpoint asks for TLS
+(gameserver/leanimports.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 
 def use_uvloop() -> bool:
@@ -26,16 +32,26 @@ def use_uvloop() -> bool:
     return True
 
 
-def main() -> None:
+def prepare(argv: Sequence[str]) -> Any:
+    """Everything before daphne's command line runs with ``argv``: the loop's kind, the lean
+    imports, the reactor. Returns the command line's class (`GameCommandLine`)."""
+    from gameserver import leanimports
+
     use_uvloop()
+    leanimports.lazy_modules()
     # Imported here, in this order: the reactor is installed on a loop of the chosen kind,
     # then daphne.server, which keeps an asyncio reactor it finds installed.
-    from gameserver.daphnereactor import install
+    tls = leanimports.wants_tls(argv)
+    with contextlib.nullcontext() if tls else leanimports.hidden_tls():
+        from gameserver.daphnereactor import install
 
-    install()
-    from gameserver.daphneserver import GameCommandLine
+        install()
+        from gameserver.daphneserver import GameCommandLine
+    return GameCommandLine
 
-    GameCommandLine.entrypoint()
+
+def main() -> None:
+    prepare(sys.argv[1:]).entrypoint()
 
 
 if __name__ == "__main__":
