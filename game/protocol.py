@@ -228,16 +228,24 @@ def required_role(kind: str) -> str:
     return CLIENT_KINDS[kind][1]
 
 
+# One packer each, made once: `msgpack.packb` makes a Packer (and its 256 kB buffer) per call,
+# and a state frame is packed for every lobby every tick. A packer's `pack` runs in C from
+# start to end for these payloads (plain dicts, lists, strings and numbers: no Python code, so
+# no other thread can come in half-way), and empties its buffer after each call, failed or not.
+_PACKER = msgpack.Packer(use_bin_type=True)
+_STATE_PACKER = msgpack.Packer(use_bin_type=True, use_single_float=True)
+
+
 def _pack(payload: dict) -> bytes:
     payload["v"] = PROTOCOL_VERSION
-    return msgpack.packb(payload, use_bin_type=True)
+    return _PACKER.pack(payload)
 
 
 def _pack_state(payload: dict) -> bytes:
     """State frames use 32-bit floats: half the bytes for coordinates, which the rules round
     to 0.1 anyway. Times stay integers (milliseconds), which 32-bit floats could not hold."""
     payload["v"] = PROTOCOL_VERSION
-    return msgpack.packb(payload, use_bin_type=True, use_single_float=True)
+    return _STATE_PACKER.pack(payload)
 
 
 def encode_welcome(*, you: int, role: str, host: bool, staff: bool, lobby: dict, tick_rate: int,
