@@ -1,8 +1,8 @@
 """A lobby: its seats, roles, host, bans, settings and phase.
 
 The lobby is plain state plus the membership changes every command builds on (join, remove,
-host, close). Only its loop task calls these methods (one task per lobby, so nothing needs a
-lock). The commands themselves live beside it, as functions of a lobby: its members' in
+host, close). Only its loop's ticks call these methods (one tick at a time, on the process's
+event loop, so nothing needs a lock). The commands themselves live beside it, as functions of a lobby: its members' in
 `game.engine.commands`, those from outside its members in `game.engine.outside`.
 
 Reserved seats: a lobby formed by matchmaking (game.matchmaking) holds one seat per matched

@@ -199,6 +199,8 @@ class Scheduler:
         self.tickers.discard(ticker)
         if ticker.loop.pacing is not None:
             ticker.loop.pacing.alarm = None
+        if not self.tickers:
+            self._interrupt(-math.inf)  # the last one: the task ends now, not at its alarm
 
     @staticmethod
     def _finish(ticker: Ticker) -> None:

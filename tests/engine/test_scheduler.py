@@ -187,3 +187,14 @@ async def test_on_the_real_clock_lobbies_tick_in_one_task():
     await until(lambda: all(loop.tick >= 5 for loop in loops), "every lobby ticks")
     assert len(scheduler_tasks()) == 1
     await stop(loops)
+
+
+async def test_the_task_ends_as_soon_as_its_last_lobby_does_even_mid_sleep():
+    clock = FakeClock()
+    loops, _hooks = lobbies(clock, [20])
+    loops[0].start()
+    await clock.advance(0.1)
+    task = scheduler_for(clock).task
+    await stop(loops)
+    await asyncio.wait_for(asyncio.shield(task), 5)  # (no clock advance needed)
+    assert task.done() and not task.cancelled()
