@@ -5,6 +5,11 @@ a lobby that is slow or raises never stops the others."""
 from __future__ import annotations
 
 import asyncio
+import math
+
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from game.engine.clock import FakeClock, MonotonicClock
 from game.engine.lobby import Lobby, LobbyConfig
@@ -198,3 +203,32 @@ async def test_the_task_ends_as_soon_as_its_last_lobby_does_even_mid_sleep():
     await stop(loops)
     await asyncio.wait_for(asyncio.shield(task), 5)  # (no clock advance needed)
     assert task.done() and not task.cancelled()
+
+
+@given(actions=st.lists(st.one_of(st.tuples(st.just("start"), st.sampled_from([10, 20, 30, 60])),
+                                  st.tuples(st.just("advance"), st.integers(1, 400)),
+                                  st.tuples(st.just("cancel"), st.integers(0, 20))), max_size=25))
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_mix_of_lobbies_keeps_each_on_its_own_grid(actions):
+    async def play():
+        clock = FakeClock()
+        running = []  # (loop, its grid's start)
+        for action, value in actions:
+            if action == "start":
+                [loop], _hooks = lobbies(clock, [value])
+                period = 1.0 / value
+                running.append((loop, math.floor(clock.now() / period + 1e-9) * period))
+                loop.start()
+            elif action == "advance":
+                await clock.advance(value / 1000)
+            elif running:
+                loop, _start = running.pop(value % len(running))
+                loop.task.cancel()
+                await asyncio.gather(loop.task, return_exceptions=True)
+            for loop, start in running:
+                period = 1.0 / loop.lobby.tick_rate_hz
+                assert loop.tick == math.floor((clock.now() - start) / period + 1e-9)
+        await stop([loop for loop, _start in running])
+        assert not scheduler_tasks()
+
+    asyncio.run(play())
