@@ -24,7 +24,10 @@ class Unavailable(Exception):
 
 
 def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` says the store is unreachable (rather than a fault of this process)."""
+    """Whether ``exc`` says the store is unreachable (rather than a fault of this process),
+    itself or the exception it was raised from (a write whose shard failed re-raises that)."""
+    if exc.__cause__ is not None and exc.__cause__ is not exc and is_outage(exc.__cause__):
+        return True
     if isinstance(exc, (OSError, asyncio.TimeoutError, TimeoutError, Unavailable)):
         return True
     try:
@@ -44,6 +47,7 @@ class Outage:
         self.failures = 0
         self.dropped = 0
         self.outages = 0  # outages seen since the process started (for /metrics)
+        self.ended_at = float("-inf")  # monotonic time the last outage ended
 
     @property
     def down(self) -> bool:
@@ -71,6 +75,7 @@ class Outage:
         self.log.warning("Redis answers again after %.1f s down: %d operations failed, %d messages dropped",
                          time.monotonic() - self.down_since, self.failures, self.dropped)
         self.down_since = None
+        self.ended_at = time.monotonic()
         self.failures = 0
         self.dropped = 0
 

@@ -1,6 +1,17 @@
 """Which process runs which lobby: leases taken, renewed and lost; the directory kept up to
 date; lobbies taken over from a vanished owner or handed over on shutdown.
 
+A lease whose renewal has gone unanswered past 80% of its TTL (Redis unreachable, or slow) is
+*in doubt*: the lobby plays on, provisionally. Its inputs are applied but acknowledged only once
+the input log is written again (fenced by the lease), and a match that ends meanwhile is held
+back, not saved. When Redis answers, a lease still ours, or missing with nobody having taken the
+lobby since (`Recovery.reclaim`), is confirmed: the held records are saved and the input log
+flushed, and play goes on as if nothing happened. A lease another process took means the
+lobby was lost: it stops (``lease_lost``), its held records are dropped (the new owner goes
+on with the match and records it) and its members move. A lobby stops too when its lease has
+gone unconfirmed for nearly ``DIRECTORY_TTL_S``, past which its epoch key may have expired and
+a successor could no longer be told from nobody.
+
 One `Ownership` per node (game.cluster.node). It knows the lobbies this process runs and
 where the others run; members connected through other processes are game.cluster.guests',
 and this process's members of lobbies run elsewhere game.cluster.remote's.
@@ -10,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -29,7 +41,7 @@ from game.engine.lobby import LobbyConfig
 from game.engine.loop import DETACHED, LobbyLoop
 from game.engine.match import match_over_event
 from game.engine.registry import LobbyRegistry
-from game.outage import OUTAGE
+from game.outage import OUTAGE, Unavailable
 
 log = logging.getLogger("game.cluster")
 
@@ -64,6 +76,13 @@ class Ownership:
         self.recovery = Recovery(redis, self.leases, self.directory, ttl_s=self.ttl_s,
                                  directory_ttl_s=cfg["DIRECTORY_TTL_S"])  # Redis lost its data
         self.owned: dict[str, Lease] = {}
+        # When each owned lease was last confirmed (event loop time the renewal was sent): one
+        # unconfirmed for longer than 80% of the TTL is in doubt (`in_doubt`).
+        self.confirmed: dict[str, float] = {}
+        self.held: dict[str, list[dict[str, Any]]] = {}  # records of matches ended in doubt, by lobby
+        self.doubt_limit_s = cfg["DIRECTORY_TTL_S"] * 0.9  # then a lobby in doubt stops
+        self.outcomes = {"kept": 0, "lost": 0}  # leases in doubt, once Redis answered (for the log)
+        self.doubting = 0  # lobbies in doubt when last told (one log line as doubt begins and ends)
         self.dirty: set[str] = set()  # lobbies whose state the directory has yet to get
         self.dirty_wake = asyncio.Event()
         self.draining = False  # shutting down: take over nothing, start no match
@@ -85,8 +104,8 @@ class Ownership:
 
     def _own(self, loop: LobbyLoop, lease: Lease) -> None:
         self.owned[lease.code] = lease
+        self._confirm(loop, lease.code, asyncio.get_running_loop().time())
         loop.epoch = lease.epoch
-        loop.lease_deadline = loop.clock.now() + self.ttl_s * 0.8
         loop.hands_on = self.inputlog is not None  # a match cut short here goes on elsewhere
         begin = loop.lobby.on_start
         loop.lobby.on_start = lambda: self._start_match(loop, begin)
@@ -123,6 +142,8 @@ class Ownership:
                 state = await self.directory.state(code)
                 if state is None or self.draining:
                     return None
+                if self.recovery.recovering():  # its owner may be alive and about to reclaim it
+                    raise Unavailable(code)
                 lease = await self.leases.acquire(code, self.mail.channel)
                 if lease is not None:
                     return await self._take_over(state, lease)
@@ -169,6 +190,8 @@ class Ownership:
     def closed(self, code: str) -> None:
         """Called when a lobby's loop ended: it leaves the directory, its lease is released."""
         lease = self.owned.pop(code, None)
+        self.confirmed.pop(code, None)
+        self._release_held(code)  # (closed by its members: nobody goes on with its match)
         if self.inputlog is not None:
             self.inputlog.detach(code)
         if lease is not None:
@@ -186,8 +209,15 @@ class Ownership:
         """A loop stopped without closing: on a handover, save its state and release the
         lease for the next owner (a lease lost needs neither); it no longer runs here."""
         code = loop.lobby.code
+        doubted = self.in_doubt(code)
         lease = self.owned.pop(code, None)
+        self.confirmed.pop(code, None)
         self.dirty.discard(code)
+        if loop.abandoned == "lease_lost":
+            self.outcomes["lost"] += doubted
+            self._drop_held(code)  # the new owner goes on with the match, and records it
+        else:
+            self._release_held(code)
         tap = self.inputlog.detach(code) if self.inputlog is not None else None
         if lease is not None and loop.abandoned == "handover":
             match = loop.match if loop.match is not None and loop.match.handed_on else None
@@ -206,26 +236,90 @@ class Ownership:
 
     # -- keeping leases and the directory ----------------------------------------------
     async def renew(self) -> None:
-        """Renew every lease held (called by the node's keeper, every third of the TTL); a
-        loop whose lease was lost stops ticking."""
+        """Renew every lease held (called by the node's keeper, every third of the TTL). A
+        lease Redis does not answer for stays in doubt and its lobby plays on; one another
+        process took stops its loop; one confirmed again ends its doubt."""
         leases = list(self.owned.values())
-        if not leases:
-            return
         sent = asyncio.get_running_loop().time()
+        if not leases:
+            self._tell_doubt(sent)
+            return
         held = await self.leases.renew(leases)
         for lease, ok in zip(leases, held, strict=True):
             loop = self.registry.get(lease.code)
-            if ok is None or loop is None or self.owned.get(lease.code) is not lease:
-                continue  # (None: its shard is unreachable; the loop stops when its lease runs out)
-            if ok or await self.recovery.reclaim(lease):  # (missing, not taken: Redis lost it)
-                loop.lease_deadline = max(loop.lease_deadline or 0.0, sent + self.ttl_s * 0.8)
+            if loop is None or self.owned.get(lease.code) is not lease or loop.abandoned is not None:
+                continue
+            if ok is None:  # its shard is unreachable: in doubt, unless it has been too long
+                if sent - self.confirmed.get(lease.code, sent) > self.doubt_limit_s:
+                    log.error("lobby %s: lease unconfirmed for %.0f s; this process stops ticking it",
+                              lease.code, sent - self.confirmed[lease.code])
+                    loop.abandon("lease_expired")
+                continue
+            doubted = self.in_doubt(lease.code, sent)
+            if ok or await self.recovery.reclaim(lease, quiet=doubted):  # (missing, not taken: put back)
+                self._confirm(loop, lease.code, sent)
                 if not ok:
-                    self.changed(loop)  # its directory entry was lost with it
+                    self.changed(loop)  # its directory entry may have been lost with it
+                if doubted:
+                    self.outcomes["kept"] += 1
+                    self._release_held(lease.code)
+                    self.changed(loop)  # what changed while Redis was away
             else:
                 log.error("lobby %s: lease lost; this process stops ticking it", lease.code)
                 loop.abandon("lease_lost")
+        self._tell_doubt(sent)
         if self.leases.failure is not None:  # a shard failed: the others' leases were renewed
             raise self.leases.failure
+
+    def _tell_doubt(self, now: float) -> None:
+        """One line when lobbies begin to play on in doubt, one when none is left in doubt."""
+        doubting = sum(1 for code in self.owned if self.in_doubt(code, now))  # (lost ones: until handed over)
+        if doubting and not self.doubting:
+            log.warning("%d lobbies play on provisionally: their leases are in doubt until Redis answers "
+                        "(inputs unacknowledged, results held back)", doubting)
+        elif self.doubting and not doubting:
+            log.warning("leases in doubt settled: %d kept (play went on), %d taken by another process",
+                        self.outcomes["kept"], self.outcomes["lost"])
+            self.outcomes = {"kept": 0, "lost": 0}
+        self.doubting = doubting
+
+    def _confirm(self, loop: LobbyLoop, code: str, sent: float) -> None:
+        """The lease of ``code`` held as of ``sent`` (event loop time): its lobby may tick on
+        until its doubt has lasted too long (the loop's own deadline; renewals move it on)."""
+        self.confirmed[code] = sent
+        deadline = sent + self.ttl_s * 0.8 + self.doubt_limit_s
+        loop.lease_deadline = deadline if math.isfinite(deadline) else None
+
+    def in_doubt(self, code: str, now: float | None = None) -> bool:
+        """Whether the lease of owned lobby ``code`` has gone unconfirmed past 80% of its TTL
+        (another process could have taken it, were Redis reachable for it)."""
+        at = self.confirmed.get(code)
+        if at is None:
+            return False
+        now = asyncio.get_running_loop().time() if now is None else now
+        return now - at > self.ttl_s * 0.8
+
+    def hold(self, record: dict[str, Any]) -> bool:
+        """Keep back the record of a match that ended while its lobby's lease is in doubt
+        (True): it is saved once the lease is confirmed, dropped if another process took the
+        lobby (that process goes on with the match from its input log, and records it)."""
+        code = record.get("lobby")
+        lease = self.owned.get(code)
+        if lease is None or record.get("epoch") != lease.epoch or not self.in_doubt(code):
+            return False
+        self.held.setdefault(code, []).append(record)
+        log.warning("lobby %s: match %s ended while its lease is in doubt; saved once Redis confirms it",
+                    code, record.get("match_id"))
+        return True
+
+    def _release_held(self, code: str) -> None:
+        for record in self.held.pop(code, []):
+            self.save_match(record)
+
+    def _drop_held(self, code: str) -> None:
+        for record in self.held.pop(code, []):
+            log.warning("lobby %s: match %s, ended here while Redis was unreachable, is not saved: "
+                        "another process took the lobby over and goes on with it", code, record.get("match_id"))
 
     async def run_writer(self) -> None:
         """Save each changed lobby's state at once (a match that started is known to the
@@ -251,7 +345,7 @@ class Ownership:
             except Exception:
                 self.dirty |= dirty  # written again (it is the newest state either way)
                 raise
-            if not ok and await self.recovery.reclaim(lease):  # the lease was missing, not taken
+            if not ok and await self.recovery.reclaim(lease, quiet=self.in_doubt(code)):  # missing, not taken
                 ok = await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, loop.match_info()))
             if not ok:
                 log.error("lobby %s: directory write fenced off; lease lost", code)

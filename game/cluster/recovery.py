@@ -2,7 +2,7 @@
 
 When Redis restarts without its data (no persistence, a wiped replica promoted, a FLUSHALL),
 every lease and directory entry is gone while the processes that own the lobbies still run
-them. Three things bring the cluster back:
+them. Four things bring the cluster back:
 
 - **Reclaiming leases** (`Recovery.reclaim`). A renewal that finds a lease missing asks
   here before giving the lobby up: if nobody took the lease since (the lobby's epoch key is
@@ -10,9 +10,15 @@ them. Three things bring the cluster back:
   epoch key restored, and the lobby's directory entry rewritten at once. An owner whose epoch
   was overtaken has lost the lobby for real and stops, as before.
 - **Orphans** (`Recovery.orphan`, `Recovery.restore_orphans`). A lobby that stopped because
-  its lease could not be renewed while Redis was unreachable is kept in memory (its last
-  state, for ``DIRECTORY_TTL_S``); once Redis answers, its directory entry is put back if
-  nobody holds the lobby, so the first member to reconnect takes it over as after a crash.
+  its lease went unconfirmed for nearly ``DIRECTORY_TTL_S`` (Redis unreachable all that
+  time) is kept in memory (its last state, for ``DIRECTORY_TTL_S``); once Redis answers, its
+  directory entry is put back if nobody holds the lobby, so the first member to reconnect
+  takes it over as after a crash.
+- **An outage's end** (`Recovery.recovering`). Owners whose leases ran out while Redis was
+  unreachable played on in doubt (game.cluster.ownership) and confirm or put back their leases
+  at their next renewal; for ``2 x GAME_LEASE_TTL_S`` after a process sees Redis answer again,
+  it takes over no lobby whose lease is missing (the lookup answers `Unavailable`) and moves no
+  member of one, so the owner has the time to put its lease back.
 - **A generation marker** (``<prefix>generation``, no expiry) on each Redis shard
   (game.cluster.shards: a shard that comes back empty lost its own). Each process puts it back
   when it is missing and notes when; for ``2 x GAME_LEASE_TTL_S`` after that (owners are still
@@ -93,9 +99,11 @@ class Recovery:
         return bool(lost)
 
     def recovering(self) -> bool:
-        """Redis is unreachable, or lost its data moments ago (owners are still putting their
-        lobbies back)."""
-        return OUTAGE.down or time.monotonic() - self.lost_at < 2 * self.ttl_s
+        """Redis is unreachable, or answers again or lost its data since moments ago: owners
+        are still confirming or putting back their leases, so a lease missing now does not
+        mean its owner is gone (its members are not moved, its lobby not taken over)."""
+        now = time.monotonic()
+        return OUTAGE.down or now - max(self.lost_at, OUTAGE.ended_at) < 2 * self.ttl_s
 
     async def not_found(self, code: str) -> None:
         """A lookup found no lobby ``code``: raise `Unavailable` if that may be Redis having

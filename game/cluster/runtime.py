@@ -58,6 +58,13 @@ class ClusterRuntime(Runtime):
         return self._started
 
     # -- LoopHooks ----------------------------------------------------------------------
+    def save_match(self, record: dict[str, Any]) -> None:
+        """Queue a match's record, unless its lobby's lease is in doubt (Redis unreachable):
+        then it waits until the lease is confirmed, and is dropped if another process took the
+        lobby (game.cluster.ownership), so a match is saved once, by its one owner."""
+        if not self.node.ownership.hold(record):
+            super().save_match(record)
+
     def lobby_closed(self, code: str) -> None:
         super().lobby_closed(code)
         self.node.closed(code)
