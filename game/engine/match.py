@@ -75,21 +75,27 @@ class Match:
 
     def play(self, inputs: deque[tuple[int, int, Any]], dt: float) -> None:
         """Called each tick of play: apply the queued inputs (emptying ``inputs``), then step."""
-        game, members, recorder, ticks = self.game, self.lobby.members, self.recorder, self.ticks
-        while inputs:
-            member_id, input_seq, cleaned = inputs.popleft()
-            member = members.get(member_id)
-            if member is None:
-                continue
-            member.pending_inputs -= 1
-            if member.in_match and input_seq > member.last_processed_input:  # stale or repeated: dropped
-                member.last_processed_input = input_seq
-                try:
-                    game.apply_input(member_id, cleaned)
-                except MoveRefused as refused:  # the rules said no, and why: the game is unchanged
-                    member.conn.push_event(protocol.encode_error(code="move_refused", msg=refused.reason, ref="input"))
+        game, members, ticks = self.game, self.lobby.members, self.ticks
+        applied = []  # (member id, cleaned) as applied, for the replay log in one call
+        try:
+            while inputs:
+                member_id, input_seq, cleaned = inputs.popleft()
+                member = members.get(member_id)
+                if member is None:
                     continue
-                recorder.input(ticks, member_id, cleaned)
+                member.pending_inputs -= 1
+                if member.in_match and input_seq > member.last_processed_input:  # stale or repeated: dropped
+                    member.last_processed_input = input_seq
+                    try:
+                        game.apply_input(member_id, cleaned)
+                    except MoveRefused as refused:  # the rules said no, and why: the game is unchanged
+                        member.conn.push_event(protocol.encode_error(code="move_refused", msg=refused.reason,
+                                                                     ref="input"))
+                        continue
+                    applied.append((member_id, cleaned))
+        finally:  # (what was applied is logged even if a later input's rules fail)
+            if applied:
+                self.recorder.inputs(ticks, applied)
         # Game events ride on the next state frame: they are as frequent as the state and
         # only illustrate it, so they need no channel-layer message of their own. They add
         # up between broadcasts when the lobby broadcasts every k-th step.

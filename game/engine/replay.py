@@ -119,6 +119,24 @@ class ReplayRecorder:
             if len(self.pending) >= BATCH:
                 self._drain()
 
+    def inputs(self, tick: int, applied: list[tuple[int, Any]]) -> None:
+        """`input` for each ``(member_id, cleaned)`` of ``applied``, all applied before step
+        ``tick + 1`` (one call for a tick's inputs; the same entries, packed at the same points)."""
+        if not self.recording:
+            return
+        pending, tap, dtick = self.pending, self.tap, tick - self.previous
+        self.previous = tick
+        for member_id, cleaned in applied:
+            pending.append((dtick, member_id, cleaned))
+            dtick = 0
+            if tap is not None:
+                tap.append((tick, member_id, cleaned))
+            if len(pending) >= BATCH:
+                self._drain()
+                if not self.recording:
+                    return
+                pending = self.pending
+
     def removed(self, tick: int, member_id: int) -> None:
         """``member_id`` was removed from the game before step ``tick + 1``."""
         if self.recording:

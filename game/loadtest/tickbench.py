@@ -106,11 +106,13 @@ async def _lobby(game: str, players: int, tick_rate: int, spent: dict[str, int],
 
 
 class _TimedRecorder:
-    """The match's replay recorder, its `input` timed (it has slots: no attribute to wrap)."""
+    """The match's replay recorder, its `input` and `inputs` timed (it has slots: no attribute to wrap)."""
 
     def __init__(self, recorder: Any, spent: dict[str, int]) -> None:
         self._recorder = recorder
         self.input = _Timed(spent, "replay log", recorder.input)
+        if hasattr(recorder, "inputs"):  # (a tick's inputs in one call)
+            self.inputs = _Timed(spent, "replay log", recorder.inputs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._recorder, name)
