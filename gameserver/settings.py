@@ -303,11 +303,13 @@ GAME_CLUSTER = {
     # lookup name the owner's route, and the browser's socket URL carries it (?route=), so the
     # proxy sends each lobby's sockets to its owner. Empty: no routing.
     "ROUTE": os.environ.get("GAME_ROUTE", ""),
-    # An owner that cannot renew its lease stops ticking after 80% of this; another process
-    # may take the lobby over once it has expired.
+    # Another process may take a lobby over once its lease has expired. An owner whose renewals
+    # go unanswered for 80% of this plays on in doubt until Redis answers (game.cluster.ownership).
     "LEASE_TTL_S": float(os.environ.get("GAME_LEASE_TTL_S", "3")),
     # How long the directory keeps a lobby whose owner vanished and that nobody took over.
     "DIRECTORY_TTL_S": 120.0,
+    # How often the reaper looks for lobbies gone for good (game.cluster.reaper).
+    "REAP_S": float(os.environ.get("GAME_REAP_S", "10")),
     # Match continuity (docs/deploy.md): each running match's inputs are logged in Redis before
     # they are acknowledged, and a lobby's next owner goes on with its match. 0 turns it off:
     # a match then dies with its owner (recorded as aborted).
