@@ -23,6 +23,9 @@ from django.http.request import split_domain_port, validate_host
 from django.urls.exceptions import Resolver404
 
 DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]  # what Django allows with DEBUG and no ALLOWED_HOSTS
+#: The request headers a websocket's scope keeps once `SocketStack` has read what it needs: the
+#: client's address behind a trusted proxy is read from them at open and at close (game.limits).
+KEPT_HEADERS = frozenset({b"x-forwarded-for"})
 
 
 def allowed_hosts() -> list[str]:
@@ -68,6 +71,10 @@ class SocketStack:
     consumer gets the one scope, with ``session``, ``user``, ``path_remaining`` and
     ``url_route`` added, as Channels' stack adds them (``cookies`` is not kept: only the
     session's is read, here). A path that no route matches raises ValueError, as `URLRouter` does.
+
+    The scope's ``headers`` then keep only `KEPT_HEADERS` (in the server's own list, which the
+    server's protocol holds too): the rest, a dozen pairs of bytes, were read here and by
+    nothing after. A consumer that needs another header adds it there.
     """
 
     def __init__(self, routes: list[Any]) -> None:
@@ -128,4 +135,16 @@ class SocketStack:
             scope["session"] = import_module(settings.SESSION_ENGINE).SessionStore(key)
         if "user" not in scope:
             scope["user"] = await get_user(scope)
+        _keep_headers(scope)
         return await consumer(scope, receive, send)
+
+
+def _keep_headers(scope: dict) -> None:
+    headers = scope.get("headers")
+    if not headers:
+        return
+    kept = [pair for pair in headers if pair[0] in KEPT_HEADERS]
+    if isinstance(headers, list):
+        headers[:] = kept
+    else:
+        scope["headers"] = kept

@@ -18,7 +18,8 @@ from twisted.internet.testing import StringTransport
 
 from game.extensions import RECEIVE_NOW, SEND_NOW
 from gameserver import rundaphne
-from gameserver.daphneserver import GameDaphneProtocol, GameDaphneServer
+from gameserver.daphneprotocol import GameDaphneProtocol
+from gameserver.daphneserver import GameDaphneServer
 from gameserver.wsframes import frame_header
 from tests.gameserver.test_wsprotocol import (
     OP_BINARY,
@@ -65,13 +66,15 @@ class Transport(StringTransport):
         self.producer = None
 
 
-def open_protocol(cls, max_size: int = MAX_SIZE):
-    """A protocol past a real opening handshake and daphne's accept, on a string transport."""
-    server = StubServer()
-    factory = WebSocketFactory(server, server="test")
-    factory.setProtocolOptions(maxMessagePayloadSize=max_size, maxFramePayloadSize=max_size,
-                               openHandshakeTimeout=0, allowNullOrigin=True)
-    factory.protocol = cls
+def open_protocol(cls, max_size: int = MAX_SIZE, factory=None):
+    """A protocol past a real opening handshake and daphne's accept, on a string transport
+    (built by ``factory`` when given: one a `GameDaphneServer` adapted)."""
+    if factory is None:
+        factory = WebSocketFactory(StubServer(), server="test")
+        factory.setProtocolOptions(maxMessagePayloadSize=max_size, maxFramePayloadSize=max_size,
+                                   openHandshakeTimeout=0, allowNullOrigin=True)
+        factory.protocol = cls
+    server = factory.server_class
     proto = factory.buildProtocol(("127.0.0.1", 5000))
     proto._raw_query_string = b"role=player"  # what daphne's HTTP protocol hands over
     proto.makeConnection(Transport())
@@ -242,7 +245,7 @@ def test_the_server_builds_the_game_protocol_and_offers_both_extensions():
     server = GameDaphneServer.__new__(GameDaphneServer)
     factory = WebSocketFactory(server, server="test")
     server.ws_factory = factory  # what `Server.run` does
-    assert server.ws_factory is factory and factory.protocol is GameDaphneProtocol
+    assert server.ws_factory is factory and isinstance(factory.buildProtocol(("127.0.0.1", 1)), GameDaphneProtocol)
     proto, _ = open_protocol(GameDaphneProtocol)
     seen = {}
 
@@ -272,3 +275,23 @@ def test_the_launcher_runs_twisted_on_uvloop_unless_told_not_to(monkeypatch):
         assert rundaphne.use_uvloop() and type(asyncio.get_event_loop_policy()).__module__.startswith("uvloop")
     finally:
         asyncio.set_event_loop_policy(before)
+
+
+def test_an_open_connection_keeps_neither_the_handshake_nor_a_copy_of_the_options():
+    server = GameDaphneServer.__new__(GameDaphneServer)
+    factory = WebSocketFactory(StubServer(), server="test")
+    server.ws_factory = factory  # adapted: the options are the class's, from the factory
+    factory.setProtocolOptions(maxMessagePayloadSize=MAX_SIZE, maxFramePayloadSize=MAX_SIZE,
+                               openHandshakeTimeout=0, allowNullOrigin=True)
+    proto, stub = open_protocol(GameDaphneProtocol, factory=factory)
+    kept = vars(proto)
+    assert not set(GameDaphneProtocol.CONFIG_ATTRS) & set(kept)
+    assert proto.maxMessagePayloadSize == MAX_SIZE and proto.perMessageCompressionAccept([]) is None
+    assert all(kept.get(name) is None for name in ("http_request_data", "http_headers", "http_request_params",
+                                                   "http_response_data", "_wskey"))
+    assert proto.request.path == "/ws/lobby/ABC/" and proto.clean_headers  # (the scope's headers)
+    proto.dataReceived(client_frame(OP_BINARY, b"still reads"))
+    assert stub.queue.get_nowait() == {"type": "websocket.receive", "bytes": b"still reads"}
+    factory.setProtocolOptions(maxMessagePayloadSize=MAX_SIZE // 2)  # new options: a new class
+    assert factory.buildProtocol(("127.0.0.1", 1)).maxMessagePayloadSize == MAX_SIZE // 2
+

@@ -28,6 +28,6 @@ def test_the_same_payload_is_framed_once_and_another_afresh():
 
 
 def test_both_servers_write_the_framed_bytes():
-    from gameserver import daphneserver, wsprotocol
+    from gameserver import daphneprotocol, wsprotocol
 
-    assert daphneserver.framed is framed and wsprotocol.framed is framed
+    assert daphneprotocol.framed is framed and wsprotocol.framed is framed

@@ -10,7 +10,9 @@ import tests.gameserver.test_daphneprotocol as daphne_harness
 import tests.gameserver.test_wsprotocol as uvicorn_harness
 from game.engine.outbox import Outbox
 from gameserver import wsframes
-from gameserver.daphneserver import GameDaphneProtocol, GameDaphneServer, _ReceiveQueue
+from gameserver.daphneprotocol import GameDaphneProtocol
+from gameserver.daphnequeue import ReceiveQueue
+from gameserver.daphneserver import GameDaphneServer
 from gameserver.wsframes import CLOSE_DISCARD_BYTES, CONTROL_BURST, HandshakeGuard
 from gameserver.wsprotocol import GameWebSocketProtocol
 from tests.gameserver.test_wsprotocol import OP_BINARY, OP_PING, client_frame
@@ -152,7 +154,7 @@ def test_daphne_pauses_reading_on_a_backlog_and_resumes_when_the_application_cat
     proto, _ = daphne_harness.open_protocol(GameDaphneProtocol)
 
     async def scenario() -> None:
-        proto.application_queue = receive = _ReceiveQueue(proto)
+        proto.application_queue = receive = ReceiveQueue(proto)
         for i in range(wsframes.MAX_QUEUED):
             proto.dataReceived(client_frame(OP_BINARY, b"%d" % i))
         assert proto.transport.producerState == "paused"
@@ -166,7 +168,8 @@ def test_daphne_pauses_reading_on_a_backlog_and_resumes_when_the_application_cat
 def test_the_launcher_limits_messages_to_64_kib_and_daphne_builds_the_guarded_http_channel():
     from daphne.http_protocol import HTTPFactory
 
-    from gameserver.daphneserver import GameCommandLine, GameHTTPChannel
+    from gameserver.daphnehttp import GameHTTPChannel
+    from gameserver.daphneserver import GameCommandLine
 
     args = GameCommandLine().parser.parse_args(["gameserver.asgi:application"])
     assert args.websocket_max_message_size == args.websocket_max_frame_size == 65536  # daphne's: 1 MiB

@@ -43,6 +43,21 @@ async def test_the_consumer_gets_the_servers_scope_with_route_session_and_user_a
     assert scope is comm.scope  # added to, not copied: one scope for the connection's life
     assert scope["url_route"] == {"args": (), "kwargs": {"n": "42", "extra": 1}} and scope["path_remaining"] == ""
     assert not scope["user"].is_authenticated and scope["session"].session_key is None
+    assert scope["headers"] == []  # read here; none the game reads later was sent
+    await comm.disconnect()
+
+
+async def test_the_scope_keeps_the_forwarded_address_for_the_consumers_limits(settings):
+    settings.GAME = {**settings.GAME, "TRUSTED_PROXIES": ["127.0.0.1/32"]}
+    from game.limits import client_address
+
+    stack, seen = recording_stack()
+    forwarded = (b"x-forwarded-for", b"203.0.113.9")
+    comm = WebsocketCommunicator(stack, "/ws/a/1/", headers=[HOST, ORIGIN, (b"user-agent", b"x"), forwarded])
+    comm.scope["client"] = ["127.0.0.1", 5000]
+    connected, _ = await comm.connect(timeout=5)
+    assert connected and seen[0]["headers"] == [forwarded]
+    assert client_address(seen[0]) == "203.0.113.9"
     await comm.disconnect()
 
 

@@ -52,7 +52,7 @@ def _bots(base: str, lobbies: int, players: int, spectators: int, duration: floa
 
 
 async def _measure(base: str, lobbies: int, players: int, spectators: int, top: int, workdir: Path,
-                   play_s: float, warmup_s: float, traced: bool) -> dict:
+                   play_s: float, warmup_s: float, traced: bool, group: str = "filename") -> dict:
     await asyncio.to_thread(lambda: urllib.request.urlopen(base + "/healthz", timeout=10).read())
     if warmup_s > 0:  # one lobby connects, plays and leaves: what is made once is made now
         warm = _bots(base, 1, players, spectators, warmup_s, workdir / "memory-warmup.json")
@@ -84,11 +84,14 @@ async def _measure(base: str, lobbies: int, players: int, spectators: int, top: 
         "rss_added_bytes_per_client": int((loaded_rss - idle_rss) / per),
         "rss_bytes_per_client": int(loaded_rss / per)}
     if before is not None and during is not None:
-        stats = during.compare_to(before, "filename")
+        stats = during.compare_to(before, group)
+        where = (lambda frame: f"{_where(frame.filename)}:{frame.lineno}") if group == "lineno" else \
+            (lambda frame: _where(frame.filename))
         figures.update({
             "traced_bytes_per_client": int(sum(s.size_diff for s in stats) / per),
             "note": "RSS under tracemalloc, which keeps a record of every block: read the traced figures",
-            "top": [{"file": _where(s.traceback[0].filename), "bytes_per_client": int(s.size_diff / per),
+            "top": [{"file": where(s.traceback[0]),
+                     "bytes_per_client": int(s.size_diff / per),
                      "blocks_per_client": round(s.count_diff / per, 1)} for s in stats[:top]]})
     return figures
 
@@ -151,7 +154,7 @@ def _run_daphne(measuring) -> dict:
 
 
 def measure(*, lobbies: int, players: int = 8, spectators: int = 0, top: int = 15, play_s: float = 20.0,
-            server: str = "uvicorn", traced: bool = True, warmup_s: float = 4.0) -> dict:
+            server: str = "uvicorn", traced: bool = True, warmup_s: float = 4.0, group: str = "filename") -> dict:
     """Start a server here with its own database, connect the bots, return the figures."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     os.environ.update({"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings", "GAME_LOG_LEVEL": "ERROR",
@@ -163,7 +166,7 @@ def measure(*, lobbies: int, players: int = 8, spectators: int = 0, top: int = 1
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
 
     def measuring(base: str):
-        return _measure(base, lobbies, players, spectators, top, workdir, play_s, warmup_s, traced)
+        return _measure(base, lobbies, players, spectators, top, workdir, play_s, warmup_s, traced, group)
 
     if traced:
         tracemalloc.start()
@@ -186,10 +189,12 @@ def main() -> None:
     parser.add_argument("--play-s", type=float, default=20.0, help="how long the bots play (more while they connect)")
     parser.add_argument("--warmup-s", type=float, default=4.0, help="one lobby plays this long first (0: none)")
     parser.add_argument("--rss", action="store_true", help="no tracemalloc: RSS figures only")
+    parser.add_argument("--by-line", action="store_true", help="traced bytes by source line, not by file")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
     figures = measure(lobbies=args.lobbies, players=args.players, spectators=args.spectators, top=args.top,
-                      play_s=args.play_s, server=args.server, traced=not args.rss, warmup_s=args.warmup_s)
+                      play_s=args.play_s, server=args.server, traced=not args.rss, warmup_s=args.warmup_s,
+                      group="lineno" if args.by_line else "filename")
     print(json.dumps(figures, indent=1))
     if args.json:
         args.json.write_text(json.dumps(figures))
