@@ -45,6 +45,8 @@ from game.outage import OUTAGE, Unavailable
 
 log = logging.getLogger("game.cluster")
 
+RETELL_S = 2.0  # a lobby kept after its doubt tells its state again this much later (`Ownership._retell`)
+
 
 class CodeTaken(Exception):
     """Another process already owns a lobby with this code."""
@@ -83,6 +85,7 @@ class Ownership:
         self.doubt_limit_s = cfg["DIRECTORY_TTL_S"] * 0.9  # then a lobby in doubt stops
         self.outcomes = {"kept": 0, "lost": 0}  # leases in doubt, once Redis answered (for the log)
         self.doubting = 0  # lobbies in doubt when last told (one log line as doubt begins and ends)
+        self.retold: dict[str, set[str]] = {}  # the matches that ended in doubt, told again (`_retell`)
         self.dirty: set[str] = set()  # lobbies whose state the directory has yet to get
         self.dirty_wake = asyncio.Event()
         self.draining = False  # shutting down: take over nothing, start no match
@@ -262,8 +265,8 @@ class Ownership:
                     self.changed(loop)  # its directory entry may have been lost with it
                 if doubted:
                     self.outcomes["kept"] += 1
+                    self._retell(loop)
                     self._release_held(lease.code)
-                    self.changed(loop)  # what changed while Redis was away
             else:
                 log.error("lobby %s: lease lost; this process stops ticking it", lease.code)
                 loop.abandon("lease_lost")
@@ -311,6 +314,26 @@ class Ownership:
         log.warning("lobby %s: match %s ended while its lease is in doubt; saved once Redis confirms it",
                     code, record.get("match_id"))
         return True
+
+    def _retell(self, loop: LobbyLoop, *, again: bool = False) -> None:
+        """A lobby kept after its doubt: what its members were told meanwhile crossed an
+        unreachable Redis (lobby frames, events), so its state goes out again at its next tick,
+        with the ``match_over`` of a match that ended meanwhile (a browser shows one end once);
+        the directory gets it too. Told again ``RETELL_S`` later: a process's subscriptions to
+        the lobby groups come back up to a second after Redis does (channels_redis retries them
+        once a second), and what is published before is lost."""
+        code = loop.lobby.code
+        if self.owned_loop(code) is not loop:
+            return
+        over = loop.lobby.last_over
+        ended = {r.get("match_id") for r in self.held.get(code, [])} if not again else self.retold.pop(code, set())
+        if over is not None and over.get("match") in ended:
+            loop.lobby.events.append(over)
+        loop.lobby.changed = True
+        self.changed(loop)
+        if not again:
+            self.retold[code] = ended
+            asyncio.get_running_loop().call_later(RETELL_S, lambda: self._retell(loop, again=True))
 
     def _release_held(self, code: str) -> None:
         for record in self.held.pop(code, []):

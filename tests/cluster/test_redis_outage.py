@@ -193,6 +193,50 @@ class Cable:
         self.cut()
 
 
+def test_a_match_that_ends_while_redis_is_away_is_saved_and_told_once_it_answers(tmp_path, cluster_db, own_redis):
+    """Every process loses Redis (their connections cut, its data kept) and the match ends on its
+    owner meanwhile: its record is held back (nothing is saved while the lease is in doubt) and
+    its match_over is lost with the lobby's events (they cross Redis). Once Redis answers and the
+    lease is confirmed, the record is saved, by epoch 1, and every member is told the result."""
+    cable = Cable(own_redis.port)
+    cluster = Cluster(tmp_path, cluster_db, cable.url, GAME_LEASE_TTL_S=str(TTL_S))
+    try:
+        for name in "AB":
+            cluster.start(name)
+        created = cluster.create_lobby("A", game="pong", name="ends")
+        code, token = created["code"], created["host_token"]
+
+        async def play():
+            host, guest, match_id = await start_pong(cluster, code, token, host_on="A", guest_on="B", time_limit_s=2)
+            me = host.welcome["you"]
+            sender = Sender(host)
+            await host.until(lambda f: f["k"] in ("full", "delta") and f["last_processed_input"].get(me, -1) >= 5)
+            cable.cut()
+            cut = time.monotonic()
+            since = {client: len(client.frames) for client in (host, guest)}
+            await until(log_has(cluster, "A", "ended while its lease is in doubt"), "the match ended on A", timeout=20)
+            await asyncio.sleep(max(0.0, 3 * TTL_S - (time.monotonic() - cut)))  # the fault: three TTLs
+            assert cluster.query("SELECT id FROM game_match WHERE id = %s", match_id) == []  # held back
+            assert not any(e["type"] == "match_over" for client in (host, guest)
+                           for f in client.frames[since[client]:] if f["k"] == "event" for e in f["e"])
+            cable.mend()
+            for client in (host, guest):
+                over = await client.event("match_over", timeout=20, since=since[client])
+                assert over["match"] == match_id and over["status"] == "finished"
+                assert client.close_code is None
+            await sender.stop()
+            for client in (host, guest):
+                await client.disconnect()
+            return match_id
+
+        match_id = asyncio.run(play())
+        check_replay(cluster, match_id, epoch=1)
+        until_sync(log_has(cluster, "A", "leases in doubt settled: 1 kept"), "A's line")
+    finally:
+        cluster.close()
+        cable.close()
+
+
 def test_an_owner_cut_off_from_redis_yields_to_the_process_that_took_its_lobby_over(tmp_path, cluster_db,
                                                                                     own_redis):
     """Only the owner loses Redis. Its lease runs out, the other process moves its members and
