@@ -46,11 +46,19 @@ log = logging.getLogger("game.replay")
 FORMAT_VERSION = 1
 #: zlib level: 6 is within 3% of 9's size at a quarter of its time (docs/replays.md).
 LEVEL = 6
-# A 4 kB window and a small hash table: 32 kB of deflate state per recording lobby instead of
-# zlib's default 256 kB, for input logs whose repeats are close together (docs/replays.md).
+# A 4 kB window and a small hash table: 32 kB of deflate state while a piece is compressed
+# (none kept between pieces) instead of zlib's default 256 kB, for input logs whose repeats
+# are close together (docs/replays.md).
 WINDOW_BITS, MEM_LEVEL = 12, 5
-#: Entries kept unpacked before they are packed and compressed in one go (well under 1 ms).
-BATCH = 64
+WINDOW = 1 << WINDOW_BITS
+#: The zlib header of the blob's stream (a 4 kB window, level 6), before its raw deflate pieces.
+ZLIB_HEADER = zlib.compress(b"", LEVEL, WINDOW_BITS)[:2]
+#: Entries kept unpacked before they are packed in one go (a tick or two of eight players).
+BATCH = 16
+#: Packed bytes gathered before they are compressed as one piece of the stream (about three
+#: seconds of an eight-player arena at 20 Hz). Each piece's compressor is given the window of
+#: packed bytes before it, so pieces compress as one stream does.
+PIECE_BYTES = 16384
 #: Compressed bytes a recorder keeps before it gives up on the match: a hundred times what
 #: eight people make in a three-minute arena match (docs/replays.md).
 MAX_BLOB_BYTES = 16 * 1024 * 1024
@@ -77,12 +85,24 @@ def rules_version(game_cls: type[Game]) -> int:
 class ReplayRecorder:
     """Records one match; every method is called from the lobby's tick.
 
-    `input` and `removed` append a tuple; every `BATCH` entries they are packed and fed to
-    the compressor, so no tick pays for the whole match. A recorder that was never started
-    (the loop's default before its first match) or already encoded ignores every call.
+    `input`, `inputs` and `removed` append a tuple; every `BATCH` entries they are packed onto
+    the recorder's packed bytes, and every `PIECE_BYTES` of those are compressed as one piece
+    of the blob's zlib stream, by a compressor made for that piece and dropped after it. So a
+    recording lobby holds its compressed pieces, at most `PIECE_BYTES` packed and `BATCH`
+    entries not yet packed, the last `WINDOW` packed bytes compressed, and no compressor
+    between pieces (zlib's was 38 kB per lobby, for the whole match); no tick pays for the
+    whole match. A recorder that was never started (the loop's default before its first match)
+    or already encoded ignores every call.
+
+    Each piece is raw deflate blocks ending on a byte boundary (a sync flush; the last one ends
+    the stream) that refer back at most `WINDOW` bytes, into the piece or the packed bytes just
+    before it (given to its compressor as a dictionary), which the stream's reader holds as the
+    output just before. So the pieces, after the zlib header and before the checksum of all the
+    packed bytes, make one valid zlib stream: the blob's format is unchanged (docs/replays.md).
     """
 
-    __slots__ = ("chunks", "game", "packer", "pending", "previous", "recording", "size", "tap", "zipper")
+    __slots__ = ("checksum", "chunks", "game", "packed", "packer", "pending", "previous", "recording", "size",
+                 "tail", "tap")
 
     def __init__(self) -> None:
         self.pending: list[tuple] = []
@@ -92,8 +112,10 @@ class ReplayRecorder:
         self.recording = False
         self.previous = 0
         self.packer: Any = None  # held only while recording (a Packer keeps its buffer)
-        self.zipper: Any = None
-        self.chunks: list[bytes] = []
+        self.packed = bytearray()  # packed entries not yet compressed
+        self.tail = b""  # the last `WINDOW` packed bytes compressed: the next piece may refer to them
+        self.checksum = 1  # adler-32 of every packed byte so far (zlib's trailer)
+        self.chunks: list[bytes] = []  # the compressed pieces, the zlib header first
         self.size = 0
         self.game = ""
 
@@ -103,11 +125,12 @@ class ReplayRecorder:
         header = {"v": FORMAT_VERSION, "game": game.name, "rules": rules_version(game), "seed": seed,
                   "settings": dict(settings), "players": [[p.id, p.name] for p in players],
                   "tick_rate": tick_rate}
-        self.game, self.pending, self.previous, self.chunks, self.size = game.name, [], 0, [], 0
-        self.zipper = zlib.compressobj(LEVEL, zlib.DEFLATED, WINDOW_BITS, MEM_LEVEL)
-        self.packer = msgpack.Packer(use_bin_type=True, buf_size=4096)  # grows if it must
-        self._write(self.packer.pack(header))
+        self.game, self.pending, self.previous = game.name, [], 0
+        self.chunks, self.size, self.packed, self.checksum = [ZLIB_HEADER], len(ZLIB_HEADER), bytearray(), 1
+        self.tail = b""
+        self.packer = msgpack.Packer(use_bin_type=True, buf_size=1024)  # grows if it must
         self.recording = True
+        self._write(self.packer.pack(header))
 
     def input(self, tick: int, member_id: int, cleaned: Any) -> None:
         """``cleaned`` was applied to the game before step ``tick + 1``."""
@@ -153,16 +176,13 @@ class ReplayRecorder:
         self._drain()
         if not self.recording:  # gave up while draining
             return None
-        self.recording = False
         self._write(self.packer.pack({"ticks": ticks, "end": _end(result)}))
-        self.packer = None
-        if self.zipper is None:  # gave up on the trailer
+        self._compress(final=True)
+        if not self.recording:  # gave up on the trailer
             return None
-        blob = b"".join([*self.chunks, self.zipper.flush()])
-        self.chunks, self.zipper = [], None
-        if len(blob) > MAX_BLOB_BYTES:  # zlib holds some output back until the flush
-            log.warning("a match of %s outgrew %d bytes of replay; it is not recorded", self.game, MAX_BLOB_BYTES)
-            return None
+        self.recording, self.packer = False, None
+        blob = b"".join([*self.chunks, self.checksum.to_bytes(4, "big")])
+        self.chunks, self.tail = [], b""
         return blob
 
     def _drain(self) -> None:
@@ -176,14 +196,33 @@ class ReplayRecorder:
             self._write(packed[1 if count < 16 else 3 if count < 65536 else 5:])
 
     def _write(self, raw: bytes) -> None:
-        chunk = self.zipper.compress(raw)
-        self.size += len(chunk)
-        if chunk:
-            self.chunks.append(chunk)
-        if self.size > MAX_BLOB_BYTES:
-            log.warning("a match of %s outgrew %d bytes of replay; it is not recorded", self.game, MAX_BLOB_BYTES)
-            self.recording, self.pending, self.chunks, self.zipper = False, [], [], None
-            self.packer = None
+        """Add packed bytes; a whole piece's worth is compressed now."""
+        self.packed += raw
+        if len(self.packed) >= PIECE_BYTES:
+            self._compress(final=False)
+
+    def _compress(self, *, final: bool) -> None:
+        """Compress the packed bytes as the stream's next piece (its last when ``final``)."""
+        packed = self.packed
+        if not packed and not final:
+            return
+        self.checksum = zlib.adler32(packed, self.checksum)
+        # Raw deflate (no header), which may refer back into the last window of packed bytes
+        # before it: in the stream, they are what precedes the piece.
+        zipper = (zlib.compressobj(LEVEL, zlib.DEFLATED, -WINDOW_BITS, MEM_LEVEL, zdict=self.tail) if self.tail
+                  else zlib.compressobj(LEVEL, zlib.DEFLATED, -WINDOW_BITS, MEM_LEVEL))
+        piece = zipper.compress(packed) + zipper.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
+        self.tail = bytes((self.tail + packed)[-WINDOW:]) if len(packed) < WINDOW else bytes(packed[-WINDOW:])
+        self.packed = bytearray()
+        self.size += len(piece)
+        self.chunks.append(piece)
+        if self.size + 4 > MAX_BLOB_BYTES:
+            self._give_up()
+
+    def _give_up(self) -> None:
+        log.warning("a match of %s outgrew %d bytes of replay; it is not recorded", self.game, MAX_BLOB_BYTES)
+        self.recording, self.pending, self.chunks, self.packed, self.packer = False, [], [], bytearray(), None
+        self.tail = b""
 
 
 def _end(result: Result) -> dict[str, Any]:

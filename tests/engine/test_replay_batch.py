@@ -52,7 +52,7 @@ def test_a_recorder_giving_up_in_a_batch_stops_as_one_by_one_does(plan, writes):
         original(self, raw)
         count["n"] += 1
         if count["n"] == writes:
-            self.recording, self.pending, self.chunks, self.zipper, self.packer = False, [], [], None, None
+            self._give_up()
 
     ReplayRecorder._write = write
     try:
