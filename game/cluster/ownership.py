@@ -1,16 +1,17 @@
 """Which process runs which lobby: leases taken, renewed and lost; the directory kept up to
 date; lobbies taken over from a vanished owner or handed over on shutdown.
 
-A lease whose renewal has gone unanswered past 80% of its TTL (Redis unreachable, or slow) is
-*in doubt*: the lobby plays on, provisionally. Its inputs are applied but acknowledged only once
-the input log is written again (fenced by the lease), and a match that ends meanwhile is held
-back, not saved. When Redis answers, a lease still ours, or missing with nobody having taken the
-lobby since (`Recovery.reclaim`), is confirmed: the held records are saved and the input log
-flushed, and play goes on as if nothing happened. A lease another process took means the
-lobby was lost: it stops (``lease_lost``), its held records are dropped (the new owner goes
-on with the match and records it) and its members move. A lobby stops too when its lease has
-gone unconfirmed for nearly ``DIRECTORY_TTL_S``, past which its epoch key may have expired and
-a successor could no longer be told from nobody.
+A lease whose renewal has gone unanswered past 80% of its TTL (Redis unreachable or slow, or
+this process stalled) is *in doubt*: the lobby plays on, provisionally. Its inputs are applied
+but acknowledged only once the input log is written again (fenced by the lease), and a match
+that ends meanwhile is held back, not saved. When Redis answers, a lease still ours, or missing
+with nobody having taken the lobby since (`Recovery.reclaim`), is confirmed: the held records
+are saved, the input log flushed, and play goes on as if nothing happened. A lease another
+process took means the lobby was lost: it stops (``lease_lost``), its held records are dropped
+(the new owner goes on with the match and records it) and its members move; a stalled process
+learns it at its next renewal or fenced write, within a third of the TTL. A lobby stops too
+when its lease has gone unconfirmed for nearly ``DIRECTORY_TTL_S``, past which its epoch key
+may have expired and a successor could no longer be told from nobody.
 
 One `Ownership` per node (game.cluster.node). It knows the lobbies this process runs and
 where the others run; members connected through other processes are game.cluster.guests',
@@ -323,10 +324,10 @@ class Ownership:
         the lobby groups come back up to a second after Redis does (channels_redis retries them
         once a second), and what is published before is lost."""
         code = loop.lobby.code
+        ended = self.retold.pop(code, set()) if again else {r.get("match_id") for r in self.held.get(code, [])}
         if self.owned_loop(code) is not loop:
             return
         over = loop.lobby.last_over
-        ended = {r.get("match_id") for r in self.held.get(code, [])} if not again else self.retold.pop(code, set())
         if over is not None and over.get("match") in ended:
             loop.lobby.events.append(over)
         loop.lobby.changed = True
