@@ -19,7 +19,6 @@ Both are no-ops for a module already imported, and nothing changes for a server 
 from __future__ import annotations
 
 import contextlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
@@ -33,9 +32,10 @@ LAZY_MODULES = frozenset({"autobahn.wamp.auth", "cbor2", "click"})
 TLS_MODULE = "OpenSSL"
 
 
-class _LazyFinder(importlib.abc.MetaPathFinder):
+class _LazyFinder:
     """Finds the modules of ``names`` as the path finder does, with a loader that runs a module
-    at its first attribute access (`importlib.util.LazyLoader`)."""
+    at its first attribute access (`importlib.util.LazyLoader`). (A meta path finder by its
+    ``find_spec``: `importlib.abc` itself would import `importlib.resources`, `tempfile` and more.)"""
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(names)
