@@ -7,7 +7,7 @@ subclass, `GameDaphneProtocol` (gameserver/daphneprotocol.py: the short path in 
 backpressure, closing), the counterpart of gameserver/wsprotocol.py under uvicorn, and one
 HTTP channel, `GameHTTPChannel` (gameserver/daphnehttp.py: a deadline and a cap per address
 on unfinished requests). `GameDaphneServer` builds both, gives each websocket application
-the two scope extensions and a lean receive queue (gameserver/daphnequeue.py), and makes a
+the two scope extensions and a lean receive queue (gameserver/connqueue.py), and makes a
 send wait while Twisted holds too much for the socket. `rundaphne` runs Twisted's asyncio
 reactor on uvloop (``GAME_DAPHNE_UVLOOP=0``: not).
 """
@@ -24,9 +24,9 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server
 
 from game.extensions import RECEIVE_NOW, SEND_NOW
+from gameserver.connqueue import ReceiveQueue
 from gameserver.daphnehttp import adapt_http_factory
 from gameserver.daphneprotocol import GameDaphneProtocol
-from gameserver.daphnequeue import ReceiveQueue
 from gameserver.wsframes import CLOSE_TIMEOUT_S
 
 __all__ = ["MAX_MESSAGE_SIZE", "GameCommandLine", "GameDaphneProtocol", "GameDaphneServer"]

@@ -37,6 +37,10 @@ shorter way for exactly those frames and leaves everything else to the library:
 The application still sends ordinary ASGI messages: the consumer calls
 ``send(bytes_data=...)`` as under daphne. Anything unusual falls back to the parent class,
 so behaviour (close codes, size limits, pings, protocol errors) is the library's.
+
+- **Memory**: the receive queue and the writable flag are the lean ones of
+  gameserver/connqueue.py, and once the accept is sent the handshake's request and response
+  (their headers) are let go; uvicorn kept them for the connection's life.
 """
 
 from __future__ import annotations
@@ -50,9 +54,11 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
+from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
 
 from game.extensions import RECEIVE_NOW, SEND_NOW
+from gameserver.connqueue import ReceiveQueue, WritableFlag
 from gameserver.wsframes import (
     CLOSE_DISCARD_BYTES,
     CLOSE_POLICY,
@@ -99,6 +105,11 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
     _closing = False  # the server sent its close: input is dropped unparsed (`_stop_reading`)
     _discarded = 0  # bytes dropped since
     _control: ControlBudget | None = None  # the client's pings and pongs (made at the first)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = ReceiveQueue()  # type: ignore[assignment]  # (reads are resumed by `receive`)
+        self.writable = WritableFlag()  # type: ignore[assignment]
 
     def connection_made(self, transport: Any) -> None:
         """Runs when uvicorn hands the upgraded socket over: the kernel holds little unsent for
@@ -232,6 +243,23 @@ class GameWebSocketProtocol(WebSocketsSansIOProtocol):
             return
         self._idle = None  # an accept or a close changes what the parser may be given
         await super().send(message)
+        if self.handshake_complete and getattr(self, "response", None) is not None:
+            self._forget_handshake()
+
+    def _forget_handshake(self) -> None:
+        """Once the accept is sent: uvicorn's request and response (with their headers) are let
+        go, and so is the library's handshake parser, whose suspended frame holds the request
+        too. Between frames, a new frame parser takes its place, where the old one would have
+        continued (`ServerProtocol.parse` goes on into the base protocol's); mid-frame (a client
+        that sent frames before it saw the accept), the old one stays."""
+        self.request = self.response = None
+        conn = self.conn
+        if (conn.state is State.OPEN and conn.current_size is None and not conn.reader.buffer
+                and parser_between_frames(conn)):
+            old, conn.parser = conn.parser, super(ServerProtocol, conn).parse()
+            next(conn.parser)  # (to its first wait, as the library starts its parsers)
+            old.close()
+            self._idle = None
 
     # -- closing ---------------------------------------------------------------------------
     def _close_now(self, message: Any) -> bool:

@@ -10,8 +10,8 @@ import tests.gameserver.test_daphneprotocol as daphne_harness
 import tests.gameserver.test_wsprotocol as uvicorn_harness
 from game.engine.outbox import Outbox
 from gameserver import wsframes
+from gameserver.connqueue import ReceiveQueue
 from gameserver.daphneprotocol import GameDaphneProtocol
-from gameserver.daphnequeue import ReceiveQueue
 from gameserver.daphneserver import GameDaphneServer
 from gameserver.wsframes import CLOSE_DISCARD_BYTES, CONTROL_BURST, HandshakeGuard
 from gameserver.wsprotocol import GameWebSocketProtocol

@@ -26,6 +26,7 @@ from gameserver.wsprotocol import (
     parser_between_frames,
     split_binary_frames,
 )
+from tests.waits import until
 
 MAX_SIZE = 4096
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING = 0x0, 0x1, 0x2, 0x8, 0x9  # RFC 6455 opcodes
@@ -261,3 +262,37 @@ def test_the_plain_write_takes_a_frame_only_when_it_need_not_wait():
     proto.close_sent = True
     assert not proto.send_now(b"after close")
     assert bytes(proto.transport.written) == frame_header(5) + b"state"
+
+
+def test_the_handshake_request_and_response_are_let_go_once_accepted():
+    loop = asyncio.new_event_loop()
+    LOOPS.append(loop)
+    accepted: list[bool] = []
+
+    async def app(scope, receive, send):
+        await receive()
+        await send({"type": "websocket.accept"})
+        accepted.append(True)
+        await receive()
+
+    config = Config(app=app, interface="asgi3", ws_max_size=MAX_SIZE, ws_per_message_deflate=False)
+    config.loaded, config.loaded_app = True, app
+    proto = GameWebSocketProtocol(config, ServerState(), {}, _loop=loop)
+    proto.connection_made(FakeTransport())
+    proto.data_received(b"GET /ws/lobby/ABC/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    loop.run_until_complete(until(lambda: accepted, "the accept"))
+    assert b"101 Switching Protocols" in proto.transport.written and proto.handshake_complete
+    assert proto.request is None and proto.response is None  # uvicorn kept both, headers and all
+    assert "request" not in proto.conn.parser.gi_frame.f_locals  # nor does the library's parser now
+    assert parser_between_frames(proto.conn)
+    proto.data_received(client_frame(OP_BINARY, b"after"))
+    assert proto.queue.get_nowait() == {"type": "websocket.receive", "bytes": b"after"}
+    split = client_frame(OP_BINARY, b"in two reads")  # the library's parser, the new one, takes these
+    proto.data_received(client_frame(OP_PING, b"p") + split[:5])
+    proto.data_received(split[5:])
+    assert proto.queue.get_nowait() == {"type": "websocket.receive", "bytes": b"in two reads"}
+    assert proto.transport.written.endswith(b"\x8a\x01p")  # the pong
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.run_until_complete(asyncio.sleep(0))

@@ -1,11 +1,11 @@
-"""`make run`'s receive queue (gameserver/daphnequeue.py) behaves as `asyncio.Queue` does for
+"""`make run`'s receive queue (gameserver/connqueue.py) behaves as `asyncio.Queue` does for
 what daphne and the application use of it."""
 
 from __future__ import annotations
 
 import asyncio
 
-from gameserver.daphnequeue import ReceiveQueue
+from gameserver.connqueue import ReceiveQueue
 from tests.waits import loop_turns
 
 
@@ -65,5 +65,24 @@ def test_taking_the_last_message_resumes_paused_reads():
         assert protocol.resumed == 0
         await queue.get()
         assert protocol.resumed == 1
+
+    asyncio.run(scenario())
+
+
+def test_the_writable_flag_wakes_every_waiter_when_set():
+    from gameserver.connqueue import WritableFlag
+
+    async def scenario() -> None:
+        flag = WritableFlag()
+        assert flag.is_set() and await flag.wait()
+        flag.clear()
+        waiters = [asyncio.ensure_future(flag.wait()) for _ in range(3)]
+        cancelled = asyncio.ensure_future(flag.wait())
+        await loop_turns(2)
+        assert not any(w.done() for w in waiters)
+        cancelled.cancel()
+        await loop_turns(2)
+        flag.set()
+        assert await asyncio.gather(*waiters) == [True, True, True] and cancelled.cancelled()
 
     asyncio.run(scenario())
