@@ -91,3 +91,14 @@ async def test_a_path_no_route_matches_raises_as_channels_router_does():
     stack, _seen = recording_stack()
     with pytest.raises(ValueError, match="No route found"):
         await open_with(stack, "/ws/b/1/", [HOST, ORIGIN])
+
+
+def test_the_protocol_router_is_an_asgi3_application_to_both_servers():
+    from asgiref.compatibility import is_double_callable
+    from uvicorn._compat import iscoroutinefunction
+
+    from gameserver.asgi import application
+
+    assert not is_double_callable(application) and iscoroutinefunction(application.__call__)
+    with pytest.raises(ValueError, match="lifespan"):
+        application({"type": "lifespan"}, None, None)
