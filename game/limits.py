@@ -24,7 +24,7 @@ COUNTED_ERRORS = frozenset({"bad_frame", "bad_version", "unknown_kind", "bad_fie
                             "frame_too_large", "forbidden", "rate_limited"})
 
 
-@dataclass
+@dataclass(slots=True)  # one for each kind of message of each connection
 class TokenBucket:
     rate: float
     burst: float
@@ -79,19 +79,24 @@ class ErrorBudget:
     seconds (one more closes the socket, 4029), and at most one error frame per code and
     kind a second (a flood of one mistake gets one answer a second)."""
 
+    __slots__ = ("budget", "errors", "last_sent", "window_s")  # one for each connection
+
     def __init__(self, budget: int, window_s: float) -> None:
         self.budget, self.window_s = budget, window_s
-        self.errors: deque[float] = deque()
+        self.errors: deque[float] | None = None  # made at the first counted refusal (an empty deque is 760 bytes)
         self.last_sent: dict[tuple, float] = {}
 
     def refuse(self, code: str, ref: object = None, now: float | None = None) -> str | None:
         """``"close"`` when the budget is spent, ``"send"`` when an error frame is due, else None."""
         now = monotonic() if now is None else now
         if code in COUNTED_ERRORS:
-            self.errors.append(now)
-            while self.errors and self.errors[0] < now - self.window_s:
-                self.errors.popleft()
-            if len(self.errors) > self.budget:
+            errors = self.errors
+            if errors is None:
+                errors = self.errors = deque()
+            errors.append(now)
+            while errors and errors[0] < now - self.window_s:
+                errors.popleft()
+            if len(errors) > self.budget:
                 return "close"
         key = (code, ref if isinstance(ref, str) else None)
         if now - self.last_sent.get(key, -1e9) >= 1.0:
