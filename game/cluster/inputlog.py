@@ -5,8 +5,8 @@ The replay recorder of each match this process owns has a *tap* (`MatchLog`): ev
 records — an input applied at match tick ``t``, a neutral input for a dropped player, a
 player removed — is appended there too, with its absolute tick. One writer task per process
 (`InputLog.run`) takes what every lobby logged since its last pass and sends it to Redis in
-one pipeline: per bucket of lobbies one fenced script (`APPEND`, which checks each lease as
-directory writes do) that XADDs one entry, ``[ticks, count_before, entries]``, to the lobby's stream
+one pipeline: per shard one fenced script (`APPEND`, which checks each lease as directory
+writes do) that XADDs, for each lobby with news, one entry, ``[ticks, count_before, entries]``, to the lobby's stream
 (`game.cluster.keys.Keys.log`). Only when that pipeline answers does each match learn which
 ``input_seq`` of each player is now logged (`Match.logged`), and the state frames acknowledge
 no more than that (`Match.last_processed_input`). So an input a client saw acknowledged is in
@@ -43,7 +43,7 @@ from game.outage import OUTAGE
 
 log = logging.getLogger("game.cluster")
 
-# KEYS: (lease, stream, snapshot) of each lobby, all in one bucket (one slot). ARGV[1]: ttl ms;
+# KEYS: (lease, stream, snapshot) of each lobby, all on one shard. ARGV[1]: ttl ms;
 # ARGV[2]: msgpack (raw strings, as Redis' cmsgpack reads them) of one [lease value, header,
 # entries, snapshot] per lobby, each '' for none. For each lobby: 1 written; 0 its lease is
 # another's; 2 its lease is missing (Redis lost its data: the owner may put it back); 3 the log
@@ -107,7 +107,8 @@ class MatchLog:
         self.lease = lease
         keys = owner.keys
         self.bucket = keys.bucket(code)
-        self.keys = [keys.lease(code), keys.log(code), snapshot_key(keys, code)]
+        # (bytes: the client sends bytes as they are, where it encodes a str every call)
+        self.keys = [keys.lease(code).encode(), keys.log(code).encode(), snapshot_key(keys, code).encode()]
         self.entries: list[tuple] = []
         self.sent = 0  # entries sent before these
         self.header_sent = False
@@ -251,14 +252,18 @@ class InputLog:
         return bool(match.started_ms) and match.ticks - tap.written_ticks >= self.keepalive_s * match.lobby.tick_rate_hz
 
     async def _write(self, batch: list) -> None:
-        """One pipeline per shard: per bucket one APPEND for all its lobbies with news (the
-        bucket is one Redis Cluster slot); then the acknowledgements. The lobbies of a shard
+        """One APPEND per shard for all its lobbies with news, all shards at once; then the
+        acknowledgements. (One call per shard, not per bucket: a script's keys may span buckets
+        on a standalone primary, the only kind of shard this server talks to. Under Redis
+        Cluster a call would have to stay within one bucket, one slot: it cost 60 µs per lobby
+        per tick when each lobby had a bucket of its own.) The lobbies of a shard
         that failed are requeued (`Requeued` is raised once the others are acknowledged)."""
         if not batch:
             return
         groups: dict[int, list] = {}
-        for item in batch:
-            groups.setdefault(item[0].bucket, []).append(item)
+        index = self.shards.index
+        for item in batch:  # one script call per shard (its index stands for a bucket of it)
+            groups.setdefault(index(item[0].bucket), []).append(item)
         results = dict(zip(groups, await self._send(groups), strict=True))
         stale = {b: groups[b] for b, r in results.items() if isinstance(r, NoScriptError)}
         if stale:  # that Redis restarted (or flushed its scripts): load it there again
