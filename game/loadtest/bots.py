@@ -40,6 +40,10 @@ class Plan:
     baseline: bool = False  # the bare websockets server: no HTTP API, lobbies made on connect
     spread: bool = False  # several servers: each lobby's players spread over them, not on its creator
     spectator_delay_s: int = 0  # the lobbies' spectator_delay: spectators watch the delayed feed
+    # "lean": spectators are `game.loadtest.watchers.Watcher`s in processes of their own (frames
+    # counted, latency sampled); "full": full bots beside their lobby's players, every frame timed.
+    spectator_client: str = "lean"
+    spectator_processes: int = 1  # processes for the lean spectators
 
     @property
     def urls(self) -> list[str]:
@@ -69,6 +73,7 @@ class Figures:
     spectator_frames: int = 0
     spectator_shares: list[float] = field(default_factory=list)
     inputs_refused: int = 0  # dropped by an overloaded lobby (error frames "overloaded")
+    spectator_sample_every: int = 1  # 1: every spectator frame's latency; n: one in n (lean spectators)
 
 
 @dataclass
@@ -303,8 +308,9 @@ class Inputs:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
 
-async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figures:
-    """Connect and run every bot of ``lobbies``; returns this process's figures."""
+async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window, *, spectators: bool = True) -> Figures:
+    """Connect and run every bot of ``lobbies`` (their players only, unless ``spectators``);
+    returns this process's figures."""
     figures = Figures()
     bots: list[Bot] = []
     for lobby in lobbies:
@@ -317,7 +323,7 @@ async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window) -> Figure
         for i in range(plan.players):
             bots.append(Bot(plan, code, "player", f"bot{i}", token if i == 0 else None, window, figures,
                             server=server(i)))
-        for i in range(plan.spectators):
+        for i in range(plan.spectators if spectators else 0):
             bots.append(Bot(plan, code, "spectator", f"watch{i}", None, window, figures,
                             server=server(plan.players + i)))
     figures.clients = len(bots)

@@ -87,6 +87,8 @@ def spectator_summary(plan: Plan, figures: Figures) -> dict:
         "spectator_latency_ms_p50": round(percentile(figures.spectator_latencies_ms, 0.5), 2),
         "spectator_latency_ms_p99": round(percentile(figures.spectator_latencies_ms, 0.99), 2),
         "spectator_frames": figures.spectator_frames,
+        # Lean spectators (`game.loadtest.watchers`) stamp one state frame in n; full bots every one.
+        "spectator_client": plan.spectator_client, "spectator_latency_one_in": figures.spectator_sample_every,
         "player_delivered_ratio": round(player_frames / player_due, 4) if player_due else None,
         "player_latency_ms_p99": round(percentile(figures.latencies_ms, 0.99), 2),
     }

@@ -1,4 +1,9 @@
-"""Spread the lobbies of a load test over client processes and merge what they measured."""
+"""Spread the lobbies of a load test over client processes and merge what they measured.
+
+Players (and, with ``Plan.spectator_client`` "full", spectators) are full bots, the lobbies
+split over ``processes``; lean spectators (`game.loadtest.watchers`) are split over
+``Plan.spectator_processes`` processes of their own, so that thousands of them watching one
+lobby are not all on that lobby's process."""
 
 from __future__ import annotations
 
@@ -11,13 +16,18 @@ from game.loadtest.bots import Figures, Plan, Window, create_lobby, run_lobbies
 from game.loadtest.server import ServerProbe
 
 
-def _client_process(plan: Plan, lobbies: list[dict], window: Window, out) -> None:
+def _client_process(plan: Plan, lobbies: list[dict], window: Window, out, seats=None) -> None:
+    """Run ``lobbies``' bots, or with ``seats`` ((lobby, index) each) those lean spectators."""
     try:
         import uvloop  # faster bots when available
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
-    figures = runner(run_lobbies(plan, lobbies, window))
+    if seats is not None:
+        from game.loadtest.watchers import watch
+        figures = runner(watch(plan, seats, window))
+    else:
+        figures = runner(run_lobbies(plan, lobbies, window, spectators=plan.spectator_client != "lean"))
     out.send(asdict(figures))
     out.close()
 
@@ -41,6 +51,7 @@ def merge(parts: list[dict]) -> Figures:
         for second, count in part["per_second"].items():
             total.per_second[second] = total.per_second.get(second, 0) + count
         total.cpu_fraction = max(total.cpu_fraction, part["cpu_fraction"])
+        total.spectator_sample_every = max(total.spectator_sample_every, part.get("spectator_sample_every", 1))
     return total
 
 
@@ -54,10 +65,14 @@ def run(plan: Plan, *, processes: int, server_pid: int | list[int] | None,
     window = Window(start=start, end=start + plan.duration_s)
     ctx = mp.get_context("spawn")
     pipes, procs = [], []
-    for index in range(processes):
+    jobs = [(lobbies[index::processes], None) for index in range(processes)]
+    if plan.spectators and plan.spectator_client == "lean":
+        seats = [(lobby, i) for lobby in lobbies for i in range(plan.spectators)]
+        count = max(1, min(plan.spectator_processes, len(seats)))
+        jobs += [([], seats[index::count]) for index in range(count)]
+    for some, seats in jobs:
         receiver, sender = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_client_process, args=(plan, lobbies[index::processes], window, sender),
-                           daemon=True)
+        proc = ctx.Process(target=_client_process, args=(plan, some, window, sender, seats), daemon=True)
         proc.start()
         pipes.append(receiver)
         procs.append(proc)

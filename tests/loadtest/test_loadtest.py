@@ -21,13 +21,14 @@ from websockets.server import ServerProtocol
 
 from game.loadtest import wire
 from game.loadtest.bots import Figures, Inputs, Plan, Window, encode_input, state_time
+from game.loadtest.watchers import SAMPLE_EVERY
 from tests.liveserver import ROOT, live_server
 from tests.waits import until
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("delay", [0, 1])
-def test_loadtest_command_runs_and_reports(tmp_path, delay):
+@pytest.mark.parametrize(("delay", "client"), [(0, "lean"), (1, "lean"), (0, "full")])
+def test_loadtest_command_runs_and_reports(tmp_path, delay, client):
     with live_server(tmp_path, GAME_COUNTDOWN_S="0.2") as base:
         pid = int(subprocess.run(["pgrep", "-f", f"daphne -b 127.0.0.1 -p {base.rsplit(':', 1)[1]}"],
                                  capture_output=True, text=True, check=False).stdout.split()[0])
@@ -35,7 +36,7 @@ def test_loadtest_command_runs_and_reports(tmp_path, delay):
         out = subprocess.run(
             [sys.executable, "manage.py", "loadtest", "--url", base, "--lobbies", "2", "--players", "3",
              "--spectators", "1", "--spectator-delay", str(delay), "--duration", "2", "--warmup", str(2 + delay),
-             "--processes", "2", "--quiet",
+             "--processes", "2", "--spectator-client", client, "--quiet",
              "--server-pid", str(pid), "--json", str(tmp_path / "out.json"), "--plot", str(tmp_path / "out.png")],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert out.returncode == 0, out.stderr
@@ -45,6 +46,7 @@ def test_loadtest_command_runs_and_reports(tmp_path, delay):
     assert summary["spectators"] == 2 and 0 < summary["spectator_frames"] < summary["frames"]
     assert 0 < summary["spectator_min_share"] <= summary["spectator_delivered_ratio"] <= 1.05
     assert summary["spectator_latency_ms_p99"] >= 0 and 0 < summary["player_delivered_ratio"] <= 1.05
+    assert summary["spectator_client"] == client and summary["spectator_latency_one_in"] == {"lean": SAMPLE_EVERY, "full": 1}[client]
     assert summary["client_errors"] == 0, summary["client_error_samples"]
     assert 0 < summary["delivered_ratio"] <= 1.05
     assert summary["latency_ms_p50"] >= 0 and summary["server_rss_mb_end"] > 0

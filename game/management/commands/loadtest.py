@@ -26,6 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--spectators", type=int, default=0, help="spectators per lobby")
         parser.add_argument("--spectator-delay", type=int, default=0,
                             help="the lobbies' spectator_delay (s): spectators watch the delayed feed")
+        parser.add_argument("--spectator-client", choices=("lean", "full"), default="lean",
+                            help="lean: spectators count frames and sample latency, in processes of their own "
+                                 "(thousands per core); full: spectators are bots like the players")
+        parser.add_argument("--spectator-processes", type=int, default=1, help="processes for lean spectators")
         parser.add_argument("--tick-rate", type=int, default=20)
         parser.add_argument("--input-rate", type=float, default=0, help="inputs/s per player (default: tick rate)")
         parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
@@ -47,7 +51,8 @@ class Command(BaseCommand):
                     spectators=opts["spectators"], tick_rate=opts["tick_rate"], duration_s=opts["duration"],
                     warmup_s=opts["warmup"], game=opts["game"], input_rate=opts["input_rate"],
                     baseline=opts["baseline"], spread=opts["spread"],
-                    spectator_delay_s=opts["spectator_delay"])
+                    spectator_delay_s=opts["spectator_delay"], spectator_client=opts["spectator_client"],
+                    spectator_processes=opts["spectator_processes"])
         bar = None
         if not opts["quiet"]:
             from tqdm import tqdm
