@@ -43,29 +43,32 @@ from game.outage import OUTAGE
 
 log = logging.getLogger("game.cluster")
 
-# KEYS: (lease, stream, snapshot) of each lobby, all on one shard. ARGV[1]: ttl ms;
-# ARGV[2]: msgpack (raw strings, as Redis' cmsgpack reads them) of one [lease value, header,
-# entries, snapshot] per lobby, each '' for none. For each lobby: 1 written; 0 its lease is
-# another's; 2 its lease is missing (Redis lost its data: the owner may put it back); 3 the log
-# to go on is missing (lost with Redis' data). One argument for all: each argument costs the
-# client more than Redis.
+# ARGV[1]: ttl ms; ARGV[2]: msgpack (raw strings, as Redis' cmsgpack reads them) of one
+# [lease key, stream key, snapshot key, lease value, header, entries, snapshot] per lobby, the
+# last three each '' for none; every lobby is on this shard. The keys travel inside the one
+# argument, not as KEYS: each argument costs the client more than Redis (redis-py encodes each
+# in Python; msgpack packs them all in C), and a standalone primary, the only kind of shard
+# this server talks to, takes keys from anywhere (Redis Cluster would not). For each lobby:
+# 1 written; 0 its lease is another's; 2 its lease is missing (Redis lost its data: the owner
+# may put it back); 3 the log to go on is missing (lost with Redis' data).
 APPEND = """
 local items = cmsgpack.unpack(ARGV[2])
 local out = {}
 for i, item in ipairs(items) do
-  local held = redis.call('GET', KEYS[3 * i - 2])
-  if held ~= item[1] then
+  local lease, stream, snap = item[1], item[2], item[3]
+  local held = redis.call('GET', lease)
+  if held ~= item[4] then
     if held then out[i] = 0 else out[i] = 2 end
-  elseif item[2] == '' and redis.call('EXISTS', KEYS[3 * i - 1]) == 0 then
+  elseif item[5] == '' and redis.call('EXISTS', stream) == 0 then
     out[i] = 3
   else
-    if item[2] ~= '' then
-      redis.call('DEL', KEYS[3 * i - 1], KEYS[3 * i])
-      redis.call('XADD', KEYS[3 * i - 1], '*', 'h', item[2])
+    if item[5] ~= '' then
+      redis.call('DEL', stream, snap)
+      redis.call('XADD', stream, '*', 'h', item[5])
     end
-    if item[3] ~= '' then redis.call('XADD', KEYS[3 * i - 1], '*', 'e', item[3]) end
-    if item[4] ~= '' then redis.call('SET', KEYS[3 * i], item[4], 'PX', ARGV[1]) end
-    redis.call('PEXPIRE', KEYS[3 * i - 1], ARGV[1])
+    if item[6] ~= '' then redis.call('XADD', stream, '*', 'e', item[6]) end
+    if item[7] ~= '' then redis.call('SET', snap, item[7], 'PX', ARGV[1]) end
+    redis.call('PEXPIRE', stream, ARGV[1])
     out[i] = 1
   end
 end
@@ -107,8 +110,7 @@ class MatchLog:
         self.lease = lease
         keys = owner.keys
         self.bucket = keys.bucket(code)
-        # (bytes: the client sends bytes as they are, where it encodes a str every call)
-        self.keys = [keys.lease(code).encode(), keys.log(code).encode(), snapshot_key(keys, code).encode()]
+        self.keys = [keys.lease(code), keys.log(code), snapshot_key(keys, code)]
         self.entries: list[tuple] = []
         self.sent = 0  # entries sent before these
         self.header_sent = False
@@ -242,7 +244,7 @@ class InputLog:
         if match.ticks - tap.snapshot_ticks >= self.snapshot_s * match.lobby.tick_rate_hz:
             snapshot = self.packer.pack([match.ticks, tap.sent + len(entries), pickle.dumps(match.game, protocol=5)])
         acks = {m.id: (m.last_processed_input, m.conn) for m in match.roster.values()}
-        args = [tap.lease.value, header, body, snapshot]
+        args = [*tap.keys, tap.lease.value, header, body, snapshot]
         return tap, (entries, args), acks, match.ticks, len(snapshot)
 
     def _keepalive_due(self, tap: MatchLog) -> bool:
@@ -294,10 +296,7 @@ class InputLog:
         live = [b for b in groups if self.shards.index(b) not in down]
 
         def append(pipe, bucket: int) -> None:
-            keys: list[str] = []
-            for item in groups[bucket]:
-                keys += item[0].keys
-            pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, self.ttl_ms,
+            pipe.execute_command("EVALSHA", self.sha, 0, self.ttl_ms,
                                  self.group_packer.pack([item[1][1] for item in groups[bucket]]))
 
         replies = dict(zip(live, await self.shards.pipelined(live, lambda b: b, append), strict=True))

@@ -19,7 +19,7 @@ process per tick, as a process's mail and input log batch per event-loop turn):
   published to the owner's node channel (batched per destination per tick), the relaying
   processes' watchdog reading the lease of each relayed lobby each second;
 - ``log``: the input log of match continuity, as game.cluster.inputlog writes it: each tick,
-  per bucket one fenced APPEND script whose argument carries every lobby's entries (one XADD per
+  one fenced APPEND script per shard whose argument carries every lobby's keys and entries (one XADD per
   lobby), a snapshot of the game every 10 s;
 - ``list``: the lobby list: the shared snapshot built from the bucket indexes every half
   period and read by ``--list-readers`` processes every period (game.cluster.lobbylist).
@@ -252,17 +252,17 @@ class Replay:
             await self._second(p, tick // self.tick_rate)
 
     async def _log(self, pipe, p: int, body: bytes, *, snapshot_due: bool) -> None:
-        """The input log's pass, as game.cluster.inputlog writes it: per bucket one fenced APPEND
-        carrying every lobby's entries in one msgpack argument."""
+        """The input log's pass, as game.cluster.inputlog writes it: one fenced APPEND per shard
+        (here one Redis) carrying every lobby's keys and entries in one msgpack argument."""
         snapshot = b"g" * SNAPSHOT_BYTES if snapshot_due else b""
+        items = []
         for leases in self.by_bucket[p].values():
-            keys, items = [], []
             for lease in leases:
                 log_key = self.keys.log(lease.code)
-                keys += [self.keys.lease(lease.code), log_key, log_key + ":snapshot"]
-                items.append([lease.value, b"", body, snapshot])
-            # (as the log's group packer: Redis' cmsgpack reads no bin type)
-            await self.append(keys=keys, args=[120000, msgpack.packb(items, use_bin_type=False)], client=pipe)
+                items.append([self.keys.lease(lease.code), log_key, log_key + ":snapshot", lease.value, b"", body,
+                              snapshot])
+        # (as the log's group packer: Redis' cmsgpack reads no bin type)
+        await self.append(keys=[], args=[120000, msgpack.packb(items, use_bin_type=False)], client=pipe)
 
     async def _second(self, p: int, second: int) -> None:
         await self.leases.renew(self.held[p])
