@@ -102,10 +102,11 @@ def _wait_ready(port: int, kind: str, proc: subprocess.Popen) -> None:
 
 
 def probe(kind: str, layer: str, tick_rate: int, lobbies: int, args, workdir: Path, *, spectators: int = 0,
-          spectator_delay_s: int = 0, keep_rss: bool = False) -> dict:
+          spectator_delay_s: int = 0, keep_rss: bool = False, extra_args: tuple[str, ...] = ()) -> dict:
     """One measurement on a fresh server; returns the load tester's summary. ``spectators`` per
     lobby watch it (the delayed feed when ``spectator_delay_s`` is set); ``keep_rss`` keeps the
-    server's RSS samples over the window (``rss_over_time``: [seconds, bytes])."""
+    server's RSS samples over the window (``rss_over_time``: [seconds, bytes]); ``extra_args``
+    go to the load tester as they are (e.g. ``--match-s 60``)."""
     with server(kind, tick_rate, workdir, layer) as (port, pid):
         idle_rss = ServerProbe(pid)._rss_bytes()  # started and answering, nobody connected
         out = workdir / f"probe-{kind}-{layer}-{tick_rate}-{lobbies}-{spectators}-{spectator_delay_s}.json"
@@ -116,7 +117,8 @@ def probe(kind: str, layer: str, tick_rate: int, lobbies: int, args, workdir: Pa
             "--players", str(args.players), "--tick-rate", str(tick_rate), "--duration", str(args.duration),
             "--warmup", str(args.warmup + bots / 1000), "--processes", str(min(clients * 2, max(1, bots // 80))),
             "--spectators", str(spectators), "--spectator-delay", str(spectator_delay_s),
-            "--server-pid", str(pid), "--json", str(out), "--quiet"] + (["--baseline"] if kind == "baseline" else [])
+            "--server-pid", str(pid), "--json", str(out), "--quiet", *extra_args] + \
+            (["--baseline"] if kind == "baseline" else [])
         env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
         subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=args.duration * 4 + 120)
         data = json.loads(out.read_text())

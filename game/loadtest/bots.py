@@ -44,6 +44,10 @@ class Plan:
     # counted, latency sampled); "full": full bots beside their lobby's players, every frame timed.
     spectator_client: str = "lean"
     spectator_processes: int = 1  # processes for the lean spectators
+    # 0: one match as long as the game allows (an hour), for capacity: play never pauses. Else
+    # matches this many seconds long that each lobby's host rematches at once, back to back: a
+    # soak's steady state, matches starting and ending (and saved), not one match growing.
+    match_s: int = 0
 
     @property
     def urls(self) -> list[str]:
@@ -73,6 +77,8 @@ class Figures:
     spectator_frames: int = 0
     spectator_shares: list[float] = field(default_factory=list)
     inputs_refused: int = 0  # dropped by an overloaded lobby (error frames "overloaded")
+    inputs_after_match: int = 0  # refused as "not_in_match": sent as a match ended (back-to-back matches)
+    matches_ended: int = 0  # match_over events the hosts saw (back-to-back matches)
     spectator_sample_every: int = 1  # 1: every spectator frame's latency; n: one in n (lean spectators)
 
 
@@ -96,8 +102,9 @@ def create_lobby(plan: Plan, index: int) -> dict:
     base = plan.urls[index % len(plan.urls)]
     if plan.baseline:
         return {"code": f"BASE{index:04d}", "host_token": None, "index": index, "base": base}
-    settings = {"arena": {"score_limit": 3600, "time_limit_s": 3600},
-                "pong": {"score_limit": 3600, "time_limit_s": 3600}}.get(plan.game, {})
+    length = plan.match_s or 3600
+    settings = {"arena": {"score_limit": 3600, "time_limit_s": length},
+                "pong": {"score_limit": 3600, "time_limit_s": length}}.get(plan.game, {})
     body = {"game": plan.game, "name": f"load {index}", "max_players": plan.players,
             "tick_rate": plan.tick_rate, "settings": settings}
     request = urllib.request.Request(base + "/api/lobbies", data=json.dumps(body).encode(),
@@ -175,6 +182,7 @@ class Bot(WebSocketClient):
         self.input_seq, self.mx, self.my = 0, 0, 0
         self.window_frames = 0  # state frames received inside the window
         self.start_sent = False
+        self.rematch_sent = False
         self.latencies = figures.latencies_ms if role == "player" else figures.spectator_latencies_ms
 
     async def run(self, connecting: asyncio.Semaphore) -> None:
@@ -223,8 +231,13 @@ class Bot(WebSocketClient):
             if kind == "welcome" and self.is_host and self.plan.spectator_delay_s and self.lobby["phase"] == "waiting":
                 # An engine setting, set by the host before it starts the match (sent first, applied first).
                 self.send(_pack("settings", settings={"spectator_delay": self.plan.spectator_delay_s}))
-            if self.lobby["phase"] in ("countdown", "playing"):
-                self.playing = True
+            # Inputs while a match counts down or plays; none between matches (they would be refused).
+            self.playing = self.lobby["phase"] in ("countdown", "playing")
+            if self.playing:
+                self.rematch_sent = False
+            elif self.is_host and self.lobby["phase"] == "finished" and self.plan.match_s and not self.rematch_sent:
+                self.rematch_sent = True  # the next match at once, with the players seated
+                self.send(_pack("rematch"))
             if self.is_host and self.lobby["phase"] == "waiting":
                 players = [m for m in self.lobby["members"] if m["role"] == "player"]
                 ready = all(m["ready"] for m in players if m["id"] != self.lobby["host"])
@@ -235,12 +248,18 @@ class Bot(WebSocketClient):
                     self.send(_pack("start"))
         elif kind == "error" and frame.get("code") == "overloaded":
             self.figures.inputs_refused += 1  # the server's lobby queue was full: load, not a fault
+        elif kind == "error" and frame.get("code") == "not_in_match" and self.plan.match_s:
+            self.figures.inputs_after_match += 1  # in flight when the match ended: not a fault
+        elif kind == "event" and self.is_host:
+            self.figures.matches_ended += sum(1 for e in frame.get("e", ()) if e.get("type") == "match_over")
         elif kind == "error":
             # A refused frame is the tester's fault (and counts against the bot's error budget).
             error = f"error frame: {frame.get('code')} {frame.get('msg')} ({frame.get('ref')})"
             self.figures.errors.append(error[:200])
             if frame.get("ref") == "start":
                 self.start_sent = False  # refused (e.g. someone unready again): the next lobby frame retries
+            if frame.get("ref") == "rematch":
+                self.rematch_sent = False  # the next lobby frame retries
         if kind == "welcome" and self.role == "player" and not self.is_host:
             self.send(_pack("ready", ready=True))
 

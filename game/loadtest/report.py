@@ -52,6 +52,8 @@ def summarize(plan: Plan, figures: Figures, server: dict, client_cpu: list[float
         # Bots that fall behind send fewer inputs than due: the load was lighter than asked.
         "inputs_ratio": round(figures.inputs_sent / figures.inputs_due, 4) if figures.inputs_due else None,
         "inputs_refused": figures.inputs_refused,
+        **({"match_s": plan.match_s, "matches_ended": figures.matches_ended,
+            "inputs_after_match": figures.inputs_after_match} if plan.match_s else {}),
         "client_saturated": max(client_cpu, default=0.0) > 0.9 or sum(client_cpu) / bot_cores() > 0.9
         or (figures.inputs_due > 0 and figures.inputs_sent < 0.97 * figures.inputs_due),
         "healthy": delivered >= HEALTHY_DELIVERED and p99 <= HEALTHY_P99_MS and not figures.errors,
@@ -97,9 +99,9 @@ def spectator_summary(plan: Plan, figures: Figures) -> dict:
 def format_summary(summary: dict) -> str:
     keys = ["clients", "delivered_ratio", "spectator_delivered_ratio", "spectator_min_share",
             "spectator_latency_ms_p99", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "gap_ms_p99",
-            "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "inputs_refused", "server_cpu_percent",
-            "server_cpu_us_per_frame", "server_rss_mb_end", "server_rss_bytes_per_client", "client_cpu_max",
-            "client_cpu_of_cores", "client_errors", "healthy"]
+            "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "inputs_refused", "matches_ended",
+            "server_cpu_percent", "server_cpu_us_per_frame", "server_rss_mb_end", "server_rss_bytes_per_client",
+            "client_cpu_max", "client_cpu_of_cores", "client_errors", "healthy"]
     lines = [f"  {key:<28} {summary[key]}" for key in keys if key in summary]
     if summary.get("client_saturated"):
         lines.append("  WARNING: the bots could not keep up (a process or their cores over 90% busy, or < 97% of "

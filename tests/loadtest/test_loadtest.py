@@ -56,6 +56,22 @@ def test_loadtest_command_runs_and_reports(tmp_path, delay, client):
     assert "delivered_ratio" in out.stdout
 
 
+@pytest.mark.server
+def test_matches_of_a_set_length_are_rematched_back_to_back(tmp_path):
+    with live_server(tmp_path, GAME_COUNTDOWN_S="0.2") as base:
+        env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
+        out = subprocess.run(
+            [sys.executable, "manage.py", "loadtest", "--url", base, "--lobbies", "1", "--players", "2",
+             "--match-s", "1", "--duration", "5", "--warmup", "2", "--quiet", "--json", str(tmp_path / "out.json")],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert out.returncode == 0, out.stderr
+    summary = json.loads((tmp_path / "out.json").read_text())["summary"]
+    # The host rematched: more than one match ended, and inputs in flight as one ended were no error.
+    assert summary["match_s"] == 1 and summary["matches_ended"] >= 2
+    assert summary["client_errors"] == 0, summary["client_error_samples"]
+    assert summary["frames"] > 0
+
+
 # The wire: client frames as websockets' server parses them, server frames as websockets makes them.
 
 

@@ -34,12 +34,17 @@ def test_a_tiny_bench_peers_run_probes_every_server_and_writes_its_section(tmp_p
     assert not refused, refused
     assert [r["feed"] for r in result["spectators"]] == ["players only", "live", "delayed"]
     assert all(r["spectator_frames"] > 0 and r["spectators"] == 4 for r in result["spectators"][1:])
+    assert all(r["spectator_client"] == "lean" for r in result["spectators"][1:])
+    # The lean spectators checked against full bots, the same number of each.
+    assert [r["spectator_client"] for r in result["spectator_check"]] == ["lean", "full"]
+    assert all(r["spectator_frames"] > 0 and r["spectators"] == 4 for r in result["spectator_check"])
     inside = result["in_process"]
     assert [r["feed"] for r in inside["spectators"]] == ["live", "delayed"]
     assert inside["memory"]["connected"] == 3 and inside["memory"]["traced_bytes_per_client"] > 0
     text = (tmp_path / "benchmarks.md").read_text()
     assert text.startswith("# Benchmarks\n\nWhat make bench wrote.")  # the rest of the page stays
     assert "| 20 Hz | 3 |" in text and "### Spectators" in text and (tmp_path / "benchmarks-peers.png").exists()
+    assert "| daphne (`make run`) | full |" in text  # the check's table
 
 
 def test_the_section_replaces_its_last_version_and_make_bench_keeps_it(tmp_path):
@@ -71,3 +76,13 @@ def test_rss_growth_is_read_over_the_last_two_thirds_of_the_run():
     assert growth["steady_from_s"] == 100
     assert growth["kb_per_minute"] == 1024.0 and growth["bytes_per_client_per_minute"] == 1024.0
     assert rss_growth(samples[:2], clients=1) == {}
+
+
+def test_the_memory_table_says_how_long_the_soaks_matches_were(tmp_path):
+    soaked = {"server": "daphne", "lobbies": 50, "clients": 400, "server_rss_idle_bytes": 2**20, "duration_s": 600,
+              "match_s": 60, "matches_ended": 480, "rss_growth": {"kb_per_minute": 1.5}}
+    result = {"probes": [_probe("daphne", True)], "spectators": [], "players": 8, "duration_s": 15,
+              "minutes": 1.0, "argv": "", "soak": [soaked, {**soaked, "server": "uvicorn", "match_s": 0}]}
+    write_section(tmp_path, result)
+    text = (tmp_path / "benchmarks.md").read_text()
+    assert "| 600 s | 60 s, 480 ended | 1.5 |" in text and "| 600 s | one long match | 1.5 |" in text

@@ -88,11 +88,15 @@ def spectator_lines(result: dict) -> list[str]:
              "One lobby of players at 20 Hz, alone, then watched by spectators live, then through the delayed "
              "feed (`spectator_delay`). A spectator frame's CPU is what the spectators add to the lobby alone, "
              "over their frames; a player's is the same server's CPU per frame at its largest healthy count "
-             "above.", "",
+             "above. The spectators are the load tester's lean clients (`game.loadtest.watchers`: each counts "
+             "its state frames from their headers and two bytes of payload, and times one in "
+             f"{_one_in(rows)}), in a process of their own beside the players' on the load core; "
+             "the load client's CPU is its busiest process's share of a core over the window.", "",
+             *check_lines(result.get("spectator_check", [])),
              "| server | feed | spectators | spectator frames delivered (all / worst one) | spectators under 99% | "
-             "spectator p99 ms | players delivered | server CPU % | µs per spectator frame | µs per player frame | "
-             "spectator / player | healthy |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "spectator p99 ms | players delivered | server CPU % | load client CPU | µs per spectator frame | "
+             "µs per player frame | spectator / player | healthy |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         spectator = r.get("server_cpu_us_per_spectator_frame")
         player = per_player.get(r["server"])
@@ -102,7 +106,28 @@ def spectator_lines(result: dict) -> list[str]:
         lines.append(f"| {NAMES[r['server']]} | {r['feed']} | {r.get('spectators', 0)} | {delivered} | "
                      f"{r.get('spectators_under_99', '–')} | {r.get('spectator_latency_ms_p99', '–')} | "
                      f"{r.get('player_delivered_ratio', r['delivered_ratio'])} | {r.get('server_cpu_percent', '–')} | "
-                     f"{spectator if spectator is not None else '–'} | {player or '–'} | {ratio} | {r['healthy']} |")
+                     f"{r.get('client_cpu_max', '–')} | {spectator if spectator is not None else '–'} | "
+                     f"{player or '–'} | {ratio} | {r['healthy']} |")
+    return [*lines, ""]
+
+
+def _one_in(rows: list[dict]) -> int:
+    return max((r.get("spectator_latency_one_in", 1) for r in rows), default=1)
+
+
+def check_lines(rows: list[dict]) -> list[str]:
+    """The lean spectators against full bots, the same number of each watching one lobby live."""
+    if not rows:
+        return []
+    lines = [f"First a check of the lean client: {rows[0].get('spectators', 0)} lean spectators, then as many "
+             "full bots (every frame decoded and timed), each watching one lobby live on a fresh server:", "",
+             "| server | spectator client | frames delivered (all / worst one) | p50 ms | p99 ms | latencies timed | "
+             "load client CPU |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {NAMES[r['server']]} | {r.get('spectator_client', '–')} | "
+                     f"{r.get('spectator_delivered_ratio', 0):.4f} / {r.get('spectator_min_share', 0):.4f} | "
+                     f"{r.get('spectator_latency_ms_p50', '–')} | {r.get('spectator_latency_ms_p99', '–')} | "
+                     f"1 in {r.get('spectator_latency_one_in', 1)} | {r.get('client_cpu_max', '–')} |")
     return [*lines, ""]
 
 
@@ -136,18 +161,19 @@ def memory_lines(result: dict) -> list[str]:
     lines = ["### Memory", "",
              "RSS per client at each server's largest healthy count at 20 Hz above: the total over the clients "
              "(interpreter, Django and everything included), and what the clients added to the idle server. "
-             "Then a long run at that count, RSS sampled every half second: its growth over the last two thirds "
-             "(the first third lets the match and the allocator settle).", "",
+             "Then a long run at that count, RSS sampled every half second, its matches of ordinary length, each "
+             "host rematching at once (so matches start, end and are saved all through): its growth over the "
+             "last two thirds (the first third lets the matches and the allocator settle).", "",
              "| server | lobbies | clients | idle RSS MB | RSS MB at the end | RSS per client (total) | "
-             "RSS per client (added) | run | growth kB/min | growth per client B/min |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "RSS per client (added) | run | matches (s each, ended) | growth kB/min | growth per client B/min |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         growth = r.get("rss_growth", {})
         lines.append(f"| {NAMES[r['server']]} | {r['lobbies']} | {r['clients']} | "
                      f"{round(r.get('server_rss_idle_bytes', 0) / 2**20, 1)} | {r.get('server_rss_mb_end', '–')} | "
                      f"{r.get('server_rss_bytes_per_client', '–')} | "
                      f"{r.get('server_rss_added_bytes_per_client', '–')} | "
-                     f"{r['duration_s']:g} s | {growth.get('kb_per_minute', '–')} | "
+                     f"{r['duration_s']:g} s | {_matches(r)} | {growth.get('kb_per_minute', '–')} | "
                      f"{growth.get('bytes_per_client_per_minute', '–')} |")
     for r in rows:
         samples = r.get("rss_growth", {}).get("samples")
@@ -156,6 +182,12 @@ def memory_lines(result: dict) -> list[str]:
             lines.append(f"{NAMES[r['server']]} RSS over the run (s, MB): "
                          + ", ".join(f"{t}: {mb}" for t, mb in samples[:: max(1, len(samples) // 12)]))
     return [*lines, *memory_breakdown_lines(result.get("in_process", {}).get("memory", {})), ""]
+
+
+def _matches(r: dict) -> str:
+    if not r.get("match_s"):
+        return "one long match"
+    return f"{r['match_s']} s, {r.get('matches_ended', '–')} ended"
 
 
 def plot(out: Path, result: dict) -> str:

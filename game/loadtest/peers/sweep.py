@@ -9,12 +9,20 @@ healthy (>= 99% of frames, latency p99 <= 50 ms). Then, on the project's servers
 
 - spectators: one lobby of 8 players watched by ``--spectators`` spectators, live and with the
   delayed feed (``spectator_delay``), against the same lobby without them: each spectator's share
-  of frames, their latency p99, and the CPU a spectator frame adds;
+  of frames, their latency p99, and the CPU a spectator frame adds. Spectators are the load
+  tester's lean clients (`game.loadtest.watchers`, in a process of their own), which read tens of
+  thousands of frames a second; a check first watches with ``--spectator-check`` lean spectators
+  and then as many full bots, whose figures should agree;
 - memory: RSS per connected client at the largest healthy count, and a ``--soak-s`` run at that
-  count with RSS sampled throughout (its growth once the match is steady).
+  count with RSS sampled throughout, its matches ``--soak-match-s`` long and rematched back to
+  back by each host (its growth once matches start and end steadily).
+
+Capacity probes play one match as long as the game allows (an hour): play never pauses.
 
     python -m game.loadtest.peers.sweep                      # the whole sweep (about an hour)
     python -m game.loadtest.peers.sweep --quick --out /tmp/p # one tiny probe of each: the tooling works
+    python -m game.loadtest.peers.sweep --servers daphne,uvicorn --rates 20 --lobbies-20 50 \
+        --parts capacity,spectators --out /tmp/s            # the spectator probe (and a player's CPU per frame)
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from game.loadtest.peers import colyseus
 from game.loadtest.peers.doc import write_section
 
 SERVERS = ("colyseus", "baseline", "daphne", "uvicorn")
+PARTS = ("capacity", "spectators", "soak", "inside")  # inside: the in-process figures (game.loadtest.tickbench, memory)
 
 
 def probe(kind: str, rate: int, lobbies: int, args, workdir: Path, **extra) -> dict:
@@ -42,8 +51,10 @@ def probe(kind: str, rate: int, lobbies: int, args, workdir: Path, **extra) -> d
     else:
         summary = bench.probe(kind, "memory", rate, lobbies, args, workdir, **extra)
         if extra.get("spectators"):
-            print(f"    spectators: {summary.get('spectator_delivered_ratio')} delivered (worst one "
-                  f"{summary.get('spectator_min_share')}), p99 {summary.get('spectator_latency_ms_p99')} ms",
+            print(f"    {summary.get('spectators')} {summary.get('spectator_client')} spectators: "
+                  f"{summary.get('spectator_delivered_ratio')} delivered (worst one "
+                  f"{summary.get('spectator_min_share')}), p99 {summary.get('spectator_latency_ms_p99')} ms, "
+                  f"players {summary.get('player_delivered_ratio')}, load client CPU {summary.get('client_cpu_max')}",
                   flush=True)
         summary["server"] = kind
         return summary
@@ -69,6 +80,19 @@ def capacity(args, workdir: Path) -> list[dict]:
                 failed[kind] = 0 if summary["healthy"] else failed[kind] + 1
                 probes.append(summary)
     return probes
+
+
+def spectator_check(args, workdir: Path) -> list[dict]:
+    """The lean spectators against full bots, ``--spectator-check`` of each in turn watching one
+    lobby live: their delivered share and latency should agree (the lean ones time one frame in
+    eight, the full ones every frame)."""
+    rows = []
+    for kind in project_servers(args):
+        for client in ("lean", "full"):
+            summary = probe(kind, 20, 1, args, workdir, spectators=args.spectator_check,
+                            extra_args=("--spectator-client", client))
+            rows.append(summary)
+    return rows
 
 
 def spectators(args, workdir: Path) -> list[dict]:
@@ -122,12 +146,15 @@ def largest_healthy(probes: list[dict], kind: str, rate: int) -> int:
 
 
 def soak(args, probes: list[dict], workdir: Path) -> list[dict]:
-    """The project's servers for ``--soak-s`` at their largest healthy count at 20 Hz, RSS sampled."""
+    """The project's servers for ``--soak-s`` at their largest healthy count at 20 Hz, RSS sampled,
+    playing matches of ``--soak-match-s`` that each host rematches at once: steady state is matches
+    starting, ending and being saved, not one match (and its replay log) growing for the whole run."""
     rows = []
     for kind in project_servers(args):
         lobbies = largest_healthy(probes, kind, 20) or args.lobbies_20[0]
         long = argparse.Namespace(**{**vars(args), "duration": args.soak_s})
-        summary = probe(kind, 20, lobbies, long, workdir, keep_rss=True)
+        summary = probe(kind, 20, lobbies, long, workdir, keep_rss=True,
+                        extra_args=("--match-s", str(args.soak_match_s)) if args.soak_match_s else ())
         summary["rss_growth"] = rss_growth(summary.pop("rss_over_time", []), summary["clients"])
         rows.append(summary)
     return rows
@@ -160,7 +187,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=6.0)
     parser.add_argument("--spectators", type=int, default=2000, help="per lobby, in the spectator probes (0: none)")
     parser.add_argument("--spectator-delay", type=int, default=2, help="seconds, in the delayed-feed probe")
+    parser.add_argument("--spectator-check", type=int, default=200,
+                        help="spectators in the check of lean spectators against full bots (0: none)")
     parser.add_argument("--soak-s", type=float, default=600.0, help="the memory run's length (0: none)")
+    parser.add_argument("--soak-match-s", type=int, default=60,
+                        help="the memory run's matches (s), rematched back to back (0: one long match)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="what to run, of " + ",".join(PARTS) + " (a partial run: write it with --out elsewhere)")
     parser.add_argument("--memory-lobbies", type=int, default=50, help="lobbies in the tracemalloc run")
     parser.add_argument("--quick", action="store_true", help="one tiny probe of each part: checks the tooling works")
     parser.add_argument("--install-dir", type=Path, default=colyseus.INSTALL_DIR)
@@ -169,20 +202,26 @@ def main() -> None:
     args.servers = args.servers.split(",")
     args.lobbies_20 = [int(n) for n in args.lobbies_20.split(",")]
     args.lobbies_60 = [int(n) for n in args.lobbies_60.split(",")]
+    args.parts = args.parts.split(",")
     if args.quick:
         args.rates, args.lobbies_20, args.duration, args.warmup, args.players = "20", [1], 1.5, 2.0, 3
         args.spectators, args.spectator_delay, args.soak_s = min(args.spectators, 4), 1, 0  # no long run
+        args.spectator_check = min(args.spectator_check, 4)
     if "colyseus" in args.servers:
         colyseus.install(args.install_dir)
     args.out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-peers-"))
     started = time.time()
-    probes = capacity(args, workdir)
-    watched = spectators(args, workdir) if args.spectators and "20" in args.rates.split(",") else []
-    soaked = soak(args, probes, workdir) if args.soak_s and "20" in args.rates.split(",") else []
+    at_20 = "20" in args.rates.split(",")
+    probes = capacity(args, workdir) if "capacity" in args.parts else []
+    watching = args.spectators and at_20 and "spectators" in args.parts
+    checked = spectator_check(args, workdir) if watching and args.spectator_check else []
+    watched = spectators(args, workdir) if watching else []
+    soaked = soak(args, probes, workdir) if args.soak_s and at_20 and "soak" in args.parts else []
     os.environ.setdefault("DEBUG", "1")
-    inside = in_process(args, workdir)
-    result = {"probes": probes, "spectators": watched, "soak": soaked, "in_process": inside, "players": args.players,
+    inside = in_process(args, workdir) if "inside" in args.parts else {}
+    result = {"probes": probes, "spectators": watched, "spectator_check": checked, "soak": soaked,
+              "in_process": inside, "players": args.players,
               "duration_s": args.duration, "minutes": round((time.time() - started) / 60, 1),
               "argv": argv_of(args)}
     (args.out / "benchmarks-peers.json").write_text(json.dumps(result, indent=1))

@@ -30,6 +30,9 @@ class Command(BaseCommand):
                             help="lean: spectators count frames and sample latency, in processes of their own "
                                  "(thousands per core); full: spectators are bots like the players")
         parser.add_argument("--spectator-processes", type=int, default=1, help="processes for lean spectators")
+        parser.add_argument("--match-s", type=int, default=0,
+                            help="matches this long (s), each host rematching at once: play that starts and ends "
+                                 "(a soak); 0: one match as long as the game allows (an hour)")
         parser.add_argument("--tick-rate", type=int, default=20)
         parser.add_argument("--input-rate", type=float, default=0, help="inputs/s per player (default: tick rate)")
         parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
@@ -52,7 +55,7 @@ class Command(BaseCommand):
                     warmup_s=opts["warmup"], game=opts["game"], input_rate=opts["input_rate"],
                     baseline=opts["baseline"], spread=opts["spread"],
                     spectator_delay_s=opts["spectator_delay"], spectator_client=opts["spectator_client"],
-                    spectator_processes=opts["spectator_processes"])
+                    spectator_processes=opts["spectator_processes"], match_s=opts["match_s"])
         bar = None
         if not opts["quiet"]:
             from tqdm import tqdm
