@@ -79,6 +79,7 @@ class Figures:
     inputs_refused: int = 0  # dropped by an overloaded lobby (error frames "overloaded")
     inputs_after_match: int = 0  # refused as "not_in_match": sent as a match ended (back-to-back matches)
     matches_ended: int = 0  # match_over events the hosts saw (back-to-back matches)
+    spectators_late: int = 0  # lean spectators connected only after the window began (or never)
     spectator_sample_every: int = 1  # 1: every spectator frame's latency; n: one in n (lean spectators)
 
 

@@ -129,11 +129,10 @@ def main() -> None:
         "spectators": args.spectators, "tick_rate": args.tick_rate,
         "frames_per_s": round(figures.frames / args.duration),
         "delivered_ratio": round(figures.frames / (due * args.spectators), 4),
-        "worst_share": min(figures.spectator_shares, default=0),
+        "worst_share": min(figures.spectator_shares, default=0), "late": figures.spectators_late,
         "latency_ms_p50": round(percentile(figures.spectator_latencies_ms, 0.5), 2),
         "latency_ms_p99": round(percentile(figures.spectator_latencies_ms, 0.99), 2),
-        "client_cpu": round(figures.cpu_fraction, 3), "errors": figures.errors[:3],
-        "shares": sorted(figures.spectator_shares)[::200], "per_second": figures.per_second}))
+        "client_cpu": round(figures.cpu_fraction, 3), "errors": figures.errors[:3]}))
 
 
 if __name__ == "__main__":

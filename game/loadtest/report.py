@@ -91,13 +91,14 @@ def spectator_summary(plan: Plan, figures: Figures) -> dict:
         "spectator_frames": figures.spectator_frames,
         # Lean spectators (`game.loadtest.watchers`) stamp one state frame in n; full bots every one.
         "spectator_client": plan.spectator_client, "spectator_latency_one_in": figures.spectator_sample_every,
+        "spectators_late": figures.spectators_late,  # (lean ones) not connected when the window began
         "player_delivered_ratio": round(player_frames / player_due, 4) if player_due else None,
         "player_latency_ms_p99": round(percentile(figures.latencies_ms, 0.99), 2),
     }
 
 
 def format_summary(summary: dict) -> str:
-    keys = ["clients", "delivered_ratio", "spectator_delivered_ratio", "spectator_min_share",
+    keys = ["clients", "delivered_ratio", "spectator_delivered_ratio", "spectator_min_share", "spectators_late",
             "spectator_latency_ms_p99", "latency_ms_p50", "latency_ms_p99", "latency_ms_max", "gap_ms_p99",
             "bytes_per_s_per_client", "bytes_per_frame", "inputs_ratio", "inputs_refused", "matches_ended",
             "server_cpu_percent", "server_cpu_us_per_frame", "server_rss_mb_end", "server_rss_bytes_per_client",

@@ -42,6 +42,7 @@ def merge(parts: list[dict]) -> Figures:
         total.inputs_refused += part["inputs_refused"]
         total.inputs_after_match += part.get("inputs_after_match", 0)
         total.matches_ended += part.get("matches_ended", 0)
+        total.spectators_late += part.get("spectators_late", 0)
         total.gaps_ms += part["gaps_ms"]
         total.frames += part["frames"]
         total.bytes += part["bytes"]

@@ -47,6 +47,7 @@ class Watcher(WebSocketClient):
         self.countdown = offset % SAMPLE_EVERY + 1  # state frames until the next sampled one
         self.latencies, self.errors = latencies, errors
         self.start_ms, self.end_ms, self.window_end = window.start * 1000.0, window.end * 1000.0, window.end
+        self.opened_at: float | None = None  # when the opening handshake completed
 
     async def run(self, connecting: asyncio.Semaphore) -> None:
         try:
@@ -55,6 +56,7 @@ class Watcher(WebSocketClient):
                     await asyncio.wait_for(self.connect(self.url, self.origin), OPEN_TIMEOUT_S)
                 except TimeoutError:
                     raise TimeoutError("timed out during the opening handshake") from None
+            self.opened_at = time.time()
             await asyncio.wait([self.done], timeout=self.window_end - time.time() + 1)
         except Exception as exc:
             self.errors.append(f"{type(exc).__name__}: {exc}"[:200])
@@ -224,6 +226,8 @@ async def watch(plan: Plan, seats: list[tuple[dict, int]], window: Window) -> Fi
     figures.frames = figures.spectator_frames = sum(got)
     figures.bytes = tally.bytes
     figures.spectator_shares = [round(n / due, 4) for n in got]
+    # Connected after the window began (or never): a short warmup's shortfall, not the server's.
+    figures.spectators_late = sum(1 for w in watchers if w.opened_at is None or w.opened_at > window.start)
     # Over the window when it was counted: the handshakes before it are not what is measured.
     figures.cpu_fraction = tally.cpu_fraction if tally.at_end else \
         (time.process_time() - cpu0) / max(1e-6, time.monotonic() - wall0)

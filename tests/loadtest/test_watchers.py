@@ -12,7 +12,7 @@ from websockets.frames import Close, Frame, Opcode
 
 from game import protocol
 from game.loadtest import watchers
-from game.loadtest.bots import Figures, Window
+from game.loadtest.bots import Figures, Plan, Window
 from game.loadtest.watchers import SAMPLE_EVERY, Tally, Watcher
 from tests.loadtest.test_loadtest import FakeTransport, server_frame
 
@@ -124,3 +124,37 @@ async def test_the_tally_counts_each_watchers_frames_inside_the_window():
 def test_the_url_is_a_spectators():
     assert watchers.watcher_url("http://127.0.0.1:8000", "AB12", "watch3") == \
         "ws://127.0.0.1:8000/ws/lobby/AB12/?role=spectator&name=watch3"
+
+
+async def test_watchers_watch_a_server_that_only_broadcasts():
+    """End to end on a loopback server (`game.loadtest.fanout`): every watcher connects, is
+    counted over the window and samples its latency; counts only, no timing asserted."""
+    from game.loadtest import fanout
+    from game.loadtest.bench import _port
+
+    port = _port()
+    server = asyncio.create_task(fanout.serve(port, 20))
+    try:
+        await until_listening(port)
+        url = f"http://127.0.0.1:{port}"
+        plan = Plan(url=url, lobbies=1, players=0, spectators=20, tick_rate=20, duration_s=1.0, warmup_s=1.0,
+                    game="arena", input_rate=0)
+        start = time.time() + 3.0  # 20 handshakes before the window, on a busy machine too
+        figures = await watchers.watch(plan, [({"code": "X", "base": url}, i) for i in range(20)],
+                                       Window(start, start + 1.0))
+    finally:
+        server.cancel()
+    assert figures.clients == 20 and len(figures.spectator_shares) == 20 and not figures.errors
+    assert figures.frames == figures.spectator_frames == sum(figures.per_second.values()) > 0
+    assert figures.spectator_latencies_ms and figures.spectator_sample_every == SAMPLE_EVERY
+    assert figures.spectators_late == 0
+
+
+async def until_listening(port: int) -> None:
+    for _ in range(500):
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.01)

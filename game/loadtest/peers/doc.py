@@ -104,11 +104,17 @@ def spectator_lines(result: dict) -> list[str]:
         delivered = (f"{r['spectator_delivered_ratio']:.4f} / {r['spectator_min_share']:.4f}"
                      if "spectators" in r else "–")
         lines.append(f"| {NAMES[r['server']]} | {r['feed']} | {r.get('spectators', 0)} | {delivered} | "
-                     f"{r.get('spectators_under_99', '–')} | {r.get('spectator_latency_ms_p99', '–')} | "
+                     f"{_under(r)} | {r.get('spectator_latency_ms_p99', '–')} | "
                      f"{r.get('player_delivered_ratio', r['delivered_ratio'])} | {r.get('server_cpu_percent', '–')} | "
                      f"{r.get('client_cpu_max', '–')} | {spectator if spectator is not None else '–'} | "
                      f"{player or '–'} | {ratio} | {r['healthy']} |")
     return [*lines, ""]
+
+
+def _under(r: dict) -> str:
+    """Spectators under 99% of their frames, and of those how many connected only after the window began."""
+    under = r.get("spectators_under_99", "–")
+    return f"{under} ({r['spectators_late']} late)" if r.get("spectators_late") else str(under)
 
 
 def _one_in(rows: list[dict]) -> int:

@@ -98,6 +98,8 @@ def spectator_check(args, workdir: Path) -> list[dict]:
 def spectators(args, workdir: Path) -> list[dict]:
     """One lobby of players alone, then watched live, then watched through the delayed feed."""
     rows = []
+    # Thousands of opening handshakes take the server a while: every spectator in before the window.
+    args = argparse.Namespace(**{**vars(args), "warmup": args.warmup + args.spectators / 500})
     for kind in project_servers(args):
         alone = probe(kind, 20, 1, args, workdir)
         alone["feed"] = "players only"
