@@ -11,14 +11,14 @@ frames. Ticks the server skipped (its lobby stats' ``skipped_ticks``, read aroun
 the runner) are lost frames too: the observer never got them.
 
 Skipped ticks are the attack's, unless the machine starved the server. The loop skips ticks
-after a stall: a state frame whose server time comes more than ``CATCHUP_TICKS`` periods late
-(its tick ran that late, the loop skipped the rest). For each such `Stall` the server's CPU
-samples (`game.hostile.cpu`) tell what the server did meanwhile: what it ran (its own CPU, on
-the attack or anything else: harm) and how long one of its threads waited for a CPU (or a
-hypervisor stole one: the machine). The share of the stall's lateness that the wait covers and
-the server's own running does not is put down to the machine, and as many of the ticks it
-skipped; a server that spun, or that slept through its deadline (blocked), keeps every one. A
-window without samples (a server not on this machine) counts every skipped tick.
+after a stall: a tick that ran more than ``CATCHUP_TICKS`` periods late on the loop's grid (read
+from the frames' server times). For each such `Stall`, from the last frame on time to that
+tick, the server's CPU samples (`game.hostile.cpu`) tell what the server did meanwhile: what it
+ran (its own CPU, on the attack or anything else: harm) and how long one of its threads waited
+for a CPU (or a hypervisor stole one: the machine). The share of the stall that the wait covers
+and the server's own running does not is put down to the machine, and that share of the ticks
+it skipped; a server that spun, or that slept through its deadline (blocked), keeps every one.
+A window without samples (a server not on this machine) counts every skipped tick.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import asdict, dataclass, field
-from itertools import pairwise
 
 from game.hostile.cpu import Sample
 
@@ -68,16 +67,16 @@ class WindowStats:
 
 @dataclass(frozen=True)
 class Stall:
-    """The loop ran the tick at ``end`` (monotonic, our clock) ``late_s`` late: it stalled in
-    [end - late_s, end) and then skipped ``ticks``."""
+    """The loop fell behind at ``end - behind_s`` (monotonic, our clock) and, at ``end``, ran a
+    tick so late that it skipped ``ticks``."""
 
     end: float
-    late_s: float
+    behind_s: float
     ticks: int
 
     @property
     def start(self) -> float:
-        return self.end - self.late_s
+        return self.end - self.behind_s
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ class Judged:
 @dataclass
 class Load:
     stalls: int = 0  # stalls that skipped ticks
-    stall_s: float = 0.0  # their lateness, all together
+    stall_s: float = 0.0  # their length (from falling behind to the skip), all together
     server_cpu_s: float = 0.0  # the server's CPU in them
     server_wait_s: float = 0.0  # its waits for a CPU in them
     machine_ticks: int = 0  # ticks put down to the machine
@@ -106,10 +105,12 @@ class Load:
 
 def stalls(records: list[tuple[int, float, int, int]], start: float, end: float, *, rate: float,
            offset: float) -> list[Stall]:
-    """The stalls after which the loop skipped ticks, ending in [start, end) (our clock), seen
-    in the state frames' server times: between two frames of a socket, ``k`` ticks apart,
-    the time beyond ``k`` periods is how late the later one ran. Each stall once, however many
-    sockets saw it."""
+    """The stalls after which the loop skipped ticks, ending in [start, end) (our clock), read
+    from the state frames' server times as the engine's loop decides: tick ``k`` is due at
+    ``base + k * period``; a tick that runs more than ``CATCHUP_TICKS`` periods late makes the
+    loop skip that many, and the ticks after it are due on the shifted grid. A stall runs from
+    the last frame on time (less than a period late) to that tick: a loop starved at once, or
+    falling behind a little more at each tick. Each stall once, however many sockets saw it."""
     period = 1.0 / rate
     by_socket: dict[int, list[tuple[int, int]]] = {}
     for sock, _arrival, tick, server_ms in records:
@@ -117,18 +118,26 @@ def stalls(records: list[tuple[int, float, int, int]], start: float, end: float,
     seen = []
     for rows in by_socket.values():
         rows.sort()
-        for (tick_a, ms_a), (tick_b, ms_b) in pairwise(rows):
-            if tick_b <= tick_a:
-                continue
-            late = (ms_b - ms_a) / 1000.0 - (tick_b - tick_a) * period
+        base = on_time = None
+        for tick, server_ms in rows:
+            at = server_ms / 1000.0
+            offset_of_tick = at - tick * period
+            if base is None or offset_of_tick < base:
+                base = offset_of_tick  # no tick runs early: the grid is at most this
+            late = offset_of_tick - base
             ticks = int(late / period + 0.1)
-            at = ms_b / 1000.0 + offset
-            if ticks > CATCHUP_TICKS and start <= at < end:
-                seen.append(Stall(at, late, ticks))
-    out: list[Stall] = []  # one a stall: sockets that lost frames around it see it ending at a later tick
+            if ticks > CATCHUP_TICKS:
+                began = on_time + period if on_time is not None else at - late
+                if start <= at + offset < end:
+                    seen.append(Stall(at + offset, at - began, ticks))
+                base = offset_of_tick  # the new grid (a hair late at most: the next frames lower it)
+            if late < period or ticks > CATCHUP_TICKS:
+                on_time = at
+    out: list[Stall] = []  # one a stall; a socket that lost frames around it sees it longer
     for stall in sorted(seen, key=lambda s: (s.start, s.end)):
         if out and stall.start < out[-1].end:
-            if stall.late_s > out[-1].late_s:
+            kept = out[-1]  # the same stall (the shorter is the better seen) or a socket's two in one
+            if stall.ticks > kept.ticks + 1 or (abs(stall.ticks - kept.ticks) <= 1 and stall.behind_s < kept.behind_s):
                 out[-1] = stall
             continue
         out.append(stall)
@@ -147,22 +156,22 @@ def judge_stall(stall: Stall, samples: list[Sample]) -> Judged:
     the server spent waiting for a CPU, less what it spent running (its own doing), never more
     than the wait. No samples around it: none."""
     pair = _around(samples, stall.start, stall.end)
-    if pair is None or stall.late_s <= 0:
+    if pair is None or stall.behind_s <= 0:
         return Judged(stall, 0.0, 0.0, 0)
     before, after = pair
     run = max(0.0, after.run_s - before.run_s)
     wait = max([0.0, *(w - before.waits.get(tid, 0.0) for tid, w in after.waits.items())])
     if len(before.steal) == len(after.steal):
         wait = max([wait, *(b - a for a, b in zip(before.steal, after.steal, strict=True))])
-    machine = min(wait, max(0.0, stall.late_s - run), stall.late_s)
-    return Judged(stall, run, wait, math.floor(stall.ticks * machine / stall.late_s + 0.5))
+    machine = min(wait, max(0.0, stall.behind_s - run), stall.behind_s)
+    return Judged(stall, run, wait, math.floor(stall.ticks * machine / stall.behind_s + 0.5))
 
 
 def machine_load(stalls_: list[Stall], samples: list[Sample] | None, skipped: int) -> Load:
     """The stalls judged: their totals, and the skipped ticks put down to the machine (at most
     ``skipped``, the server's own count)."""
     judged = [judge_stall(stall, samples or []) for stall in stalls_]
-    return Load(stalls=len(judged), stall_s=sum(j.stall.late_s for j in judged),
+    return Load(stalls=len(judged), stall_s=sum(j.stall.behind_s for j in judged),
                 server_cpu_s=sum(j.run_s for j in judged), server_wait_s=sum(j.wait_s for j in judged),
                 machine_ticks=min(max(0, skipped), sum(j.machine_ticks for j in judged)))
 

@@ -157,7 +157,7 @@ def load_text(window: dict) -> str:
         return f"{skipped} skipped ticks counted in full (no stall seen in the observer's frames)"
     machine = window.get("machine_ticks", 0)
     frames = window["lost"] - window.get("counted_lost", window["lost"])
-    said = (f"{load['stalls']} stall(s), {load['stall_s']:.2f} s late in all: the server ran "
+    said = (f"{load['stalls']} stall(s), {load['stall_s']:.2f} s behind in all: the server ran "
             f"{load['server_cpu_s']:.2f} s and waited {load['server_wait_s']:.2f} s for a CPU")
     if machine:
         return f"{said}; {machine} of {skipped} skipped ticks ({frames} frames) put down to machine load, not counted"

@@ -82,6 +82,7 @@ class Run:
         await asyncio.sleep(max(0.0, start + self.plan.min_window_s - time.monotonic()))
         end = time.monotonic()
         harm = await observer.intact(end) + await ctx.victim.intact(end)  # (reads the skipped ticks again)
+        await observer.frames_after(observer.skipped_at)  # the frames of ticks run until that read
         window = self.window(start, end, _difference(observer.skipped, before), (before_at, observer.skipped_at))
         results = [Result(a.name, a.lobby, a.expected, verdict, facts, start, end, seconds, harm=list(harm),
                           window=window) for a, (verdict, facts, seconds) in zip(batch, outcomes, strict=True)]
@@ -134,6 +135,7 @@ class Run:
             skipped = _difference(await observer.skipped_ticks(), skipped)
             span = (before_at, observer.skipped_at)
             await observer.intact(end)  # frames after the window are in
+            await observer.frames_after(observer.skipped_at)
             self.offset = clock_offset([r for r in self.recorder.records if start <= r[1] < end])
             window = self.window(start, end, skipped, span)
             if window["lost"] == 0:

@@ -164,6 +164,12 @@ class Match:
         self.skipped_at = time.monotonic()
         return self.skipped
 
+    async def frames_after(self, since: float, timeout: float = 2.0) -> None:
+        """Wait (a little) until both players got a frame after ``since``: the ticks run by then are in."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._fresh(since) and not self.socket_problems():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
     def _fresh(self, since: float) -> bool:
         return all(p.last_state_at > since for p in self.probes)
 

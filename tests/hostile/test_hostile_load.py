@@ -39,15 +39,15 @@ RATE, PERIOD = 20, 0.05
 OFFSET = 100.0  # our clock = server time + 100 s
 
 
-def ticking(ticks: int, *, stall_at: int | None = None, late_s: float = 0.0, socks=(1, 2), missing=()):
+def ticking(ticks: int, *, stall_at: int | None = None, behind_s: float = 0.0, socks=(1, 2), missing=()):
     """Records of a 20 Hz lobby's observer sockets: tick n ran at n * period (server time),
-    except that the loop stalled before tick ``stall_at`` and ran it ``late_s`` late, then
+    except that the loop stalled before tick ``stall_at`` and ran it ``behind_s`` late, then
     skipped ahead as the engine does (the next ticks on the period's grid again)."""
     times, t, skip = [], 0.0, 0
     for n in range(ticks):
         if n == stall_at:
-            skip = round(late_s / PERIOD)
-            t = n * PERIOD + late_s
+            skip = round(behind_s / PERIOD)
+            t = n * PERIOD + behind_s
         elif stall_at is not None and n > stall_at:
             t = (n + skip) * PERIOD if skip > CATCHUP_TICKS else t + PERIOD
         else:
@@ -79,7 +79,7 @@ STALL_FROM, STALL_TO = OFFSET + 2.0, OFFSET + 2.45
 
 
 def stalled_window(**sample_args):
-    records = ticking(120, stall_at=40, late_s=0.45)
+    records = ticking(120, stall_at=40, behind_s=0.45)
     got = samples(OFFSET, OFFSET + 7, **sample_args)
     return window_stats(records, OFFSET + 1.0, OFFSET + 4.0, rate=RATE, offset=OFFSET, skipped=9, samples=got)
 
@@ -93,19 +93,52 @@ def judged(window) -> Result:
 
 
 def test_a_stall_that_skipped_ticks_is_found_once_however_many_sockets_saw_it():
-    found = stalls(ticking(120, stall_at=40, late_s=0.45), OFFSET, OFFSET + 7, rate=RATE, offset=OFFSET)
+    found = stalls(ticking(120, stall_at=40, behind_s=0.45), OFFSET, OFFSET + 7, rate=RATE, offset=OFFSET)
     assert len(found) == 1
-    assert found[0].ticks == 9 and abs(found[0].late_s - 0.45) < 0.003 and abs(found[0].end - STALL_TO) < 0.003
+    assert found[0].ticks == 9 and abs(found[0].behind_s - 0.45) < 0.003 and abs(found[0].end - STALL_TO) < 0.003
     # frames lost around the stall do not hide it or change how late it was
-    holes = ticking(120, stall_at=40, late_s=0.45, missing={(1, 39), (1, 40), (2, 41)})
+    holes = ticking(120, stall_at=40, behind_s=0.45, missing={(1, 39), (1, 40), (2, 41)})
     again = stalls(holes, OFFSET, OFFSET + 7, rate=RATE, offset=OFFSET)
-    assert [round(s.late_s, 2) for s in again] == [0.45]
+    assert [round(s.behind_s, 2) for s in again] == [0.45]
+
+
+def engine(ticks: int, gap, socks=(1, 2)):
+    """Records of a 20 Hz loop run as the engine runs it: tick ``n`` due on its grid, run no
+    sooner than ``gap(t)`` after the tick before (the time the loop waits to get a CPU again at
+    ``t``); more than 5 periods late, it skips ahead. Also the ticks it skipped."""
+    times, skipped, n, last = [], 0, 0, -1.0
+    for _tick in range(ticks):
+        n += 1
+        due = n * PERIOD
+        ran = max(due, last + gap(last))
+        times.append(ran)
+        last = ran
+        behind = int((ran - due) / PERIOD + 1e-9)
+        if ran > due + PERIOD and behind > CATCHUP_TICKS:
+            skipped += behind
+            n += behind
+    return [(sock, OFFSET + at + 0.002, k, round(at * 1000)) for sock in socks for k, at in enumerate(times)], skipped
+
+
+def test_a_loop_that_falls_behind_a_little_at_each_tick_is_seen_to_stall():
+    # From 2 s to 4 s the loop gets a CPU only every 80 ms: 30 ms later at each tick, until it skips.
+    records, skipped = engine(150, lambda t: 0.08 if 2.0 <= t < 4.0 else 0.0)
+    found = stalls(records, OFFSET, OFFSET + 9, rate=RATE, offset=OFFSET)
+    assert skipped >= 12 and len(found) >= 2 and sum(s.ticks for s in found) == skipped, (found, skipped)
+    assert all(s.behind_s > 0.3 for s in found) and found[0].start <= OFFSET + 2.2, found
+    starved = samples(OFFSET, OFFSET + 9, wait=ramp(OFFSET + 2.0, OFFSET + 4.0, 1.9))
+    window = window_stats(records, OFFSET + 1, OFFSET + 6, rate=RATE, offset=OFFSET, skipped=skipped,
+                          samples=starved)
+    assert window.machine_ticks >= skipped - 1 and window.counted_pct <= 1.0, window
+    busy = samples(OFFSET, OFFSET + 9, run=ramp(OFFSET + 2.0, OFFSET + 4.0, 1.9))
+    window = window_stats(records, OFFSET + 1, OFFSET + 6, rate=RATE, offset=OFFSET, skipped=skipped, samples=busy)
+    assert window.machine_ticks == 0 and window.counted_pct > 1.0
 
 
 def test_a_loop_that_caught_up_skipped_nothing_and_stalls_outside_the_span_are_not_its():
-    caught_up = ticking(120, stall_at=40, late_s=0.2)  # 4 periods late: run in a burst, nothing skipped
+    caught_up = ticking(120, stall_at=40, behind_s=0.2)  # 4 periods late: run in a burst, nothing skipped
     assert stalls(caught_up, OFFSET, OFFSET + 7, rate=RATE, offset=OFFSET) == []
-    late = ticking(120, stall_at=40, late_s=0.45)
+    late = ticking(120, stall_at=40, behind_s=0.45)
     assert stalls(late, OFFSET + 3.0, OFFSET + 7, rate=RATE, offset=OFFSET) == []
 
 
@@ -150,7 +183,7 @@ def test_a_stolen_cpu_is_the_machine_s():
 
 
 def test_without_the_server_s_cpu_every_skipped_tick_counts():
-    records = ticking(120, stall_at=40, late_s=0.45)
+    records = ticking(120, stall_at=40, behind_s=0.45)
     window = window_stats(records, OFFSET + 1, OFFSET + 4, rate=RATE, offset=OFFSET, skipped=9, samples=None)
     assert window.machine_ticks == 0 and not window.cpu_read and not judged(window).passed
     assert load_text(window.as_dict()) == "9 skipped ticks counted in full (the server's CPU was not read)"
@@ -175,7 +208,7 @@ def test_the_report_says_which_window_was_discounted_and_by_how_much():
     text = format_report(report)
     assert not report.passed and report.failures() == ["flood-pings-pipelined: the observer lost 18 frames (15.0%)"]
     assert "lost 18 (9 ticks skipped, 9 to load)" in text
-    assert "load  slow-reader: 1 stall(s), 0.45 s late in all: the server ran 0.00 s and waited 0.4" in text
+    assert "load  slow-reader: 1 stall(s), 0.45 s behind in all: the server ran 0.00 s and waited 0.4" in text
     assert "9 of 9 skipped ticks (18 frames) put down to machine load, not counted" in text
     assert "load  flood-pings-pipelined: 1 stall(s)" in text and "all 9 skipped ticks counted" in text
     assert json.loads(as_json(report))["attacks"][0]["observer"]["machine_ticks"] == 9
