@@ -152,9 +152,10 @@ def _around(samples: list[Sample], start: float, end: float) -> tuple[Sample, Sa
 
 
 def judge_stall(stall: Stall, samples: list[Sample]) -> Judged:
-    """How many of a stall's skipped ticks were the machine's: the share of its lateness that
-    the server spent waiting for a CPU, less what it spent running (its own doing), never more
-    than the wait. No samples around it: none."""
+    """How many of a stall's skipped ticks were the machine's: the share of the stall that the
+    server spent waiting for a CPU, less what it spent running (its own doing), never more than
+    the wait. The server keeps the whole ticks its own share explains (a few milliseconds of its
+    own work in a stall it waited through explain none). No samples around it: none."""
     pair = _around(samples, stall.start, stall.end)
     if pair is None or stall.behind_s <= 0:
         return Judged(stall, 0.0, 0.0, 0)
@@ -164,7 +165,8 @@ def judge_stall(stall: Stall, samples: list[Sample]) -> Judged:
     if len(before.steal) == len(after.steal):
         wait = max([wait, *(b - a for a, b in zip(before.steal, after.steal, strict=True))])
     machine = min(wait, max(0.0, stall.behind_s - run), stall.behind_s)
-    return Judged(stall, run, wait, math.floor(stall.ticks * machine / stall.behind_s + 0.5))
+    own = math.floor(stall.ticks * (1.0 - machine / stall.behind_s) + 1e-9)  # whole ticks its own time explains
+    return Judged(stall, run, wait, stall.ticks - own)
 
 
 def machine_load(stalls_: list[Stall], samples: list[Sample] | None, skipped: int) -> Load:

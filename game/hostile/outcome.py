@@ -35,7 +35,7 @@ class Plan:
     @classmethod
     def make(cls, *, quick: bool = False, **overrides) -> Plan:
         base = {"baseline_s": 1.5, "min_window_s": 0.4, "slow_reader_s": 20.0, "half_open": 16,
-                "time_limit_s": 60.0} if quick else {}
+                "time_limit_s": 90.0} if quick else {}
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(quick=quick, **base)
 

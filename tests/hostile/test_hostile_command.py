@@ -254,7 +254,7 @@ def test_the_catalogue_is_bounded_and_selectable():
     assert len(NAMES) == len(set(NAMES)) == 24
     for plan in (Plan.make(), Plan.make(quick=True)):
         assert all(0 < attack.budget_s(plan) <= 60 for attack in CATALOGUE)
-    assert Plan.make(quick=True).time_limit_s <= 60 and Plan.make().time_limit_s < 120
+    assert Plan.make(quick=True).time_limit_s <= 90 and Plan.make().time_limit_s < 120
     assert [a.name for a in select(Plan(only=("slow-reader", "query-bad-role")))] == ["query-bad-role", "slow-reader"]
     with pytest.raises(KeyError):
         select(Plan(only=("no-such-attack",)))

@@ -172,6 +172,17 @@ def test_a_server_that_spins_on_a_busy_machine_keeps_its_own_share():
     assert not result.passed and "skipped ticks) put down to machine load" in result.reasons()[0]
 
 
+def test_a_little_work_of_its_own_in_a_stall_it_waited_through_explains_no_tick():
+    # 30 ms of the server's CPU (a 4 MiB body parsed, say) in a 0.35 s stall it waited through:
+    # not one period of its own, so all 7 skipped ticks are the machine's; 0.1 s explains one.
+    stall = Stall(STALL_TO, 0.35, 7)
+    start = STALL_TO - 0.35
+    little = samples(OFFSET, OFFSET + 3, run=ramp(start, STALL_TO, 0.03), wait=ramp(start, STALL_TO, 0.37))
+    assert judge_stall(stall, little).machine_ticks == 7
+    more = samples(OFFSET, OFFSET + 3, run=ramp(start, STALL_TO, 0.1), wait=ramp(start, STALL_TO, 0.3))
+    assert judge_stall(stall, more).machine_ticks == 5
+
+
 def test_a_server_blocked_through_its_deadline_keeps_them():
     window = stalled_window()  # neither ran nor waited: it slept (a blocking call) past its ticks
     assert window.machine_ticks == 0 and not judged(window).passed
