@@ -35,7 +35,7 @@ def test_loadtest_command_runs_and_reports(tmp_path, delay, client):
         env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
         out = subprocess.run(
             [sys.executable, "manage.py", "loadtest", "--url", base, "--lobbies", "2", "--players", "3",
-             "--spectators", "1", "--spectator-delay", str(delay), "--duration", "2", "--warmup", str(2 + delay),
+             "--spectators", "1", "--spectator-delay", str(delay), "--duration", "2", "--warmup", str(5 + delay),
              "--processes", "2", "--spectator-client", client, "--quiet",
              "--server-pid", str(pid), "--json", str(tmp_path / "out.json"), "--plot", str(tmp_path / "out.png")],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
