@@ -119,7 +119,8 @@ def test_the_replay_api_answers_one_snapshot_per_tick_in_msgpack(saved, client):
     assert "Content-Encoding" not in plain and plain.content == gzip.decompress(reply.content)
 
 
-@pytest.mark.parametrize("match_id", [uuid.uuid4().hex, "not-a-uuid", "0" * 32])
+@pytest.mark.parametrize("match_id", [uuid.uuid4().hex, "not-a-uuid", "0" * 32],
+                         ids=["unknown", "not-a-uuid", "zeros"])  # the same test ids in every xdist worker
 def test_no_replay_for_an_unknown_match(client, match_id):
     reply = client.get(f"/api/matches/{match_id}/replay")
     assert reply.status_code == 404 and reply.json()["error"] == "not_found"

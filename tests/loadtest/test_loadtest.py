@@ -222,7 +222,8 @@ def test_a_connection_lost_without_a_close_frame_is_a_1006():
     (bytes([0x89 & 0x7F, 0]), 1002),  # a fragmented ping
     (server_frame(Opcode.BINARY, b"x" * 2000), 1009),
     (server_frame(Opcode.TEXT, b"\xff\xfe"), 1007),
-])
+], ids=["masked", "reserved-bit", "orphan-continuation", "unknown-opcode", "fragmented-ping", "too-big",
+        "bad-utf8"])  # named: a masked frame's bytes are random, and every xdist worker must collect the same ids
 def test_protocol_errors_are_recorded_and_drop_the_connection(frame, code):
     client = Recorder(max_size=1000)
     client.data_received(frame + server_frame(Opcode.BINARY, b"after"))
