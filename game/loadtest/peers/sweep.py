@@ -163,18 +163,23 @@ def soak(args, probes: list[dict], workdir: Path) -> list[dict]:
 
 
 def rss_growth(samples: list[list[float]], clients: int) -> dict:
-    """RSS over the run's last two thirds (the first third lets the match and the allocator
-    settle): its change, per minute and per client."""
+    """RSS over the run's last two thirds (the first third lets the matches and the allocator
+    settle): its growth per minute and per client, the least-squares slope over every sample
+    (matches that start and end make RSS rise and fall with each one: the slope does not hang on
+    where in a match the first and last samples fall)."""
     if len(samples) < 3:
         return {}
     start_at = samples[-1][0] / 3
     steady = [(t, rss) for t, rss in samples if t >= start_at]
-    (t0, r0), (t1, r1) = steady[0], steady[-1]
-    minutes = max((t1 - t0) / 60, 1e-9)
+    (t0, r0), (_t1, r1) = steady[0], steady[-1]
+    mean_t = sum(t for t, _r in steady) / len(steady)
+    mean_r = sum(r for _t, r in steady) / len(steady)
+    spread = sum((t - mean_t) ** 2 for t, _r in steady)
+    per_s = sum((t - mean_t) * (r - mean_r) for t, r in steady) / spread if spread else 0.0
     return {"steady_from_s": round(t0, 1), "rss_mb_steady_start": round(r0 / 2**20, 1),
             "rss_mb_end": round(r1 / 2**20, 1), "rss_mb_max": round(max(r for _t, r in steady) / 2**20, 1),
-            "kb_per_minute": round((r1 - r0) / 1024 / minutes, 1),
-            "bytes_per_client_per_minute": round((r1 - r0) / minutes / clients, 1) if clients else None,
+            "kb_per_minute": round(per_s * 60 / 1024, 1),
+            "bytes_per_client_per_minute": round(per_s * 60 / clients, 1) if clients else None,
             "samples": [[round(t), round(r / 2**20, 1)] for t, r in samples[:: max(1, len(samples) // 60)]]}
 
 
