@@ -91,6 +91,6 @@ def test_the_memory_table_says_how_long_the_soaks_matches_were(tmp_path):
 def test_rss_growth_is_the_slope_so_matches_rising_and_falling_read_as_none():
     mb = 2**20
     # A 60 s sawtooth (each match's log grows, then is let go) with no trend, cut mid-match.
-    samples = [[t, 100 * mb + mb * (t % 60) / 10] for t in range(0, 611)]
+    samples = [[t, 100 * mb + mb * (t % 60) / 10] for t in range(611)]
     growth = rss_growth(samples, clients=100)
     assert abs(growth["kb_per_minute"]) < 50 and growth["rss_mb_max"] == 105.9  # (end - start: -210)
