@@ -29,6 +29,7 @@ export class LobbyBrowser {
     this.queue = null;
     this.pager = new LobbyPager();
     this.controls = null; // the filters and the pager's buttons (built by `listControls`)
+    this.gamesReady = Promise.resolve(); // settles once /api/games answered (or failed)
   }
 
   /** The game filter, the open-seats box and the pager, around the lobby table. */
@@ -77,7 +78,7 @@ export class LobbyBrowser {
       { location: window.location, name: () => setNickname(nick.value), navigate: (url) => window.location.assign(url),
         storeSeat: setHostToken, notify: (message) => notify(message, { kind: 'warn' }), onClose: () => this.quickButtons(true) });
     window.addEventListener('pagehide', () => this.queue.close());
-    listGames().then(({ games }) => this.setGames(games)).catch((err) => notify(err.message));
+    this.gamesReady = listGames().then(({ games }) => this.setGames(games)).catch((err) => notify(err.message));
     loadGames().then(({ games }) => { this.specs = games; this.gameFields(); });
     this.listControls();
     this.refresh();
@@ -182,6 +183,11 @@ export class LobbyBrowser {
   }
 
   async create() {
+    const button = this.$('create-submit');
+    button.disabled = true;
+    // A click before /api/games answered waits for it: until then the form knows no game's
+    // bounds (it offers 8 players for a two-player game, and no settings), which the server refuses.
+    await this.gamesReady;
     setNickname(this.$('nickname').value);
     const settings = {};
     const game = this.games.find((g) => g.name === this.$('create-game').value);
@@ -196,8 +202,7 @@ export class LobbyBrowser {
       tick_rate: Math.round(Number(this.$('create-tick').value)),
       settings,
     };
-    const button = this.$('create-submit');
-    button.disabled = true;
+    if (!game) delete body.max_players; // no game list (it failed): the game's own maximum
     try {
       const { code, host_token: token } = await createLobby(body);
       setHostToken(code, token);
