@@ -71,7 +71,7 @@ def inside_viewport(page, selector: str) -> dict:
     (once its layout settled: a page sizes its canvas on the frame after it changes, which a busy
     machine draws late)."""
     with contextlib.suppress(PlaywrightTimeoutError):  # the assertions below then say what is wrong
-        page.wait_for_function(FITS, arg=selector, timeout=5_000)
+        page.wait_for_function(FITS, arg=selector, timeout=20_000)
     box = page.evaluate("""s => { window.scrollTo(0, 0); const r = document.querySelector(s).getBoundingClientRect();
       return {x: r.left, y: r.top, right: r.right, bottom: r.bottom, w: innerWidth, h: innerHeight}; }""", selector)
     assert page.locator(selector).is_visible(), f"{selector} is not visible"

@@ -14,7 +14,8 @@ import pytest
 
 from ..liveserver import create_lobby, live_server
 from .a11y import assert_accessible, assert_focus_visible
-from .helpers import EVERYONE_READY, players, wait_phase
+from .conftest import TIMEOUT_MS
+from .helpers import EVERYONE_READY, players, reach_game_page, wait_phase
 from .phone import PHONES, no_horizontal_scroll, phone, screenshot
 from .test_quick_match import add_staff_user
 
@@ -48,6 +49,8 @@ def saved_match(browser, server) -> str:
     contexts = [browser.new_context() for _ in range(2)]
     try:
         host, guest = (c.new_page() for c in contexts)
+        for page in (host, guest):
+            page.set_default_timeout(TIMEOUT_MS)
         host.goto(f"{server}/healthz")
         host.evaluate("([c, t]) => sessionStorage.setItem('host_token:' + c, t)", [code, lobby["host_token"]])
         for page in (host, guest):
@@ -57,7 +60,7 @@ def saved_match(browser, server) -> str:
         guest.click("#ready")
         host.wait_for_function(EVERYONE_READY)
         host.click("#start")
-        host.wait_for_selector("#results-saved[data-state='saved']", timeout=15_000)
+        host.wait_for_selector("#results-saved[data-state='saved']")
         return host.get_attribute("#results-saved a.replay-link", "href").strip("/").split("/")[-1]
     finally:
         for context in contexts:
@@ -179,7 +182,7 @@ def test_a_match_is_created_joined_started_played_and_chatted_in_by_keyboard_alo
     tab_to(host, "#create-name")
     host.keyboard.type("Keys only")
     host.keyboard.press("Enter")  # submits the create form
-    host.wait_for_url("**/play/*/")
+    reach_game_page(host)
     wait_phase(host, "waiting")
     code = host.evaluate("document.body.dataset.code")
 

@@ -96,7 +96,8 @@ def test_a_phone_remembering_hindi_and_a_hindi_browser_get_hindi(browser, server
     page = open_page("/healthz", nickname="Ravi", **phone("portrait"))
     page.evaluate("localStorage.setItem('language', 'hi')")
     page.goto(f"{server}/")
-    page.wait_for_function("() => document.documentElement.lang === 'hi'")
+    page.wait_for_function("() => document.documentElement.lang === 'hi'")  # the page reloaded in Hindi
+    page.wait_for_load_state()  # ... and its scripts ran
     check_lobbies(page, code)
     snap(page, "lobbies-phone-hi")
     page.goto(f"{server}/play/{code}/")

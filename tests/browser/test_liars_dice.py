@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import EVERYONE_READY, member_id, wait_phase
+from .helpers import EVERYONE_READY, member_id, reach_game_page, wait_phase
 from .phone import phone
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,7 @@ def test_a_match_of_liars_dice_by_mouse_and_touch_watched_rated_and_replayed(ope
     # The longest turn clock: on a loaded machine a turn of this test must not run out on its own.
     ann.fill("#create-settings input[name=turn_time]", "120")
     ann.click("#create-submit")
-    ann.wait_for_url("**/play/*/")
+    reach_game_page(ann)
     wait_phase(ann, "waiting")
     code = ann.evaluate("document.body.dataset.code")
     ben = open_page(f"/play/{code}/", nickname="Ben", **phone("portrait"))
@@ -94,7 +94,7 @@ def test_a_match_of_liars_dice_by_mouse_and_touch_watched_rated_and_replayed(ope
     for page in (ann, ben, cy):
         wait_phase(page, "finished")
     ann.wait_for_selector("#results-saved[data-state='saved']")
-    with urllib.request.urlopen(f"{server}/api/lobbies/{code}/matches", timeout=5) as reply:
+    with urllib.request.urlopen(f"{server}/api/lobbies/{code}/matches", timeout=30) as reply:
         [match] = json.loads(reply.read())["matches"]
     assert match["game"] == NAME and match["reason"] == "last_standing" and match["replay"] is True
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from playwright.sync_api import expect
 
 from ..liveserver import create_lobby
 from .a11y import assert_accessible
@@ -78,7 +79,7 @@ def hold(page, finger: Finger, start: tuple[float, float], end: tuple[float, flo
     try:
         finger.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
         finger.move(*end)
-        page.wait_for_function(until, arg=arg, timeout=15_000)
+        page.wait_for_function(until, arg=arg)
     finally:
         finger.up()
 
@@ -98,7 +99,7 @@ def test_arena_is_played_by_touch_with_the_stick_a_tap_and_the_fire_button(open_
     finger = Finger(page)
     hold(page, finger, (sx, sy), (sx + 60 * dx / length, sy + 60 * dy / length), MOVED, [spawn["x"], spawn["y"], 80])
     desk.wait_for_function("([x, y]) => { const p = window.__game.players().Pia; "
-                           "return Math.hypot(p.x - x, p.y - y) >= 80; }", arg=[spawn["x"], spawn["y"]])
+                           "return p && Math.hypot(p.x - x, p.y - y) >= 80; }", arg=[spawn["x"], spawn["y"]])
     screenshot(page, "touch", f"arena-{orientation}-moved")
 
     # A tap on the arena aims there and fires: back along the walked path, open floor.
@@ -153,7 +154,7 @@ def test_pong_paddle_follows_a_drag_on_the_court_and_on_a_pad(open_page, server,
 def test_a_finished_match_on_a_phone_shows_its_result_over_the_screen_and_a_tap_rematches(
         open_page, server, orientation):
     page, desk = seat_on_phone(open_page, server, "pong", orientation, time_limit_s=2)
-    page.locator("#results-saved[data-state=saved]").wait_for(timeout=15_000)
+    page.locator("#results-saved[data-state=saved]").wait_for()
     width, _ = PHONES[orientation]
     no_horizontal_scroll(page, width)
     card = page.locator("#results .card").bounding_box()
@@ -164,4 +165,4 @@ def test_a_finished_match_on_a_phone_shows_its_result_over_the_screen_and_a_tap_
     page.locator("#rematch").tap()  # scrolled to where the finger can reach it
     for p in (page, desk):
         wait_phase(p, "playing")
-    assert not page.locator("#results").is_visible()
+    expect(page.locator("#results")).to_be_hidden()

@@ -1,12 +1,13 @@
 """Browsers on different processes of one cluster: one pong match between a host on process A
-and a guest on B, a spectator on B; then A is killed and the pages move on their own (4013) and
-resume their seats with the new owner. Real Chromium, real daphne, Redis and PostgreSQL."""
+and a guest on B, a spectator on C; then A is killed and the pages move on their own (4013) and
+resume their seats with the new owner, which plays the match on until the host, who never comes
+back, has given up their seat. Real Chromium, real daphne, Redis and PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, launch_chromium
+from tests.browser.conftest import ARTIFACTS, TIMEOUT_MS, launch_chromium
 from tests.browser.helpers import EVERYONE_READY, dump, wait_phase
 
 pytestmark = pytest.mark.browser
@@ -20,7 +21,7 @@ def chromium():
 def open_on(chromium, cluster, proc: str, path: str, *, nickname: str, errors: list,
             host_token: tuple[str, str] | None = None):
     page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
     page.on("pageerror", lambda exc: errors.append(f"{nickname}: {exc}"))
     page.goto(cluster.http(proc) + "/healthz")
     page.evaluate("n => localStorage.setItem('nickname', n)", nickname)
@@ -33,7 +34,9 @@ def open_on(chromium, cluster, proc: str, path: str, *, nickname: str, errors: l
 def test_pages_on_two_processes_play_one_match_and_survive_the_owner(cluster, chromium):
     for name in "ABC":
         cluster.start(name)
-    created = cluster.create_lobby("A", game="pong", name="across")
+    # No score limit within reach: the match is still on when A is killed, however slow the
+    # machine, and ends on the new owner when the host's seat is given up (forfeit).
+    created = cluster.create_lobby("A", game="pong", name="across", settings={"score_limit": 1000})
     code, errors = created["code"], []
     host = open_on(chromium, cluster, "A", f"/play/{code}/", nickname="Alice", errors=errors,
                    host_token=(code, created["host_token"]))
@@ -55,8 +58,14 @@ def test_pages_on_two_processes_play_one_match_and_survive_the_owner(cluster, ch
     ARTIFACTS.mkdir(exist_ok=True)
     watcher.screenshot(path=str(ARTIFACTS / "cluster-spectator.png"))
 
+    assert guest.evaluate("window.__game.phase") == "playing", dump(guest)
     cluster.kill("A")  # the owner: the host's page loses its server, the others are moved (4013)
+    # The takeover: each page resumed its seat with a new owner, and the match goes on there.
     for page in (guest, watcher):
-        page.wait_for_function("() => window.__game.phase === 'finished' && window.__game.resumed", timeout=20_000)
+        page.wait_for_function("() => window.__game.resumed && window.__game.phase === 'playing'")
     assert "took over" in cluster.log("B") + cluster.log("C"), dump(guest)
+    # The host never comes back: after the reconnection grace (20 s) their seat is given up and
+    # the new owner ends the match. The cap is a bound for a loaded machine, not a measurement.
+    for page in (guest, watcher):
+        page.wait_for_function("() => window.__game.phase === 'finished'", timeout=120_000)
     assert errors == []
