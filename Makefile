@@ -59,8 +59,13 @@ bench-peers: $(STAMP)
 	$(PY) -m game.loadtest.peers.sweep $(ARGS)
 
 ## The whole suite: Python tests (pytest) and the browser client's unit tests (node --test).
+## pytest runs on WORKERS processes (pytest-xdist; the groups that must not be split or run
+## side by side are set in tests/conftest.py); WORKERS=0 runs it in one process, in order.
+## Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: each worker rewrites every test
+## module's asserts and each of the suite's servers compiles the project again without it.
+WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(WORKERS) --dist loadgroup
 	@if command -v node >/dev/null 2>&1 && [ -d tests/frontend ]; then node --test tests/frontend/; \
 	else echo "node not found: skipping the JavaScript unit tests"; fi
 
