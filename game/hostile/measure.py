@@ -73,6 +73,7 @@ class Stall:
     end: float
     behind_s: float
     ticks: int
+    rate: float = 20.0  # the lobby's tick rate
 
     @property
     def start(self) -> float:
@@ -129,7 +130,7 @@ def stalls(records: list[tuple[int, float, int, int]], start: float, end: float,
             if ticks > CATCHUP_TICKS:
                 began = on_time + period if on_time is not None else at - late
                 if start <= at + offset < end:
-                    seen.append(Stall(at + offset, at - began, ticks))
+                    seen.append(Stall(at + offset, at - began, ticks, rate))
                 base = offset_of_tick  # the new grid (a hair late at most: the next frames lower it)
             if late < period or ticks > CATCHUP_TICKS:
                 on_time = at
@@ -154,8 +155,10 @@ def _around(samples: list[Sample], start: float, end: float) -> tuple[Sample, Sa
 def judge_stall(stall: Stall, samples: list[Sample]) -> Judged:
     """How many of a stall's skipped ticks were the machine's: the share of the stall that the
     server spent waiting for a CPU, less what it spent running (its own doing), never more than
-    the wait. The server keeps the whole ticks its own share explains (a few milliseconds of its
-    own work in a stall it waited through explain none). No samples around it: none."""
+    the wait. The server keeps the whole ticks its own share explains, and none when its own
+    time in the stall (running, or blocked) was too short to make its loop skip on a machine of
+    its own (``CATCHUP_TICKS`` + 1 periods): the machine stretched work the loop would have
+    caught up with. No samples around it: none."""
     pair = _around(samples, stall.start, stall.end)
     if pair is None or stall.behind_s <= 0:
         return Judged(stall, 0.0, 0.0, 0)
@@ -165,7 +168,10 @@ def judge_stall(stall: Stall, samples: list[Sample]) -> Judged:
     if len(before.steal) == len(after.steal):
         wait = max([wait, *(b - a for a, b in zip(before.steal, after.steal, strict=True))])
     machine = min(wait, max(0.0, stall.behind_s - run), stall.behind_s)
-    own = math.floor(stall.ticks * (1.0 - machine / stall.behind_s) + 1e-9)  # whole ticks its own time explains
+    own_s = stall.behind_s - machine  # ran, or slept (blocked)
+    if own_s < (CATCHUP_TICKS + 1) / stall.rate:
+        return Judged(stall, run, wait, stall.ticks)  # alone, it would have been caught up: no tick skipped
+    own = math.floor(stall.ticks * own_s / stall.behind_s + 1e-9)  # the whole ticks its own share explains
     return Judged(stall, run, wait, stall.ticks - own)
 
 

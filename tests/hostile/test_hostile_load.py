@@ -165,21 +165,30 @@ def test_a_server_that_spins_keeps_its_skipped_ticks_on_a_quiet_machine():
 
 
 def test_a_server_that_spins_on_a_busy_machine_keeps_its_own_share():
-    # It ran half the stall and waited for a CPU the other half: half its ticks are its own.
-    window = stalled_window(run=ramp(STALL_FROM, STALL_TO, 0.22), wait=ramp(STALL_FROM, STALL_TO, 0.4))
-    assert 3 <= window.machine_ticks <= 5 and window.counted_lost >= 8
+    # Stalled 0.8 s: it ran 0.4 s (enough to skip ticks on a machine of its own) and waited for a
+    # CPU the rest: half its 16 skipped ticks are its own.
+    records = ticking(120, stall_at=40, behind_s=0.8)
+    end = OFFSET + 2.8
+    got = samples(OFFSET, OFFSET + 7, run=ramp(STALL_FROM, end, 0.4), wait=ramp(STALL_FROM, end, 0.45))
+    window = window_stats(records, OFFSET + 1.0, OFFSET + 4.0, rate=RATE, offset=OFFSET, skipped=16, samples=got)
+    assert window.machine_ticks == 8 and window.counted_lost == 16
     result = judged(window)
-    assert not result.passed and "skipped ticks) put down to machine load" in result.reasons()[0]
+    assert not result.passed and "(8 skipped ticks) put down to machine load" in result.reasons()[0]
+    # A spin of 0.2 s the loop would have caught up with alone, stretched by the machine: not its own.
+    short = samples(OFFSET, OFFSET + 7, run=ramp(STALL_FROM, end, 0.2), wait=ramp(STALL_FROM, end, 0.6))
+    window = window_stats(records, OFFSET + 1.0, OFFSET + 4.0, rate=RATE, offset=OFFSET, skipped=16, samples=short)
+    assert window.machine_ticks == 16 and judged(window).passed
 
 
 def test_a_little_work_of_its_own_in_a_stall_it_waited_through_explains_no_tick():
     # 30 ms of the server's CPU (a 4 MiB body parsed, say) in a 0.35 s stall it waited through:
-    # not one period of its own, so all 7 skipped ticks are the machine's; 0.1 s explains one.
+    # all 7 skipped ticks are the machine's. In a 0.6 s stall, 0.35 s of its own explain 7 of 12.
     stall = Stall(STALL_TO, 0.35, 7)
     start = STALL_TO - 0.35
     little = samples(OFFSET, OFFSET + 3, run=ramp(start, STALL_TO, 0.03), wait=ramp(start, STALL_TO, 0.37))
     assert judge_stall(stall, little).machine_ticks == 7
-    more = samples(OFFSET, OFFSET + 3, run=ramp(start, STALL_TO, 0.1), wait=ramp(start, STALL_TO, 0.3))
+    stall, start = Stall(STALL_TO, 0.6, 12), STALL_TO - 0.6
+    more = samples(OFFSET, OFFSET + 3, run=ramp(start, STALL_TO, 0.35), wait=ramp(start, STALL_TO, 0.3))
     assert judge_stall(stall, more).machine_ticks == 5
 
 
