@@ -324,6 +324,12 @@ class Inputs:
                 figures.inputs_sent += sent
             index = (index + 1) % len(self.slots)
             next_at += slot_s
+            late = time.monotonic() - next_at
+            if late > self.period:
+                # Stalled for more than a period (a starved machine): the missed inputs are skipped,
+                # not sent in a burst that the server's input allowance (2x the tick rate, a
+                # burst of as many) would refuse as rate_limited. inputs_ratio shows the shortfall.
+                next_at += late
             # Late: the next slot at once, but through the loop, so that frames keep being read.
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
