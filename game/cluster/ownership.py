@@ -47,6 +47,7 @@ from game.outage import OUTAGE, Unavailable
 log = logging.getLogger("game.cluster")
 
 RETELL_S = 2.0  # a lobby kept after its doubt tells its state again this much later (`Ownership._retell`)
+DEFERRED_MAX = 512  # frames a lobby in doubt keeps back for its group, at most (`Ownership.defer`)
 
 
 class CodeTaken(Exception):
@@ -82,11 +83,16 @@ class Ownership:
         # When each owned lease was last confirmed (event loop time the renewal was sent): one
         # unconfirmed for longer than 80% of the TTL is in doubt (`in_doubt`).
         self.confirmed: dict[str, float] = {}
-        self.held: dict[str, list[dict[str, Any]]] = {}  # records of matches ended in doubt, by lobby
+        # What a lobby in doubt keeps back, with the time it came: the records of matches that
+        # ended, and the frames for its lobby group (lobby state, events: `defer`).
+        self.held: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        self.deferred: dict[str, list[tuple[float, bytes]]] = {}
+        # Where what was kept back goes (the runtime's own, which keep nothing back).
+        self.publish: Callable[[str, bytes], None] = lambda code, data: None
+        self.save_now: Callable[[dict[str, Any]], None] = save_match
         self.doubt_limit_s = cfg["DIRECTORY_TTL_S"] * 0.9  # then a lobby in doubt stops
         self.outcomes = {"kept": 0, "lost": 0}  # leases in doubt, once Redis answered (for the log)
         self.doubting = 0  # lobbies in doubt when last told (one log line as doubt begins and ends)
-        self.retold: dict[str, set[str]] = {}  # the matches that ended in doubt, told again (`_retell`)
         self.dirty: set[str] = set()  # lobbies whose state the directory has yet to get
         self.dirty_wake = asyncio.Event()
         self.draining = False  # shutting down: take over nothing, start no match
@@ -259,15 +265,11 @@ class Ownership:
                               lease.code, sent - self.confirmed[lease.code])
                     loop.abandon("lease_expired")
                 continue
-            doubted = self.in_doubt(lease.code, sent)
-            if ok or await self.recovery.reclaim(lease, quiet=doubted):  # (missing, not taken: put back)
-                self._confirm(loop, lease.code, sent)
+            # (missing, and nobody took it since: put back)
+            if ok or await self.recovery.reclaim(lease, quiet=self.in_doubt(lease.code, sent)):
+                self._settle(loop, lease.code, sent)
                 if not ok:
                     self.changed(loop)  # its directory entry may have been lost with it
-                if doubted:
-                    self.outcomes["kept"] += 1
-                    self._retell(loop)
-                    self._release_held(lease.code)
             else:
                 log.error("lobby %s: lease lost; this process stops ticking it", lease.code)
                 loop.abandon("lease_lost")
@@ -287,10 +289,30 @@ class Ownership:
             self.outcomes = {"kept": 0, "lost": 0}
         self.doubting = doubting
 
+    def _settle(self, loop: LobbyLoop, code: str, sent: float) -> None:
+        """A fenced operation sent at ``sent`` (a renewal, a directory write) found the lease
+        of ``code`` ours: what the lobby held back since before then goes out (records saved,
+        frames published); a lobby that was in doubt and no longer is has its state told again
+        (`_retell`)."""
+        doubted = self.in_doubt(code)
+        self._confirm(loop, code, sent)
+        ended = set()
+        records = self.held.get(code, [])
+        while records and records[0][0] <= sent:
+            record = records.pop(0)[1]
+            ended.add(record.get("match_id"))
+            self.save_now(record)
+        frames = self.deferred.get(code, [])
+        while frames and frames[0][0] <= sent:
+            self.publish(code, frames.pop(0)[1])
+        if doubted and not self.in_doubt(code):
+            self.outcomes["kept"] += 1
+            self._retell(loop, ended)
+
     def _confirm(self, loop: LobbyLoop, code: str, sent: float) -> None:
         """The lease of ``code`` held as of ``sent`` (event loop time): its lobby may tick on
         until its doubt has lasted too long (the loop's own deadline; renewals move it on)."""
-        self.confirmed[code] = sent
+        sent = self.confirmed[code] = max(sent, self.confirmed.get(code, sent))
         deadline = sent + self.ttl_s * 0.8 + self.doubt_limit_s
         loop.lease_deadline = deadline if math.isfinite(deadline) else None
 
@@ -305,18 +327,32 @@ class Ownership:
 
     def hold(self, record: dict[str, Any]) -> bool:
         """Keep back the record of a match that ended while its lobby's lease is in doubt
-        (True): it is saved once the lease is confirmed, dropped if another process took the
-        lobby (that process goes on with the match from its input log, and records it)."""
+        (True): it is saved once a fenced operation sent later finds the lease ours (then the
+        directory, which a successor reads, learns of the end only through this owner), dropped
+        if another process took the lobby (that process read the match as running and goes on
+        with it from its input log, and records it)."""
         code = record.get("lobby")
         lease = self.owned.get(code)
         if lease is None or record.get("epoch") != lease.epoch or not self.in_doubt(code):
             return False
-        self.held.setdefault(code, []).append(record)
+        self.held.setdefault(code, []).append((asyncio.get_running_loop().time(), record))
         log.warning("lobby %s: match %s ended while its lease is in doubt; saved once Redis confirms it",
                     code, record.get("match_id"))
         return True
 
-    def _retell(self, loop: LobbyLoop, *, again: bool = False) -> None:
+    def defer(self, code: str, data: bytes) -> bool:
+        """Keep back a frame for the lobby group of a lobby in doubt (True): its members learn
+        nothing of a provisional play (a match's end above all) before the lease is confirmed;
+        published then, dropped if the lobby was lost. At most ``DEFERRED_MAX`` a lobby."""
+        if code not in self.owned or not (self.in_doubt(code) or self.deferred.get(code)):  # (in order)
+            return False
+        frames = self.deferred.setdefault(code, [])
+        frames.append((asyncio.get_running_loop().time(), data))
+        if len(frames) > DEFERRED_MAX:
+            del frames[0]
+        return True
+
+    def _retell(self, loop: LobbyLoop, ended: set[str], *, again: bool = False) -> None:
         """A lobby kept after its doubt: what its members were told meanwhile crossed an
         unreachable Redis (lobby frames, events), so its state goes out again at its next tick,
         with the ``match_over`` of a match that ended meanwhile (a browser shows one end once);
@@ -324,7 +360,6 @@ class Ownership:
         the lobby groups come back up to a second after Redis does (channels_redis retries them
         once a second), and what is published before is lost."""
         code = loop.lobby.code
-        ended = self.retold.pop(code, set()) if again else {r.get("match_id") for r in self.held.get(code, [])}
         if self.owned_loop(code) is not loop:
             return
         over = loop.lobby.last_over
@@ -333,15 +368,17 @@ class Ownership:
         loop.lobby.changed = True
         self.changed(loop)
         if not again:
-            self.retold[code] = ended
-            asyncio.get_running_loop().call_later(RETELL_S, lambda: self._retell(loop, again=True))
+            asyncio.get_running_loop().call_later(RETELL_S, lambda: self._retell(loop, ended, again=True))
 
     def _release_held(self, code: str) -> None:
-        for record in self.held.pop(code, []):
-            self.save_match(record)
+        for _at, record in self.held.pop(code, []):
+            self.save_now(record)
+        for _at, data in self.deferred.pop(code, []):
+            self.publish(code, data)
 
     def _drop_held(self, code: str) -> None:
-        for record in self.held.pop(code, []):
+        self.deferred.pop(code, None)
+        for _at, record in self.held.pop(code, []):
             log.warning("lobby %s: match %s, ended here while Redis was unreachable, is not saved: "
                         "another process took the lobby over and goes on with it", code, record.get("match_id"))
 
@@ -364,6 +401,7 @@ class Ownership:
             lease, loop = self.owned.get(code), self.registry.get(code)
             if lease is None or loop is None or loop.abandoned is not None:
                 continue
+            sent = asyncio.get_running_loop().time()
             try:
                 ok = await self.directory.put(lease, loop.lobby.summary(), lobby_state(loop.lobby, loop.match_info()))
             except Exception:
@@ -374,6 +412,8 @@ class Ownership:
             if not ok:
                 log.error("lobby %s: directory write fenced off; lease lost", code)
                 loop.abandon("lease_lost")
+            elif self.owned.get(code) is lease and loop.abandoned is None:
+                self._settle(loop, code, sent)  # (what it wrote, a successor reads: see `hold`)
 
 
 def aborted_record(state: dict[str, Any], match: dict[str, Any], epoch: int, now_ms: int) -> dict[str, Any]:

@@ -41,6 +41,8 @@ class ClusterRuntime(Runtime):
         self.shared_list = SharedLobbyList(self.node.redis, ownership.directory, ownership.keys,
                                            refresh_s=self.lobby_list.refresh_s)
         self.handovers: set[asyncio.Task] = set()
+        # What a lobby in doubt kept back goes out this way, once it may.
+        ownership.publish, ownership.save_now = super().publish, super().save_match
 
     async def ready(self) -> None:
         """Join the cluster (once), before the first lobby is looked up or created."""
@@ -58,6 +60,13 @@ class ClusterRuntime(Runtime):
         return self._started
 
     # -- LoopHooks ----------------------------------------------------------------------
+    def publish(self, code: str, data: bytes) -> None:
+        """Send a frame to the lobby's group, unless its lease is in doubt: then it waits until
+        the lease is confirmed, and is dropped if another process took the lobby (its members
+        learn nothing of a play that may not count, game.cluster.ownership)."""
+        if not self.node.ownership.defer(code, data):
+            super().publish(code, data)
+
     def save_match(self, record: dict[str, Any]) -> None:
         """Queue a match's record, unless its lobby's lease is in doubt (Redis unreachable):
         then it waits until the lease is confirmed, and is dropped if another process took the
