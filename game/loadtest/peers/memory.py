@@ -66,9 +66,10 @@ async def _measure(base: str, lobbies: int, players: int, spectators: int, top: 
     rss = ServerProbe(os.getpid())
     idle_rss = rss._rss_bytes()
     before = tracemalloc.take_snapshot() if traced else None
-    duration = play_s + clients / 20  # long enough to be caught connected and playing, tracemalloc slowing all
+    connect_s = 60 + clients / 10  # how long they may take to connect (tracemalloc slows all; a busy machine more)
+    duration = play_s + connect_s  # long enough to be caught connected and playing: stopped once measured
     bots = _bots(base, lobbies, players, spectators, duration, workdir / "memory-bots.json")
-    deadline = time.monotonic() + 60 + clients / 20
+    deadline = time.monotonic() + connect_s
     while _connected() < clients and time.monotonic() < deadline:  # noqa: ASYNC110 -- a count, no event
         await asyncio.sleep(0.5)
     await asyncio.sleep(2)  # the matches under way
@@ -76,6 +77,7 @@ async def _measure(base: str, lobbies: int, players: int, spectators: int, top: 
     gc.collect()
     during = tracemalloc.take_snapshot() if traced else None
     loaded_rss = rss._rss_bytes()
+    bots.terminate()
     await asyncio.to_thread(bots.wait)
     per = max(1, connected)
     figures: dict[str, Any] = {
