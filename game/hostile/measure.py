@@ -14,8 +14,8 @@ Skipped ticks are the attack's, unless the machine starved the server. The loop 
 after a stall: a tick that ran more than ``CATCHUP_TICKS`` periods late on the loop's grid (read
 from the frames' server times). For each such `Stall`, from the last frame on time to that
 tick, the server's CPU samples (`game.hostile.cpu`) tell what the server did meanwhile: what it
-ran (its own CPU, on the attack or anything else: harm) and how long one of its threads waited
-for a CPU (or a hypervisor stole one: the machine). The share of the stall that the wait covers
+ran (its own CPU, on the attack or anything else: harm) and how long its threads waited for a
+CPU (or a hypervisor stole one: the machine). The share of the stall that the wait covers
 and the server's own running does not is put down to the machine, and that share of the ticks
 it skipped; a server that spun, or that slept through its deadline (blocked), keeps every one.
 A window without samples (a server not on this machine) counts every skipped tick.
@@ -82,9 +82,9 @@ class Stall:
 
 @dataclass(frozen=True)
 class Judged:
-    """A stall and what the server did in it: ``run_s`` its CPU, ``wait_s`` its most-waiting
-    thread's wait for a CPU (or a CPU's steal, if more); ``machine_ticks`` of its ticks are the
-    machine's."""
+    """A stall and what the server did in it: ``run_s`` its CPU, ``wait_s`` its threads' waits
+    for a CPU (those of its most-waiting process, or a CPU's steal if more); ``machine_ticks``
+    of its ticks are the machine's."""
 
     stall: Stall
     run_s: float
@@ -164,7 +164,11 @@ def judge_stall(stall: Stall, samples: list[Sample]) -> Judged:
         return Judged(stall, 0.0, 0.0, 0)
     before, after = pair
     run = max(0.0, after.run_s - before.run_s)
-    wait = max([0.0, *(w - before.waits.get(tid, 0.0) for tid, w in after.waits.items())])
+    by_process: dict[str, float] = {}  # a process's threads take turns at its GIL: their waits add up
+    for tid, w in after.waits.items():
+        pid = tid.partition("/")[0]
+        by_process[pid] = by_process.get(pid, 0.0) + max(0.0, w - before.waits.get(tid, 0.0))
+    wait = max([0.0, *by_process.values()])
     if len(before.steal) == len(after.steal):
         wait = max([wait, *(b - a for a, b in zip(before.steal, after.steal, strict=True))])
     machine = min(wait, max(0.0, stall.behind_s - run), stall.behind_s)

@@ -192,6 +192,17 @@ def test_a_little_work_of_its_own_in_a_stall_it_waited_through_explains_no_tick(
     assert judge_stall(stall, more).machine_ticks == 5
 
 
+def test_the_waits_of_a_process_s_threads_add_up_and_processes_do_not():
+    # One process's two threads, each waiting half the stall (they take turns at its GIL): it
+    # waited the whole stall. Two processes (a cluster's) each waiting half: half.
+    stall = Stall(STALL_TO, 0.45, 9)
+    half = ramp(STALL_FROM, STALL_TO, 0.225)
+    one = [Sample(s.at, s.run_s, {"9/9": half(s.at), "9/10": half(s.at)}) for s in samples(OFFSET, OFFSET + 3)]
+    two = [Sample(s.at, s.run_s, {"9/9": half(s.at), "8/8": half(s.at)}) for s in samples(OFFSET, OFFSET + 3)]
+    assert judge_stall(stall, one).machine_ticks == 9
+    assert judge_stall(stall, two).wait_s == pytest.approx(0.225, abs=0.01)
+
+
 def test_a_server_blocked_through_its_deadline_keeps_them():
     window = stalled_window()  # neither ran nor waited: it slept (a blocking call) past its ticks
     assert window.machine_ticks == 0 and not judged(window).passed
