@@ -129,7 +129,8 @@ class Recovery:
                                        int(self.directory_ttl_s * 1000)], client=self.shards.of(lease.code))
         if ok and not quiet:
             self.reclaimed += 1
-            log.warning("lobby %s: lease put back after Redis lost it (epoch %d)", lease.code, lease.epoch)
+            log.warning("lobby %s: lease put back after Redis lost it or it lapsed, nobody having taken the lobby "
+                        "since (epoch %d)", lease.code, lease.epoch)
         return bool(ok)
 
     # -- lobbies stopped by an outage ---------------------------------------------------
