@@ -264,7 +264,7 @@ class Runtime:
             refuse_starts(loop)
         limit = settings.GAME["DRAIN_S"]
         deadline = self.loop.time() + limit
-        # A poll (10 Hz, once, at shutdown): phases change inside each lobby's own task, and
+        # A poll (10 Hz, once, at shutdown): phases change inside each lobby's ticks (the scheduler), and
         # hooking every lobby to signal its end would cost the hot path for this one wait.
         while self.loop.time() < deadline and any(  # noqa: ASYNC110
                 loop.lobby.phase in ("countdown", "playing") for loop in self.registry.loops.values()):

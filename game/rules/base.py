@@ -30,7 +30,8 @@ the seeded `Rng` kept in the game's state. So a match can be replayed from its i
   event types (`ENGINE_EVENTS`: ``match_over``, ``joined``, ...) are not a game's to use;
   the engine announces the end of a match itself, from `finished` and `result`.
 
-**The engine calls**, always from the lobby's single tick task:
+**The engine calls**, always from the lobby's tick, one call at a time (the process's scheduler
+runs one lobby tick after another, game.engine.scheduler):
 
 - ``Game(seed=..., players=..., settings=...)``: a new match, called when play starts.
 - ``apply_input(player, cleaned)``: one cleaned input of one player; applied at the start
