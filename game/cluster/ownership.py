@@ -353,17 +353,17 @@ class Ownership:
         return True
 
     def _retell(self, loop: LobbyLoop, ended: set[str], *, again: bool = False) -> None:
-        """A lobby kept after its doubt: what its members were told meanwhile crossed an
-        unreachable Redis (lobby frames, events), so its state goes out again at its next tick,
-        with the ``match_over`` of a match that ended meanwhile (a browser shows one end once);
-        the directory gets it too. Told again ``RETELL_S`` later: a process's subscriptions to
-        the lobby groups come back up to a second after Redis does (channels_redis retries them
-        once a second), and what is published before is lost."""
+        """A lobby kept after its doubt: its held frames have just gone out, but the lobby
+        groups' subscriptions of every process come back up to a second after Redis does
+        (channels_redis retries them once a second), and what is published before is lost. So
+        its state goes out again at its next tick (the directory gets it too), and ``RETELL_S``
+        later once more, with the ``match_over`` of a match that ended meanwhile (a browser
+        shows one end once)."""
         code = loop.lobby.code
         if self.owned_loop(code) is not loop:
             return
         over = loop.lobby.last_over
-        if over is not None and over.get("match") in ended:
+        if again and over is not None and over.get("match") in ended:  # (at once: among the held frames)
             loop.lobby.events.append(over)
         loop.lobby.changed = True
         self.changed(loop)

@@ -37,9 +37,13 @@ from game.outage import OUTAGE, Unavailable
 
 log = logging.getLogger("game.cluster")
 
-# KEYS: lease, epoch (one slot); ARGV: lease value, its epoch, lease ttl ms, epoch ttl ms.
+# KEYS: lease, epoch (one slot); ARGV: lease value, its epoch, lease ttl ms, epoch ttl ms. A
+# lease that holds this value already was put back by another task of its owner (the keeper
+# and the directory writer may both find it missing): it is ours.
 RECLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then return 1 end
+if held then return 0 end
 local epoch = tonumber(redis.call('GET', KEYS[2]) or '0')
 if epoch > tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])

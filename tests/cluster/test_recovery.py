@@ -50,6 +50,7 @@ def test_a_live_owner_puts_its_lease_back_after_a_wipe():
         await _wipe(redis, keys.prefix)
         assert (await leases.renew([lease])) == [False]  # what the owner's renewal sees
         assert await recovery.reclaim(lease)
+        assert await recovery.reclaim(lease)  # (another task of the owner, a moment later: still ours)
         assert (await leases.renew([lease])) == [True]  # held again, same epoch
         assert await leases.acquire("ABCDEF", "node-b") is None  # nobody else can take it
         assert int(await redis.get(keys.epoch("ABCDEF"))) == lease.epoch
