@@ -99,6 +99,7 @@ class Load:
     server_cpu_s: float = 0.0  # the server's CPU in them
     server_wait_s: float = 0.0  # its waits for a CPU in them
     machine_ticks: int = 0  # ticks put down to the machine
+    each: list[dict] = field(default_factory=list)  # per stall: behind_s, ticks, run_s, wait_s, machine_ticks
 
     def as_dict(self) -> dict:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -179,13 +180,26 @@ def judge_stall(stall: Stall, samples: list[Sample]) -> Judged:
     return Judged(stall, run, wait, stall.ticks - own)
 
 
+SEEN_SHARE = 0.8  # stalls seen that explain this much of the server's count stand for all of it
+
+
 def machine_load(stalls_: list[Stall], samples: list[Sample] | None, skipped: int) -> Load:
     """The stalls judged: their totals, and the skipped ticks put down to the machine (at most
-    ``skipped``, the server's own count)."""
+    ``skipped``, the server's own count). The ticks a stall skipped are estimated from its
+    frames, a tick or so off the server's own reckoning; when the stalls seen account for most
+    of the server's count (``SEEN_SHARE``), their split between the server and the machine is
+    applied to the server's count, else ticks no stall explains are the server's."""
     judged = [judge_stall(stall, samples or []) for stall in stalls_]
+    skipped = max(0, skipped)
+    seen = sum(j.stall.ticks for j in judged)
+    machine = sum(j.machine_ticks for j in judged)
+    if seen and seen >= SEEN_SHARE * skipped:
+        machine = skipped - min(skipped, math.ceil((seen - machine) * skipped / seen - 1e-9))
     return Load(stalls=len(judged), stall_s=sum(j.stall.behind_s for j in judged),
                 server_cpu_s=sum(j.run_s for j in judged), server_wait_s=sum(j.wait_s for j in judged),
-                machine_ticks=min(max(0, skipped), sum(j.machine_ticks for j in judged)))
+                machine_ticks=min(skipped, machine),
+                each=[{"behind_s": round(j.stall.behind_s, 3), "ticks": j.stall.ticks, "run_s": round(j.run_s, 3),
+                       "wait_s": round(j.wait_s, 3), "machine_ticks": j.machine_ticks} for j in judged])
 
 
 def clock_offset(records: list[tuple[int, float, int, int]]) -> float:

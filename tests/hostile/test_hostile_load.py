@@ -222,11 +222,24 @@ def test_without_the_server_s_cpu_every_skipped_tick_counts():
     assert judge_stall(Stall(STALL_TO, 0.45, 9), few).machine_ticks == 0
 
 
-def test_the_machine_never_gets_more_ticks_than_the_server_skipped():
+def test_the_machine_never_gets_more_ticks_than_the_server_skipped_nor_ticks_no_stall_explains():
     stall = Stall(STALL_TO, 0.45, 9)
     starved = samples(OFFSET, OFFSET + 3, wait=ramp(STALL_FROM, STALL_TO, 0.45))
     assert machine_load([stall], starved, skipped=3).machine_ticks == 3
-    assert machine_load([stall, Stall(STALL_TO + 1, 0.45, 9)], starved, skipped=20).machine_ticks == 9
+    # a starved stall and one it blocked through, 18 of 20 ticks seen: the two unseen split alike
+    assert machine_load([stall, Stall(STALL_TO + 1, 0.45, 9)], starved, skipped=20).machine_ticks == 10
+    assert machine_load([stall], starved, skipped=20).machine_ticks == 9  # 11 skipped where no stall was seen
+    assert machine_load([], starved, skipped=20).machine_ticks == 0
+
+
+def test_the_stalls_split_stands_for_the_server_s_count_when_they_explain_most_of_it():
+    # The frames put 121 ticks in the stalls the server skipped 125 in (a tick or so off, each):
+    # all the machine's, the stalls starved; half, where the server ran half of each stall.
+    stalls_ = [Stall(OFFSET + 1 + k, 0.8, 16) for k in range(11)]  # 176 ticks seen
+    starved = samples(OFFSET, OFFSET + 13, wait=lambda t: t)
+    assert machine_load(stalls_, starved, skipped=180).machine_ticks == 180
+    half = samples(OFFSET, OFFSET + 13, run=lambda t: 0.5 * t, wait=lambda t: 0.5 * t)
+    assert machine_load(stalls_, half, skipped=180).machine_ticks == 90  # 8 of 16 a stall its own: 88 of 176
 
 
 def test_the_report_says_which_window_was_discounted_and_by_how_much():
