@@ -56,8 +56,8 @@ ZLIB_HEADER = zlib.compress(b"", LEVEL, WINDOW_BITS)[:2]
 #: Entries kept unpacked before they are packed in one go (a tick or two of eight players).
 BATCH = 16
 #: Packed bytes gathered before they are compressed as one piece of the stream (about three
-#: seconds of an eight-player arena at 20 Hz). Each piece's compressor is given the window of
-#: packed bytes before it, so pieces compress as one stream does.
+#: seconds of eight players each sending an input a tick at 20 Hz). Each piece's compressor is
+#: given the window of packed bytes before it, so pieces compress as one stream does.
 PIECE_BYTES = 16384
 #: Compressed bytes a recorder keeps before it gives up on the match: a hundred times what
 #: eight people make in a three-minute arena match (docs/replays.md).

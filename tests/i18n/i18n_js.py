@@ -56,6 +56,7 @@ ALLOWED = {
     ("frontend/src/i18n.js", "English"): "a language's own name (LANGUAGE_NAMES)",
     ("frontend/src/i18n.js", "i18n: no text for"): "a developer's warning: a key missing from the catalog",
     ("frontend/src/render/*.js", "sans-serif"): "a CSS font list for the canvas",
+    ("frontend/src/ui/dom.js", "a[href], button"): "a CSS selector (the focusable controls)",
 }
 
 
