@@ -16,63 +16,25 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from game.layers import ChannelQueue
 
-class ReceiveQueue:
+
+class ReceiveQueue(ChannelQueue):
     """An unbounded FIFO for one connection's application, as `asyncio.Queue` behaves for
     ``put_nowait``, ``get``, ``get_nowait``, ``empty`` and ``qsize`` (several getters are
-    served in turn)."""
+    served in turn): the channel layer's lean queue (game.layers), which also resumes a
+    paused daphne connection's reads once its application took the last message."""
 
-    __slots__ = ("_getters", "_items", "protocol")
+    __slots__ = ("protocol",)
 
     def __init__(self, protocol: Any = None) -> None:
+        super().__init__()
         self.protocol = protocol  # None, or daphne's: has `_read_paused` and `resume_reading()`
-        self._items: list[Any] = []
-        self._getters: list[asyncio.Future] | None = None
-
-    def empty(self) -> bool:
-        return not self._items
-
-    def qsize(self) -> int:
-        return len(self._items)
-
-    def put_nowait(self, item: Any) -> None:
-        self._items.append(item)
-        self._wake_next()
-
-    def get_nowait(self) -> Any:
-        if not self._items:
-            raise asyncio.QueueEmpty
-        return self._items.pop(0)
-
-    def _wake_next(self) -> None:
-        getters = self._getters
-        while getters:
-            getter = getters.pop(0)
-            if not getter.done():
-                getter.set_result(None)
-                break
-        if not getters:
-            self._getters = None
 
     async def get(self) -> Any:
-        items = self._items
-        while not items:
-            getter = asyncio.get_running_loop().create_future()
-            if self._getters is None:
-                self._getters = []
-            self._getters.append(getter)
-            try:
-                await getter
-            except BaseException:
-                getter.cancel()  # (done already when it was woken)
-                if self._getters is not None and getter in self._getters:
-                    self._getters.remove(getter)
-                if items and not getter.cancelled():  # woken, then cancelled: the next getter takes it
-                    self._wake_next()
-                raise
-        item = items.pop(0)
+        item = await super().get()
         protocol = self.protocol
-        if not items and protocol is not None and protocol._read_paused:
+        if not self._queue and protocol is not None and protocol._read_paused:
             protocol.resume_reading()
         return item
 
