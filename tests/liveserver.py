@@ -88,9 +88,10 @@ def live_server_process(tmp_path: Path, kind: str = "daphne", *, root: Path = RO
         log.close()
 
 
-def wait_healthy(base: str, proc: subprocess.Popen, log: BinaryIO, what: str, timeout_s: float = 30.0) -> None:
+def wait_healthy(base: str, proc: subprocess.Popen, log: BinaryIO, what: str, timeout_s: float = 90.0) -> None:
     """Poll ``base``/healthz until it answers 200; raise with the server's output (``log``, the
-    file it writes to) if ``proc`` exits first or ``timeout_s`` passes."""
+    file it writes to) if ``proc`` exits first or ``timeout_s`` passes (a cap for a loaded
+    machine: at load 30 daphne took over 30 s to start)."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -108,7 +109,7 @@ def wait_healthy(base: str, proc: subprocess.Popen, log: BinaryIO, what: str, ti
 @contextmanager
 def run_cluster(tmp_path: Path, env: dict[str, str], processes: int, *args: str):
     """`make run-cluster` (``python -m game.cluster.run``) with ``processes`` workers on a free
-    port, ``args`` added, in ``env``; waits for /healthz (60 s at most) and yields ``(base URL,
+    port, ``args`` added, in ``env``; waits for /healthz (120 s at most) and yields ``(base URL,
     Popen)``; stops it with SIGTERM (SIGKILL after 30 s) on the way out. Its output goes to
     ``tmp_path``/cluster.log."""
     port = free_port()
@@ -117,7 +118,7 @@ def run_cluster(tmp_path: Path, env: dict[str, str], processes: int, *args: str)
                              "--port", str(port), *args], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base, proc, log, "run-cluster", timeout_s=60)
+        wait_healthy(base, proc, log, "run-cluster", timeout_s=120)
         yield base, proc
     finally:
         proc.send_signal(signal.SIGTERM)
