@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from ..liveserver import create_lobby, live_server, live_server_process
 from .conftest import TIMEOUT_MS
-from .helpers import arm_staff_button, member_id, wait_phase
-from .test_game import seat_two, start_match
+from .helpers import EVERYONE_READY, arm_staff_button, member_id, wait_phase
+from .test_game import seat_two
 from .test_quick_match import add_staff_user
 
 pytestmark = pytest.mark.browser
@@ -82,7 +82,12 @@ def test_a_timed_out_draw_shares_first_place_and_ready_shows_only_before_a_match
     lobby = create_lobby(server, game="arena", name="Even", settings={"time_limit_s": 2})
     alice, bob = seat_two(open_page, lobby)
     assert bob.locator("#ready").is_visible()
-    start_match(alice, bob)
+    bob.click("#ready")
+    alice.wait_for_function(EVERYONE_READY)
+    alice.click("#start")
+    # A 2 s match: on a busy machine a page may go from the countdown straight to its end.
+    for page in (alice, bob):
+        page.wait_for_function("() => window.__game && ['playing', 'finished'].includes(window.__game.phase)")
     assert bob.locator("#ready").is_hidden(), "no disabled I'm ready during a match"
     for page in (alice, bob):
         page.locator("#results-saved[data-state=saved]").wait_for()
