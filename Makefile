@@ -59,11 +59,14 @@ bench-peers: $(STAMP)
 	$(PY) -m game.loadtest.peers.sweep $(ARGS)
 
 ## The whole suite: Python tests (pytest) and the browser client's unit tests (node --test).
-## pytest runs on WORKERS processes (pytest-xdist; the groups that must not be split or run
-## side by side are set in tests/conftest.py); WORKERS=0 runs it in one process, in order.
+## pytest runs in one process, in order (WORKERS=0), or on WORKERS pytest-xdist processes
+## (WORKERS=2; the groups that must not be split or run side by side are set in
+## tests/conftest.py). One process stays the default until two workers have a full run that
+## passes and is shorter on a quiet 2-core machine: beside a browser test, the other worker's
+## servers kept such a machine at load 12-14.
 ## Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: each worker rewrites every test
 ## module's asserts and each of the suite's servers compiles the project again without it.
-WORKERS ?= 2
+WORKERS ?= 0
 test: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(WORKERS) --dist loadgroup
 	@if command -v node >/dev/null 2>&1 && [ -d tests/frontend ]; then node --test tests/frontend/; \
