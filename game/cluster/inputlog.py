@@ -30,6 +30,7 @@ import contextlib
 import logging
 import pickle
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import msgpack
@@ -119,8 +120,12 @@ class MatchLog:
         self.snapshot_ticks = 0
 
     def append(self, entry: tuple) -> None:
-        """Called by the recorder, inside the lobby's tick, for each entry it records."""
-        self.entries.append(entry)
+        """Called by the recorder, inside the lobby's tick, for an entry it records."""
+        self.extend((entry,))
+
+    def extend(self, entries: Iterable[tuple]) -> None:
+        """Called by the recorder, inside the lobby's tick, for the entries it records."""
+        self.entries += entries
         if not self.queued:
             self.queued = True
             self.owner.pending.append(self)

@@ -106,8 +106,10 @@ class ReplayRecorder:
 
     def __init__(self) -> None:
         self.pending: list[tuple] = []
-        # Where each entry also goes, with its absolute tick, as it is recorded: a cluster's
-        # input log (game.cluster.inputlog) makes them durable outside the process.
+        # Where each entry also goes, with its absolute tick, as it is recorded (``append`` an
+        # entry, ``extend`` a tick's entries): a cluster's input log (game.cluster.inputlog)
+        # makes them durable outside the process. It gets every entry, also once the replay
+        # has outgrown MAX_BLOB_BYTES and stopped: a successor needs the whole match.
         self.tap: Any = None
         self.recording = False
         self.previous = 0
@@ -134,26 +136,26 @@ class ReplayRecorder:
 
     def input(self, tick: int, member_id: int, cleaned: Any) -> None:
         """``cleaned`` was applied to the game before step ``tick + 1``."""
+        if self.tap is not None:
+            self.tap.append((tick, member_id, cleaned))
         if self.recording:
             self.pending.append((tick - self.previous, member_id, cleaned))
             self.previous = tick
-            if self.tap is not None:
-                self.tap.append((tick, member_id, cleaned))
             if len(self.pending) >= BATCH:
                 self._drain()
 
     def inputs(self, tick: int, applied: list[tuple[int, Any]]) -> None:
         """`input` for each ``(member_id, cleaned)`` of ``applied``, all applied before step
         ``tick + 1`` (one call for a tick's inputs; the same entries, packed at the same points)."""
+        if self.tap is not None:  # (one call a tick, not one an input)
+            self.tap.extend([(tick, member_id, cleaned) for member_id, cleaned in applied])
         if not self.recording:
             return
-        pending, tap, dtick = self.pending, self.tap, tick - self.previous
+        pending, dtick = self.pending, tick - self.previous
         self.previous = tick
         for member_id, cleaned in applied:
             pending.append((dtick, member_id, cleaned))
             dtick = 0
-            if tap is not None:
-                tap.append((tick, member_id, cleaned))
             if len(pending) >= BATCH:
                 self._drain()
                 if not self.recording:
@@ -162,11 +164,11 @@ class ReplayRecorder:
 
     def removed(self, tick: int, member_id: int) -> None:
         """``member_id`` was removed from the game before step ``tick + 1``."""
+        if self.tap is not None:
+            self.tap.append((tick, member_id))
         if self.recording:
             self.pending.append((tick - self.previous, member_id))
             self.previous = tick
-            if self.tap is not None:
-                self.tap.append((tick, member_id))
 
     def encode(self, *, ticks: int, result: Result) -> bytes | None:
         """The blob of the match that ran ``ticks`` steps and ended with ``result``; None when

@@ -61,3 +61,17 @@ def test_a_recorder_giving_up_in_a_batch_stops_as_one_by_one_does(plan, writes):
         assert batched == record(plan, batched=False)
     finally:
         ReplayRecorder._write = original
+
+
+def test_the_tap_gets_every_entry_after_the_replay_gives_up():
+    """A cluster's input log needs the whole match, also once its replay outgrew its limit."""
+    rec = ReplayRecorder()
+    rec.start(game=Pong, seed=7, settings={}, players=PLAYERS, tick_rate=20)
+    rec.tap = []
+    rec.inputs(1, [(1, 0), (2, 1)])
+    rec._give_up()
+    rec.inputs(2, [(2, -1)])
+    rec.input(3, 1, 1)
+    rec.removed(4, 2)
+    assert not rec.recording
+    assert rec.tap == [(1, 1, 0), (1, 2, 1), (2, 2, -1), (3, 1, 1), (4, 2)]
