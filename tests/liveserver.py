@@ -22,6 +22,8 @@ from typing import BinaryIO
 from game.loadtest.bench import server_command
 
 ROOT = Path(__file__).resolve().parent.parent
+# A cap on a test request to a test server, which answers at once unless the machine is loaded.
+HTTP_TIMEOUT_S = 30
 
 
 # Migrated SQLite files, one per project copy and state of its migrations, made once per test
@@ -132,5 +134,5 @@ def run_cluster(tmp_path: Path, env: dict[str, str], processes: int, *args: str)
 def create_lobby(base: str, **body) -> dict:
     request = urllib.request.Request(base + "/api/lobbies", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=5) as reply:
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as reply:
         return json.loads(reply.read())

@@ -24,7 +24,7 @@ import websockets
 
 from game import protocol
 from game.engine.delta import apply
-from tests.liveserver import free_port, wait_healthy
+from tests.liveserver import HTTP_TIMEOUT_S, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,20 +98,20 @@ class Cluster:
         return self.procs[name]
 
     def get(self, name: str, path: str) -> dict:
-        with urllib.request.urlopen(self.http(name) + path, timeout=5) as reply:
+        with urllib.request.urlopen(self.http(name) + path, timeout=HTTP_TIMEOUT_S) as reply:
             return json.loads(reply.read())
 
     def metrics(self, name: str) -> dict[str, float]:
         request = urllib.request.Request(self.http(name) + "/metrics",
                                          headers={"Authorization": "Bearer cluster-test"})
-        with urllib.request.urlopen(request, timeout=5) as reply:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as reply:
             lines = reply.read().decode().splitlines()
         return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in lines if not line.startswith("#")}
 
     def create_lobby(self, proc: str, **body) -> dict:
         request = urllib.request.Request(self.http(proc) + "/api/lobbies", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=5) as reply:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as reply:
             return json.loads(reply.read())
 
     def query(self, sql: str, *args) -> list[tuple]:

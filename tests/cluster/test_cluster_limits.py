@@ -21,6 +21,7 @@ from game import protocol
 from game.cluster.keys import Keys
 from game.cluster.limits import Gate, LobbyQuota, SharedCounts
 from game.outage import OUTAGE
+from tests.liveserver import HTTP_TIMEOUT_S
 
 from .conftest import REDIS_URL
 from .harness import Player
@@ -32,7 +33,7 @@ def post_lobby(cluster, proc: str) -> tuple[int, dict]:
     request = urllib.request.Request(cluster.http(proc) + "/api/lobbies", data=json.dumps({"game": "pong"}).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=5) as reply:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as reply:
             return reply.status, json.loads(reply.read())
     except urllib.error.HTTPError as exc:
         body = json.loads(exc.read())

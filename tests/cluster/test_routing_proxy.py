@@ -19,7 +19,7 @@ import pytest
 
 from game.cluster.proxyconf import EXAMPLE, nginx_http
 from game.loadtest.relayshare import scrape
-from tests.liveserver import free_port
+from tests.liveserver import HTTP_TIMEOUT_S, free_port
 
 from .harness import Player
 
@@ -70,7 +70,7 @@ def nginx(tmp_path):
 def api(base: str, path: str, body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"http://{base}{path}", data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as reply:
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as reply:
         return json.loads(reply.read())
 
 

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from tests.liveserver import ROOT, run_cluster
+from tests.liveserver import HTTP_TIMEOUT_S, ROOT, run_cluster
 
 pytestmark = [pytest.mark.server,
               pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="run-cluster needs REDIS_URL")]
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.server,
 
 def scrape(base: str) -> str:
     request = urllib.request.Request(base + "/metrics", headers={"Authorization": "Bearer scrape-me"})
-    with urllib.request.urlopen(request, timeout=5) as reply:
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as reply:
         return reply.read().decode()
 
 
@@ -47,7 +47,7 @@ def test_a_scrape_of_any_worker_sums_the_cluster(tmp_path):
         def create() -> None:  # lands on whichever worker takes the connection from the shared socket
             request = urllib.request.Request(base + "/api/lobbies", data=json.dumps({"game": "arena"}).encode(),
                                              headers={"Content-Type": "application/json"}, method="POST")
-            with urllib.request.urlopen(request, timeout=5) as reply:
+            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as reply:
                 codes.append(json.loads(reply.read())["code"])
 
         for _ in range(8):

@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from game import protocol
-from tests.liveserver import create_lobby, live_server
+from tests.liveserver import HTTP_TIMEOUT_S, create_lobby, live_server
 from tests.waits import ready_frame
 
 pytestmark = pytest.mark.server
@@ -82,7 +82,7 @@ def test_a_paused_reader_does_not_stall_the_lobby(tmp_path, kind):
 
 def state_frames_dropped(base: str) -> float:
     request = urllib.request.Request(f"{base}/metrics", headers={"Authorization": "Bearer paused"})
-    with urllib.request.urlopen(request, timeout=5) as reply:
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as reply:
         lines = reply.read().decode().splitlines()
     return float(next(line.split()[-1] for line in lines if line.startswith("game_state_frames_dropped_total")))
 

@@ -12,7 +12,7 @@ import websockets
 
 from game import protocol
 from tests.gameserver.test_smoke_daphne import receive_until
-from tests.liveserver import create_lobby, live_server
+from tests.liveserver import HTTP_TIMEOUT_S, create_lobby, live_server
 
 pytestmark = pytest.mark.server
 
@@ -65,7 +65,7 @@ def test_hostile_query_strings_are_refused_and_the_running_match_goes_on(tmp_pat
 
 
 def lobby(base: str, code: str) -> dict:
-    with urllib.request.urlopen(f"{base}/api/lobbies/{code}", timeout=5) as reply:
+    with urllib.request.urlopen(f"{base}/api/lobbies/{code}", timeout=HTTP_TIMEOUT_S) as reply:
         return json.loads(reply.read())["lobby"]
 
 
