@@ -28,7 +28,7 @@ import time
 import msgpack
 
 from game.loadtest.bots import OPEN_TIMEOUT_S, Figures, Plan, Window, state_time
-from game.loadtest.wire import WebSocketClient
+from game.loadtest.wire import FrameRefused, WebSocketClient, frame_header
 
 SAMPLE_EVERY = 8  # one state frame in this many, per watcher, is stamped for its latency
 CONNECTING = 128  # opening handshakes at once per process
@@ -78,28 +78,18 @@ class Watcher(WebSocketClient):
             data, self._buffer = self._buffer, bytearray()
         size, pos, max_size = len(data), 0, self.max_size
         frames = nbytes = 0
-        while size - pos >= 2:
-            first, second = data[pos], data[pos + 1]
-            length = second & 0x7F
-            if length < 126:
-                start = pos + 2
-            elif length == 126:
-                if size - pos < 4:
-                    break
-                length, start = (data[pos + 2] << 8) | data[pos + 3], pos + 4
-            else:
-                if size - pos < 10:
-                    break
-                length, start = int.from_bytes(data[pos + 2:pos + 10], "big"), pos + 10
-            if second & 0x80 or first & 0x70:
+        while True:
+            try:
+                head = frame_header(data, pos, size, max_size)
+            except FrameRefused as refused:
                 self._count(frames, nbytes)
-                return self._fail(1002, "masked frame from the server" if second & 0x80 else "reserved bits set")
-            if length > max_size:
-                self._count(frames, nbytes)
-                return self._fail(1009, f"frame of {length} bytes over the limit of {max_size}")
-            end = start + length
+                return self._fail(*refused.args)
+            if head is None:
+                break
+            first, start, end = head
             if end > size:
                 break
+            length = end - start
             pos = end
             if first == 0x82 and self._fragments is None:
                 if length > 4 and data[start + 2] == _K and (data[start + 4] == _DELTA or data[start + 4] == _FULL):

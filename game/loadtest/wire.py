@@ -83,6 +83,36 @@ def check_upgrade(head: bytes, accept: bytes) -> None:
         raise HandshakeError("the server chose an extension or subprotocol nobody offered")
 
 
+def frame_header(data: bytes | bytearray, pos: int, size: int, max_size: int) -> tuple[int, int, int] | None:
+    """The frame whose header begins at ``pos`` of ``data[:size]``: ``(first byte, payload
+    start, payload end)``, the end possibly past ``size`` (the payload not all here yet); None
+    while the header itself is incomplete. Raises `FrameRefused` for a frame a client must
+    refuse (RFC 6455 5.1-5.2: a server's frames are unmasked; no extension sets the reserved bits)."""
+    if size - pos < 2:
+        return None
+    first, second = data[pos], data[pos + 1]
+    length = second & 0x7F
+    if length < 126:
+        start = pos + 2
+    elif length == 126:
+        if size - pos < 4:
+            return None
+        length, start = (data[pos + 2] << 8) | data[pos + 3], pos + 4
+    else:
+        if size - pos < 10:
+            return None
+        length, start = int.from_bytes(data[pos + 2:pos + 10], "big"), pos + 10
+    if second & 0x80 or first & 0x70:
+        raise FrameRefused(1002, "masked frame from the server" if second & 0x80 else "reserved bits set")
+    if length > max_size:
+        raise FrameRefused(1009, f"frame of {length} bytes over the limit of {max_size}")
+    return first, start, start + length
+
+
+class FrameRefused(Exception):
+    """A server's frame that the client closes the connection for: ``(close code, reason)``."""
+
+
 class WebSocketClient(asyncio.Protocol):
     """One client connection. Subclasses override ``on_message`` (and ``on_text``, ``on_close``,
     ``on_error``); ``connect`` opens it, ``send`` writes a binary message, ``close`` ends it."""
@@ -177,24 +207,14 @@ class WebSocketClient(asyncio.Protocol):
             self._buffer += data
             data, self._buffer = self._buffer, bytearray()
         size, pos, max_size = len(data), 0, self.max_size
-        while size - pos >= 2:
-            first, second = data[pos], data[pos + 1]
-            length = second & 0x7F
-            if length < 126:
-                start = pos + 2
-            elif length == 126:
-                if size - pos < 4:
-                    break
-                length, start = (data[pos + 2] << 8) | data[pos + 3], pos + 4
-            else:
-                if size - pos < 10:
-                    break
-                length, start = int.from_bytes(data[pos + 2:pos + 10], "big"), pos + 10
-            if second & 0x80 or first & 0x70:
-                return self._fail(1002, "masked frame from the server" if second & 0x80 else "reserved bits set")
-            if length > max_size:
-                return self._fail(1009, f"frame of {length} bytes over the limit of {max_size}")
-            end = start + length
+        while True:
+            try:
+                head = frame_header(data, pos, size, max_size)
+            except FrameRefused as refused:
+                return self._fail(*refused.args)
+            if head is None:
+                break
+            first, start, end = head
             if end > size:
                 break
             pos = end
