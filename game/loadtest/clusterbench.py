@@ -24,6 +24,15 @@ between them), which two cores would not: ``2 x single-2 / cluster-2`` leaves th
 counts what Redis costs alone; it prints both when both were measured.
 
     REDIS_URL=redis://127.0.0.1:6379/0 python -m game.loadtest.clusterbench --lobbies 30
+
+Redis is the benchmark's own where ``redis-server`` is on the PATH (``--redis own``, the
+default then): a fresh server without persistence, pinned with the bots, off the server's
+core, as a deployment's Redis is off its game processes' cores. A Redis free to run on the
+game process's core takes turns with it and cools its caches, and the setup that talks to
+Redis most (the input log) pays for that in everything it runs. ``--redis env`` uses
+``REDIS_URL`` as it is. Rounds alternate the order of the setups (A B, then B A), and the
+continuity figure is the median of each round's own ratio, so a machine whose speed drifts
+through a run weighs on neither side.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +79,31 @@ def servers(kind: str, count: int, cluster: bool, workdir: Path, tick_rate: int,
             _wait_ready(port, kind, proc)
             procs.append((port, proc.pid))
         yield procs
+
+
+@contextmanager
+def own_redis(workdir: Path):
+    """A private Redis for the run, pinned off core 0 (where the game processes run); yields its URL."""
+    port = _port()
+    cores = os.cpu_count() or 2
+    proc = subprocess.Popen([*_pin(f"1-{cores - 1}"), "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import redis
+
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if proc.poll() is not None:
+                    raise RuntimeError("redis-server exited at start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        _stop(proc)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -109,18 +145,31 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="run the setups in turn this many times")
     parser.add_argument("--json", type=Path, help="write every summary here")
     args = parser.parse_args()
-    if not os.environ.get("REDIS_URL"):
-        sys.exit("clusterbench needs REDIS_URL")
+    parser.add_argument("--redis", choices=["own", "env"], default="own" if shutil.which("redis-server") else "env",
+                        help="own: a private redis-server pinned off the game's core (the default where one is "
+                             "installed); env: REDIS_URL")
+    args = parser.parse_args()
+    setups = args.setups.split(",")
+    if args.redis == "env" and not os.environ.get("REDIS_URL") and any(SETUPS[NOLOG.get(s, s)][1] for s in setups):
+        sys.exit("clusterbench needs REDIS_URL (or redis-server on the PATH, with --redis own)")
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for setup in args.setups.split(",") * args.rounds:
-            summary = measure(setup, args, Path(tmp))
-            results.append(summary)
-            print(f"{setup:17} delivered={summary['delivered_ratio']:.4f} p99={summary['latency_ms_p99']} ms "
-                  f"server cpu={summary.get('server_cpu_percent')}% "
-                  f"cpu/frame={summary.get('server_cpu_us_per_frame')} µs "
-                  f"healthy={summary['healthy']}", flush=True)
-            time.sleep(1)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        if args.redis == "own":
+            os.environ["REDIS_URL"] = stack.enter_context(own_redis(Path(tmp)))
+        for round_ in range(args.rounds):
+            for setup in setups if round_ % 2 == 0 else setups[::-1]:
+                summary = measure(setup, args, Path(tmp))
+                summary["round"] = round_
+                results.append(summary)
+                print(f"{setup:17} delivered={summary['delivered_ratio']:.4f} p99={summary['latency_ms_p99']} ms "
+                      f"server cpu={summary.get('server_cpu_percent')}% "
+                      f"cpu/frame={summary.get('server_cpu_us_per_frame')} µs "
+                      f"healthy={summary['healthy']}", flush=True)
+                time.sleep(1)
+    for nolog, with_log in NOLOG.items():
+        if nolog in setups and with_log in setups:
+            held = paired(results, with_log, nolog)
+            print(f"continuity ({with_log}), each round's players held with the log: {held}")
     by = {setup: median_run([r for r in results if r["setup"] == setup]) for setup in {r["setup"] for r in results}}
     for nolog, with_log in NOLOG.items():
         if nolog in by and with_log in by and by[with_log].get("server_cpu_us_per_frame"):
@@ -140,6 +189,18 @@ def main() -> None:
               f"without Redis on one core, {by['single-2']['server_cpu_us_per_frame']} µs)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def paired(results: list[dict], with_log: str, nolog: str) -> str:
+    """Each round's CPU per frame without the log over with it, and their median."""
+    shares = []
+    for round_ in sorted({r["round"] for r in results}):
+        cpu = {r["setup"]: r.get("server_cpu_us_per_frame") for r in results if r["round"] == round_}
+        if cpu.get(with_log) and cpu.get(nolog):
+            shares.append(cpu[nolog] / cpu[with_log])
+    if not shares:
+        return "no figure"
+    return f"{', '.join(f'{100 * x:.0f}%' for x in shares)}; median {100 * statistics.median(shares):.0f}%"
 
 
 def median_run(runs: list[dict]) -> dict:
