@@ -26,7 +26,6 @@ directory hears of the end leaves the whole match to a successor, which ends and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import pickle
 import time
@@ -193,26 +192,39 @@ class InputLog:
 
     async def run(self) -> None:
         """The writer: one pipeline at a time, each carrying every lobby's news since the last."""
+        loop = asyncio.get_running_loop()
+        timer = None
+
+        def nudge() -> None:  # (the keepalives' clock: a timer, not a timeout on each wait)
+            nonlocal timer
+            self.wake.set()
+            timer = loop.call_later(self.keepalive_s / 2, nudge)
+
+        nudge()
+        try:
+            while True:
+                await self._pass()
+        finally:
+            timer.cancel()
+
+    async def _pass(self) -> None:
+        """Wait for news, then write it (or, after a failure, wait a little first)."""
+        await self.wake.wait()
+        self.wake.clear()
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self.keepalive_s)
-            self.wake.clear()
             async with self.turn:
                 batch = self._compose()
                 if not batch:
-                    continue
+                    return
                 try:
                     await self._write(batch)
+                    return
                 except Exception as exc:
                     OUTAGE.report("input log write", exc, log,
                                   "input log write failed; retrying (inputs stay unacknowledged)")
                     if not isinstance(exc, Requeued):  # (a shard failed: its part is requeued already)
                         self._requeue(batch)
-                    failed = True
-                else:
-                    failed = False
-            if failed:
-                await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)
 
     # -- composing and writing ---------------------------------------------------------------
     def _compose(self) -> list[tuple[MatchLog, list, dict, int, int]]:
