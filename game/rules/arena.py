@@ -13,8 +13,7 @@ own player, live in game/rules/arena_map.py.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 # The floor and movement, apart for the browser's port (arena_map.py), are also the arena's names.
 from game.rules.arena_map import (  # noqa: F401
@@ -35,6 +34,18 @@ from game.rules.arena_map import (  # noqa: F401
     _blocked,
     move,
 )
+
+# An arena's values (its input, fighters and bullets) are also the arena's names.
+from game.rules.arena_parts import (  # noqa: F401
+    MAX_HP,
+    NEUTRAL,
+    PROTECTION_S,
+    Bullet,
+    Controls,
+    Fighter,
+    _new_controls,
+    bullet_at,
+)
 from game.rules.base import (
     MAX_INPUT_KEYS,
     Axis,
@@ -50,81 +61,21 @@ from game.rules.base import (
     Setting,
     Snapshot,
     finite,
-    player_key,
     shared_places,
 )
 
-MAX_HP, DAMAGE = 100, 25
+DAMAGE = 25
 FIRE_COOLDOWN_S = 0.25
 BULLET_SPEED, BULLET_LIFETIME_S, BULLET_RADIUS = 700.0, 1.2, 4.0  # px/s, s, px
 BULLET_SUBSTEP = 10.0  # px: well under a player's diameter, so no bullet passes through one
 SWEEP_SLACK = 1.0  # px around a bullet's sweep, far above the rounding of its summed sub-steps
-RESPAWN_S, PROTECTION_S = 2.0, 1.5
+RESPAWN_S = 2.0
 PICKUP_RADIUS = 14.0
 _PICKUP_REACH2 = (PICKUP_RADIUS + PLAYER_RADIUS) ** 2  # squared distance within which a pickup is taken
 COIN_EVERY_S, MAX_COINS = 4.0, 3
 HEALTH_EVERY_S, MAX_HEALTH, HEALTH_AMOUNT = 10.0, 1, 50
 MAX_AIM = 1e6  # radians; any finite aim is accepted, its magnitude clamped before normalising
-
-
-class Controls(NamedTuple):
-    """A cleaned arena input: held direction (each in [-1, 1]), aim in (-pi, pi], trigger."""
-
-    mx: float
-    my: float
-    aim: float
-    fire: bool
-
-
-NEUTRAL = Controls(0.0, 0.0, 0.0, False)
-_new_controls = tuple.__new__  # Controls(...) without the named tuple's Python-level __new__
 _NUMBER = frozenset((int, float))  # exact types: a bool is not a number here
-
-
-@dataclass
-class Fighter:
-    """One seated player's state. ``left`` players keep their score for the result."""
-
-    info: PlayerInfo
-    x: float
-    y: float
-    controls: Controls = NEUTRAL
-    fire_latch: bool = False  # a fire=True seen in any input since the last step
-    hp: int = MAX_HP
-    score: int = 0
-    kills: int = 0
-    deaths: int = 0
-    alive: bool = True
-    respawn_in: float = 0.0
-    protected_for: float = PROTECTION_S
-    cooldown: float = 0.0
-    left: bool = False
-    key: str = field(default="", compare=False, repr=False)  # its snapshot entry's id, "p<id>"
-
-    def __post_init__(self) -> None:
-        self.key = player_key(self.info.id)
-
-
-@dataclass
-class Bullet:
-    id: int
-    owner: int
-    x: float
-    y: float
-    vx: float
-    vy: float
-    life: float
-    # Its snapshot entry, made once: a bullet flies straight, so where it was at one step and
-    # its velocity say where it is at any other (`bullet_at`); deltas then never carry it.
-    view: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-
-
-def bullet_at(bullet: dict[str, Any], g: dict[str, Any]) -> tuple[float, float]:
-    """Where a snapshot's bullet entry is at that snapshot's step ``g["n"]``: it was at
-    (``x``, ``y``) at step ``t`` and flies ``vx``, ``vy`` px/s, ``g["dt"]`` seconds a step.
-    (The browser does the same in frontend/src/games/arena.js.)"""
-    age = max(0, g["n"] - bullet["t"]) * g["dt"] if "t" in bullet else 0.0
-    return bullet["x"] + bullet["vx"] * age, bullet["y"] + bullet["vy"] * age
 
 
 def _nearest(point: tuple[float, float], others: list[tuple[float, float]]) -> float:
