@@ -48,6 +48,9 @@ class Plan:
     # matches this many seconds long that each lobby's host rematches at once, back to back: a
     # soak's steady state, matches starting and ending (and saved), not one match growing.
     match_s: int = 0
+    # The bots' inputs (moves, aim, trigger): drawn from a generator seeded with this and the
+    # process's first lobby, so that two runs play alike; None: unseeded, each run its own.
+    seed: int | None = None
 
     @property
     def urls(self) -> list[str]:
@@ -296,13 +299,13 @@ class Inputs:
     ``i % slots`` of the input period, so the inputs go out evenly spread; the timer keeps
     a fixed schedule (``next_at += slot``) and catches up when late rather than drifting."""
 
-    def __init__(self, plan: Plan, window: Window, figures: Figures, players: list[Bot]) -> None:
+    def __init__(self, plan: Plan, window: Window, figures: Figures, players: list[Bot], *, stream: int = 0) -> None:
         self.period = 1.0 / (plan.input_rate or plan.tick_rate)
         count = max(1, round(self.period / SLOT_S))
         self.slots = [players[i::count] for i in range(count)]
         self.fire_chance = min(1.0, SHOTS_PER_S * self.period)  # the same play at any input rate
         self.window, self.figures = window, figures
-        self.rng = random.Random()
+        self.rng = random.Random(None if plan.seed is None else f"{plan.seed}:{stream}")  # (a process's own stream)
 
     async def run(self) -> None:
         slot_s = self.period / len(self.slots)
@@ -358,7 +361,8 @@ async def run_lobbies(plan: Plan, lobbies: list[dict], window: Window, *, specta
     figures.inputs_due = len(players) * plan.duration_s * (plan.input_rate or plan.tick_rate)
     cpu0, wall0 = time.process_time(), time.monotonic()
     connecting = asyncio.Semaphore(CONNECTING)
-    inputs = asyncio.create_task(Inputs(plan, window, figures, players).run())
+    stream = lobbies[0].get("index", 0) if lobbies else 0
+    inputs = asyncio.create_task(Inputs(plan, window, figures, players, stream=stream).run())
     await asyncio.gather(*(bot.run(connecting) for bot in bots))
     if inputs.done() and inputs.exception() is not None:
         figures.errors.append(f"the input timer failed: {inputs.exception()!r}"[:200])

@@ -124,7 +124,8 @@ def measure(setup: str, args, workdir: Path) -> dict:
             sys.executable, "manage.py", "loadtest", "--url", ",".join(f"http://127.0.0.1:{p}" for p, _ in procs),
             "--lobbies", str(args.lobbies), "--players", str(args.players), "--tick-rate", str(args.tick_rate),
             "--duration", str(args.duration), "--warmup", str(args.warmup), "--processes", "2",
-            "--server-pid", ",".join(str(pid) for _, pid in procs), "--json", str(out), "--quiet"]
+            "--server-pid", ",".join(str(pid) for _, pid in procs), "--json", str(out), "--quiet",
+            "--seed", str(args.seed)]
         cmd += ["--spread"] if spread else []
         env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "gameserver.settings"}
         subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=args.duration * 4 + 120)
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument("--setups", default=",".join(SETUPS), help=f"of {', '.join([*SETUPS, *NOLOG])}")
     parser.add_argument("--rounds", type=int, default=1, help="run the setups in turn this many times")
     parser.add_argument("--json", type=Path, help="write every summary here")
+    parser.add_argument("--seed", type=int, default=1, help="the bots' inputs: the same in every setup and round")
     args = parser.parse_args()
     parser.add_argument("--redis", choices=["own", "env"], default="own" if shutil.which("redis-server") else "env",
                         help="own: a private redis-server pinned off the game's core (the default where one is "

@@ -353,3 +353,16 @@ async def test_one_timer_sends_every_player_its_inputs_spread_over_the_period():
     inputs = [msgpack.unpackb(f.data) for f in server.events_received()]
     assert [i["input_seq"] for i in inputs] == list(range(1, counts[3] + 1))
     assert all(i["k"] == "input" and -3.14 <= i["d"]["aim"] <= 3.14 for i in inputs)
+
+
+def test_seeded_bots_draw_the_same_inputs_run_after_run():
+    """`--seed` (clusterbench passes one): each process's inputs come from the same stream every run."""
+    def draws(seed, stream: int) -> list[float]:
+        plan = Plan(url="http://x", lobbies=1, players=1, spectators=0, tick_rate=20, duration_s=1, warmup_s=0,
+                    game="arena", input_rate=0, seed=seed)
+        rng = Inputs(plan, Window(0, 1), Figures(), [], stream=stream).rng
+        return [rng.random() for _ in range(8)]
+
+    assert draws(7, 2) == draws(7, 2)
+    assert draws(7, 2) != draws(7, 3) and draws(7, 2) != draws(8, 2)
+    assert draws(None, 2) != draws(None, 2)  # unseeded: each run its own

@@ -46,6 +46,8 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
         parser.add_argument("--metrics-token", help="METRICS_TOKEN of a cluster's processes: report the share of "
                                                      "members relayed (game.loadtest.relayshare), mid-run")
+        parser.add_argument("--seed", type=int, help="seed the bots' inputs, so that two runs play alike "
+                                                     "(the server's match seeds stay its own)")
         parser.add_argument("--baseline", action="store_true",
                             help="target the bare websockets server (python -m game.loadtest.baseline)")
 
@@ -55,7 +57,8 @@ class Command(BaseCommand):
                     warmup_s=opts["warmup"], game=opts["game"], input_rate=opts["input_rate"],
                     baseline=opts["baseline"], spread=opts["spread"],
                     spectator_delay_s=opts["spectator_delay"], spectator_client=opts["spectator_client"],
-                    spectator_processes=opts["spectator_processes"], match_s=opts["match_s"])
+                    spectator_processes=opts["spectator_processes"], match_s=opts["match_s"],
+                    seed=opts["seed"])
         bar = None
         if not opts["quiet"]:
             from tqdm import tqdm
