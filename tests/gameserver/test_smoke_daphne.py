@@ -15,7 +15,7 @@ from tests.waits import ready_frame
 pytestmark = pytest.mark.server
 
 
-async def receive_until(ws, predicate, timeout=10.0):
+async def receive_until(ws, predicate, timeout=30.0):  # (a cap: it returns at the frame)
     async with asyncio.timeout(timeout):
         while True:
             frame = protocol.decode_server(await ws.recv())

@@ -325,7 +325,23 @@ def test_inputs_are_packed_as_msgpack_would():
             "v": 2, "k": "input", "input_seq": input_seq, "d": {"mx": mx, "my": my, "aim": aim, "fire": fire}}
 
 
-async def test_one_timer_sends_every_player_its_inputs_spread_over_the_period():
+async def test_one_timer_sends_every_player_its_inputs_spread_over_the_period(monkeypatch):
+    """On a clock the timer's own sleeps move (a busy machine delays a real one's turns, and
+    late slots then go out together, as they should)."""
+    from game.loadtest import bots
+
+    clock = {"now": 0.0}
+    wall0 = 1_000_000.0
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        clock["now"] += max(0.0, seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(bots, "time", type("Clock", (), {"time": staticmethod(lambda: wall0 + clock["now"]),
+                                                         "monotonic": staticmethod(lambda: clock["now"])}))
+    monkeypatch.setattr(bots, "asyncio", type("Loop", (), {"sleep": staticmethod(sleep)}))
+
     class Player:
         def __init__(self) -> None:
             self.playing, self.closing, self.input_seq, self.mx, self.my = True, False, 0, 0, 0
@@ -334,15 +350,14 @@ async def test_one_timer_sends_every_player_its_inputs_spread_over_the_period():
             self.frames = bytearray()
 
         def write(self, data: bytes) -> None:
-            self.at.append(time.monotonic())
+            self.at.append(clock["now"])
             self.frames += data
 
     plan = Plan(url="http://x", lobbies=1, players=20, spectators=0, tick_rate=20, duration_s=0.6, warmup_s=0,
                 game="arena", input_rate=0)
-    start = time.time()
     players = [Player() for _ in range(20)]
     figures = Figures()
-    await Inputs(plan, Window(start + 0.1, start + 0.6), figures, players).run()
+    await Inputs(plan, Window(wall0 + 0.1, wall0 + 0.6), figures, players).run()
     counts = [len(p.at) for p in players]
     assert all(11 <= c <= 13 for c in counts), counts  # 20 Hz for 0.6 s, whatever the phase
     assert 9 <= figures.inputs_sent / len(players) <= 11  # inside the 0.5 s window
